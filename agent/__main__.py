@@ -1,0 +1,7 @@
+"""`python -m agent` is the same as the `followup-agent` command."""
+
+from __future__ import annotations
+
+from agent.cli import main
+
+raise SystemExit(main())

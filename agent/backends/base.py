@@ -1,0 +1,55 @@
+"""The mailbox protocol: the only thing the engine knows about mail storage.
+
+It is shaped by the hardest backend (IMAP), not the easiest:
+
+* ``changes(cursor)`` returns what is new or gone since an opaque cursor the
+  backend made earlier (Maildir: file names; IMAP: UIDVALIDITY/UID/MODSEQ per
+  folder; Gmail: historyId). A cursor the backend no longer honours yields a
+  full resync (``ChangeSet.full``). Messages may come as header blocks only.
+* ``fetch(ids)`` returns the full bytes of the few messages whose text the
+  signals need (a backend may leave out large non-text parts).
+* ``drafts()`` lists the drafts that exist now; ``create_draft`` and
+  ``delete_draft`` are the only writes the agent ever makes. There is no send.
+
+Reading never changes mail: no flags, no moves, read-only selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol, runtime_checkable
+
+from agent.model import ChangeSet, DraftInfo
+
+
+@runtime_checkable
+class Mailbox(Protocol):
+    """A mail store the agent reads and drafts into."""
+
+    #: short name for logs and ``status`` ("maildir", "imap", "gmail")
+    name: str
+
+    def changes(self, cursor: str | None) -> ChangeSet:
+        """New and removed messages since ``cursor`` (None: everything)."""
+        ...
+
+    def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        """Full bytes for these ids; ids that no longer exist are left out."""
+        ...
+
+    def drafts(self) -> list[DraftInfo]:
+        """Drafts in the Drafts folder now (the user's and the agent's)."""
+        ...
+
+    def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:
+        """Store ``data`` as a draft (threaded under ``thread_hint`` where the
+        server has thread ids) and return its backend id."""
+        ...
+
+    def delete_draft(self, draft_id: str) -> None:
+        """Remove one draft; a draft that is already gone is not an error."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,271 @@
+"""Plain data that flows through the pipeline.
+
+Backends produce :class:`RawMessage`; ``agent.mail.parse`` turns bytes into
+:class:`Message`; ``agent.mail.thread`` groups messages into
+:class:`Conversation`; signals turn a conversation into :class:`Fact` objects;
+the policy turns facts plus ``now`` into a :class:`Decision`. Every type here
+is frozen, holds only plain values and aware datetimes in UTC, and can be
+round-tripped through JSON (the state store caches parsed messages so a warm
+poll never parses the same mail twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+# Folder roles. Backends map their own folder names onto these.
+INBOX = "inbox"
+SENT = "sent"
+ALL = "all"  # Gmail's All Mail: both directions in one folder
+DRAFTS = "drafts"
+
+
+@dataclass(frozen=True)
+class Address:
+    """One mailbox; ``email`` is lower-cased so comparisons are exact."""
+
+    email: str
+    name: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    @property
+    def local(self) -> str:
+        return self.email.rpartition("@")[0]
+
+    def formatted(self) -> str:
+        from email.utils import formataddr
+
+        return formataddr((self.name, self.email)) if self.name else self.email
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One VEVENT from a text/calendar part (an invitation, update or cancellation)."""
+
+    summary: str
+    start: datetime  # aware, UTC
+    end: datetime | None = None  # aware, UTC
+    tzid: str | None = None  # the zone the organiser wrote the time in, when known
+    uid: str | None = None
+    organizer: str | None = None  # email address, lower-case
+    method: str | None = None  # REQUEST | CANCEL | REPLY | PUBLISH ...
+    status: str | None = None  # CONFIRMED | CANCELLED | TENTATIVE
+    sequence: int = 0
+    all_day: bool = False
+
+
+@dataclass(frozen=True)
+class AutoMarkers:
+    """Header evidence that a message was not written by a person, or is bulk mail."""
+
+    auto_submitted: str | None = None  # value of Auto-Submitted, lower-case
+    x_autoreply: bool = False  # X-Autoreply / X-Autorespond present
+    precedence: str | None = None  # bulk | list | junk | auto_reply
+    list_id: str | None = None
+    list_unsubscribe: bool = False
+    is_report: bool = False  # multipart/report (delivery status notification)
+    failed_recipients: tuple[str, ...] = ()  # X-Failed-Recipients
+    feedback_id: bool = False  # bulk senders' Feedback-ID / X-Campaign style headers
+
+
+@dataclass(frozen=True)
+class Message:
+    """A parsed message: everything the signals read, nothing they don't."""
+
+    id: str  # the backend's stable id (see RawMessage.id)
+    folder: str  # role: INBOX | SENT | ALL | DRAFTS
+    message_id: str  # "<...>"; synthesised from a content hash when missing
+    subject: str = ""
+    from_: Address | None = None
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    date: datetime | None = None  # aware, UTC; None when missing or unreadable
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()  # capped to a sane length by the parser
+    text: str = ""  # body text, quoted replies and signatures stripped, capped
+    calendar: tuple[CalendarEvent, ...] = ()
+    auto: AutoMarkers = field(default_factory=AutoMarkers)
+    content_type: str = ""  # top-level type, lower-case (e.g. "multipart/mixed")
+    has_calendar_part: bool = False  # seen from headers/structure even before bodies
+    marker: str | None = None  # our own X-Followup-Agent header, if present
+    thread_hint: str | None = None  # server thread id (X-GM-THRID, Gmail threadId)
+    labels: frozenset[str] = frozenset()
+    has_body: bool = True  # False when parsed from headers only
+    defects: tuple[str, ...] = ()  # what the parser had to work around
+
+    def to_json(self) -> dict[str, Any]:
+        return _to_json(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return _message_from_json(data)
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """What a backend hands over: stable id, folder role, bytes, server hints.
+
+    ``data`` may be the header block only (``headers_only=True``) when the
+    backend can fetch bodies lazily; the engine then asks ``fetch`` for the
+    messages in candidate conversations.
+    """
+
+    id: str
+    folder: str
+    data: bytes
+    headers_only: bool = False
+    thread_hint: str | None = None
+    labels: frozenset[str] = frozenset()
+    flags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The answer to ``Mailbox.changes``: what is new since the cursor.
+
+    ``full=True`` means the cursor was not honoured (first run, UIDVALIDITY
+    change, expired Gmail history): ``added`` is then the whole mailbox and
+    any stored message not in it is gone.
+    """
+
+    added: tuple[RawMessage, ...]
+    removed: tuple[str, ...]
+    cursor: str
+    full: bool = False
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    """A draft that exists in the mailbox now."""
+
+    id: str  # backend id, used by delete_draft
+    data: bytes  # the draft as stored (drafts are few; the engine fingerprints them)
+    thread_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A thread: messages in date order plus a stable id that survives resyncs."""
+
+    id: str
+    messages: tuple[Message, ...]
+
+    @property
+    def subject(self) -> str:
+        from agent.mail.thread import base_subject
+
+        for m in self.messages:
+            if m.subject:
+                return base_subject(m.subject)
+        return ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact came from, for ``explain``: which message, what it said."""
+
+    message_id: str
+    quote: str  # a short excerpt (never a whole body)
+    date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One event recognised in a conversation.
+
+    ``kind`` is one of the names in :mod:`agent.signals.events`; ``at`` is when
+    it happened (an interview's end, a message's date); ``data`` carries the
+    kind-specific values (a deadline date, a return date, an address).
+    """
+
+    kind: str
+    at: datetime | None
+    evidence: Evidence
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A decision timeline stated by the company, as the last day it allows."""
+
+    last_day: date
+    phrase: str  # the words it came from
+    tz: str | None = None  # the zone the words were in, when stated
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime (naive input is taken as UTC)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+# --- JSON round trip -----------------------------------------------------------
+
+
+def _to_json(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, date):
+        return obj.isoformat()
+    if isinstance(obj, frozenset):
+        return sorted(obj)
+    if isinstance(obj, tuple | list):
+        return [_to_json(x) for x in obj]
+    return obj
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _addr(value: dict[str, Any] | None) -> Address | None:
+    return Address(**value) if value else None
+
+
+def _message_from_json(d: dict[str, Any]) -> Message:
+    cal = tuple(
+        CalendarEvent(
+            **{
+                **c,
+                "start": datetime.fromisoformat(c["start"]),
+                "end": _dt(c.get("end")),
+            }
+        )
+        for c in d.get("calendar", ())
+    )
+    auto = d.get("auto") or {}
+    return Message(
+        id=d["id"],
+        folder=d["folder"],
+        message_id=d["message_id"],
+        subject=d.get("subject", ""),
+        from_=_addr(d.get("from_")),
+        to=tuple(Address(**a) for a in d.get("to", ())),
+        cc=tuple(Address(**a) for a in d.get("cc", ())),
+        reply_to=tuple(Address(**a) for a in d.get("reply_to", ())),
+        date=_dt(d.get("date")),
+        in_reply_to=tuple(d.get("in_reply_to", ())),
+        references=tuple(d.get("references", ())),
+        text=d.get("text", ""),
+        calendar=cal,
+        auto=AutoMarkers(
+            **{**auto, "failed_recipients": tuple(auto.get("failed_recipients", ()))}
+        ),
+        content_type=d.get("content_type", ""),
+        has_calendar_part=d.get("has_calendar_part", False),
+        marker=d.get("marker"),
+        thread_hint=d.get("thread_hint"),
+        labels=frozenset(d.get("labels", ())),
+        has_body=d.get("has_body", True),
+        defects=tuple(d.get("defects", ())),
+    )
