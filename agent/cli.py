@@ -1,7 +1,228 @@
-"""Command line (placeholder until the engine lands)."""
+"""The ``followup-agent`` command: argument parsing, one error handler, output.
+
+Every user-facing failure is an :class:`~agent.errors.AgentError`; ``main``
+turns it into one paragraph on stderr and a non-zero exit status (a traceback
+only with ``--debug``). The commands only call the engine.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent import __version__
+from agent.backends.base import Mailbox
+from agent.config import Config, load_config
+from agent.errors import AgentError
+from agent.policy import Decision
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="followup-agent",
+        description="Drafts polite, well-timed follow-ups for job-search conversations. Never sends.",
+    )
+    p.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/followup-agent/config.toml)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    p.add_argument("--version", action="version", version=f"followup-agent {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sp = sub.add_parser("poll", help="one cycle: read, decide, create due drafts, withdraw stale ones")
+    sp.add_argument("--once", action="store_true", help="run one cycle and exit (the only mode)")
+    sp.add_argument("--dry-run", action="store_true", help="decide and report; write nothing anywhere")
+    sp.add_argument("--now", type=_parse_now, help="act as if it were this ISO 8601 time (with offset)")
+    sp.add_argument("--json", action="store_true", help="print the plan and the status as JSON")
+
+    sp = sub.add_parser("status", help="every tracked conversation, where it stands, what is owed next")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--now", type=_parse_now)
+    sp.add_argument("--cached", action="store_true", help="the last poll's view, without connecting")
+
+    sp = sub.add_parser("explain", help="the evidence and rules behind one conversation")
+    sp.add_argument("thread", help="conversation id, or a unique part of its subject or company")
+    sp.add_argument("--now", type=_parse_now)
+
+    sub.add_parser("run", help="the long-running service; stops cleanly on SIGTERM")
+
+    sp = sub.add_parser("demo", help="the whole job on a generated sample mailbox")
+    sp.add_argument("--keep", type=Path, help="build the sample mailbox in this folder and keep it")
+    return p
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 time like 2026-12-02T15:00:00-05:00"
+        ) from None
+    if dt.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. 2026-12-02T15:00:00-05:00")
+    return dt
+
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from agent import logs
+
+    logs.configure(level=10 if args.debug else 20)
+    try:
+        return _dispatch(args, sys.stdout)
+    except AgentError as err:
+        if args.debug:
+            raise
+        print(f"followup-agent: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "demo":
+        from agent.demo import run_demo
+
+        return run_demo(out, keep=args.keep)
+    config = load_config(args.config)
+    if args.command == "run":
+        from agent.service import run_service
+
+        return run_service(config)
+    now = getattr(args, "now", None) or datetime.now(UTC)
+    if args.command == "status" and args.cached:
+        return _status_cached(config, args.json, out)
+    dry = args.command in ("status", "explain") or bool(getattr(args, "dry_run", False))
+    result = run_poll(config, now, dry_run=dry)
+    if args.command == "poll":
+        _print_poll(result, config, args.json, out)
+    elif args.command == "status":
+        _print_status(result.decisions, config, args.json, out, now)
+    elif args.command == "explain":
+        from agent.explain import explain
+
+        out.write(explain(args.thread, result, config))
     return 0
+
+
+@contextmanager
+def open_mailbox(config: Config) -> Iterator[Mailbox]:
+    mailbox: Mailbox
+    if config.backend == "maildir":
+        from agent.backends.maildir import MaildirMailbox
+
+        mailbox = MaildirMailbox.from_config(config.maildir)  # type: ignore[arg-type]
+    elif config.backend == "imap":
+        from agent.backends.imap import ImapMailbox
+
+        mailbox = ImapMailbox.from_config(config)
+    else:
+        raise AgentError(
+            "mailbox.backend = \"gmail\": the Gmail API backend is not part of this version yet. "
+            "Use backend = \"imap\" with host = \"imap.gmail.com\" and an app password meanwhile."
+        )
+    try:
+        yield mailbox
+    finally:
+        mailbox.close()
+
+
+def run_poll(config: Config, now: datetime, *, dry_run: bool) -> Any:
+    """Lock, open state and mailbox, poll once, log the plan."""
+    from agent import engine
+    from agent.logs import get_logger
+    from agent.store import StateLock, Store
+
+    log = get_logger()
+    with StateLock(config.state.path, create=not dry_run), \
+            Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
+            open_mailbox(config) as mailbox:
+        result = engine.poll(config, mailbox, store, now, dry_run=dry_run)
+    for a in result.plan:
+        log.info("plan", action=a.kind, conversation=a.conversation, step=a.step, to=a.to,
+                 reason=a.reason, dry_run=dry_run)
+    created = sum(a.kind == "create" for a in result.plan)
+    withdrawn = sum(a.kind == "withdraw" for a in result.plan)
+    log.info("poll", dry_run=dry_run, tracked=len(result.decisions), drafts_created=created,
+             drafts_withdrawn=withdrawn, **result.stats)
+    return result
+
+
+def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None:
+    from agent.engine import status_object
+
+    if as_json:
+        doc = {
+            "now": result.now.isoformat(),
+            "dry_run": not result.applied,
+            "actions": [
+                {"action": a.kind, "thread": a.conversation, "step": a.step, "to": a.to,
+                 "reason": a.reason, "message_id": a.draft.message_id if a.draft else None}
+                for a in result.plan
+            ],
+            "status": [status_object(d, config) for d in result.decisions],
+            "stats": result.stats,
+        }
+        out.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return
+    verb = "would" if not result.applied else "did"
+    if not result.plan:
+        out.write(f"Nothing to do at {result.now.astimezone(config.account.tz):%Y-%m-%d %H:%M %Z}.\n")
+    for a in result.plan:
+        what = {"create": f"create a {a.step} draft to {a.to}", "withdraw": f"withdraw the {a.step} draft",
+                "adopt": f"adopt the existing {a.step} draft", "record": f"note that {a.reason}"}[a.kind]
+        out.write(f"{verb} {what} [{a.conversation}]: {a.reason}\n")
+
+
+def _print_status(decisions: list[Decision], config: Config, as_json: bool, out: TextIO,
+                  now: datetime) -> None:
+    from agent.engine import status_object
+
+    objs = [status_object(d, config) for d in decisions]
+    objs.sort(key=lambda o: (o["state"] != "open", o["next"]["due"] if o["next"] else "9999", o["subject"]))
+    if as_json:
+        out.write(json.dumps(objs, indent=2) + "\n")
+        return
+    write_table(objs, out)
+
+
+def write_table(objs: list[dict[str, Any]], out: TextIO) -> None:
+    if not objs:
+        out.write("No recruiting conversations found.\n")
+        return
+    rows = [("THREAD", "COMPANY", "STATE", "NEXT", "DUE", "TO")]
+    for o in objs:
+        n = o["next"] or {}
+        rows.append((o["thread"], (o["company"] or "?")[:24], o["state"], n.get("kind", "-"),
+                     n.get("due", "-")[:16].replace("T", " "), n.get("to") or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+        if i:
+            out.write(f"    {objs[i - 1]['subject'][:70]} — {objs[i - 1]['reason']}\n")
+
+
+def _status_cached(config: Config, as_json: bool, out: TextIO) -> int:
+    from agent.store import Store
+
+    if not config.state.path.exists():
+        raise AgentError(f"No state at {config.state.path} yet: run `followup-agent poll --once` first.")
+    with Store.open(config.state.path, readonly_dry_run=True) as store:
+        snap = store.load_snapshot()
+    if snap is None:
+        raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
+    objs = snap.data
+    if as_json:
+        out.write(json.dumps(objs, indent=2) + "\n")
+    else:
+        write_table(objs, out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

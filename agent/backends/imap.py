@@ -1,0 +1,1036 @@
+"""IMAP backend: Gmail (app password or XOAUTH2) and any standards-compliant server.
+
+Folders
+    Found by their SPECIAL-USE attributes (``\\Sent``, ``\\Drafts``, ``\\All``,
+    RFC 6154), never by name: "Sent", "Gesendet" and "[Gmail]/Sent Mail" are
+    all the same role. ``imap.sent_folder``/``drafts_folder``/``all_folder``
+    override the discovery for servers that mark nothing. On Gmail
+    (``X-GM-EXT-1``) the agent reads All Mail only (both directions in one
+    folder); elsewhere INBOX and Sent.
+
+Identity
+    ``"<role>/<uidvalidity>/<uid>"`` (a UID is only meaningful together with
+    its folder's UIDVALIDITY), ``"gm/<X-GM-MSGID>"`` on Gmail (stable across
+    labels and folders). Drafts are always ``"drafts/<uidvalidity>/<uid>"``.
+
+Incremental sync
+    The cursor is compressed JSON with, per folder: its name, UIDVALIDITY,
+    UIDNEXT, message count, HIGHESTMODSEQ and the UID set seen (as ranges, so
+    20,000 mostly contiguous UIDs take a few bytes). A warm poll with nothing
+    new costs one ``STATUS`` per folder and no ``SELECT``. When something
+    changed: new UIDs by ``UID SEARCH UID <uidnext>:*``; flag changes by
+    CONDSTORE (``CHANGEDSINCE``); removals by QRESYNC ``VANISHED (EARLIER)``
+    where enabled, else by comparing ``UID SEARCH ALL`` against the stored set
+    (only when the message count says something went). A changed UIDVALIDITY,
+    another account or another folder set makes the whole answer a full
+    resync (``ChangeSet.full``): the engine then replaces what it knows, and
+    drafts are matched by Message-ID, never by UID, so none is duplicated.
+
+    Without CONDSTORE a flag change is not noticed (no cheap way to see it);
+    new and removed messages still are.
+
+Reading changes nothing
+    Folders are opened with EXAMINE (read-only), bodies with ``BODY.PEEK``:
+    no ``\\Seen``, no ``\\Recent`` consumed, no expunge. The only writes are
+    ``APPEND`` to Drafts and ``UID STORE +FLAGS \\Deleted`` + ``UID EXPUNGE``
+    of one draft UID (never a plain ``EXPUNGE`` that would also remove the
+    user's other deleted drafts, and never ``CLOSE``, which expunges).
+
+Sizes
+    ``changes`` fetches only the header fields the pipeline reads, in UID
+    batches of 2,000 (imapclient 4 refuses ``1:*``; Dovecot refuses very long
+    UID lists). ``fetch`` takes whole messages up to :data:`BIG_MESSAGE`
+    bytes; for bigger ones it reads ``BODYSTRUCTURE`` and fetches the header
+    and the text parts only, rebuilt into a small multipart message.
+
+Connections
+    Implicit TLS or STARTTLS with certificate and host name verification
+    (``imap.ca_file`` for a private CA); plaintext only to loopback. A socket
+    timeout on every operation. A lost connection (reset, timeout, server
+    restart, ``BYE``) is retried with exponential backoff and jitter; a
+    refused login or an unverifiable certificate is not (retrying cannot fix
+    them and may lock the account).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import imaplib
+import json
+import os
+import random
+import re
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.response_parser import parse_fetch_response
+
+from agent.errors import MailboxError
+from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
+
+if TYPE_CHECKING:
+    from agent.config import Config, ImapConfig
+
+T = TypeVar("T")
+
+#: the header fields the parser and the signals read; nothing else is fetched by ``changes``
+HEADER_FIELDS = (
+    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
+    "References", "Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
+    "Precedence", "List-Id", "List-Unsubscribe", "X-Failed-Recipients", "Feedback-ID",
+    "X-Followup-Agent",
+)
+HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(h.upper() for h in HEADER_FIELDS) + ")]"
+GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
+
+#: UIDs per header FETCH (see the module docstring)
+HEADER_BATCH = 2000
+#: UIDs per full-body FETCH (bodies are bigger; keep one response to a few MB)
+BODY_BATCH = 50
+#: messages bigger than this are fetched as header + text parts only
+BIG_MESSAGE = 4 * 1024 * 1024
+#: text parts bigger than this are left out of a big message
+TEXT_PART_CAP = 1024 * 1024
+
+_CURSOR_PREFIX = "imap1:"
+_DRAFT_FLAGS = (b"\\Draft", b"\\Seen")
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
+_SPECIAL = {SENT: b"\\sent", DRAFTS: b"\\drafts", ALL: b"\\all"}
+_OVERRIDE_KEY = {SENT: "imap.sent_folder", DRAFTS: "imap.drafts_folder", ALL: "imap.all_folder"}
+
+# failures that a new connection may cure (reset, timeout, server restart, BYE)
+_TRANSIENT: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib.IMAP4.abort)
+
+
+class _Fatal(Exception):
+    """Raised inside an operation for a failure that retrying cannot fix."""
+
+
+class _Resync(Exception):
+    """A folder's UIDVALIDITY changed under an incremental sync: start over, full."""
+
+
+# --- cursor ---------------------------------------------------------------------------
+
+
+@dataclass
+class _FolderState:
+    """What the cursor remembers about one folder."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    modseq: int | None
+    uids: set[int] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "uv": self.uidvalidity,
+            "next": self.uidnext,
+            "ms": self.modseq,
+            "uids": _compress_uids(self.uids),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> _FolderState:
+        ms = d.get("ms")
+        return cls(
+            name=str(d["name"]),
+            uidvalidity=int(d["uv"]),
+            uidnext=int(d["next"]),
+            modseq=int(ms) if ms is not None else None,
+            uids=set(_expand_uids(str(d["uids"]))),
+        )
+
+
+def _compress_uids(uids: Iterable[int]) -> str:
+    """``[1,2,3,7,9,10]`` → ``"1:3,7,9:10"`` (IMAP sequence-set syntax)."""
+    out: list[str] = []
+    run_start = prev = None
+    for uid in sorted(uids):
+        if prev is not None and uid == prev + 1:
+            prev = uid
+            continue
+        if run_start is not None:
+            out.append(f"{run_start}:{prev}" if prev != run_start else str(run_start))
+        run_start = prev = uid
+    if run_start is not None:
+        out.append(f"{run_start}:{prev}" if prev != run_start else str(run_start))
+    return ",".join(out)
+
+
+def _expand_uids(text: str) -> Iterator[int]:
+    """The inverse of :func:`_compress_uids` (also reads VANISHED replies); ``*`` is not allowed."""
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition(":")
+        a, b = int(lo), int(hi or lo)
+        if a > b:
+            a, b = b, a
+        yield from range(a, b + 1)
+
+
+def _uid_ranges(uids: Sequence[int], size: int) -> Iterator[list[int]]:
+    """Sorted UIDs in batches of ``size`` (a FETCH per batch)."""
+    ordered = sorted(uids)
+    for i in range(0, len(ordered), size):
+        yield ordered[i : i + size]
+
+
+# --- the backend --------------------------------------------------------------------
+
+
+class ImapMailbox:
+    """The :class:`~agent.backends.base.Mailbox` protocol over IMAP (see module docstring).
+
+    ``credential`` returns the password (``auth = "password"``) or a current
+    OAuth2 access token (``auth = "xoauth2"``); it is called at each login so
+    a token provider can refresh. ``sleep`` and ``jitter`` are injectable so
+    tests of the reconnect logic run without waiting.
+    """
+
+    name = "imap"
+
+    def __init__(
+        self,
+        cfg: ImapConfig,
+        credential: Callable[[], str],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        from agent.config import is_loopback
+
+        if cfg.security not in ("tls", "starttls", "none"):
+            raise MailboxError(f"imap.security = {cfg.security!r} is not one of tls, starttls, none.")
+        if cfg.security == "none" and not is_loopback(cfg.host):
+            # config refuses this already; a second check costs nothing
+            raise MailboxError(
+                f"imap.security = \"none\" to {cfg.host!r}: plaintext IMAP is only allowed to loopback."
+            )
+        self.cfg = cfg
+        self._credential = credential
+        self._sleep = sleep
+        self._jitter = jitter
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._client: IMAPClient | None = None
+        self._caps: frozenset[bytes] = frozenset()
+        self._folders: dict[str, str] | None = None
+        self._gm_uids: dict[str, tuple[int, int]] = {}  # gm msgid -> (uidvalidity, uid)
+        self._names: list[str] = []  # folder names seen at discovery (for error messages)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_config(cls, config: Config) -> ImapMailbox:
+        """Build from the validated config, with secrets from :mod:`agent.secrets`."""
+        cfg = config.imap
+        if cfg is None:
+            raise MailboxError("mailbox.backend = \"imap\" but the [imap] section is missing.")
+        return cls(cfg, credential_provider(cfg))
+
+    # --- properties -----------------------------------------------------------------
+
+    @property
+    def is_gmail(self) -> bool:
+        return b"X-GM-EXT-1" in self._caps
+
+    @property
+    def capabilities(self) -> frozenset[bytes]:
+        """The server's capabilities after login (connects if needed)."""
+        return self._run("reading capabilities", lambda _c, _a: self._caps)
+
+    @property
+    def where(self) -> str:
+        return f"{self.cfg.host}:{self.cfg.port}"
+
+    # --- protocol -------------------------------------------------------------------
+
+    def changes(self, cursor: str | None) -> ChangeSet:
+        """New, re-flagged and removed messages since ``cursor`` (headers only)."""
+        previous = self._decode_cursor(cursor)
+
+        def op(c: IMAPClient, _attempt: int) -> ChangeSet:
+            try:
+                return self._changes(c, previous)
+            except _Resync:
+                return self._changes(c, None)
+
+        return self._run("reading new mail", op)
+
+    def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
+        """Full bytes of these ids (big messages: header + text parts); gone ids are left out."""
+        wanted = list(dict.fromkeys(ids))
+        return self._run("fetching messages", lambda c, _a: self._fetch(c, wanted))
+
+    def drafts(self) -> list[DraftInfo]:
+        """Every draft in the Drafts folder (not flagged ``\\Deleted``), full bytes."""
+        return self._run("listing drafts", lambda c, _a: self._drafts(c))
+
+    def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:
+        """APPEND ``data`` to Drafts with ``\\Draft \\Seen``; return its id.
+
+        A retry after a connection lost mid-APPEND first looks for the
+        draft's Message-ID: the server may have stored it before the cut, and
+        a second APPEND would duplicate it. ``thread_hint`` cannot be set over
+        IMAP (Gmail threads an appended draft by its headers).
+        """
+        del thread_hint
+        data = _crlf(data)
+        message_id = _message_id(data)
+        return self._run(
+            "saving a draft", lambda c, attempt: self._create_draft(c, data, message_id, attempt)
+        )
+
+    def delete_draft(self, draft_id: str) -> None:
+        """Remove one draft by id: UID STORE ``\\Deleted`` + UID EXPUNGE of that UID only."""
+        role, uv, uid = _parse_id(draft_id)
+        if role != DRAFTS or uv is None or uid is None:
+            raise MailboxError(f"Refusing to delete {draft_id!r}: it is not a draft id.")
+        self._run("deleting a draft", lambda c, _a: self._delete_draft(c, uv, uid))
+
+    def idle_wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s on INBOX; True when new mail arrived (or may have).
+
+        Uses IDLE (RFC 2177) where offered, else polls ``STATUS`` every few
+        seconds. A lost connection returns True: the caller's poll will find
+        out what happened (and reconnect with backoff).
+        """
+        with self._lock:
+            try:
+                c = self._connection()
+                if b"IDLE" not in self._caps:
+                    return self._poll_status(c, timeout)
+                c.select_folder("INBOX", readonly=True)
+                c.idle()
+                try:
+                    deadline = time.monotonic() + timeout
+                    while (left := deadline - time.monotonic()) > 0:
+                        # RFC 2177: re-issue IDLE at least every 29 minutes
+                        for resp in c.idle_check(timeout=min(left, 29 * 60)):
+                            if len(resp) >= 2 and resp[1] in (b"EXISTS", b"RECENT"):
+                                return True
+                    return False
+                finally:
+                    c.idle_done()
+            except (*_TRANSIENT, IMAPClientError):
+                self._drop()
+                return True
+
+    def close(self) -> None:
+        """Log out (best effort) and forget the connection."""
+        with self._lock:
+            client, self._client = self._client, None
+            self._folders = None
+            if client is not None:
+                try:
+                    client.logout()
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        client.shutdown()
+
+    def __enter__(self) -> ImapMailbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connection and retry -------------------------------------------------------
+
+    def _run(self, what: str, op: Callable[[IMAPClient, int], T]) -> T:
+        """Run ``op`` on a live connection, reconnecting with backoff on transient failures."""
+        with self._lock:
+            last: BaseException | None = None
+            for attempt in range(self._attempts):
+                if attempt:
+                    delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+                    self._sleep(delay / 2 + self._jitter() * delay / 2)
+                try:
+                    client = self._connection()
+                    return op(client, attempt)
+                except MailboxError:
+                    raise
+                except _Fatal as err:
+                    self._drop()
+                    raise MailboxError(str(err)) from None
+                except ssl.SSLCertVerificationError as err:
+                    self._drop()
+                    raise MailboxError(
+                        f"The certificate of {self.where} could not be verified "
+                        f"({err.verify_message or err.reason}). If the server uses a private CA, "
+                        "set imap.ca_file to its certificate."
+                    ) from None
+                except LoginError as err:
+                    self._drop()
+                    raise MailboxError(
+                        f"The IMAP server {self.where} refused the login of {self.cfg.username!r} "
+                        f"({_server_text(err)}). Check the password or token and where it comes from "
+                        "(README: secrets)."
+                    ) from None
+                except _TRANSIENT as err:
+                    self._drop()
+                    last = err
+                    continue
+                except IMAPClientError as err:
+                    # a NO/BAD for this command: the connection itself is fine
+                    raise MailboxError(
+                        f"The IMAP server {self.where} refused an operation while {what}: "
+                        f"{_server_text(err)}."
+                    ) from None
+            raise MailboxError(
+                f"Lost the connection to the IMAP server {self.where} while {what} "
+                f"({self._attempts} attempts): {_describe(last)}."
+            )
+
+    def _connection(self) -> IMAPClient:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        self._folders = None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        ca = str(self.cfg.ca_file) if self.cfg.ca_file else None
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    def _connect(self) -> IMAPClient:
+        cfg = self.cfg
+        timeout = SocketTimeout(connect=cfg.timeout, read=cfg.timeout)
+        if cfg.security == "tls":
+            client = IMAPClient(cfg.host, cfg.port, ssl=True, ssl_context=self._tls_context(), timeout=timeout)
+        else:
+            client = IMAPClient(cfg.host, cfg.port, ssl=False, timeout=timeout)
+        try:
+            if cfg.security == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise _Fatal(
+                        f"The IMAP server {self.where} does not offer STARTTLS; refusing to log in "
+                        "without encryption. Use imap.security = \"tls\" with the server's TLS port."
+                    )
+                client.starttls(self._tls_context())
+            secret = self._credential()
+            if cfg.auth == "xoauth2":
+                client.oauth2_login(cfg.username, secret)
+            elif not secret.isascii() and client.has_capability("AUTH=PLAIN"):
+                client.plain_login(cfg.username, secret)  # LOGIN cannot carry non-ASCII
+            else:
+                client.login(cfg.username, secret)
+            del secret
+            self._caps = frozenset(c.upper() for c in client.capabilities())
+            if b"QRESYNC" in self._caps:
+                client.enable("QRESYNC")  # VANISHED replies; implies CONDSTORE
+            self._folders = None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+            raise
+        return client
+
+    # --- folders ----------------------------------------------------------------------
+
+    def _folder(self, c: IMAPClient, role: str) -> str:
+        if role == INBOX:
+            return "INBOX"
+        if self._folders is None:
+            self._folders = self._discover(c)
+        name = self._folders.get(role)
+        if name is None:
+            flag = {SENT: "\\Sent", DRAFTS: "\\Drafts", ALL: "\\All"}[role]
+            raise _Fatal(
+                f"The IMAP server {self.where} marks no folder as {flag} "
+                f"(SPECIAL-USE), so the {role} folder is unknown. Set {_OVERRIDE_KEY[role]} to "
+                f"its name. Folders on the server: {', '.join(sorted(self._names)) or 'none'}."
+            )
+        return name
+
+    def _discover(self, c: IMAPClient) -> dict[str, str]:
+        """role → folder name, by SPECIAL-USE attributes, with the config's overrides."""
+        listing = _list_folders(c)
+        if b"SPECIAL-USE" in self._caps and not any(
+            f in (_SPECIAL[SENT], _SPECIAL[DRAFTS], _SPECIAL[ALL]) for flags, _ in listing for f in flags
+        ):
+            # RFC 6154 lets servers show the attributes only when asked for
+            with contextlib.suppress(IMAPClientError):
+                listing = _list_folders(c, special_use=True) or listing
+        self._names = [name for _flags, name in listing]
+        found: dict[str, str] = {}
+        for flags, name in listing:
+            for role, flag in _SPECIAL.items():
+                if flag in flags and role not in found:
+                    found[role] = name
+        overrides = {SENT: self.cfg.sent_folder, DRAFTS: self.cfg.drafts_folder, ALL: self.cfg.all_folder}
+        for role, override in overrides.items():
+            if override is None:
+                continue
+            if override not in self._names:
+                raise _Fatal(
+                    f"{_OVERRIDE_KEY[role]} = {override!r}: no such folder on {self.where}. "
+                    f"Folders on the server: {', '.join(sorted(self._names)) or 'none'}."
+                )
+            found[role] = override
+        return found
+
+    def _read_roles(self, c: IMAPClient) -> list[tuple[str, str]]:
+        if self.is_gmail:
+            return [(ALL, self._folder(c, ALL))]
+        return [(INBOX, "INBOX"), (SENT, self._folder(c, SENT))]
+
+    # --- changes ----------------------------------------------------------------------
+
+    def _account(self) -> str:
+        return f"{self.cfg.username}@{self.cfg.host}:{self.cfg.port}"
+
+    def _changes(self, c: IMAPClient, previous: dict[str, Any] | None) -> ChangeSet:
+        roles = self._read_roles(c)
+        condstore = b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
+        status = {role: self._status(c, name, condstore) for role, name in roles}
+        old: dict[str, _FolderState] = {}
+        full = previous is None or previous.get("account") != self._account() or bool(
+            previous.get("gmail")
+        ) != self.is_gmail
+        if not full and previous is not None:
+            try:
+                old = {r: _FolderState.from_json(d) for r, d in previous["folders"].items()}
+            except (KeyError, TypeError, ValueError, AttributeError):
+                full = True
+        if not full and set(old) != {r for r, _ in roles}:
+            full = True
+        if not full:
+            for role, name in roles:
+                if old[role].name != name or old[role].uidvalidity != status[role][b"UIDVALIDITY"]:
+                    full = True  # a rebuilt folder (UIDVALIDITY) or another folder: start over
+        added: list[RawMessage] = []
+        removed: list[str] = []
+        new_state: dict[str, _FolderState] = {}
+        for role, name in roles:
+            st = status[role]
+            prev = None if full else old[role]
+            if prev is not None and self._unchanged(prev, st):
+                new_state[role] = prev
+                continue
+            state, got, gone = self._sync_folder(c, role, name, prev)
+            new_state[role] = state
+            added.extend(got)
+            removed.extend(gone)
+        cursor = self._encode_cursor(new_state)
+        return ChangeSet(added=tuple(added), removed=tuple(removed), cursor=cursor, full=full)
+
+    def _status(self, c: IMAPClient, name: str, condstore: bool) -> dict[bytes, int]:
+        items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"] + ([b"HIGHESTMODSEQ"] if condstore else [])
+        raw = c.folder_status(name, items)
+        return {k.upper(): int(v) for k, v in raw.items()}
+
+    def _unchanged(self, prev: _FolderState, st: Mapping[bytes, int]) -> bool:
+        """STATUS alone shows nothing new, gone or (with CONDSTORE) re-flagged."""
+        if self.is_gmail:
+            return False if prev.modseq is None else (
+                st.get(b"HIGHESTMODSEQ") == prev.modseq and st.get(b"UIDNEXT") == prev.uidnext
+            )
+        same = st.get(b"UIDNEXT") == prev.uidnext and st.get(b"MESSAGES") == len(prev.uids)
+        if b"HIGHESTMODSEQ" in st and prev.modseq is not None:
+            same = same and st[b"HIGHESTMODSEQ"] == prev.modseq
+        return same
+
+    def _search(self, c: IMAPClient, criteria: list[Any]) -> list[int]:
+        if self.is_gmail and self.cfg.gmail_query:
+            criteria = [*criteria, b"X-GM-RAW", self.cfg.gmail_query]
+            return [int(u) for u in c.search(criteria, charset="UTF-8")]
+        return [int(u) for u in c.search(criteria)]
+
+    def _sync_folder(
+        self, c: IMAPClient, role: str, name: str, prev: _FolderState | None
+    ) -> tuple[_FolderState, list[RawMessage], list[str]]:
+        """One folder: (new state, new or changed messages, removed ids)."""
+        info = c.select_folder(name, readonly=True)  # EXAMINE: nothing changes
+        uv = int(info[b"UIDVALIDITY"])
+        modseq = info.get(b"HIGHESTMODSEQ")
+        exists = int(info.get(b"EXISTS", 0))
+        if prev is None:
+            every = self._search(c, ["ALL"])
+            added = self._fetch_headers(c, role, uv, every)
+            nxt = max(int(info.get(b"UIDNEXT", 0)), max(every, default=0) + 1)
+            return _FolderState(name, uv, nxt, _int(modseq), set(every)), added, []
+        if uv != prev.uidvalidity:
+            raise _Resync
+        known = set(prev.uids)
+        new = [u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext]
+        changed: set[int] = set()
+        vanished: set[int] | None = None
+        if prev.modseq is not None and modseq is not None and int(modseq) != prev.modseq:
+            if b"QRESYNC" in self._caps and prev.uidnext > 1:
+                changed, vanished = self._changed_since(c, prev.uidnext - 1, prev.modseq)
+            else:
+                changed = set(self._search(c, ["MODSEQ", prev.modseq + 1]))
+        if vanished is not None:
+            known -= vanished
+        expected = len(known) + len(new)
+        if self.is_gmail or exists != expected:
+            # count disagrees (or Gmail, whose query narrows the set): compare against the server
+            everything = set(self._search(c, ["ALL"]))
+            vanished = (vanished or set()) | (prev.uids - everything)
+            new = sorted({u for u in everything - prev.uids if u >= prev.uidnext} | set(new))
+            known = prev.uids & everything
+        gone = sorted((vanished or set()) & prev.uids)
+        refetch = sorted((changed & known) | set(new))
+        added = self._fetch_headers(c, role, uv, refetch)
+        uids = known | set(new)
+        nxt = max(int(info.get(b"UIDNEXT", 0)), max(uids, default=0) + 1, prev.uidnext)
+        removed = [self._id(role, uv, u) for u in gone]
+        return _FolderState(name, uv, nxt, _int(modseq), uids), added, removed
+
+    def _changed_since(self, c: IMAPClient, last: int, modseq: int) -> tuple[set[int], set[int]]:
+        """QRESYNC: UIDs with changed flags and UIDs expunged since ``modseq``, one round trip."""
+        imap = c._imap
+        imap.untagged_responses.pop("VANISHED", None)
+        typ, data = imap.uid("FETCH", f"1:{last}", "(UID FLAGS)", f"(CHANGEDSINCE {modseq} VANISHED)")
+        if typ != "OK":
+            raise IMAPClientError(f"UID FETCH CHANGEDSINCE failed: {data!r}")
+        changed = set(parse_fetch_response([d for d in data if d is not None], True, True))
+        vanished: set[int] = set()
+        for line in imap.untagged_responses.pop("VANISHED", []):
+            text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+            text = text.replace("(EARLIER)", "").strip()
+            if text:
+                vanished.update(_expand_uids(text))
+        return {int(u) for u in changed}, vanished
+
+    def _id(self, role: str, uv: int, uid: int) -> str:
+        return f"{role}/{uv}/{uid}"
+
+    def _fetch_headers(self, c: IMAPClient, role: str, uv: int, uids: Sequence[int]) -> list[RawMessage]:
+        items = [HEADER_ITEM, "FLAGS"] + (list(GMAIL_ITEMS) if self.is_gmail else [])
+        out: list[RawMessage] = []
+        for batch in _uid_ranges(uids, HEADER_BATCH):
+            for uid, item in sorted(c.fetch(batch, items).items()):
+                header = _section(item, b"BODY[HEADER") or b""
+                flags = frozenset(_text(f) for f in item.get(b"FLAGS", ()))
+                mid, thread, labels = self._gmail_meta(item)
+                if mid is not None:
+                    self._gm_uids[mid] = (uv, int(uid))
+                out.append(
+                    RawMessage(
+                        id=f"gm/{mid}" if mid is not None else self._id(role, uv, int(uid)),
+                        folder=role,
+                        data=header,
+                        headers_only=True,
+                        thread_hint=thread,
+                        labels=labels,
+                        flags=flags,
+                    )
+                )
+        return out
+
+    def _gmail_meta(self, item: Mapping[bytes, Any]) -> tuple[str | None, str | None, frozenset[str]]:
+        if not self.is_gmail:
+            return None, None, frozenset()
+        mid = item.get(b"X-GM-MSGID")
+        thr = item.get(b"X-GM-THRID")
+        labels = frozenset(_text(x) for x in item.get(b"X-GM-LABELS", ()) or ())
+        return (str(mid) if mid is not None else None, str(thr) if thr is not None else None, labels)
+
+    # --- fetch ------------------------------------------------------------------------
+
+    def _fetch(self, c: IMAPClient, ids: list[str]) -> dict[str, bytes]:
+        groups: dict[tuple[str, int], dict[int, str]] = {}
+        gmail: list[str] = []
+        for mid in ids:
+            role, uv, uid = _parse_id(mid)
+            if role == "gm":
+                if uid is not None and self.is_gmail:
+                    gmail.append(mid)
+            elif role in (INBOX, SENT, ALL, DRAFTS) and uv is not None and uid is not None:
+                groups.setdefault((role, uv), {})[uid] = mid
+        out: dict[str, bytes] = {}
+        if gmail:
+            out.update(self._fetch_gmail(c, gmail))
+        for (role, uv), wanted in groups.items():
+            info = c.select_folder(self._folder(c, role), readonly=True)
+            if int(info[b"UIDVALIDITY"]) != uv:
+                continue  # the folder was rebuilt: these ids are gone
+            for uid, data in self._fetch_full(c, list(wanted)).items():
+                out[wanted[uid]] = data
+        return out
+
+    def _fetch_gmail(self, c: IMAPClient, ids: list[str]) -> dict[str, bytes]:
+        name = self._folder(c, ALL)
+        info = c.select_folder(name, readonly=True)
+        uv = int(info[b"UIDVALIDITY"])
+        uid_of: dict[int, str] = {}
+        for mid in ids:
+            msgid = mid.partition("/")[2]
+            known = self._gm_uids.get(msgid)
+            if known is not None and known[0] == uv:
+                uid_of[known[1]] = mid
+                continue
+            found = c.search([b"X-GM-MSGID", msgid.encode()])
+            if found:
+                uid_of[int(found[0])] = mid
+        return {uid_of[u]: data for u, data in self._fetch_full(c, list(uid_of)).items()}
+
+    def _fetch_full(self, c: IMAPClient, uids: list[int]) -> dict[int, bytes]:
+        """uid → bytes in the selected folder; big messages as header + text parts."""
+        out: dict[int, bytes] = {}
+        sizes: dict[int, int] = {}
+        for batch in _uid_ranges(uids, HEADER_BATCH):
+            for uid, item in c.fetch(batch, ["RFC822.SIZE"]).items():
+                sizes[int(uid)] = int(item.get(b"RFC822.SIZE", 0))
+        small = [u for u in uids if u in sizes and sizes[u] <= BIG_MESSAGE]
+        for batch in _uid_ranges(small, BODY_BATCH):
+            for uid, item in c.fetch(batch, ["BODY.PEEK[]"]).items():
+                data = _section(item, b"BODY[]")
+                if data is not None:
+                    out[int(uid)] = data
+        for uid in (u for u in uids if sizes.get(u, 0) > BIG_MESSAGE):
+            data = self._fetch_text_parts(c, uid)
+            if data is not None:
+                out[uid] = data
+        return out
+
+    def _fetch_text_parts(self, c: IMAPClient, uid: int) -> bytes | None:
+        """A big message rebuilt from its header and its text/* parts only."""
+        resp = c.fetch([uid], ["BODYSTRUCTURE", "BODY.PEEK[HEADER]"]).get(uid)
+        if resp is None:
+            return None
+        header = _section(resp, b"BODY[HEADER]") or b""
+        structure = resp.get(b"BODYSTRUCTURE")
+        sections = list(_text_sections(structure, ())) if structure is not None else []
+        if not sections:
+            # one big single part: its first TEXT_PART_CAP bytes are all the signals could use
+            part = c.fetch([uid], [f"BODY.PEEK[TEXT]<0.{TEXT_PART_CAP}>"]).get(uid) or {}
+            return header + (_section(part, b"BODY[TEXT]") or b"")
+        items = [i for s in sections for i in (f"BODY.PEEK[{s}.MIME]", f"BODY.PEEK[{s}]")]
+        parts = c.fetch([uid], items).get(uid) or {}
+        boundary = f"followup-agent-text-parts-{uid}"
+        body = bytearray()
+        for s in sections:
+            mime = parts.get(f"BODY[{s}.MIME]".encode()) or b"Content-Type: text/plain\r\n\r\n"
+            content = parts.get(f"BODY[{s}]".encode()) or b""
+            body += f"--{boundary}\r\n".encode() + mime + content + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        head = _drop_headers(header, (b"content-type", b"content-transfer-encoding", b"mime-version"))
+        head += (
+            b"MIME-Version: 1.0\r\n"
+            + f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n'.encode()
+            + b"X-Followup-Agent-Note: large message, text parts only\r\n\r\n"
+        )
+        return head + bytes(body)
+
+    # --- drafts -----------------------------------------------------------------------
+
+    def _drafts(self, c: IMAPClient) -> list[DraftInfo]:
+        name = self._folder(c, DRAFTS)
+        info = c.select_folder(name, readonly=True)
+        uv = int(info[b"UIDVALIDITY"])
+        uids = [int(u) for u in c.search(["NOT", "DELETED"])]
+        items = ["BODY.PEEK[]"] + (["X-GM-THRID"] if self.is_gmail else [])
+        out: list[DraftInfo] = []
+        for batch in _uid_ranges(uids, BODY_BATCH):
+            for uid, item in sorted(c.fetch(batch, items).items()):
+                data = _section(item, b"BODY[]")
+                if data is None:
+                    continue
+                thr = item.get(b"X-GM-THRID")
+                out.append(
+                    DraftInfo(
+                        id=self._id(DRAFTS, uv, int(uid)),
+                        data=data,
+                        thread_hint=str(thr) if thr is not None else None,
+                    )
+                )
+        return out
+
+    def _find_draft(self, c: IMAPClient, name: str, message_id: str) -> str | None:
+        info = c.select_folder(name, readonly=True)
+        uv = int(info[b"UIDVALIDITY"])
+        found = c.search(["HEADER", "Message-ID", message_id, "NOT", "DELETED"])
+        return self._id(DRAFTS, uv, max(int(u) for u in found)) if found else None
+
+    def _create_draft(self, c: IMAPClient, data: bytes, message_id: str | None, attempt: int) -> str:
+        name = self._folder(c, DRAFTS)
+        if attempt and message_id:
+            existing = self._find_draft(c, name, message_id)
+            if existing is not None:
+                return existing  # stored before the connection was lost
+        resp = c.append(name, data, flags=_DRAFT_FLAGS)
+        m = _APPENDUID.search(resp if isinstance(resp, bytes) else str(resp).encode())
+        if m and m[2].isdigit():
+            return self._id(DRAFTS, int(m[1]), int(m[2]))
+        if message_id:
+            found = self._find_draft(c, name, message_id)
+            if found is not None:
+                return found
+        # no UIDPLUS and no Message-ID: the newest draft is ours
+        info = c.select_folder(name, readonly=True)
+        uids = c.search(["ALL"])
+        if not uids:
+            raise _Fatal(f"The draft saved in {name!r} on {self.where} could not be found again.")
+        return self._id(DRAFTS, int(info[b"UIDVALIDITY"]), max(int(u) for u in uids))
+
+    def _delete_draft(self, c: IMAPClient, uv: int, uid: int) -> None:
+        name = self._folder(c, DRAFTS)
+        info = c.select_folder(name)  # read-write: the one place the agent changes a flag
+        try:
+            if int(info[b"UIDVALIDITY"]) != uv:
+                return  # the folder was rebuilt: that draft is gone
+            if not c.search(["UID", str(uid)]):
+                return  # already gone
+            c.add_flags([uid], [b"\\Deleted"], silent=True)
+            if b"UIDPLUS" in self._caps:
+                c.uid_expunge([uid])
+            elif set(int(u) for u in c.search(["DELETED"])) == {uid}:
+                c.expunge()  # only ours is \Deleted, so a plain EXPUNGE removes only ours
+            # else: leave it \Deleted (clients hide it) rather than expunge the user's mail
+        finally:
+            self._leave(c)
+
+    def _leave(self, c: IMAPClient) -> None:
+        """Leave the selected folder without CLOSE (which would expunge)."""
+        if b"UNSELECT" in self._caps:
+            c.unselect_folder()
+        else:
+            c.select_folder("INBOX", readonly=True)
+
+    def _poll_status(self, c: IMAPClient, timeout: float) -> bool:
+        first = c.folder_status("INBOX", [b"UIDNEXT"]).get(b"UIDNEXT")
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self._sleep(min(left, 5.0))
+            if c.folder_status("INBOX", [b"UIDNEXT"]).get(b"UIDNEXT") != first:
+                return True
+        return False
+
+    # --- cursor -----------------------------------------------------------------------
+
+    def _encode_cursor(self, state: Mapping[str, _FolderState]) -> str:
+        doc = {
+            "account": self._account(),
+            "gmail": self.is_gmail,
+            "folders": {role: s.to_json() for role, s in sorted(state.items())},
+        }
+        packed = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
+        return _CURSOR_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii")
+
+    @staticmethod
+    def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+        """The cursor document, or None when absent or unreadable (a full resync)."""
+        if not cursor or not cursor.startswith(_CURSOR_PREFIX):
+            return None
+        try:
+            doc = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor[len(_CURSOR_PREFIX) :])))
+        except (ValueError, zlib.error, binascii.Error, UnicodeDecodeError):
+            return None
+        if not isinstance(doc, dict) or not isinstance(doc.get("folders"), dict):
+            return None
+        return doc
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _section(item: Mapping[bytes, Any], prefix: bytes) -> bytes | None:
+    """The value of the first FETCH item whose key starts with ``prefix`` (servers vary
+    in how they echo ``BODY[HEADER.FIELDS (...)]``)."""
+    for key, value in item.items():
+        if isinstance(key, bytes) and key.upper().startswith(prefix):
+            return bytes(value) if value is not None else None
+    return None
+
+
+def _parse_id(mid: str) -> tuple[str, int | None, int | None]:
+    """``"inbox/123/45"`` → ("inbox", 123, 45); ``"gm/99"`` → ("gm", None, 99)."""
+    parts = mid.split("/")
+    try:
+        if len(parts) == 3:
+            return parts[0], int(parts[1]), int(parts[2])
+        if len(parts) == 2 and parts[0] == "gm":
+            return "gm", None, int(parts[1])
+    except ValueError:
+        pass
+    return parts[0], None, None
+
+
+def _list_folders(c: IMAPClient, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str]]:
+    """(lower-case attributes, name) for every folder."""
+    if special_use:
+        imap = c._imap
+        typ, data = imap._simple_command("LIST", "(SPECIAL-USE)", '""', '"*"')
+        if typ != "OK":
+            return []
+        typ, data = imap._untagged_response(typ, data, "LIST")
+        rows = c._proc_folder_list(data)
+    else:
+        rows = c.list_folders()
+    out = []
+    for flags, _delim, name in rows:
+        out.append((frozenset(bytes(f).lower() for f in flags), _text(name)))
+    return out
+
+
+def _text_sections(structure: Any, path: tuple[int, ...]) -> Iterator[str]:
+    """Section numbers of the text/* leaves of a BODYSTRUCTURE (small enough to keep)."""
+    if structure and isinstance(structure[0], list):  # multipart: (parts..., subtype, ...)
+        for i, part in enumerate(structure[0], 1):
+            yield from _text_sections(part, (*path, i))
+        return
+    if not path:
+        return  # a single-part message: handled by the caller
+    try:
+        maintype = _text(structure[0]).lower()
+        size = int(structure[6]) if len(structure) > 6 and structure[6] is not None else 0
+    except (TypeError, ValueError, IndexError):
+        return
+    if maintype == "text" and size <= TEXT_PART_CAP:
+        yield ".".join(str(p) for p in path)
+
+
+def _drop_headers(header: bytes, names: tuple[bytes, ...]) -> bytes:
+    """``header`` without the named fields (and their folded continuation lines)."""
+    out: list[bytes] = []
+    skipping = False
+    for line in header.splitlines(keepends=True):
+        if line in (b"\r\n", b"\n"):
+            break
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                out.append(line)
+            continue
+        skipping = line.split(b":", 1)[0].strip().lower() in names
+        if not skipping:
+            out.append(line)
+    return b"".join(out)
+
+
+def _crlf(data: bytes) -> bytes:
+    """IMAP requires CRLF line ends in APPEND literals."""
+    return re.sub(rb"\r?\n", b"\r\n", data)
+
+
+def _message_id(data: bytes) -> str | None:
+    header = data.split(b"\r\n\r\n", 1)[0]
+    m = re.search(rb"^Message-ID:[ \t]*(\r\n[ \t]+)?(<[^>\r\n]+>)", header, re.IGNORECASE | re.MULTILINE)
+    return m[2].decode("ascii", "replace") if m else None
+
+
+def _server_text(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:300]
+
+
+def _describe(err: BaseException | None) -> str:
+    if err is None:
+        return "no error recorded"
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0][:300]}" if text else type(err).__name__
+
+
+# --- secrets ----------------------------------------------------------------------------
+
+
+def credential_provider(cfg: ImapConfig, env: Mapping[str, str] | None = None) -> Callable[[], str]:
+    """The password (looked up once, kept in memory) or a fresh XOAUTH2 access token."""
+    from agent.secrets import get_secret
+
+    environ = os.environ if env is None else env
+
+    def lookup() -> str:
+        return get_secret(
+            cfg.credential_name,
+            service=cfg.keyring_service,
+            username=cfg.username,
+            command=cfg.password_command,
+            env=environ,
+        )
+
+    if cfg.auth == "xoauth2":
+        return _OAuthToken(lookup)
+    cache: list[str] = []
+
+    def password() -> str:
+        if not cache:
+            cache.append(lookup())
+        return cache[0]
+
+    return password
+
+
+class _OAuthToken:
+    """An XOAUTH2 access token from the stored secret.
+
+    The secret is either an access token as is, or google-auth "authorized
+    user" JSON (client_id, client_secret, refresh_token, token_uri) from which
+    a fresh access token is obtained and reused until shortly before it
+    expires. ``Credentials`` is built directly rather than with
+    ``from_authorized_user_info``, which ignores a custom ``token_uri``.
+    """
+
+    GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+    def __init__(self, lookup: Callable[[], str]) -> None:
+        self._lookup = lookup
+        self._creds: Any = None
+        self._plain: str | None = None
+
+    def __call__(self) -> str:
+        if self._plain is not None:
+            return self._plain
+        if self._creds is None:
+            secret = self._lookup()
+            try:
+                info = json.loads(secret)
+            except ValueError:
+                info = None
+            if not isinstance(info, dict) or "refresh_token" not in info:
+                self._plain = secret
+                return secret
+            from google.oauth2.credentials import Credentials
+
+            self._creds = Credentials(
+                token=None,
+                refresh_token=info["refresh_token"],
+                client_id=info.get("client_id"),
+                client_secret=info.get("client_secret"),
+                token_uri=info.get("token_uri") or self.GOOGLE_TOKEN_URI,
+            )
+        creds = self._creds
+        if not creds.token or not creds.valid:
+            try:
+                from google.auth.transport.requests import Request
+
+                creds.refresh(Request())
+            except Exception as err:
+                raise MailboxError(
+                    f"Could not refresh the OAuth2 access token for IMAP: {type(err).__name__}."
+                ) from None
+        return str(creds.token)
+

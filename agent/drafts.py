@@ -1,0 +1,216 @@
+"""Composing a draft: wording from templates, threading headers, our marker.
+
+The draft is a plain-text reply in the same conversation: ``In-Reply-To`` the
+last message, ``References`` the chain, ``Subject: Re: <original>`` without
+piling up prefixes, so Gmail and any RFC 5256 client shows it in the thread.
+Its Message-ID is derived from (conversation, round, step), so a crash between
+"created" and "recorded" is repaired by finding the draft again, never by
+writing a second one. Wording comes from ``agent/templates/*.txt`` unless the
+user's ``drafts.templates_dir`` holds a file of the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime
+from importlib import resources
+from string import Template
+
+from agent.config import Config
+from agent.model import Conversation, Message
+from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, Decision, NextStep
+
+MARKER_HEADER = "X-Followup-Agent"
+_MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft ready to hand to a backend."""
+
+    key: str  # conversation:round:step
+    message_id: str
+    to: str
+    subject: str
+    body: str
+    data: bytes
+    fingerprint: str
+    thread_hint: str | None
+
+
+def draft_key(conversation: str, round_key: str, step: str) -> str:
+    return f"{conversation}:{round_key}:{step}"
+
+
+def draft_message_id(key: str, config: Config) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    domain = config.account.primary.rpartition("@")[2]
+    return f"<followup.{digest}@{domain}>"
+
+
+def reply_subject(subject: str) -> str:
+    from agent.mail.thread import base_subject
+
+    base = base_subject(subject)
+    return f"Re: {base}" if base else "Re: our conversation"
+
+
+def load_template(step: str, config: Config) -> Template:
+    name = f"{step}.txt"
+    if config.drafts.templates_dir is not None:
+        user = config.drafts.templates_dir / name
+        if user.is_file():
+            return Template(user.read_text(encoding="utf-8"))
+    return Template(resources.files("agent.templates").joinpath(name).read_text(encoding="utf-8"))
+
+
+def _greeting(conv: Conversation, to: str) -> str:
+    for m in reversed(conv.messages):
+        for a in (m.from_, *m.reply_to):
+            if a is not None and a.email == to and a.name:
+                first = a.name.replace('"', "").split(",")[-1].strip().split()
+                if first and first[0].isalpha() and first[0].lower() not in (
+                    "the", "team", "recruiting", "talent", "hiring", "careers", "hr", "no", "noreply",
+                ):
+                    return first[0].capitalize() if first[0].islower() else first[0]
+    return "there"
+
+
+def _topic(conv: Conversation, company: str | None) -> str:
+    from agent.mail.thread import base_subject
+
+    subj = base_subject(conv.subject)
+    m = re.search(r"\b(?:for (?:the )?|–\s*|-\s*|:\s*)([A-Z][\w/&+ .-]{2,60}?(?:Engineer|Developer|Manager|"
+                  r"Designer|Scientist|Analyst|Lead|Director|Architect|Specialist|Consultant|"
+                  r"Researcher|Administrator|Coordinator|Role|Position))\b", subj)
+    if m:
+        return f"the {m.group(1).strip()} role"
+    return f"the role at {company}" if company else "the role"
+
+
+def compose(
+    conv: Conversation, decision: Decision, step: NextStep, now: datetime, config: Config,
+    note: str | None = None,
+) -> Draft:
+    """The draft for ``step`` in ``conv``. ``step.to`` must be set."""
+    assert step.to is not None
+    company = decision.company
+    tz = config.account.tz
+    key = draft_key(conv.id, step.round, step.kind)
+    values = {
+        "greeting": _greeting(conv, step.to),
+        "name": config.account.name,
+        "company": company or "the company",
+        "company_or_team": company or "the team",
+        "topic": _topic(conv, company),
+        "when": _when(decision, now, config),
+        "timeline_question": "" if _has_deadline(decision) else
+        "\nWhen you have a moment, could you let me know what the timeline for next steps looks like?\n",
+        "reason_sentence": _reason(step, decision),
+        "note_paragraph": f"\n{note.strip()}\n" if note else "",
+        "deadline_phrase": step.deadline_phrase or "",
+        "signature": config.drafts.signature or config.account.name,
+    }
+    body = load_template(step.kind, config).safe_substitute(values)
+    body = _tidy(body)
+    if config.drafts.signature:
+        body = body.rstrip() + "\n" + config.drafts.signature.strip() + "\n"
+    last = _reply_target(conv)
+    msg = EmailMessage(policy=email_policy.SMTP)
+    msg["From"] = _from(config)
+    msg["To"] = step.to
+    msg["Subject"] = reply_subject(conv.subject)
+    msg["Date"] = format_datetime(now.astimezone(tz))
+    message_id = draft_message_id(key, config)
+    msg["Message-ID"] = message_id
+    if last is not None:
+        msg["In-Reply-To"] = last.message_id
+        chain = [*last.references, last.message_id]
+        if len(chain) > _MAX_REFERENCES:  # keep the root and the most recent ancestors
+            chain = [chain[0], *chain[-(_MAX_REFERENCES - 1):]]
+        msg["References"] = " ".join(dict.fromkeys(chain))
+    msg[MARKER_HEADER] = f"v=1; step={step.kind}; conversation={conv.id}; round={step.round}"
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    data = msg.as_bytes()
+    hint = next((m.thread_hint for m in reversed(conv.messages) if m.thread_hint), None)
+    return Draft(key=key, message_id=message_id, to=step.to, subject=str(msg["Subject"]), body=body,
+                 data=data, fingerprint=fingerprint(data), thread_hint=hint)
+
+
+def _from(config: Config) -> str:
+    from email.utils import formataddr
+
+    return formataddr((config.account.name, config.account.primary))
+
+
+def _reply_target(conv: Conversation) -> Message | None:
+    real = [m for m in conv.messages if not m.message_id.startswith("<synthetic.")] or list(conv.messages)
+    return real[-1] if real else None
+
+
+def _has_deadline(decision: Decision) -> bool:
+    return any(f.kind == "deadline" for f in decision.facts)
+
+
+def _when(decision: Decision, now: datetime, config: Config) -> str:
+    iv = decision.interview
+    if not iv:
+        return "recently"
+    start: datetime = iv["start"].astimezone(config.account.tz)
+    days = (now.astimezone(config.account.tz).date() - start.date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 7:
+        return f"on {start:%A}"
+    return f"on {start:%B} {start.day}"
+
+
+def _reason(step: NextStep, decision: Decision) -> str:
+    if step.kind == FOLLOW_UP_1 and step.deadline_phrase:
+        return (f"When we spoke, you mentioned that you hoped to reach a decision "
+                f"{_phrase(step.deadline_phrase)}, so I wanted to ask where things stand.")
+    if step.kind == FOLLOW_UP_1:
+        return "I wanted to ask whether there is any news on next steps."
+    if step.kind == FOLLOW_UP_2:
+        return "I understand these decisions take time, and I would be glad to hear where things stand."
+    return ""
+
+
+def _phrase(p: str) -> str:
+    p = p.strip().rstrip(".")
+    p = re.sub(r"^(?:you'?ll hear (?:back )?(?:from us )?|we(?:'ll| will) (?:decide|know|have) )", "", p, flags=re.I)
+    if re.match(r"^(by|within|in|before|on|over|during|early|late|mid|next|this|at|around)\b", p, re.I):
+        return p[0].lower() + p[1:]
+    return f"by {p}"
+
+
+def _tidy(body: str) -> str:
+    body = re.sub(r"[ \t]+\n", "\n", body)
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    return body.strip() + "\n"
+
+
+def fingerprint(data: bytes) -> str:
+    """What the user would notice changing: recipients, subject and body text."""
+    try:
+        msg = BytesParser(policy=email_policy.default).parsebytes(data)
+        part = msg.get_body(("plain",)) if msg.is_multipart() else msg
+        body = part.get_content() if part is not None else ""
+        head = f"{msg.get('To', '')}\n{msg.get('Subject', '')}"
+    except Exception:  # a draft the user mangled: fingerprint the raw bytes
+        return hashlib.sha256(data).hexdigest()
+    norm = " ".join(f"{head}\n{body}".split())
+    return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\b\w[\w'-]*\b", text))
+

@@ -1,0 +1,374 @@
+"""One poll: sync, rebuild what changed, decide, plan, report, apply.
+
+The engine is the only place where the pure core (parse, thread, signals,
+policy, drafts) meets the two stateful edges (the mailbox and the state
+store). It computes a *plan* of actions, each with its reason; the caller
+logs the plan, and the engine applies it unless it is a dry run.
+
+Writes are idempotent. A draft's Message-ID is derived from (conversation,
+round, step); before creating one the engine looks for it among the drafts
+that exist, and it records intent before writing and the outcome after. A
+crash between any two steps, or a second poll, therefore never duplicates or
+loses a draft.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from agent.backends.base import Mailbox
+from agent.businesstime import BusinessCalendar
+from agent.config import Config
+from agent.drafts import Draft, compose, draft_key, fingerprint
+from agent.mail.parse import parse_message
+from agent.mail.thread import build_conversations
+from agent.model import Conversation, DraftInfo, Message, RawMessage
+from agent.policy import OPEN, Controls, Decision, decide
+from agent.signals import events as E
+from agent.signals.autoreply import is_bulk
+from agent.signals.events import extract_facts
+from agent.signals.recruiting import (
+    _SUBJECT_WORDS,
+    INTERVIEW_WORDS,
+    Tracking,
+    classify,
+    is_ats,
+    is_personal,
+    is_user,
+)
+from agent.store import Store
+
+CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"
+
+
+@dataclass(frozen=True)
+class _ExistingDraft:
+    info: DraftInfo
+    message_id: str
+    marker: dict[str, str]
+    refs: frozenset[str]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of the plan; ``reason`` is what the log and ``explain`` say."""
+
+    kind: str  # create | adopt | withdraw | record
+    conversation: str
+    key: str
+    reason: str
+    step: str | None = None
+    draft: Draft | None = None
+    draft_id: str | None = None
+    status: str | None = None  # for record: the ledger status to set
+    to: str | None = None
+    found: _ExistingDraft | None = None
+
+
+@dataclass
+class PollResult:
+    now: datetime
+    decisions: list[Decision]
+    plan: list[Action]
+    applied: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+    untracked: list[tuple[Conversation, Tracking]] = field(default_factory=list)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+
+
+def poll(
+    config: Config,
+    mailbox: Mailbox,
+    store: Store,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    log: Any = None,
+) -> PollResult:
+    """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
+    t0 = _time.perf_counter()
+    cal = BusinessCalendar.from_config(config)
+    stats: dict[str, Any] = {}
+
+    # 1. sync: only what changed since the stored cursor is parsed
+    cursor_key = f"cursor:{mailbox.name}"
+    cs = mailbox.changes(store.get_meta(cursor_key))
+    parsed = [parse_message(r) for r in cs.added if not _is_draft(r)]
+    if cs.full:
+        store.replace_all(parsed)
+    else:
+        store.remove_messages(cs.removed)
+        store.put_messages(parsed)
+    stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
+
+    # 2. conversations over everything we know (cheap: plain data, no parsing)
+    messages = store.get_messages()
+    convs = build_conversations(
+        messages,
+        user_addresses=config.user_addresses,
+        ats_domains=config.recruiting.ats_domains,
+        window=config.policy.thread_window,
+        personal_domains=config.recruiting.personal_domains,
+    )
+    candidates = [c for c in convs if is_candidate(c, config)]
+    stats.update(messages=len(messages), conversations=len(convs), candidates=len(candidates))
+
+    # 3. bodies only for candidate conversations, once
+    missing = [m.id for c in candidates for m in c.messages if not m.has_body]
+    if missing:
+        full = _fetch_bodies(mailbox, missing, {m.id: m for c in candidates for m in c.messages})
+        store.put_messages(full.values())
+        candidates = [
+            replace(c, messages=tuple(full.get(m.id, m) for m in c.messages)) for c in candidates
+        ]
+    stats["bodies_fetched"] = len(missing)
+
+    # 4. decide
+    decisions: list[tuple[Conversation, Decision]] = []
+    untracked: list[tuple[Conversation, Tracking]] = []
+    for conv in candidates:
+        tracking = classify(conv, config)
+        controls = controls_for(store, conv.id)
+        if not tracking.tracked:
+            untracked.append((conv, tracking))
+            continue
+        facts = extract_facts(conv, config)
+        skipped = {(r.round, r.step): r.updated_at for r in store.ledger_for(conv.id)
+                   if r.status == "user_deleted"}
+        decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
+
+    # 5. plan against the drafts that exist now and the ledger
+    existing = [_describe_draft(d) for d in mailbox.drafts()]
+    plan = make_plan(decisions, existing, store, now, config)
+    stats["plan"] = len(plan)
+
+    # 6. apply
+    if not dry_run:
+        apply_plan(plan, mailbox, store, now)
+        store.set_meta(cursor_key, cs.cursor)
+        store.set_meta("last_poll", now.isoformat())
+        store.save_snapshot([status_object(d, config) for _, d in decisions], at=now)
+    stats["seconds"] = round(_time.perf_counter() - t0, 3)
+    return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
+                      {c.id: c for c in candidates})
+
+
+def _is_draft(raw: RawMessage) -> bool:
+    return "\\Draft" in raw.flags or ("D" in raw.flags and raw.folder == "drafts")
+
+
+def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -> dict[str, Message]:
+    out: dict[str, Message] = {}
+    got = mailbox.fetch(ids)
+    for mid, data in got.items():
+        old = known[mid]
+        out[mid] = parse_message(
+            RawMessage(id=mid, folder=old.folder, data=data, thread_hint=old.thread_hint, labels=old.labels)
+        )
+    return out
+
+
+def is_candidate(conv: Conversation, config: Config) -> bool:
+    """A cheap, header-only test: could this be a recruiting conversation?
+
+    It decides which bodies are fetched, so it errs on the side of yes for
+    anything that is not plainly bulk mail.
+    """
+    rc = config.recruiting
+    others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
+    if not others:
+        return False
+    if rc.track_label in frozenset().union(*(m.labels for m in conv.messages)):
+        return True
+    if all(is_bulk(m, rc.job_alert_domains) for m in others):
+        return False
+    user_wrote = any(is_user(m.from_, config) for m in conv.messages)
+    for m in conv.messages:
+        if m.has_calendar_part or m.calendar:
+            return True
+        if m.from_ and is_ats(m.from_, config):
+            return True
+        if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject):
+            return True
+    if user_wrote and any(not is_personal(m.from_, config) for m in others if m.from_):
+        return True  # recruiter outreach with an unassuming subject that the user answered
+    return any(m.has_body and INTERVIEW_WORDS.search(m.text[:3000]) for m in others)
+
+
+# --- drafts: plan -------------------------------------------------------------------
+
+
+def _describe_draft(d: DraftInfo) -> _ExistingDraft:
+    msg = parse_message(RawMessage(id=d.id, folder="drafts", data=d.data, thread_hint=d.thread_hint))
+    marker = {}
+    if msg.marker:
+        for part in msg.marker.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k:
+                marker[k] = v
+    refs = frozenset((*msg.in_reply_to, *msg.references))
+    return _ExistingDraft(d, msg.message_id, marker, refs, fingerprint(d.data))
+
+
+def make_plan(
+    decisions: Iterable[tuple[Conversation, Decision]],
+    existing: list[_ExistingDraft],
+    store: Store,
+    now: datetime,
+    config: Config,
+) -> list[Action]:
+    """Compare what is owed with the drafts that exist and the ledger."""
+    by_mid = {d.message_id: d for d in existing}
+    plan: list[Action] = []
+    for conv, dec in decisions:
+        ids = {m.message_id for m in conv.messages}
+        hints = {m.thread_hint for m in conv.messages if m.thread_hint}
+        rows = store.ledger_for(conv.id)
+        owed_key = None
+        nxt = dec.next
+        if dec.state == OPEN and nxt is not None:
+            owed_key = draft_key(conv.id, nxt.round, nxt.kind)
+
+        user_wrote_at = [m.date for m in conv.messages if is_user(m.from_, config) and m.date]
+        # what happened to the drafts we made
+        for row in rows:
+            here = by_mid.get(row.message_id) or next(
+                (d for d in existing if d.info.id == row.draft_id), None)
+            if row.status != "created":
+                continue
+            if here is None:
+                if any(t >= row.created_at for t in user_wrote_at):
+                    plan.append(Action(RECORD, conv.id, row.key, "you sent it (or wrote yourself)", step=row.step,
+                                       status="sent"))
+                elif _user_draft_in(conv, existing, ids, hints):
+                    plan.append(Action(RECORD, conv.id, row.key, "you edited it into a draft of your own",
+                                       step=row.step, status="edited"))
+                else:
+                    plan.append(Action(RECORD, conv.id, row.key,
+                                       "you deleted it: it will not be written again", step=row.step,
+                                       status="user_deleted"))
+                continue
+            if here.fingerprint != row.content_hash:
+                plan.append(Action(RECORD, conv.id, row.key, "you edited it: it is yours now, never touched",
+                                   step=row.step, status="edited"))
+                continue
+            still_owed = row.key == owed_key or (
+                nxt is not None and dec.state == OPEN and row.round == nxt.round and row.step == nxt.kind)
+            if not still_owed:
+                plan.append(Action(WITHDRAW, conv.id, row.key, _withdraw_reason(dec), step=row.step,
+                                   draft_id=here.info.id))
+
+        if owed_key is None or nxt is None or nxt.due > now:
+            continue
+        if any(r.round == nxt.round and r.step == nxt.kind for r in rows if r.status != "intended"):
+            continue  # made once already: sent, deleted, edited or withdrawn are all final
+        if nxt.to is None:
+            continue  # status explains: no usable address
+        ours = by_mid.get(_mid(owed_key, config)) or next(
+            (d for d in existing if d.marker.get("step") == nxt.kind and d.marker.get("round") == nxt.round
+             and (d.refs & ids or d.info.thread_hint in hints)), None)
+        if ours is not None:
+            plan.append(Action(ADOPT, conv.id, owed_key, "found our draft from an earlier, interrupted poll",
+                               step=nxt.kind, draft_id=ours.info.id, to=nxt.to, found=ours))
+            continue
+        if _user_draft_in(conv, existing, ids, hints):
+            continue  # the user is already writing in this conversation
+        draft = compose(conv, dec, nxt, now, config, note=controls_for(store, conv.id).note)
+        plan.append(Action(CREATE, conv.id, owed_key, dec.reason, step=nxt.kind, to=nxt.to, draft=draft))
+    return plan
+
+
+def _mid(key: str, config: Config) -> str:
+    from agent.drafts import draft_message_id
+
+    return draft_message_id(key, config)
+
+
+def _user_draft_in(conv: Conversation, existing: list[_ExistingDraft], ids: set[str], hints: set[str]) -> bool:
+    return any(not d.marker and (d.refs & ids or (d.info.thread_hint and d.info.thread_hint in hints))
+               for d in existing)
+
+
+def _withdraw_reason(dec: Decision) -> str:
+    facts = [f for f in dec.facts if f.kind in (E.HUMAN_REPLY, E.USER_WROTE, E.REJECTION, E.OFFER)]
+    if dec.state != OPEN:
+        return f"no longer owed: {dec.reason}"
+    if facts and facts[-1].kind == E.HUMAN_REPLY:
+        return f"the company answered ({facts[-1].data.get('from')}): the draft is no longer needed"
+    if facts and facts[-1].kind == E.USER_WROTE:
+        return "you wrote to them yourself: the draft is no longer needed"
+    return f"no longer owed: {dec.reason}"
+
+
+# --- drafts: apply ------------------------------------------------------------------
+
+
+def apply_plan(plan: list[Action], mailbox: Mailbox, store: Store, now: datetime) -> None:
+    """Carry out the plan; each write is bracketed by ledger records (intent, outcome)."""
+    for a in plan:
+        if a.kind == RECORD:
+            assert a.status is not None
+            store.set_status(a.key, a.status, reason=a.reason, at=now)
+            store.add_event(a.conversation, a.status, f"{a.step}: {a.reason}", at=now)
+        elif a.kind == ADOPT:
+            assert a.found is not None
+            _intend(store, a, a.found.message_id, a.found.fingerprint, now)
+            store.record_created(a.key, a.found.info.id, content_hash=a.found.fingerprint, at=now)
+            store.add_event(a.conversation, "draft_adopted", f"{a.step}: {a.reason}", at=now)
+        elif a.kind == WITHDRAW:
+            # delete first: a crash before the record leaves a row whose draft is gone and
+            # which the next poll files as deleted -- either way it is never written again
+            mailbox.delete_draft(a.draft_id or "")
+            store.set_status(a.key, "withdrawn", reason=a.reason, at=now)
+            store.add_event(a.conversation, "draft_withdrawn", f"{a.step}: {a.reason}", at=now)
+        elif a.kind == CREATE:
+            assert a.draft is not None
+            _intend(store, a, a.draft.message_id, a.draft.fingerprint, now)
+            draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
+            store.record_created(a.key, draft_id, at=now)
+            store.add_event(a.conversation, "draft_created", f"{a.step} to {a.to}: {a.reason}", at=now)
+
+
+def _intend(store: Store, a: Action, message_id: str, content_hash: str, now: datetime) -> None:
+    round_key = a.key.split(":")[1]
+    store.record_intent(a.key, conversation=a.conversation, round=round_key, step=a.step or "",
+                        message_id=message_id, content_hash=content_hash, at=now)
+
+
+def controls_for(store: Store, conversation: str) -> Controls:
+    """The user's standing instructions for one conversation."""
+    rows = store.get_controls(conversation)
+    latest = {r.kind: r for r in rows}
+    snooze = latest.get("snooze")
+    notes = [r.value for r in rows if r.kind == "note"]
+    return Controls(
+        paused="pause" in latest,
+        closed=latest["close"].value or "closed" if "close" in latest else None,
+        snoozed_until=datetime.fromisoformat(snooze.value) if snooze and snooze.value else None,
+        note=notes[-1] if notes else None,
+    )
+
+
+def status_object(dec: Decision, config: Config) -> dict[str, Any]:
+    """One element of ``status --json`` (CONTRACT.md)."""
+    nxt = None
+    if dec.next is not None:
+        nxt = {"kind": dec.next.kind, "due": dec.next.due.astimezone(config.account.tz).isoformat(),
+               "to": dec.next.to}
+    return {
+        "thread": dec.conversation,
+        "subject": dec.subject,
+        "company": dec.company,
+        "state": dec.state,
+        "next": nxt,
+        "reason": dec.reason,
+        "round": dec.round,
+        "unusable_addresses": list(dec.unusable),
+        "no_recipient": dec.no_recipient,
+    }
+

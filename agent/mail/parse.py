@@ -1,0 +1,854 @@
+"""Raw message bytes to :class:`agent.model.Message`.
+
+Every mailbox holds some mail that breaks the rules: undeclared 8-bit
+headers, charsets Python has never heard of, boundaries that never close,
+attachments of many megabytes, bounces quoting other bounces. One such
+message must never stop the agent from drafting for the good conversations
+beside it, so :func:`parse_message` never raises; what it had to work around
+is listed in ``Message.defects`` for ``explain`` and the logs.
+
+How it stays robust:
+
+* ``email.policy.compat32``: its parser records defects instead of raising,
+  and we read headers through ``raw_items()`` (plain strings) and decode them
+  ourselves (RFC 2047 words one by one, 8-bit bytes as UTF-8 or cp1252), so
+  no header access can raise the way ``policy.default``'s lazy parsing does.
+* Bodies: we walk the MIME tree ourselves, iteratively, with depth and part
+  caps; non-text parts are never decoded; text parts are decoded from a
+  capped prefix of their transfer-encoded payload, so a 15 MB part costs
+  nothing beyond the parser's own pass.
+* Every step is guarded; anything unexpected becomes a defect and the
+  message keeps whatever was read so far.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import Message as EmailMessage
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+
+from agent.mail.calendar import parse_calendar
+from agent.mail.quotes import strip_quoted
+from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage
+
+__all__ = [
+    "MARKER_HEADER",
+    "MAX_DEPTH",
+    "MAX_PARTS",
+    "MAX_PART_TEXT",
+    "MAX_REFERENCES",
+    "MAX_TEXT",
+    "html_to_text",
+    "parse_message",
+]
+
+#: Characters of body text kept from one text part.
+MAX_PART_TEXT = 64 * 1024
+#: Characters of body text kept from the whole message (before quote stripping).
+MAX_TEXT = 200 * 1024
+#: Bytes of an HTML part converted to text (markup is much bigger than its text).
+MAX_HTML_BYTES = 512 * 1024
+#: Bytes of a calendar part handed to the calendar parser.
+MAX_CALENDAR_BYTES = 2 * 1024 * 1024
+#: MIME nesting depth walked; deeper parts are ignored.
+MAX_DEPTH = 20
+#: MIME parts walked per message.
+MAX_PARTS = 200
+#: Message ids kept from References (the root plus the most recent ones).
+MAX_REFERENCES = 100
+#: Addresses kept per address header.
+MAX_ADDRESSES = 200
+#: Defect notes kept per message.
+MAX_DEFECTS = 50
+#: Characters kept from a subject or other short header value.
+MAX_HEADER_TEXT = 1000
+#: Our own header on drafts we create.
+MARKER_HEADER = "X-Followup-Agent"
+
+_SYNTHETIC_DOMAIN = "followup-agent.invalid"
+_CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
+_AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
+_BULK_HEADERS = ("feedback-id", "x-sg-eid", "x-mc-user", "x-csa-complaints", "x-marketoid")
+_BULK_PREFIXES = ("x-campaign", "x-mailchimp-", "x-mailgun-campaign", "x-hubspot")
+_FALSY = frozenset({"no", "false", "0", "off"})
+_MSGID = re.compile(r"<([^<>\s]{1,998})>")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?\s]*)\?=")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_WS = re.compile(r"\s+")
+_MIME_HEADER_LINE = re.compile(r"^(?:content-[\w-]+|mime-version)\s*:", re.IGNORECASE)
+_BLOB_LINE = re.compile(r"^[A-Za-z0-9+/=]{60,}$")
+_ASCII_ONLY = ("us-ascii", "ascii", "ansi_x3.4-1968", "646")
+_UNKNOWN_CHARSETS = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "x-user-defined"})
+# Elements that start on a new line, and those that also leave a blank line around them.
+_LINE_TAGS = frozenset(
+    {"address", "article", "aside", "dd", "div", "dl", "dt", "footer", "form", "header", "hr"}
+    | {"li", "main", "nav", "section", "tr", "center"}
+)
+_PARAGRAPH_TAGS = frozenset(
+    {"p", "pre", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+)
+_INVISIBLE_TAGS = frozenset({"script", "style", "title", "template"})
+_QUOTE_CLASSES = frozenset(
+    {
+        "gmail_quote",
+        "gmail_quote_container",
+        "gmail_extra",
+        "gmail_signature",
+        "yahoo_quoted",
+        "moz-cite-prefix",
+        "protonmail_quote",
+    }
+)
+# Outlook puts the quoted message after one of these, as siblings: stop there.
+_STOP_IDS = frozenset(
+    {"divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container", "stopspelling"}
+)
+
+
+def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
+    """Parse a backend's raw message (full or headers only) into a Message.
+
+    ``default_tz`` is only used for floating times in calendar invitations.
+    Never raises: the worst input gives a Message with a synthetic Message-ID,
+    empty fields and a defect saying why.
+    """
+    defects: list[str] = []
+    try:
+        return _parse(raw, default_tz, defects)
+    except Exception as exc:  # a bug or a parser corner we did not foresee
+        defects.append(f"parse failed: {type(exc).__name__}")
+        return Message(
+            id=raw.id,
+            folder=raw.folder,
+            message_id=_synthetic_id(_header_block(raw.data)),
+            thread_hint=raw.thread_hint,
+            labels=frozenset(raw.labels),
+            has_body=not raw.headers_only,
+            defects=_dedupe(defects)[:MAX_DEFECTS],
+        )
+
+
+# --- the parse -------------------------------------------------------------------
+
+
+def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Message:
+    data = raw.data if isinstance(raw.data, bytes | bytearray) else b""
+    data = bytes(data)
+    if b"\x00" in data:
+        defects.append("NUL bytes removed")
+        data = data.replace(b"\x00", b"")
+    msg = _load(data, raw.headers_only, defects)
+    headers = _Headers(msg, defects)
+
+    message_id = _message_id(headers.first("message-id"), data, defects)
+    in_reply_to = _ids(headers.all("in-reply-to"))
+    if len(in_reply_to) > MAX_REFERENCES:
+        in_reply_to = in_reply_to[-MAX_REFERENCES:]
+        defects.append("In-Reply-To capped")
+    references = _ids(headers.all("references"))
+    if len(references) > MAX_REFERENCES:
+        defects.append(f"References capped from {len(references)} ids")
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+
+    content_type = _content_type(msg)
+    if len(headers.all("content-type")) > 1:
+        defects.append("multiple Content-Type headers (first one used)")
+
+    text = ""
+    events: tuple[CalendarEvent, ...] = ()
+    has_calendar = _calendar_hint(msg, headers, content_type)
+    if not raw.headers_only:
+        body = _Body(default_tz, defects)
+        body.walk(msg)
+        text = body.text()
+        events = body.events
+        has_calendar = has_calendar or body.calendar_part
+        failed_from_dsn = body.failed_recipients
+    else:
+        failed_from_dsn = []
+
+    from_list = _addresses(headers.all("from"), defects)
+    return Message(
+        id=raw.id,
+        folder=raw.folder,
+        message_id=message_id,
+        subject=headers.text("subject"),
+        from_=from_list[0] if from_list else None,
+        to=tuple(_addresses(headers.all("to"), defects)),
+        cc=tuple(_addresses(headers.all("cc"), defects)),
+        reply_to=tuple(_addresses(headers.all("reply-to"), defects)),
+        date=_date(headers, defects),
+        in_reply_to=tuple(in_reply_to),
+        references=tuple(references),
+        text=text,
+        calendar=events,
+        auto=_auto(headers, content_type, failed_from_dsn, defects),
+        content_type=content_type,
+        has_calendar_part=has_calendar,
+        marker=headers.text(MARKER_HEADER.lower()) or None,
+        thread_hint=raw.thread_hint,
+        labels=frozenset(raw.labels),
+        has_body=not raw.headers_only,
+        defects=_dedupe(defects)[:MAX_DEFECTS],
+    )
+
+
+def _load(data: bytes, headers_only: bool, defects: list[str]) -> EmailMessage:
+    """Run the stdlib parser; fall back to headers only if the body defeats it."""
+    parser = BytesParser(policy=compat32)
+    try:
+        msg = parser.parsebytes(data, headersonly=headers_only)
+    except RecursionError:
+        defects.append("MIME structure too deep for the parser; headers only")
+        msg = parser.parsebytes(_header_block(data), headersonly=True)
+    except Exception as exc:
+        defects.append(f"parser failed ({type(exc).__name__}); headers only")
+        msg = parser.parsebytes(_header_block(data), headersonly=True)
+    for defect in getattr(msg, "defects", ()):
+        defects.append(type(defect).__name__)
+    return msg
+
+
+def _header_block(data: bytes) -> bytes:
+    """The bytes before the first empty line (the whole input if there is none)."""
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def _synthetic_id(header_block: bytes) -> str:
+    digest = hashlib.sha256(header_block).hexdigest()[:24]
+    return f"<synthetic.{digest}@{_SYNTHETIC_DOMAIN}>"
+
+
+def _message_id(value: str | None, data: bytes, defects: list[str]) -> str:
+    """Normalise to "<...>"; synthesise a deterministic one when missing or unusable."""
+    if value:
+        found = _MSGID.search(value)
+        if found:
+            return f"<{found.group(1)}>"
+        token = value.strip().strip("<>").strip()
+        if token and not _WS.search(token) and len(token) <= 998:
+            defects.append("Message-ID without angle brackets")
+            return f"<{token}>"
+        defects.append("unusable Message-ID; synthesised")
+    else:
+        defects.append("missing Message-ID; synthesised")
+    return _synthetic_id(_header_block(data))
+
+
+def _ids(values: list[str]) -> list[str]:
+    """All "<...>" ids in the values, deduplicated in order (bare ids with @ as a fallback)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        found = [f"<{m}>" for m in _MSGID.findall(value)]
+        if not found:
+            found = [f"<{t.strip('<>,;')}>" for t in value.split() if "@" in t.strip("<>,;")]
+        for mid in found:
+            if mid not in seen:
+                seen.add(mid)
+                out.append(mid)
+    return out
+
+
+def _content_type(msg: EmailMessage) -> str:
+    try:
+        return str(msg.get_content_type()).lower()
+    except Exception:
+        return "text/plain"
+
+
+def _calendar_hint(msg: EmailMessage, headers: _Headers, content_type: str) -> bool:
+    """Calendar evidence visible without bodies (top-level type, method=, Content-Class)."""
+    if content_type in _CALENDAR_TYPES:
+        return True
+    if "calendarmessage" in (headers.first("content-class") or "").lower():
+        return True
+    try:
+        return bool(msg.get_param("method", None))
+    except Exception:
+        return False
+
+
+# --- headers ---------------------------------------------------------------------
+
+
+class _Headers:
+    """Header values as plain str, decoded by us so that access can never raise."""
+
+    def __init__(self, msg: EmailMessage, defects: list[str]) -> None:
+        self._defects = defects
+        self._values: dict[str, list[str]] = {}
+        self.names: list[str] = []
+        try:
+            items = list(msg.raw_items())
+        except Exception:
+            items = []
+            defects.append("headers unreadable")
+        for name, value in items:
+            key = str(name).strip().lower()
+            self.names.append(key)
+            self._values.setdefault(key, []).append(self._clean(str(value)))
+
+    def _clean(self, value: str) -> str:
+        """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
+        value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
+        if any("\udc80" <= ch <= "\udcff" for ch in value):
+            raw = value.encode("utf-8", "surrogateescape")
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                value = raw.decode("cp1252", "replace")
+            self._defects.append("8-bit header without encoding")
+        return value
+
+    def all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+    def first(self, name: str) -> str | None:
+        values = self._values.get(name)
+        return values[0] if values else None
+
+    def has(self, name: str) -> bool:
+        return name in self._values
+
+    def text(self, name: str) -> str:
+        """The first value with RFC 2047 words decoded, whitespace collapsed, capped."""
+        value = self.first(name)
+        if value is None:
+            return ""
+        decoded = _decode_words(value, self._defects)
+        return _WS.sub(" ", _CONTROL.sub(" ", decoded)).strip()[:MAX_HEADER_TEXT]
+
+
+def _decode_words(value: str, defects: list[str]) -> str:
+    """Decode RFC 2047 encoded words one by one; a broken word stays as written.
+
+    Adjacent words in the same charset are joined before decoding, because
+    encoders split multi-byte characters across words.
+    """
+    if "=?" not in value:
+        return value
+    out: list[str] = []
+    pending = bytearray()
+    pending_charset = ""
+    previous_was_word = False
+    pos = 0
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[pos : match.start()]
+        pos = match.end()
+        charset = match.group(1).split("*", 1)[0].lower()
+        decoded = _word_bytes(match.group(2), match.group(3))
+        joins = previous_was_word and not between.strip()
+        if decoded is None or not joins or charset != pending_charset:
+            if pending:
+                out.append(_decode_bytes(bytes(pending), pending_charset, defects))
+            pending = bytearray()
+        if decoded is None:
+            defects.append("broken encoded word")
+            out.append(between + match.group(0))
+            previous_was_word = False
+            continue
+        if not joins:
+            out.append(between)
+        pending_charset = charset
+        pending.extend(decoded)
+        previous_was_word = True
+    if pending:
+        out.append(_decode_bytes(bytes(pending), pending_charset, defects))
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _word_bytes(encoding: str, payload: str) -> bytes | None:
+    try:
+        data = payload.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    try:
+        if encoding in "qQ":
+            return binascii.a2b_qp(data, header=True)
+        cleaned = _B64_JUNK.sub(b"", data)
+        if len(cleaned) % 4 == 1:
+            return None
+        return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
+    """Bytes to text in the declared charset; unknown or wrong charsets never raise."""
+    name = (charset or "").strip().strip("\"'").lower()
+    if name in _UNKNOWN_CHARSETS or name in _ASCII_ONLY:
+        if name not in _ASCII_ONLY and name:
+            defects.append(f"unknown charset {name[:40]!r}")
+        return _guess(data)
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        defects.append(f"unknown charset {name[:40]!r}")
+        return _guess(data)
+    if not getattr(info, "_is_text_encoding", True):
+        defects.append(f"not a text charset {name[:40]!r}")
+        return _guess(data)
+    try:
+        return data.decode(info.name, "replace")
+    except Exception:
+        defects.append(f"charset {name[:40]!r} failed to decode")
+        return _guess(data)
+
+
+def _guess(data: bytes) -> str:
+    """Undeclared bytes: UTF-8 when valid, else cp1252 (what most such mail is)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _addresses(values: list[str], defects: list[str]) -> list[Address]:
+    """Parse address headers; lower-case emails, decoded names; garbage skipped."""
+    out: list[Address] = []
+    seen: set[str] = set()
+    try:
+        pairs = getaddresses([v[:100_000] for v in values])
+    except Exception:
+        defects.append("unparsable address header")
+        return out
+    for name, email in pairs:
+        email = email.strip().strip("<>").lower()
+        local, at, domain = email.rpartition("@")
+        if (
+            not at
+            or not local
+            or "." not in domain
+            or _WS.search(email)
+            or _CONTROL.search(email)
+            or any(c in email for c in '<>,;:"()[]\\')
+            or len(email) > 320
+        ):
+            if email or name:
+                defects.append("unusable address skipped")
+            continue
+        if email in seen:
+            continue
+        seen.add(email)
+        display = _WS.sub(" ", _CONTROL.sub(" ", _decode_words(name, defects)))
+        display = display.strip().strip("\"'").strip()[:200]
+        if display.lower() == email:
+            display = ""
+        out.append(Address(email=email, name=display))
+        if len(out) >= MAX_ADDRESSES:
+            defects.append("address list capped")
+            break
+    return out
+
+
+def _date(headers: _Headers, defects: list[str]) -> datetime | None:
+    """Date header as aware UTC; else the earliest Received hop; else None."""
+    value = headers.first("date")
+    if value:
+        parsed = _parse_date(value)
+        if parsed is not None:
+            return parsed
+        defects.append("unparsable Date")
+    else:
+        defects.append("missing Date")
+    for received in reversed(headers.all("received")):
+        stamp = received.rpartition(";")[2]
+        parsed = _parse_date(stamp) if stamp else None
+        if parsed is not None:
+            defects.append("date taken from Received")
+            return parsed
+    return None
+
+
+def _parse_date(value: str) -> datetime | None:
+    try:
+        dt = parsedate_to_datetime(value.strip()[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    try:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _auto(
+    headers: _Headers, content_type: str, dsn_failed: list[str], defects: list[str]
+) -> AutoMarkers:
+    """Header evidence of automatic or bulk mail."""
+    auto_submitted = headers.text("auto-submitted").split(";", 1)[0].strip().lower() or None
+    x_autoreply = any(
+        headers.has(h) and headers.text(h).strip().lower() not in _FALSY for h in _AUTOREPLY_HEADERS
+    )
+    precedence = headers.text("precedence").split(";", 1)[0].strip().lower() or None
+    list_id = headers.text("list-id") or None
+    failed = [a.email for a in _addresses(headers.all("x-failed-recipients"), defects)]
+    for email in dsn_failed:
+        if email not in failed:
+            failed.append(email)
+    feedback = any(h in headers.names for h in _BULK_HEADERS) or any(
+        n.startswith(_BULK_PREFIXES) for n in headers.names
+    )
+    return AutoMarkers(
+        auto_submitted=auto_submitted,
+        x_autoreply=x_autoreply,
+        precedence=precedence,
+        list_id=list_id,
+        list_unsubscribe=headers.has("list-unsubscribe"),
+        is_report=content_type == "multipart/report",
+        failed_recipients=tuple(failed[:MAX_ADDRESSES]),
+        feedback_id=feedback,
+    )
+
+
+# --- bodies ----------------------------------------------------------------------
+
+
+class _Body:
+    """Walks the MIME tree once: text parts, calendar parts, DSN recipients."""
+
+    def __init__(self, default_tz: str | None, defects: list[str]) -> None:
+        self._default_tz = default_tz
+        self._defects = defects
+        self.plain: list[str] = []
+        self.html: list[str] = []
+        self.events: tuple[CalendarEvent, ...] = ()
+        self.calendar_part = False
+        self.failed_recipients: list[str] = []
+        self.salvage = ""  # text of a multipart whose parts could not be split
+
+    def walk(self, root: EmailMessage) -> None:
+        """Iterative depth-first walk; message/rfc822 parts are not entered.
+
+        An attached or bounced message is someone else's words (a forward,
+        the mail that bounced): it is never evidence for this message.
+        """
+        stack: list[tuple[EmailMessage, int]] = [(root, 0)]
+        count = 0
+        depth_noted = False
+        while stack:
+            part, depth = stack.pop()
+            count += 1
+            if count > MAX_PARTS:
+                self._defects.append(f"more than {MAX_PARTS} MIME parts; rest ignored")
+                return
+            try:
+                self._visit(part, depth, stack)
+            except RecursionError:
+                self._defects.append("part too deep to read")
+            except Exception as exc:
+                self._defects.append(f"unreadable part ({type(exc).__name__})")
+            if depth >= MAX_DEPTH and not depth_noted and part.is_multipart():
+                depth_noted = True
+                self._defects.append(f"MIME nesting deeper than {MAX_DEPTH}; inner parts ignored")
+
+    def _visit(self, part: EmailMessage, depth: int, stack: list[tuple[EmailMessage, int]]) -> None:
+        ctype = _content_type(part)
+        if depth > 0:
+            for defect in getattr(part, "defects", ()):
+                self._defects.append(type(defect).__name__)
+        payload = _raw_payload(part)
+        if ctype == "message/delivery-status":
+            self._dsn(payload)
+            return
+        if ctype.startswith("message/"):
+            return
+        if isinstance(payload, str) and ctype.startswith("multipart/"):
+            # boundary missing or never used: the parser left the body as one string
+            if not self.salvage:
+                data = _bytes(payload[: MAX_PART_TEXT * 2])
+                self.salvage = _salvage(_decode_bytes(data, _charset(part), self._defects))
+            return
+        if isinstance(payload, list):
+            if depth < MAX_DEPTH:
+                children = [p for p in payload if isinstance(p, EmailMessage)]
+                stack.extend((child, depth + 1) for child in reversed(children))
+            return
+        if not isinstance(payload, str):
+            return
+        filename = _filename(part)
+        if ctype in _CALENDAR_TYPES or filename.endswith((".ics", ".vcs")):
+            self.calendar_part = True
+            self._calendar(part, payload)
+            return
+        if ctype not in ("text/plain", "text/html") or _is_attachment(part):
+            return  # never decode anything else
+        if ctype == "text/plain":
+            data = _transfer_decode(part, payload, MAX_PART_TEXT * 4, self._defects)
+            text = _decode_bytes(data, _charset(part), self._defects)
+            self.plain.append(text[:MAX_PART_TEXT])
+        else:
+            data = _transfer_decode(part, payload, MAX_HTML_BYTES, self._defects)
+            markup = _decode_bytes(data, _charset(part), self._defects)
+            self.html.append(html_to_text(markup)[:MAX_PART_TEXT])
+
+    def _calendar(self, part: EmailMessage, payload: str) -> None:
+        data = _transfer_decode(part, payload, MAX_CALENDAR_BYTES, self._defects)
+        events = parse_calendar(data, self._default_tz)
+        if not events:
+            self._defects.append("calendar part without readable events")
+            return
+        method = ""
+        try:
+            method = str(part.get_param("method", "") or "").upper()
+        except Exception:
+            method = ""
+        if method:
+            events = tuple(e if e.method else replace(e, method=method) for e in events)
+        known = set(self.events)
+        self.events = self.events + tuple(e for e in events if e not in known)
+
+    def _dsn(self, payload: object) -> None:
+        """Final-Recipient of each failed recipient block in a delivery-status part."""
+        blocks = payload if isinstance(payload, list) else []
+        for block in blocks[:MAX_ADDRESSES]:
+            if not isinstance(block, EmailMessage):
+                continue
+            action = str(block.get("Action", "") or "").strip().lower()
+            if not action.startswith("failed"):
+                continue
+            recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
+            email = recipient.rpartition(";")[2].strip().strip("<>").lower()
+            if "@" in email and not _WS.search(email) and email not in self.failed_recipients:
+                self.failed_recipients.append(email[:320])
+
+    def text(self) -> str:
+        """Prefer text/plain; else HTML as text; then strip quotes; capped."""
+        plain = "\n\n".join(p for p in self.plain if p.strip())
+        body = plain if plain.strip() else "\n\n".join(h for h in self.html if h.strip())
+        if not body.strip() and self.salvage.strip():
+            self._defects.append("multipart body without readable parts; read as text")
+            body = self.salvage
+        body = _CONTROL.sub("", body)
+        if len(body) > MAX_TEXT:
+            self._defects.append("body text capped")
+            body = body[:MAX_TEXT]
+        return strip_quoted(body)[:MAX_TEXT]
+
+
+def _salvage(text: str) -> str:
+    """Best-effort text of an unsplittable multipart: drop boundaries, MIME headers, blobs."""
+    kept = [
+        line
+        for line in text.splitlines()
+        if not line.startswith("--")
+        and not _MIME_HEADER_LINE.match(line)
+        and not _BLOB_LINE.match(line.strip())
+    ]
+    return "\n".join(kept)[:MAX_PART_TEXT]
+
+
+def _raw_payload(part: EmailMessage) -> object:
+    """The payload as the parser stored it: str with 8-bit bytes as surrogates, or a list.
+
+    ``get_payload()`` would already decode 8-bit text with the declared
+    charset (and ``decode=True`` would decode a whole 15 MB part); we want the
+    bytes, capped, and our own charset handling. compat32 keeps them in
+    ``_payload``, a long-standing attribute; fall back to the public call.
+    """
+    payload = getattr(part, "_payload", None)
+    if isinstance(payload, str | list):
+        return payload
+    return part.get_payload()
+
+
+def _filename(part: EmailMessage) -> str:
+    try:
+        name = part.get_filename() or part.get_param("name", "") or ""
+    except Exception:
+        return ""
+    return str(name).strip().lower() if isinstance(name, str) else ""
+
+
+def _is_attachment(part: EmailMessage) -> bool:
+    disposition = str(part.get("Content-Disposition", "") or "")
+    return disposition.split(";", 1)[0].strip().lower() == "attachment"
+
+
+def _charset(part: EmailMessage) -> str:
+    try:
+        value = part.get_param("charset", "")
+    except Exception:
+        return ""
+    if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
+        value = value[2]
+    return str(value or "")
+
+
+def _transfer_decode(part: EmailMessage, payload: str, limit: int, defects: list[str]) -> bytes:
+    """Undo the transfer encoding of at most ``limit`` output bytes of ``payload``."""
+    cte = str(part.get("Content-Transfer-Encoding", "") or "").strip().lower()
+    if cte == "base64":
+        head = _bytes(payload[: limit * 4 // 3 + limit // 16 + 64])
+        stripped = re.sub(rb"\s+", b"", head)
+        cleaned = _B64_JUNK.sub(b"", stripped.rstrip(b"="))
+        if len(cleaned) != len(stripped.rstrip(b"=")):
+            defects.append("invalid characters in base64 body")
+        if len(cleaned) % 4 == 1:
+            cleaned = cleaned[:-1]
+        try:
+            return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4))[:limit]
+        except (binascii.Error, ValueError):
+            defects.append("undecodable base64 body")
+            return b""
+    if cte == "quoted-printable":
+        head = _bytes(payload[: limit * 3])
+        try:
+            return binascii.a2b_qp(head)[:limit]
+        except (binascii.Error, ValueError):
+            defects.append("undecodable quoted-printable body")
+            return head[:limit]
+    if cte not in ("", "7bit", "8bit", "binary"):
+        defects.append(f"unknown transfer encoding {cte[:40]!r}")
+    if len(payload) > limit:
+        defects.append("text part capped")
+    return _bytes(payload[:limit])
+
+
+def _bytes(payload: str) -> bytes:
+    """The parser's str payload back to its original bytes (8-bit kept as surrogates)."""
+    return payload.encode("utf-8", "surrogateescape")
+
+
+# --- HTML ------------------------------------------------------------------------
+
+
+class _HTMLText(HTMLParser):
+    """Collects visible text; block elements become line breaks; quotes are dropped.
+
+    Line breaks follow what a browser shows: a block element starts a new
+    line (without piling up empty ones), ``<br>`` always breaks, paragraphs
+    and lists leave one blank line. Gmail's ``<div><br></div>`` is a blank line.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.tail = ""  # the last two characters emitted
+        self.size = 0
+        self.limit = limit
+        self.skip_tag = ""
+        self.skip_depth = 0
+        self.invisible = 0
+        self.pre = 0
+        self.stopped = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.stopped:
+            return
+        if self.skip_depth:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
+            return
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        if attr.get("id", "").strip().lower() in _STOP_IDS:
+            self.stopped = True
+            return
+        classes = set(attr.get("class", "").lower().split())
+        if tag == "blockquote" or classes & _QUOTE_CLASSES:
+            self.skip_tag = tag
+            self.skip_depth = 1
+            return
+        if tag in _INVISIBLE_TAGS:
+            self.invisible += 1
+        elif tag == "body":
+            self.invisible = 0  # an unclosed <title> or <style> must not hide the body
+        elif tag == "pre":
+            self.pre += 1
+        self._boundary(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not (self.stopped or self.skip_depth):
+            self._boundary(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.stopped:
+            return
+        if self.skip_depth:
+            if tag == self.skip_tag:
+                self.skip_depth -= 1
+            return
+        if tag in _INVISIBLE_TAGS:
+            self.invisible = max(0, self.invisible - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        if tag not in ("br", "td", "th"):
+            self._boundary(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self.stopped or self.skip_depth or self.invisible:
+            return
+        self._emit(data if self.pre else _WS.sub(" ", data))
+
+    def _boundary(self, tag: str) -> None:
+        if tag == "br":
+            self._emit("\n", force=True)
+        elif tag in _PARAGRAPH_TAGS:
+            self._ensure_breaks(2)
+        elif tag in _LINE_TAGS:
+            self._ensure_breaks(1)
+        elif tag in ("td", "th"):
+            self._emit(" ")
+
+    def _ensure_breaks(self, count: int) -> None:
+        if not self.parts:
+            return
+        have = len(self.tail) - len(self.tail.rstrip("\n"))
+        if have < count:
+            self._emit("\n" * (count - have), force=True)
+
+    def _emit(self, text: str, force: bool = False) -> None:
+        if self.size >= self.limit or not text:
+            return
+        if not force and (not self.parts or self.tail.endswith("\n")):
+            text = text.lstrip(" ")
+            if not text:
+                return
+        self.parts.append(text)
+        self.size += len(text)
+        self.tail = (self.tail + text)[-2:]
+
+
+def html_to_text(markup: str, limit: int = MAX_PART_TEXT) -> str:
+    """Visible text of an HTML body, without quoted blocks, scripts or styles.
+
+    Blockquotes and the quote containers of Gmail, Yahoo, Thunderbird and
+    Proton are dropped (they hold the earlier messages); at Outlook's reply
+    separator everything after is dropped. Never raises.
+    """
+    parser = _HTMLText(limit * 2)
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:  # HTMLParser asserts on some malformed declarations
+        pass
+    text = "".join(parser.parts).replace("\xa0", " ")
+    lines = [line.strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()[:limit]
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return tuple(out)

@@ -1,0 +1,263 @@
+"""Strip quoted replies and sign-offs from a message body.
+
+The policy says quoted text is never evidence: a company's reply that carries
+the user's own follow-up below it must not be read as the company stating a
+timeline twice, and a bounce must not "say" what the bounced message said.
+So before the signals read a body we keep only the newest reply.
+
+Two layers do this. The maintained ``mail-parser-reply`` library knows the
+reply headers of many mail clients and languages and finds sign-offs; our own
+line-based fallback catches what it misses (Outlook's ``From: ... Sent: ...``
+blocks, attributions wrapped over several lines, ``>`` lines, forwarded
+blocks). The fallback runs first and last: it is linear in the input, and
+cutting the quoted bulk first keeps the library's regular expressions (some
+of which are quadratic in a line's length) on small, ordinary input. The
+library is skipped altogether for input shaped to make it slow.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["LIB_LANGUAGES", "strip_quoted"]
+
+#: Languages whose reply headers and sign-offs the library looks for.
+LIB_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es")
+
+# Limits that keep mail-parser-reply fast: some of its patterns backtrack
+# quadratically in the length of a line that starts like an attribution.
+_LIB_MAX_CHARS = 32 * 1024
+_LIB_MAX_LINE = 1000
+_LIB_TRIGGER_BUDGET = 2_000_000  # sum of squared lengths of attribution-like lines
+_TRIGGER_LINE = re.compile(r"^[>\s]*(?:on|am|le|el|il|dne|den|op|em)\s", re.IGNORECASE)
+
+# Attribution lines: "On <date>, <name> wrote:" and its siblings. Checked on a
+# window of up to three joined lines because clients wrap long attributions.
+_ATTRIBUTION = re.compile(
+    r"^(?:on\s.{0,400}?\swrote\s?:"
+    r"|am\s.{0,400}?\sschrieb.{0,200}?:"
+    r"|le\s.{0,400}?\sa\s[ée]crit\s?.{0,100}?:"
+    r"|el\s.{0,400}?\sescribi[óo]\s?.{0,100}?:)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTRIBUTION_START = re.compile(r"^(?:on|am|le|el)\s", re.IGNORECASE)
+
+# A single line that starts a quoted or forwarded block.
+_SEPARATOR = re.compile(
+    r"^(?:-{2,}\s*(?:original\s+message|urspr[üu]ngliche\s+nachricht|message\s+d'origine"
+    r"|mensaje\s+original|forwarded\s+message|weitergeleitete\s+nachricht"
+    r"|message\s+transf[ée]r[ée]|mensaje\s+reenviado)\s*-{2,}"
+    r"|begin\s+forwarded\s+message\s*:"
+    r"|anfang\s+der\s+weitergeleiteten\s+nachricht\s*:)\s*$",
+    re.IGNORECASE,
+)
+
+# Outlook-style header block: a From line followed closely by Sent/Date/To.
+_FROM_LINE = re.compile(r"^\**\s*(?:from|von|de|da)\s*\**\s*:\s*\S", re.IGNORECASE)
+_SENT_LINE = re.compile(
+    r"^\**\s*(?:sent|gesendet|envoy[ée]|enviado|subject|betreff|objet|asunto)\s*\**\s*:",
+    re.IGNORECASE,
+)
+_DATE_LINE = re.compile(r"^\W*(?:date|datum|fecha)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+_PLAUSIBLE_HEADER = re.compile(
+    r"wrote|schrieb|a\s[ée]crit|escribi[óo]|original\s+message|urspr[üu]ngliche"
+    r"|^\W*(?:sent|gesendet|envoy[ée]|enviado|subject|betreff|objet|asunto)\s*\**\s*:",
+    re.IGNORECASE | re.MULTILINE,
+)
+_UNDERSCORES = re.compile(r"^\s*[_-]{20,}\s*$")
+
+# What the first line of a sign-off looks like when the library finds one.
+_SIGNOFF_ONLY = re.compile(
+    r"^(?:best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you"
+    r"|thanks again|cheers|sincerely|yours sincerely|all the best|best wishes|talk soon"
+    r"|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|beste gr(?:ü|ue)(?:ß|ss)e"
+    r"|cordialement|bien cordialement|salutations|saludos|un saludo|atentamente|cordialmente)"
+    r"\s*[,.!]?$",
+    re.IGNORECASE,
+)
+_SIGNOFF_TAIL = 8
+_SIGNOFF_LINE = re.compile(r"^(?:--\s*|__\s*|[\w.'’ -]{1,40},?)$")
+_SENT_FROM = re.compile(
+    r"^(?:sent from|get outlook|gesendet von|envoy[ée] depuis|enviado desde)\b", re.IGNORECASE
+)
+
+
+def strip_quoted(text: str) -> str:
+    """Return only the newest reply in ``text``: no quotes, attributions, sign-off.
+
+    Never raises; on any trouble inside the library the fallback's result is
+    returned, which is always at least as short as the input.
+    """
+    text = _normalise(text)
+    text = _fallback(text)
+    text = _library(text)
+    text = _fallback(text)
+    text = _cut_signoff(text)
+    return text.strip()
+
+
+def _normalise(text: str) -> str:
+    """Unify line ends and collapse blank-line runs (a quadratic trigger upstream)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    out: list[str] = []
+    blank = 0
+    for line in lines:
+        if line.strip():
+            blank = 0
+            out.append(line)
+        else:
+            blank += 1
+            if blank <= 1:
+                out.append("")
+    return "\n".join(out)
+
+
+def _fallback(text: str) -> str:
+    """Cut at the first quote header and drop ``>`` lines; linear in the input."""
+    lines = text.split("\n")
+    cut = len(lines)
+    for i, line in enumerate(lines):
+        bare = line.strip()
+        if not bare:
+            continue
+        if _SEPARATOR.match(bare):
+            cut = i
+            break
+        if _ATTRIBUTION_START.match(bare) and len(bare) <= 600:
+            window = bare
+            found = False
+            for j in range(i, min(i + 3, len(lines))):
+                if j > i:
+                    window = window + " " + lines[j].strip()
+                if len(window) > 800:
+                    break
+                if _ATTRIBUTION.match(window):
+                    found = True
+                    break
+            if found:
+                cut = i
+                break
+        if _FROM_LINE.match(bare) and _followed_by_headers(lines, i):
+            cut = i
+            if i > 0 and _UNDERSCORES.match(lines[i - 1]):
+                cut = i - 1
+            break
+    kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
+    return "\n".join(kept).strip()
+
+
+def _cut_signoff(text: str) -> str:
+    """Drop a trailing sign-off block ("Best,\nJane\nRecruiter") the library left.
+
+    Only a line that is nothing but a sign-off counts, and only when at most
+    :data:`_SIGNOFF_TAIL` non-empty lines follow it, so body text is never lost.
+    """
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and line.strip() in ("--", "-- "):
+            return "\n".join(lines[:i]).rstrip()
+    for i in range(len(lines) - 1, 0, -1):
+        if _SIGNOFF_ONLY.match(lines[i].strip()):
+            tail = [x for x in lines[i + 1 :] if x.strip()]
+            if len(tail) <= _SIGNOFF_TAIL:
+                return "\n".join(lines[:i]).rstrip()
+            break
+    return text
+
+
+def _followed_by_headers(lines: list[str], i: int) -> bool:
+    """True when a quoted header block follows a From line within four lines.
+
+    "Sent:" or "Subject:" (and their translations) settle it; "Date:" only
+    counts when the From line holds an address, so that a scheduling note
+    like "From: 10am / Date: June 5" is not taken for a quote.
+    """
+    has_address = "@" in lines[i]
+    for j in range(i + 1, min(i + 5, len(lines))):
+        bare = lines[j].strip()
+        if _SENT_LINE.match(bare) or (has_address and _DATE_LINE.match(bare)):
+            return True
+    return False
+
+
+def _library_safe(text: str) -> bool:
+    """Whether ``text`` is small and plain enough for mail-parser-reply's regexes."""
+    if len(text) > _LIB_MAX_CHARS:
+        return False
+    cost = 0
+    for line in text.split("\n"):
+        if len(line) > _LIB_MAX_LINE:
+            return False
+        if _TRIGGER_LINE.match(line):
+            cost += len(line) ** 2
+            if cost > _LIB_TRIGGER_BUDGET:
+                return False
+    return True
+
+
+def _library(text: str) -> str:
+    """The newest reply according to mail-parser-reply, sign-off removed when safe.
+
+    The library treats a line starting with "Thanks," or "Best," as the start
+    of a signature and drops everything after it; a recruiter's "Thanks, we
+    will decide by Friday." would lose its timeline. So its signature cut is
+    only accepted when the first signature line looks like a bare sign-off.
+    """
+    if not text or not _library_safe(text):
+        return text
+    try:
+        from mailparser_reply.parser import EmailMessage
+
+        message: Any = EmailMessage(
+            text=text, languages=list(LIB_LANGUAGES), keep_hyphen_lists=True
+        ).read()
+        if not message.replies:
+            return text
+        replies = message.replies
+        reply = replies[0]
+        first_header = str(reply.headers or "")
+        if not first_header and len(replies) > 1:
+            first_header = str(replies[1].headers or "")
+        if first_header and not _plausible_header(first_header):
+            return text
+        content = str(reply.content or "")
+        headers = str(reply.headers or "")
+        if headers:
+            content = content.replace(headers, "")
+        signature = str(reply.signatures or "")
+        if signature and _looks_like_signoff(signature):
+            idx = content.rfind(signature)
+            if idx >= 0:
+                content = content[:idx]
+        return content.strip()
+    except Exception:  # the library is third-party code fed hostile text
+        return text
+
+
+def _plausible_header(header: str) -> bool:
+    """Whether a reply header the library found really introduces a quote.
+
+    Its Outlook pattern takes any two lines like "From: 10am" / "To: 11am"
+    for a header block and would drop the rest of a scheduling mail.
+    """
+    return bool(_PLAUSIBLE_HEADER.search(header)) or (
+        "@" in header and bool(_DATE_LINE.search(header))
+    )
+
+
+def _looks_like_signoff(signature: str) -> bool:
+    """True when a signature block starts with a bare sign-off line ("Best,", "-- ")."""
+    for line in signature.split("\n"):
+        bare = line.strip().lstrip(">").strip()
+        if not bare:
+            continue
+        if _SENT_FROM.match(bare):
+            return True
+        if len(bare.split()) > 5:
+            return False
+        if re.search(r"[.!?]\s*\S", bare) or bare.endswith((".", "!", "?")):
+            return False
+        return bool(_SIGNOFF_LINE.match(bare))
+    return False

@@ -1,0 +1,522 @@
+"""Messages → conversations. Pure: no I/O, no clock, no dependence on input order.
+
+Three rules, strongest first:
+
+1. **Server thread ids are the truth.** A message with ``thread_hint``
+   (Gmail's ``threadId`` / ``X-GM-THRID``) belongs to conversation
+   ``"gm-" + hint``; that is what the user sees in Gmail, so nothing merges
+   two hinted threads or splits one. A message *without* a hint that chains
+   (In-Reply-To/References) to hinted messages joins their conversation.
+2. **Header chains.** Union-find over Message-ID, In-Reply-To and every
+   References entry. Referenced ids that are not in the mailbox are nodes
+   too, so two replies to a root we never saw still meet.
+3. **Subject fallback.** Applicant-tracking systems often start a new chain
+   per message. Messages with the same non-generic base subject that share a
+   counterparty *company key* and are within ``window`` of each other (single
+   linkage over date order) join one conversation. Generic subjects ("Hi",
+   "Question", "Following up", …) never join by subject alone, and messages
+   without a date never join by this rule (there is no window to check).
+
+Company keys (documented choice)
+    For a normal business address: the registrable domain's name label
+    (``recruiter@mail.acme.com`` → ``acme``; two-level public suffixes such as
+    ``co.uk`` are recognised). For a personal web-mail address: the whole
+    address (two strangers at gmail.com are not one company). For an ATS
+    sender (``greenhouse.io``, ``lever.co``, …, and their subdomains) the
+    *tenant*, tried in order: a business Reply-To domain; the local part
+    unless it is a role word (``acme@myworkday.com`` → ``acme``); the label
+    left of the ATS domain unless it is a role or region word
+    (``acme.bamboohr.com`` → ``acme``); the display name with ATS/role words
+    removed (``"Acme Hiring Team via Greenhouse"`` → ``acme``). An ATS
+    message with no tenant gives no key and joins only by headers.
+    Tenant and domain keys share one space, so ``Acme via Greenhouse`` and a
+    recruiter at ``acme.com`` can meet under the same subject.
+
+Conversation ids survive full resyncs
+    ``"c-" + sha256(root)[:16]`` where *root* is the thread root as the
+    earliest message knows it: the first References entry (or In-Reply-To)
+    of the earliest-dated message, else its own Message-ID (ties: smallest
+    Message-ID). Using the referenced root rather than the earliest present
+    message keeps the id unchanged when a missing parent shows up later.
+
+Duplicates (an INBOX copy and a Sent copy, Gmail's All Mail) share a
+Message-ID: they collapse into the richest copy (a body beats headers only,
+then longer text, then a fixed folder order), keeping the union of labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from agent.config import DEFAULT_PERSONAL_DOMAINS
+from agent.model import ALL, DRAFTS, INBOX, SENT, Address, Conversation, Message, utc
+
+# --- subjects -----------------------------------------------------------------------
+
+_PREFIX_WORDS = (
+    "re|aw|antw|antwort|sv|vs|odp|res|rif|ref|réf|r|"
+    "fwd?|fw|wg|tr|rv|enc|vl|doorst|i|"
+    "回复|回覆|答复|转发|轉寄"
+)
+# a reply/forward prefix: word, optional counter "[2]" / "(2)" / "^2", colon
+_PREFIX = re.compile(
+    rf"^(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*", re.IGNORECASE
+)
+# a leading bracket tag: "[EXTERNAL]", "[Ext]", "[acme-jobs]"
+_BLOB = re.compile(r"^\[[^\[\]]*\]\s*")
+_TRAILER = re.compile(r"\s*\((?:fwd?|fw)\)\s*$", re.IGNORECASE)
+_FWD_WRAP = re.compile(r"^\[(?:fwd?|fw)\s*:\s*(.*)\]$", re.IGNORECASE | re.DOTALL)
+_WS = re.compile(r"\s+")
+
+
+def base_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes, bracket tags or ``(fwd)`` trailers.
+
+    In the spirit of RFC 5256's base subject, extended to the prefixes
+    non-English clients write (AW:, WG:, SV:, Antw:, Réf:, …) and to tags like
+    ``[EXTERNAL]`` that mail gateways add. A bracket tag that is the whole
+    subject is kept (it is then the subject). Case is kept: this is also the
+    subject the user sees in ``status``.
+    """
+    s = _WS.sub(" ", subject or "").strip()
+    while True:
+        before = s
+        s = _TRAILER.sub("", s)
+        m = _FWD_WRAP.match(s)
+        if m:
+            s = m.group(1).strip()
+        s = _PREFIX.sub("", s)
+        blob = _BLOB.match(s)
+        if blob and s[blob.end() :].strip():
+            s = s[blob.end() :]
+        s = s.strip()
+        if s == before:
+            return s
+
+
+_GENERIC = frozenset(
+    {
+        "",
+        "hi",
+        "hello",
+        "hey",
+        "hi there",
+        "hello there",
+        "greetings",
+        "question",
+        "questions",
+        "quick question",
+        "a quick question",
+        "following up",
+        "follow up",
+        "followup",
+        "follow-up",
+        "checking in",
+        "just checking in",
+        "check in",
+        "update",
+        "an update",
+        "quick update",
+        "thanks",
+        "thank you",
+        "thank you so much",
+        "thanks so much",
+        "no subject",
+        "untitled",
+        "fyi",
+        "important",
+        "urgent",
+        "reminder",
+        "meeting",
+        "call",
+        "chat",
+        "quick chat",
+        "catch up",
+        "intro",
+        "introduction",
+        "hello from",
+        "re",
+        "test",
+    }
+)
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def subject_key(subject: str) -> str:
+    """Comparison key for the subject fallback: base subject, casefolded, punctuation-free.
+
+    Empty when the subject is generic, i.e. must not join conversations alone.
+    """
+    key = _PUNCT.sub(" ", base_subject(subject).casefold()).strip()
+    if len(key) < 3 or key in _GENERIC or key.replace(" ", "-") in _GENERIC:
+        return ""
+    return key
+
+
+# --- company keys --------------------------------------------------------------------
+
+_SECOND_LEVEL = frozenset(
+    {"co", "com", "ac", "gov", "org", "net", "ne", "or", "edu", "gob", "go", "ltd", "plc"}
+)
+_ROLE_WORDS = frozenset(
+    {
+        "no-reply",
+        "noreply",
+        "donotreply",
+        "do-not-reply",
+        "no_reply",
+        "notifications",
+        "notification",
+        "notify",
+        "jobs",
+        "job",
+        "careers",
+        "career",
+        "recruiting",
+        "recruitment",
+        "talent",
+        "hire",
+        "hiring",
+        "team",
+        "support",
+        "mailer",
+        "info",
+        "bounce",
+        "bounces",
+        "email",
+        "mail",
+        "em",
+        "app",
+        "apply",
+        "www",
+        "us",
+        "eu",
+        "uk",
+        "au",
+        "ca",
+        "de",
+        "apac",
+        "emea",
+        "candidates",
+        "candidate",
+        "applications",
+        "application",
+        "system",
+        "messages",
+        "messaging",
+        "reply",
+        "replies",
+        "inbound",
+        "outbound",
+        "scheduling",
+        "calendar",
+        "admin",
+        "hr",
+        "people",
+        "ats",
+    }
+)
+_NAME_NOISE = frozenset(
+    {
+        "via",
+        "the",
+        "team",
+        "hiring",
+        "recruiting",
+        "recruitment",
+        "talent",
+        "acquisition",
+        "careers",
+        "career",
+        "jobs",
+        "hr",
+        "people",
+        "no",
+        "reply",
+        "noreply",
+        "notifications",
+        "inc",
+        "llc",
+        "ltd",
+        "gmbh",
+        "corp",
+        "co",
+        "at",
+        "from",
+        "and",
+        "of",
+    }
+)
+
+
+def registrable_name(domain: str) -> str:
+    """``mail.acme.co.uk`` → ``acme``: the label that names the organisation.
+
+    An approximation of the public-suffix rules, enough to see that
+    ``acme.com`` and ``careers.acme.com`` are one company.
+    """
+    labels = [x for x in domain.lower().strip(".").split(".") if x]
+    if len(labels) < 2:
+        return labels[0] if labels else ""
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2]
+
+
+def _under(domain: str, parents: tuple[str, ...]) -> str | None:
+    for p in parents:
+        if domain == p or domain.endswith("." + p):
+            return p
+    return None
+
+
+def _tenant(
+    addr: Address,
+    ats: str,
+    reply_to: tuple[Address, ...],
+    personal: frozenset[str],
+    brands: frozenset[str],
+) -> str | None:
+    for r in reply_to:
+        if r.domain and r.domain not in personal and _under(r.domain, (ats,)) is None:
+            return registrable_name(r.domain)
+    local = addr.local.split("+", 1)[0].lower()
+    if local and local not in _ROLE_WORDS and not local.startswith(("no-reply", "noreply")):
+        return _PUNCT.sub("", local) or None
+    sub = addr.domain[: -len(ats)].rstrip(".")
+    if sub:
+        label = sub.split(".")[-1]
+        if label not in _ROLE_WORDS:
+            return label
+    words = [w for w in _PUNCT.sub(" ", addr.name.casefold()).split() if w not in _NAME_NOISE]
+    return "".join(w for w in words if w not in brands) or None
+
+
+class _Keys:
+    """Company keys of one message's counterparties (see the module docstring)."""
+
+    def __init__(
+        self, users: frozenset[str], ats: tuple[str, ...], personal: frozenset[str]
+    ) -> None:
+        self.users = users
+        self.ats = ats
+        self.personal = personal
+        self._ats_cache: dict[str, str | None] = {}
+        self._name_cache: dict[str, str] = {}
+        # "greenhouse", "lever", "workday", ...: never part of a tenant's name
+        self.brands = frozenset(
+            w for d in ats for w in _PUNCT.sub(" ", registrable_name(d)).split()
+        ) | {"workday"}
+
+    def is_user(self, a: Address) -> bool:
+        e = a.email.lower()
+        if e in self.users:
+            return True
+        local, _, dom = e.rpartition("@")
+        return "+" in local and f"{local.split('+', 1)[0]}@{dom}" in self.users
+
+    def _ats_of(self, domain: str) -> str | None:
+        try:
+            return self._ats_cache[domain]
+        except KeyError:
+            found = self._ats_cache[domain] = _under(domain, self.ats)
+            return found
+
+    def of(self, m: Message) -> frozenset[str]:
+        keys: set[str] = set()
+        people = ((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc
+        for a in people:
+            if not a.email or self.is_user(a):
+                continue
+            dom = a.domain.lower()
+            ats = self._ats_of(dom)
+            if ats is not None:
+                tenant = _tenant(a, ats, m.reply_to, self.personal, self.brands)
+                if tenant:
+                    keys.add(tenant)
+            elif dom in self.personal:
+                keys.add(a.email.lower())
+            elif dom:
+                name = self._name_cache.get(dom)
+                if name is None:
+                    name = self._name_cache[dom] = registrable_name(dom)
+                keys.add(name)
+        return frozenset(keys)
+
+
+# --- duplicates ----------------------------------------------------------------------
+
+_FOLDER_RANK = {SENT: 0, INBOX: 1, ALL: 2, DRAFTS: 3}
+
+
+def _richness(m: Message) -> tuple[int, int, int, int, int, str]:
+    return (
+        0 if m.has_body else 1,
+        -len(m.text),
+        -len(m.calendar),
+        0 if m.date is not None else 1,
+        _FOLDER_RANK.get(m.folder, 9),
+        m.id,
+    )
+
+
+def _dedupe(messages: Iterable[Message]) -> list[Message]:
+    by_mid: dict[str, list[Message]] = defaultdict(list)
+    for m in messages:
+        by_mid[m.message_id].append(m)
+    out: list[Message] = []
+    for copies in by_mid.values():
+        if len(copies) == 1:
+            out.append(copies[0])
+            continue
+        copies.sort(key=_richness)
+        best = copies[0]
+        labels = frozenset().union(*(c.labels for c in copies))
+        hint = best.thread_hint or min(
+            (c.thread_hint for c in copies if c.thread_hint), default=None
+        )
+        if labels != best.labels or hint != best.thread_hint:
+            best = dataclasses.replace(best, labels=labels, thread_hint=hint)
+        out.append(best)
+    return out
+
+
+# --- union-find ------------------------------------------------------------------------
+
+
+class _UF:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(x, x)
+        if root == x:
+            return x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # deterministic: the smaller name becomes the representative
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def _stamp(d: datetime | None) -> float:
+    return utc(d).timestamp() if d is not None else 0.0
+
+
+def _date_key(m: Message) -> tuple[bool, float, str, str]:
+    """Date order, undated last, ties by Message-ID then backend id: input order never matters."""
+    return (m.date is None, _stamp(m.date), m.message_id, m.id)
+
+
+def _conversation_id(first: Message) -> str:
+    root = (first.references[:1] or first.in_reply_to[:1] or (first.message_id,))[0]
+    return "c-" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def build_conversations(
+    messages: Iterable[Message],
+    *,
+    user_addresses: frozenset[str],
+    ats_domains: tuple[str, ...],
+    window: timedelta,
+    personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
+) -> list[Conversation]:
+    """Group messages into conversations (see the module docstring for the rules).
+
+    The result is sorted by each conversation's first message (undated last,
+    then by id); messages inside are in date order, undated last, ties broken
+    by Message-ID, so the output never depends on the input order.
+    """
+    msgs = _dedupe(messages)
+    users = frozenset(a.lower() for a in user_addresses)
+    ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
+    keys = _Keys(users, ats, frozenset(d.lower() for d in personal_domains))
+
+    hinted: dict[str, list[Message]] = defaultdict(list)
+    plain: list[Message] = []
+    hint_of_mid: dict[str, str] = {}
+    for m in msgs:
+        if m.thread_hint:
+            hinted[m.thread_hint].append(m)
+            hint_of_mid[m.message_id] = m.thread_hint
+        else:
+            plain.append(m)
+
+    # rule 2: header chains among the unhinted messages
+    uf = _UF()
+    for m in plain:
+        mid = m.message_id
+        uf.find(mid)
+        for ref in m.in_reply_to:
+            uf.union(mid, ref)
+        for ref in m.references:
+            uf.union(mid, ref)
+
+    # rule 3: subject + company within the window (single linkage in date order)
+    buckets: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    skeys: dict[str, str] = {}
+    for m in plain:
+        if m.date is None:
+            continue
+        skey = skeys.get(m.subject)
+        if skey is None:
+            skey = skeys[m.subject] = subject_key(m.subject)
+        if not skey:
+            continue
+        stamp = _stamp(m.date)
+        for ckey in keys.of(m):
+            buckets[(skey, ckey)].append((stamp, m.message_id))
+    span = window.total_seconds()
+    for items in buckets.values():
+        if len(items) < 2:
+            continue
+        items.sort()
+        for (ta, a), (tb, b) in pairwise(items):
+            if tb - ta <= span:
+                uf.union(a, b)
+
+    groups: dict[str, list[Message]] = defaultdict(list)
+    for m in plain:
+        groups[uf.find(m.message_id)].append(m)
+
+    # rule 1 again: an unhinted group that chains into hinted messages joins them
+    result: dict[str, list[Message]] = {f"gm-{h}": list(ms) for h, ms in hinted.items()}
+    for members in groups.values():
+        linked = sorted(
+            {
+                hint_of_mid[ref]
+                for m in members
+                for ref in (*m.in_reply_to, *m.references)
+                if ref in hint_of_mid
+            }
+        )
+        if linked:
+            result[f"gm-{linked[0]}"].extend(members)
+            continue
+        first = min(members, key=_date_key)
+        result.setdefault(_conversation_id(first), []).extend(members)
+
+    conversations = [
+        Conversation(id=cid, messages=tuple(sorted(ms, key=_date_key)))
+        for cid, ms in result.items()
+    ]
+    conversations.sort(key=lambda c: (*_date_key(c.messages[0])[:2], c.id))
+    return conversations

@@ -1,0 +1,183 @@
+"""Where the agent finds its mail password or token, in one documented order.
+
+1. ``$CREDENTIALS_DIRECTORY/<name>``: systemd's ``LoadCredential=`` /
+   ``LoadCredentialEncrypted=`` put the secret there for the system unit,
+   readable only by the service; it wins because an administrator who set it
+   up meant it for exactly this service.
+2. The desktop keyring (``keyring.get_password(service, username)``): where
+   the user unit and interactive runs keep it (``followup-agent auth`` stores
+   it with :func:`store_secret`).
+3. ``password_command`` (e.g. ``pass show mail``): the first line of its
+   output. Run without a shell unless the command uses shell syntax, with a
+   time limit, so a hanging pinentry cannot hang a poll forever.
+
+A source that fails (no file, no keyring backend, a locked keyring, a
+command that exits non-zero) is "not found there" and the next one is
+tried; only when none has it is :class:`~agent.errors.MailboxError` raised,
+naming every source and what happened, so the user can fix the right one.
+The secret itself is never logged and never put into an exception message.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from agent.errors import AgentError, MailboxError
+
+#: seconds a ``password_command`` may take (a pinentry prompt included)
+COMMAND_TIMEOUT = 30.0
+
+# characters that only mean something to a shell: a command using them is run
+# by /bin/sh, any other is split with shlex and run directly (no quoting traps)
+_SHELL_SYNTAX = set("|&;<>()$`*?~{}[]!#\n")
+
+
+class _NotFound(Exception):
+    """One source did not have the secret; the message says why (never the secret)."""
+
+
+def get_secret(
+    name: str,
+    *,
+    service: str,
+    username: str,
+    command: str | None,
+    env: Mapping[str, str],
+) -> str:
+    """Return the secret from the first source that has it (see module docstring).
+
+    ``name`` is the credential file name under ``$CREDENTIALS_DIRECTORY``;
+    ``service``/``username`` address the keyring entry; ``command`` is the
+    configured ``password_command`` (None: not configured); ``env`` is the
+    environment to read ``CREDENTIALS_DIRECTORY`` from and to run the command in.
+    """
+    tried: list[str] = []
+    sources = (
+        (f"$CREDENTIALS_DIRECTORY/{name}", lambda: _from_credentials(name, env)),
+        (f"the keyring (service {service!r}, user {username!r})", lambda: _from_keyring(service, username)),
+        ("password_command", lambda: _from_command(command, env)),
+    )
+    for label, source in sources:
+        try:
+            return source()
+        except _NotFound as why:
+            tried.append(f"{label}: {why}")
+    raise MailboxError(
+        f"No secret found for {username or name!r}. Tried, in order: "
+        + "; ".join(tried)
+        + ". Store it in one of these (for example `keyring set "
+        + f"{shlex.quote(service)} {shlex.quote(username or name)}`, or set imap.password_command)."
+    )
+
+
+def store_secret(service: str, username: str, secret: str) -> None:
+    """Save ``secret`` in the keyring under (service, username), for the ``auth`` command."""
+    try:
+        import keyring
+
+        keyring.set_password(service, username, secret)
+    except Exception as err:  # any backend failure: say which, never the secret
+        raise AgentError(
+            f"Could not store the secret in the keyring (service {service!r}, user {username!r}): "
+            f"{_describe(err)}."
+        ) from None
+
+
+# --- the three sources ---------------------------------------------------------------
+
+
+def _from_credentials(name: str, env: Mapping[str, str]) -> str:
+    folder = env.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        raise _NotFound("not set")
+    if not name or "/" in name or name in (".", ".."):
+        raise _NotFound(f"{name!r} is not a credential name")
+    path = Path(folder) / name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _NotFound(f"no file {path}") from None
+    except OSError as err:
+        raise _NotFound(f"cannot read {path}: {err.strerror or type(err).__name__}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotFound(f"{path} is not UTF-8 text") from None
+    # a trailing newline is an artefact of `echo` or an editor, never part of a password
+    secret = text[:-1] if text.endswith("\n") else text
+    secret = secret[:-1] if secret.endswith("\r") else secret
+    if not secret:
+        raise _NotFound(f"{path} is empty")
+    return secret
+
+
+def _from_keyring(service: str, username: str) -> str:
+    try:
+        import keyring
+
+        secret = keyring.get_password(service, username)
+    except Exception as err:  # no backend, locked, D-Bus missing: all "not found here"
+        raise _NotFound(_describe(err)) from None
+    if not secret:
+        raise _NotFound("no entry")
+    return secret
+
+
+def _from_command(command: str | None, env: Mapping[str, str]) -> str:
+    if not command or not command.strip():
+        raise _NotFound("not configured")
+    argv: list[str]
+    if _SHELL_SYNTAX & set(command):
+        argv = ["/bin/sh", "-c", command]
+    else:
+        try:
+            argv = shlex.split(command)
+        except ValueError as err:
+            raise _NotFound(f"cannot be split into words ({err})") from None
+    try:
+        proc = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            env=dict(env),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise _NotFound(f"{argv[0]!r} was not found") from None
+    except subprocess.TimeoutExpired:
+        raise _NotFound(f"did not finish within {COMMAND_TIMEOUT:g} s") from None
+    except OSError as err:
+        raise _NotFound(f"could not be run: {err.strerror or type(err).__name__}") from None
+    if proc.returncode != 0:
+        first = _first_line(proc.stderr) or "no message"
+        raise _NotFound(f"exited with status {proc.returncode} ({first})")
+    lines = proc.stdout.decode("utf-8", errors="replace").splitlines()
+    secret = lines[0].strip() if lines else ""  # `pass` convention: the first line
+    if not secret:
+        raise _NotFound("printed nothing on its first line")
+    return secret
+
+
+def _first_line(data: bytes) -> str:
+    """The first non-blank line of a command's stderr (its error message)."""
+    text = data.decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _describe(err: BaseException) -> str:
+    """``ClassName: first line`` of a keyring error (those never contain the secret)."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment (a function so callers and tests can pass their own)."""
+    return os.environ

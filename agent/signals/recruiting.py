@@ -1,0 +1,179 @@
+"""Is this conversation about a job, and who is the company in it?
+
+A thread is tracked when a person at a company (or a recruiting system acting
+for one) writes to the user about a role. Evidence, strongest first: a user
+label forcing it either way; a calendar invitation naming an interview; an
+applicant-tracking-system sender that is not a bare "we received your
+application"; recruiting vocabulary in the subject; recruiting vocabulary in
+the body of a business sender's message that the user answered. Newsletters,
+job alerts, marketing, automatic acknowledgements and personal mail are not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.config import Config
+from agent.model import Address, Conversation, Message
+from agent.signals.autoreply import _domain_in, bounce, is_bulk
+
+INTERVIEW_WORDS = re.compile(
+    r"\b(interview(s|ing|ed)?|phone screen(ing)?|screening call|technical screen|onsite|on-site|"
+    r"panel|hiring manager|final round|next round|coding (challenge|exercise)|take-home|"
+    r"virtual interview|video call with)\b",
+    re.I,
+)
+_SUBJECT_WORDS = re.compile(
+    r"\b(interview|application|applied|candidacy|candidate|position|role|opening|opportunity|"
+    r"recruit(er|ing|ment)?|hiring|talent|job|career[s]?|offer|screen(ing)?|onsite|"
+    r"references?|next steps?|your (background|profile|resume|cv))\b",
+    re.I,
+)
+_BODY_WORDS = re.compile(
+    r"\b(interview\w*|recruit\w*|hiring|hiring manager|position|role|candidate\w*|"
+    r"application|resume|résumé|cv|talent acquisition|job description|salary|compensation|"
+    r"opportunit\w+|team|offer|references?|onsite|phone screen)\b",
+    re.I,
+)
+_ACK = re.compile(
+    r"\b(we('ve| have)? received your application|thank you for (applying|your application|your interest)|"
+    r"thanks for (applying|your interest)|application (has been )?(received|submitted)|"
+    r"your application (to|for) .{0,80} (has been|was) (received|submitted))\b",
+    re.I,
+)
+_NOREPLY = re.compile(
+    r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|notifications?|notify|mailer|"
+    r"automated|system|alerts?|info|news(letter)?|marketing|jobs-noreply|careers-noreply)"
+    r"([-_.+]|$)",
+    re.I,
+)
+_CO_SUFFIX = re.compile(
+    r"\s*[-–|,@]?\s*\b(recruiting|recruitment|talent( acquisition)?( team)?|hiring( team)?|careers|"
+    r"people( team)?|hr|jobs|team|via \w+|at)\b.*$",
+    re.I,
+)
+_GENERIC_LABELS = {"mail", "email", "smtp", "mx", "corp", "inc", "hq", "team", "jobs", "careers",
+                   "hire", "recruiting", "talent", "us", "eu", "co", "com", "app"}
+
+
+def is_noreply(addr: Address) -> bool:
+    """A no-reply style mailbox: never a recipient."""
+    return bool(_NOREPLY.match(addr.local)) or "noreply" in addr.local or "no-reply" in addr.local
+
+
+def is_user(addr: Address | None, config: Config) -> bool:
+    return addr is not None and addr.email in config.user_addresses
+
+
+def is_personal(addr: Address, config: Config) -> bool:
+    return _domain_in(addr.domain, config.recruiting.personal_domains)
+
+
+def is_ats(addr: Address, config: Config) -> bool:
+    return _domain_in(addr.domain, config.recruiting.ats_domains)
+
+
+def is_ack(msg: Message, config: Config) -> bool:
+    """An automatic "we received your application" with no human in it."""
+    if not msg.from_:
+        return False
+    text = f"{msg.subject}\n{msg.text[:3000]}"
+    automated_sender = is_noreply(msg.from_) or is_ats(msg.from_, config)
+    return automated_sender and bool(_ACK.search(text)) and not INTERVIEW_WORDS.search(text)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The verdict with its reason, for ``status`` and ``explain``."""
+
+    tracked: bool
+    reason: str
+    company: str | None = None
+    message_id: str | None = None  # the message that decided it
+
+
+def classify(conv: Conversation, config: Config) -> Tracking:
+    """Decide whether ``conv`` is a recruiting conversation."""
+    rc = config.recruiting
+    labels = frozenset().union(*(m.labels for m in conv.messages))
+    company = guess_company(conv, config)
+    if rc.ignore_label in labels:
+        return Tracking(False, f"the label {rc.ignore_label!r} says to ignore it")
+    if rc.track_label in labels:
+        return Tracking(True, f"the label {rc.track_label!r} says to track it", company)
+
+    others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
+    user_wrote = any(is_user(m.from_, config) for m in conv.messages)
+    if not others:
+        return Tracking(False, "only the user's own messages")
+    bulk = [m for m in others if is_bulk(m, rc.job_alert_domains)]
+    if len(bulk) == len(others):
+        return Tracking(False, f"bulk or list mail ({is_bulk(bulk[0], rc.job_alert_domains)})")
+    people = [m for m in others if m not in bulk and bounce(m) is None]
+    if people and all(is_ack(m, config) for m in people) and not user_wrote:
+        return Tracking(False, "only an automatic application acknowledgement, no human contact")
+
+    for m in conv.messages:
+        for ev in m.calendar:
+            if INTERVIEW_WORDS.search(ev.summary):
+                return Tracking(True, f"calendar invitation {ev.summary!r}", company, m.message_id)
+    for m in people:
+        if is_ats(m.from_, config) and not is_ack(m, config):  # type: ignore[arg-type]
+            return Tracking(True, f"recruiting system sender {m.from_.domain}", company, m.message_id)  # type: ignore[union-attr]
+    for m in people:
+        if INTERVIEW_WORDS.search(m.subject) or INTERVIEW_WORDS.search(m.text[:5000]):
+            if is_personal(m.from_, config) and not user_wrote:  # type: ignore[arg-type]
+                continue
+            return Tracking(True, "a company message about an interview", company, m.message_id)
+    business = [m for m in people if not is_personal(m.from_, config)]  # type: ignore[arg-type]
+    for m in business:
+        if _SUBJECT_WORDS.search(m.subject) and user_wrote:
+            return Tracking(True, f"recruiting subject {m.subject[:60]!r} and the user answered",
+                            company, m.message_id)
+        terms = {t.lower() for t in _BODY_WORDS.findall(m.text[:5000])}
+        if len(terms) >= 3 and user_wrote:
+            return Tracking(True, "recruiter outreach that the user answered", company, m.message_id)
+    return Tracking(False, "no sign of a recruiting conversation (personal or other mail)")
+
+
+def guess_company(conv: Conversation, config: Config) -> str | None:
+    """A best guess at the company's name: a business sender's domain, else an ATS display name."""
+    for m in reversed(conv.messages):
+        for a in (m.from_, *m.reply_to):
+            if a is None or is_user(a, config) or is_personal(a, config):
+                continue
+            if is_ats(a, config) or _domain_in(a.domain, config.recruiting.job_alert_domains):
+                continue
+            if _BOUNCE_LOCAL.match(a.local):
+                continue
+            return company_from_domain(a.domain)
+    for m in reversed(conv.messages):
+        a = m.from_
+        if a is not None and is_ats(a, config) and a.name:
+            name = _CO_SUFFIX.sub("", a.name).strip(" -|,")
+            if name:
+                return name
+    for m in conv.messages:
+        for ev in m.calendar:
+            if ev.organizer and "@" in ev.organizer:
+                dom = ev.organizer.rpartition("@")[2]
+                if not _domain_in(dom, config.recruiting.personal_domains + config.recruiting.ats_domains):
+                    return company_from_domain(dom)
+    return None
+
+
+_BOUNCE_LOCAL = re.compile(r"^(mailer-daemon|postmaster)$", re.I)
+
+
+def company_from_domain(domain: str) -> str:
+    """``talent.acme-robotics.com`` → ``Acme Robotics``; ``acme.co.uk`` → ``Acme``."""
+    labels = [x for x in domain.lower().split(".") if x]
+    # drop the public suffix (two labels for the common second-level ccTLD forms)
+    if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov") and len(labels[-1]) == 2:
+        labels = labels[:-2]
+    elif len(labels) >= 2:
+        labels = labels[:-1]
+    core = [x for x in labels if x not in _GENERIC_LABELS] or labels
+    name = core[-1] if core else domain
+    return " ".join(part.capitalize() for part in re.split(r"[-_]", name) if part)

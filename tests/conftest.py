@@ -1,0 +1,3 @@
+"""Shared pytest setup: the Dovecot fixtures live in tests/dovecot.py."""
+
+pytest_plugins = ["tests.dovecot"]

@@ -1,0 +1,375 @@
+"""One behaviour, every backend: the Mailbox protocol conformance suite.
+
+Each backend registers an *environment factory* in :data:`BACKENDS` with
+``@backend("name")``. A factory is a context manager taking the pytest
+``request`` and a fresh ``tmp_path`` and yielding a :class:`MailboxEnv`:
+
+* ``mailbox`` — the backend under test, over an **empty** store;
+* ``deliver(role, data)`` — put a message into INBOX/Sent behind the
+  backend's back, the way a mail server or another client would;
+* ``user_delete(role, message_id)`` — the user deletes a message (by its
+  Message-ID header) in their own client;
+* ``user_edit_draft(draft_id, data)`` / ``user_delete_draft(draft_id)`` — the
+  user edits or deletes a draft in their own client;
+* ``snapshot()`` — a comparable picture of the whole store, flags included,
+  for the "reading changes nothing" check.
+
+A factory that needs a server (Dovecot, a fake Gmail endpoint) can take its
+session fixture with ``request.getfixturevalue(...)`` and should
+fail (never skip) when the server cannot run here. Every test below then runs
+against it unchanged.
+
+Line endings: servers may store CRLF where the agent wrote LF, so message
+bytes are compared after normalising line endings; the Maildir unit tests
+check byte-for-byte identity separately.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from agent.backends.base import Mailbox
+from agent.backends.maildir import MaildirMailbox, split_name
+from agent.model import INBOX, SENT, ChangeSet, RawMessage
+
+# --- the registry ---------------------------------------------------------------------
+
+
+class MailboxEnv(Protocol):
+    """What every backend's test environment offers (see the module docstring)."""
+
+    @property
+    def mailbox(self) -> Mailbox: ...
+
+    def deliver(self, folder_role: str, data: bytes) -> None: ...
+
+    def user_delete(self, folder_role: str, message_id: str) -> None: ...
+
+    def user_edit_draft(self, draft_id: str, new_bytes: bytes) -> None: ...
+
+    def user_delete_draft(self, draft_id: str) -> None: ...
+
+    def snapshot(self) -> Any: ...
+
+
+EnvFactory = Callable[[pytest.FixtureRequest, Path], contextlib.AbstractContextManager[MailboxEnv]]
+
+#: backend name -> environment factory; the ``mailbox_env`` fixture runs every test on each
+BACKENDS: dict[str, EnvFactory] = {}
+
+
+def backend(name: str) -> Callable[[EnvFactory], EnvFactory]:
+    """Register an environment factory under ``name`` (a pytest param id)."""
+
+    def register(factory: EnvFactory) -> EnvFactory:
+        if name in BACKENDS:
+            raise ValueError(f"backend {name!r} registered twice")
+        BACKENDS[name] = factory
+        return factory
+
+    return register
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``mailbox_env`` once per registered backend.
+
+    Parametrising here (at collection, after the whole module ran) rather than
+    in ``@pytest.fixture(params=...)`` lets factories be registered anywhere
+    in this module, or imported from elsewhere, in any order.
+    """
+    if "mailbox_env" in metafunc.fixturenames:
+        metafunc.parametrize("mailbox_env", sorted(BACKENDS), indirect=True)
+
+
+@pytest.fixture
+def mailbox_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    factory = BACKENDS[request.param]
+    with factory(request, tmp_path) as env:
+        try:
+            yield env
+        finally:
+            env.mailbox.close()
+
+
+# --- maildir ----------------------------------------------------------------------------
+
+
+@dataclass
+class MaildirEnv:
+    """Three Maildir folders; ``deliver`` writes into ``new/`` like an MDA does."""
+
+    root: Path
+    mailbox: MaildirMailbox = field(init=False)
+    _n: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("INBOX", "Sent", "Drafts"):
+            for sub in ("cur", "new", "tmp"):
+                (self.root / name / sub).mkdir(parents=True, exist_ok=True)
+        self.mailbox = MaildirMailbox(self.root / "INBOX", self.root / "Sent", self.root / "Drafts")
+
+    def _folder(self, role: str) -> Path:
+        return self.root / {INBOX: "INBOX", SENT: "Sent", "drafts": "Drafts"}[role]
+
+    def _unique(self) -> str:
+        self._n += 1
+        return f"1800000000.M{self._n}P{os.getpid()}R{uuid.uuid4().hex[:12]}.testhost"
+
+    def deliver(self, folder_role: str, data: bytes) -> None:
+        folder, unique = self._folder(folder_role), self._unique()
+        (folder / "tmp" / unique).write_bytes(data)
+        os.rename(folder / "tmp" / unique, folder / "new" / unique)
+
+    def user_delete(self, folder_role: str, message_id: str) -> None:
+        folder = self._folder(folder_role)
+        for sub in ("cur", "new"):
+            for p in (folder / sub).iterdir():
+                if message_id_of(p.read_bytes()) == message_id:
+                    p.unlink()
+                    return
+        raise AssertionError(f"no message {message_id} in {folder_role}")
+
+    def _draft_path(self, draft_id: str) -> Path:
+        unique = draft_id.split("/", 1)[1]
+        for sub in ("cur", "new"):
+            for p in (self._folder("drafts") / sub).iterdir():
+                if split_name(p.name)[0] == unique:
+                    return p
+        raise AssertionError(f"no draft {draft_id}")
+
+    def user_edit_draft(self, draft_id: str, new_bytes: bytes) -> None:
+        # a mail client saves an edited draft as a new file and drops the old one
+        old = self._draft_path(draft_id)
+        unique = self._unique()
+        drafts = self._folder("drafts")
+        (drafts / "tmp" / unique).write_bytes(new_bytes)
+        os.rename(drafts / "tmp" / unique, drafts / "cur" / f"{unique}:2,DS")
+        old.unlink()
+
+    def user_delete_draft(self, draft_id: str) -> None:
+        self._draft_path(draft_id).unlink()
+
+    def snapshot(self) -> Any:
+        out = []
+        for dirpath, _dirs, files in os.walk(self.root):
+            for f in files:
+                p = Path(dirpath) / f
+                st = p.stat()
+                out.append((str(p.relative_to(self.root)), st.st_size, st.st_mtime_ns, stat.S_IMODE(st.st_mode)))
+        return sorted(out)
+
+
+@backend("maildir")
+@contextlib.contextmanager
+def maildir_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    del request
+    yield MaildirEnv(tmp_path / "mail")
+
+
+@backend("imap")
+@contextlib.contextmanager
+def imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh user on the session's real Dovecot (tests/dovecot.py)."""
+    from tests.dovecot import imap_mailbox_env
+
+    del tmp_path
+    with imap_mailbox_env(request) as env:
+        yield env
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def message_id_of(data: bytes) -> str:
+    msg = BytesHeaderParser(policy=default_policy).parsebytes(data)
+    return str(msg.get("Message-ID", "")).strip()
+
+
+def make_message(subject: str, *, sender: str = "sam@acme.example", to: str = "jordan@example.org") -> tuple[str, bytes]:
+    mid = f"<conf-{uuid.uuid4().hex}@acme.example>"
+    body = "Thanks for your time today.\nWe hope to decide by the end of the month.\n"
+    data = (
+        f"From: Sam <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: {mid}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.replace("\n", "\r\n")
+    ).encode()
+    return mid, data
+
+
+def make_draft(subject: str = "Re: Interview") -> tuple[str, bytes]:
+    mid = f"<draft-{uuid.uuid4().hex}@followup-agent>"
+    data = (
+        f"From: jordan@example.org\r\nTo: sam@acme.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: {mid}\r\nIn-Reply-To: <root@acme.example>\r\nX-Followup-Agent: test\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThank you!\r\n"
+    ).encode()
+    return mid, data
+
+
+def norm(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").rstrip(b"\n")
+
+
+def by_mid(cs: ChangeSet) -> dict[str, RawMessage]:
+    out: dict[str, RawMessage] = {}
+    for raw in cs.added:
+        mid = message_id_of(raw.data)
+        assert mid not in out, f"{mid} reported twice in one change set"
+        out[mid] = raw
+    return out
+
+
+def seed(env: MailboxEnv) -> dict[str, str]:
+    """Two INBOX messages and one Sent message: Message-ID -> role."""
+    roles = {}
+    for role, subject in ((INBOX, "Interview at Acme"), (INBOX, "Next steps"), (SENT, "Re: Interview at Acme")):
+        mid, data = make_message(subject)
+        env.deliver(role, data)
+        roles[mid] = role
+    return roles
+
+
+# --- the suite ----------------------------------------------------------------------------
+
+
+def test_is_a_mailbox(mailbox_env: MailboxEnv) -> None:
+    assert isinstance(mailbox_env.mailbox, Mailbox)
+    assert mailbox_env.mailbox.name
+
+
+def test_first_changes_is_full_and_lists_everything(mailbox_env: MailboxEnv) -> None:
+    roles = seed(mailbox_env)
+    cs = mailbox_env.mailbox.changes(None)
+    assert cs.full
+    got = by_mid(cs)
+    assert set(got) == set(roles)
+    for mid, raw in got.items():
+        assert raw.folder == roles[mid]
+        assert raw.id
+    assert len({raw.id for raw in cs.added}) == len(cs.added)
+
+
+def test_second_changes_lists_nothing(mailbox_env: MailboxEnv) -> None:
+    seed(mailbox_env)
+    first = mailbox_env.mailbox.changes(None)
+    second = mailbox_env.mailbox.changes(first.cursor)
+    assert not second.full
+    assert second.added == () and second.removed == ()
+
+
+def test_delivered_message_appears_once(mailbox_env: MailboxEnv) -> None:
+    seed(mailbox_env)
+    mb = mailbox_env.mailbox
+    c1 = mb.changes(None).cursor
+    mid, data = make_message("Offer details")
+    mailbox_env.deliver(INBOX, data)
+    cs = mb.changes(c1)
+    assert not cs.full
+    assert list(by_mid(cs)) == [mid] and cs.removed == ()
+    assert mb.changes(cs.cursor).added == ()
+
+
+def test_user_deletion_is_reported_removed(mailbox_env: MailboxEnv) -> None:
+    roles = seed(mailbox_env)
+    mb = mailbox_env.mailbox
+    first = mb.changes(None)
+    ids = {mid: raw.id for mid, raw in by_mid(first).items()}
+    victim = next(mid for mid, role in roles.items() if role == INBOX)
+    mailbox_env.user_delete(INBOX, victim)
+    cs = mb.changes(first.cursor)
+    assert not cs.full
+    assert cs.removed == (ids[victim],) and cs.added == ()
+    assert mb.fetch([ids[victim]]) == {}
+
+
+@pytest.mark.parametrize("cursor", ["", "not-a-cursor", "{}", "md1:AAAA"])
+def test_unreadable_cursor_means_full(mailbox_env: MailboxEnv, cursor: str) -> None:
+    roles = seed(mailbox_env)
+    cs = mailbox_env.mailbox.changes(cursor)
+    assert cs.full
+    assert set(by_mid(cs)) == set(roles)
+
+
+def test_fetch_returns_full_bytes(mailbox_env: MailboxEnv) -> None:
+    mid, data = make_message("Interview at Acme")
+    mailbox_env.deliver(INBOX, data)
+    (raw,) = mailbox_env.mailbox.changes(None).added
+    full = mailbox_env.mailbox.fetch([raw.id, "inbox/does-not-exist"])
+    assert set(full) == {raw.id}
+    assert message_id_of(full[raw.id]) == mid
+    assert b"end of the month" in full[raw.id]
+    assert norm(full[raw.id]) == norm(data)
+
+
+def test_created_draft_is_listed_identically(mailbox_env: MailboxEnv) -> None:
+    mb = mailbox_env.mailbox
+    mid, data = make_draft()
+    did = mb.create_draft(data)
+    assert did
+    drafts = {d.id: d for d in mb.drafts()}
+    assert did in drafts
+    assert message_id_of(drafts[did].data) == mid
+    assert norm(drafts[did].data) == norm(data)
+
+
+def test_delete_draft_twice_is_fine(mailbox_env: MailboxEnv) -> None:
+    mb = mailbox_env.mailbox
+    _mid, data = make_draft()
+    did = mb.create_draft(data)
+    mb.delete_draft(did)
+    mb.delete_draft(did)
+    assert did not in {d.id for d in mb.drafts()}
+
+
+def test_drafts_are_not_reported_by_changes(mailbox_env: MailboxEnv) -> None:
+    seed(mailbox_env)
+    mb = mailbox_env.mailbox
+    c1 = mb.changes(None).cursor
+    mid, data = make_draft()
+    mb.create_draft(data)
+    assert mid not in by_mid(mb.changes(c1))
+    assert mid not in by_mid(mb.changes(None))
+
+
+def test_user_edited_draft_is_seen(mailbox_env: MailboxEnv) -> None:
+    mb = mailbox_env.mailbox
+    _mid, data = make_draft()
+    did = mb.create_draft(data)
+    edited = data.replace(b"Thank you!", b"Thank you so much, it was great to meet the team.")
+    mailbox_env.user_edit_draft(did, edited)
+    listed = [norm(d.data) for d in mb.drafts()]
+    assert norm(edited) in listed and norm(data) not in listed
+
+
+def test_user_deleted_draft_is_gone(mailbox_env: MailboxEnv) -> None:
+    mb = mailbox_env.mailbox
+    _mid, data = make_draft()
+    did = mb.create_draft(data)
+    mailbox_env.user_delete_draft(did)
+    assert did not in {d.id for d in mb.drafts()}
+    mb.delete_draft(did)  # the agent withdrawing it afterwards is fine
+
+
+def test_reading_changes_nothing(mailbox_env: MailboxEnv) -> None:
+    seed(mailbox_env)
+    mb = mailbox_env.mailbox
+    _mid, draft = make_draft()
+    mb.create_draft(draft)
+    before = mailbox_env.snapshot()
+    first = mb.changes(None)
+    mb.changes(first.cursor)
+    mb.changes("not-a-cursor")
+    mb.fetch([raw.id for raw in first.added])
+    mb.drafts()
+    assert mailbox_env.snapshot() == before

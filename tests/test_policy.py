@@ -1,0 +1,282 @@
+"""Every POLICY rule, with positive and negative cases, on hand-made facts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from agent.businesstime import BusinessCalendar
+from agent.model import Evidence, Fact
+from agent.policy import (
+    CLOSED,
+    FOLLOW_UP_1,
+    FOLLOW_UP_2,
+    MOVED_ON,
+    OPEN,
+    PAUSED,
+    THANK_YOU,
+    Controls,
+    decide,
+)
+from agent.signals import events as E
+from agent.signals.recruiting import Tracking
+from tests.helpers import ME, conv, make_config, msg, t
+
+CFG = make_config()
+CAL = BusinessCalendar.from_config(CFG)
+TRACK = Tracking(True, "test", "Acme")
+RECRUITER = "ann@acme.com"
+CONV = conv(msg(RECRUITER, "Interview", "see you", t(11, 20, 9), name="Ann Park"))
+
+
+def fact(kind: str, at: datetime | None, **data: object) -> Fact:
+    return Fact(kind, at, Evidence("<e@x>", f"{kind} quote", at), dict(data))
+
+
+def interview(start: datetime, minutes: int = 60) -> Fact:
+    end = start + timedelta(minutes=minutes)
+    return fact(E.INTERVIEW, end, start=start, end=end, source="calendar", summary="Interview")
+
+
+def user(at: datetime) -> Fact:
+    return fact(E.USER_WROTE, at, to=[RECRUITER])
+
+
+def human(at: datetime) -> Fact:
+    return fact(E.HUMAN_REPLY, at, **{"from": RECRUITER})
+
+
+def deadline(at: datetime, last_day: date, phrase: str = "by the end of the month") -> Fact:
+    return fact(E.DEADLINE, at, last_day=last_day, phrase=phrase, tz=None)
+
+
+NO_CONTROLS = Controls()
+
+
+def run(facts: list[Fact], now: datetime, c=CONV, controls: Controls = NO_CONTROLS, skipped=None):  # type: ignore[no-untyped-def]
+    return decide(c, TRACK, sorted(facts, key=lambda f: f.at), now, CFG, CAL, controls, skipped)
+
+
+# --- thank-you -----------------------------------------------------------------------
+
+
+def test_thank_you_due_two_hours_after_interview_end() -> None:
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 15))  # Tue, ends 14:00
+    assert d.state == OPEN and d.next is not None
+    assert d.next.kind == THANK_YOU
+    assert d.next.due == t(12, 1, 16)
+    assert d.next.to == RECRUITER
+
+
+def test_thank_you_after_hours_snaps_to_next_morning() -> None:
+    d = run([interview(t(12, 1, 15))], now=t(12, 1, 17))  # ends 16:00 → 18:00 → Wed 09:00
+    assert d.next is not None and d.next.due == t(12, 2, 9)
+
+
+def test_thank_you_never_later_than_24h_after_interview() -> None:
+    # Friday 16:00 end: snapping would give Monday 09:00, beyond the 24 h cap
+    d = run([interview(t(12, 4, 15))], now=t(12, 4, 17))
+    assert d.next is not None and d.next.due == t(12, 5, 16)
+    assert any("capped" in a for a in d.next.arithmetic)
+
+
+def test_thank_you_not_owed_when_user_already_wrote() -> None:
+    d = run([interview(t(12, 1, 13)), user(t(12, 1, 15))], now=t(12, 1, 16))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1
+
+
+def test_user_message_before_interview_does_not_count_as_thank_you() -> None:
+    d = run([user(t(11, 30, 10)), interview(t(12, 1, 13))], now=t(12, 1, 16))
+    assert d.next is not None and d.next.kind == THANK_YOU
+
+
+def test_upcoming_interview_shows_future_thank_you() -> None:
+    d = run([interview(t(12, 3, 10))], now=t(12, 1, 9))
+    assert d.state == OPEN and d.next is not None
+    assert d.next.kind == THANK_YOU and d.next.due == t(12, 3, 13)
+    assert "scheduled" in d.reason
+
+
+def test_no_interview_nothing_owed() -> None:
+    d = run([human(t(11, 20, 9))], now=t(12, 1, 9))
+    assert d.state == OPEN and d.next is None
+
+
+def test_no_follow_ups_wanted_means_not_even_a_thank_you() -> None:
+    d = run([interview(t(12, 1, 13)), fact(E.NO_FOLLOW_UP, t(12, 1, 9))], now=t(12, 1, 16))
+    assert d.next is None and "no follow-ups" in d.reason
+
+
+# --- first follow-up -----------------------------------------------------------------
+
+
+def test_follow_up_after_deadline_plus_a_week() -> None:
+    facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), deadline(t(11, 17, 10), date(2026, 11, 30)),
+             human(t(11, 17, 10)), user(t(11, 17, 12))]
+    d = run(facts, now=t(12, 7, 12))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1
+    assert d.next.due == t(12, 8, 9)  # "exceeded by more than a week": Tue Dec 8, 09:00
+    assert d.next.deadline_phrase == "by the end of the month"
+    assert "end of the month" in d.reason
+
+
+def test_human_reply_after_user_message_means_nothing_owed() -> None:
+    facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), human(t(11, 17, 10))]
+    d = run(facts, now=t(12, 20, 12))
+    assert d.state == OPEN and d.next is None
+    assert "answered" in d.reason
+
+
+def test_follow_up_without_deadline_a_week_after_last_message() -> None:
+    d = run([interview(t(12, 1, 10)), user(t(12, 1, 14))], now=t(12, 2, 9))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1
+    assert d.next.due == t(12, 8, 14)
+
+
+def test_follow_up_due_on_weekend_snaps_to_monday() -> None:
+    d = run([interview(t(12, 4, 9)), user(t(12, 5, 11))], now=t(12, 6, 9))  # Sat + 7 = Sat
+    assert d.next is not None and d.next.due == t(12, 14, 9)
+
+
+def test_follow_up_skips_christmas() -> None:
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)), deadline(t(12, 1, 10), date(2026, 12, 17))]
+    d = run(facts, now=t(12, 2, 9))
+    # Dec 17 + 7 days → from Dec 25 00:00; Christmas is a holiday → Sat, Sun → Mon Dec 28
+    assert d.next is not None and d.next.due == t(12, 28, 9)
+
+
+def test_out_of_office_return_pushes_follow_up() -> None:
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
+             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=date(2026, 12, 10), **{"from": RECRUITER})]
+    d = run(facts, now=t(12, 2, 9))
+    assert d.next is not None and d.next.due == t(12, 11, 9)
+    assert any("out-of-office" in a for a in d.next.arithmetic)
+
+
+def test_out_of_office_is_not_a_reply() -> None:
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
+             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=None, **{"from": RECRUITER})]
+    d = run(facts, now=t(12, 2, 9))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 8, 14)
+
+
+def test_out_of_office_before_return_earlier_than_due_changes_nothing() -> None:
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
+             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=date(2026, 12, 2), **{"from": RECRUITER})]
+    d = run(facts, now=t(12, 2, 9))
+    assert d.next is not None and d.next.due == t(12, 8, 14)
+
+
+def test_new_timeline_in_reply_replaces_old() -> None:
+    facts = [interview(t(11, 2, 10)), user(t(11, 2, 15)), deadline(t(11, 3, 9), date(2026, 11, 13)),
+             human(t(11, 3, 9)), user(t(11, 20, 9)), deadline(t(11, 21, 9), date(2026, 12, 4), "by Friday"),
+             human(t(11, 21, 9)), user(t(11, 21, 10))]
+    d = run(facts, now=t(11, 22, 9))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1
+    assert d.next.due == t(12, 14, 9)  # Dec 4 + 7 → from Sat Dec 12 → Mon Dec 14
+
+
+# --- second follow-up and moving on --------------------------------------------------
+
+
+def _two_silences() -> list[Fact]:
+    return [interview(t(11, 2, 10)), user(t(11, 2, 15)), user(t(11, 9, 15))]
+
+
+def test_second_follow_up_a_week_after_first() -> None:
+    d = run(_two_silences(), now=t(11, 10, 9))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_2 and d.next.due == t(11, 16, 15)
+
+
+def test_after_two_follow_ups_nothing_more_then_moved_on() -> None:
+    facts = [*_two_silences(), user(t(11, 16, 15))]
+    d = run(facts, now=t(11, 20, 9))
+    assert d.state == OPEN and d.next is None and "moving on" in d.reason
+    d = run(facts, now=t(11, 23, 16))
+    assert d.state == MOVED_ON and d.next is None
+
+
+def test_company_message_reopens_moved_on_conversation() -> None:
+    facts = [*_two_silences(), user(t(11, 16, 15)), human(t(12, 1, 10))]
+    d = run(facts, now=t(12, 2, 9))
+    assert d.state == OPEN and d.next is None and "answered" in d.reason
+
+
+def test_new_interview_round_resets_the_count() -> None:
+    facts = [*_two_silences(), user(t(11, 16, 15)), human(t(11, 24, 9)), interview(t(12, 1, 10))]
+    d = run(facts, now=t(12, 1, 12))
+    assert d.next is not None and d.next.kind == THANK_YOU
+    assert d.round is not None and d.round.startswith("20261201")
+
+
+def test_max_follow_ups_one() -> None:
+    cfg = make_config(policy={"max_follow_ups": 1})
+    d = decide(CONV, TRACK, [interview(t(11, 2, 10)), user(t(11, 2, 15)), user(t(11, 9, 15))],
+               t(11, 17, 9), cfg, CAL)
+    assert d.state == MOVED_ON
+
+
+# --- closing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [E.REJECTION, E.OFFER])
+def test_rejection_and_offer_close(kind: str) -> None:
+    d = run([interview(t(11, 2, 10)), user(t(11, 2, 15)), fact(kind, t(11, 5, 9))], now=t(11, 20, 9))
+    assert d.state == CLOSED and d.next is None
+
+
+def test_rejection_before_a_later_interview_does_not_close() -> None:
+    d = run([fact(E.REJECTION, t(10, 5, 9)), interview(t(11, 2, 10))], now=t(11, 2, 12))
+    assert d.state == OPEN and d.next is not None
+
+
+def test_references_request_keeps_cadence() -> None:
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)), fact(E.REFERENCES, t(12, 2, 9)),
+             human(t(12, 2, 9)), user(t(12, 2, 12))]
+    d = run(facts, now=t(12, 3, 9))
+    assert d.state == OPEN and d.next is not None and d.next.kind == FOLLOW_UP_1
+
+
+# --- the user's controls and deleted drafts ------------------------------------------
+
+
+def test_paused_and_closed_controls() -> None:
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), controls=Controls(paused=True))
+    assert d.state == PAUSED and d.next is None
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), controls=Controls(closed="withdrew"))
+    assert d.state == CLOSED
+
+
+def test_snooze_moves_due() -> None:
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), controls=Controls(snoozed_until=t(12, 3, 9)))
+    assert d.next is not None and d.next.due == t(12, 3, 9)
+
+
+def test_deleted_thank_you_moves_on_to_follow_up() -> None:
+    iv = interview(t(12, 1, 10))
+    d0 = run([iv], now=t(12, 1, 13))
+    assert d0.round is not None
+    d = run([iv], now=t(12, 2, 9), skipped={(d0.round, THANK_YOU): t(12, 1, 13)})
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 8, 13)
+
+
+def test_no_usable_recipient_is_explained() -> None:
+    c = conv(msg("no-reply@acme.com", "Interview", "x", t(11, 20, 9)))
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), c=c)
+    assert d.next is not None and d.next.to is None
+    assert d.no_recipient and "no-reply" in d.no_recipient
+
+
+def test_bounced_address_is_unusable() -> None:
+    c = conv(msg(RECRUITER, "Interview", "x", t(11, 20, 9)))
+    facts = [interview(t(12, 1, 13)), fact(E.BOUNCE, t(12, 1, 9), addresses=[RECRUITER])]
+    d = run(facts, now=t(12, 1, 16), c=c)
+    assert d.unusable == (RECRUITER,)
+    assert d.next is not None and d.next.to is None
+
+
+def test_user_address_never_recipient() -> None:
+    c = conv(msg(ME, "Interview", "x", t(11, 20, 9), to=RECRUITER))
+    d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), c=c)
+    assert d.next is not None and d.next.to == RECRUITER

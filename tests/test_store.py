@@ -1,0 +1,356 @@
+"""State store: privacy, schema, lock, dry runs that write nothing, transactions, round trips."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.errors import AgentError, StateLockedError
+from agent.model import INBOX, Address, AutoMarkers, CalendarEvent, Message
+from agent.store import SCHEMA_VERSION, StateLock, Store
+
+T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+def sample(n: int = 1, *, has_body: bool = True) -> Message:
+    return Message(
+        id=f"inbox/{n}",
+        folder=INBOX,
+        message_id=f"<m{n}@acme.com>",
+        subject="Interview — Software Engineer",
+        from_=Address("sam@acme.com", "Sam Ré"),
+        to=(Address("jordan.lee@gmail.com"),),
+        date=T0 + timedelta(hours=n),
+        in_reply_to=("<root@acme.com>",),
+        references=("<root@acme.com>",),
+        text="We hope to decide by the end of the month.",
+        calendar=(
+            CalendarEvent(
+                summary="Interview",
+                start=T0,
+                end=T0 + timedelta(hours=1),
+                tzid="America/New_York",
+                uid="u1",
+            ),
+        ),
+        auto=AutoMarkers(auto_submitted="no", failed_recipients=("x@y.z",)),
+        labels=frozenset({"Recruiting", "INBOX"}),
+        has_body=has_body,
+        defects=("bad date",),
+    )
+
+
+def files_of(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder``: bytes and mtime, to prove nothing was written."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(folder))] = (p.read_bytes(), p.stat().st_mtime_ns)
+    return out
+
+
+# --- files and modes -------------------------------------------------------------------
+
+
+def test_creates_private_folder_and_file(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "sub" / "state.db"
+    with Store.open(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_tightens_loose_existing_file(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    Store.open(db).close()
+    os.chmod(db, 0o644)
+    Store.open(db).close()
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_existing_parent_folder_is_left_alone(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)
+    Store.open(tmp_path / "state.db").close()
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
+def test_schema_version_and_journal_mode(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "messages", "ledger", "events", "snapshot", "controls"} <= tables
+    con.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    con.close()
+    with pytest.raises(AgentError, match="newer"):
+        Store.open(db)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(AgentError, match="state database"):
+        Store.open(db)
+
+
+# --- lock ------------------------------------------------------------------------------
+
+
+def test_lock_refuses_second_holder_in_process(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with Store.lock(db) as lock:
+        assert lock.held
+        assert stat.S_IMODE(lock.path.stat().st_mode) == 0o600
+        with pytest.raises(StateLockedError, match="Another followup-agent process is running"):
+            StateLock(db).acquire()
+    with Store.lock(db):  # released: free again
+        pass
+
+
+def test_lock_refused_from_another_process(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    root = Path(__file__).resolve().parents[1]
+    child = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(root)!r})
+        from pathlib import Path
+        from agent.errors import StateLockedError
+        from agent.store import Store
+        try:
+            with Store.lock(Path({str(db)!r})):
+                print("acquired")
+        except StateLockedError as e:
+            print("locked:", e)
+        """
+    )
+    with Store.lock(db):
+        out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+        assert out.stdout.startswith("locked:"), out.stderr
+        assert f"lock held on {db}.lock" in out.stdout
+        assert f"process {os.getpid()}" in out.stdout
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "acquired", out.stderr
+
+
+def test_lock_without_create_makes_no_file(tmp_path: Path) -> None:
+    db = tmp_path / "nothing" / "state.db"
+    with Store.lock(db, create=False) as lock:
+        assert not lock.held
+    assert not (tmp_path / "nothing").exists()
+    with Store.lock(tmp_path / "state.db"), pytest.raises(StateLockedError):
+        Store.lock(tmp_path / "state.db", create=False).acquire()
+
+
+# --- dry runs --------------------------------------------------------------------------
+
+
+def test_dry_run_without_db_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "state.db"
+    with Store.open(db, readonly_dry_run=True) as store:
+        assert store.dry_run and store.schema_version == SCHEMA_VERSION
+        store.put_messages([sample()])
+        store.set_cursor("maildir", "c1")
+        store.add_event("c-1", "draft_created", "would create")
+        assert store.get_cursor("maildir") == "c1"
+        assert [m.id for m in store.get_messages()] == ["inbox/1"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_with_db_sees_state_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with Store.open(db) as store:
+        store.put_messages([sample(1)])
+        store.set_cursor("maildir", "real")
+        store.record_intent("k", conversation="c-1", round="1", step="thank_you", message_id="<d@x>", at=T0)
+    os.chmod(db, 0o640)  # even a loose mode must not be "fixed" by a dry run
+    before = files_of(tmp_path)
+    mode = stat.S_IMODE(db.stat().st_mode)
+    store = Store.open(db, readonly_dry_run=True)
+    assert store.get_cursor("maildir") == "real"
+    assert [m.id for m in store.get_messages()] == ["inbox/1"]
+    with store.transaction():
+        store.put_messages([sample(2)])
+        store.set_cursor("maildir", "dry")
+        store.record_created("k", "drafts/1", at=T0)
+        store.save_snapshot([{"thread": "c-1"}], at=T0)
+    store.rollback_all()
+    assert files_of(tmp_path) == before
+    assert stat.S_IMODE(db.stat().st_mode) == mode
+    with Store.open(db) as again:
+        assert again.get_cursor("maildir") == "real"
+        assert again.message_ids() == {"inbox/1"}
+        row = again.ledger_row("k")
+        assert row is not None and row.status == "intended"
+
+
+def test_rollback_all_refused_on_real_store(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store, pytest.raises(RuntimeError):
+        store.rollback_all()
+
+
+# --- transactions ----------------------------------------------------------------------
+
+
+def test_transaction_rolls_back_on_exception(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.set_meta("a", "1")
+        with pytest.raises(ZeroDivisionError), store.transaction():
+            store.set_meta("a", "2")
+            store.put_messages([sample()])
+            _ = 1 / 0
+        assert store.get_meta("a") == "1"
+        assert store.message_ids() == set()
+        assert not store.in_transaction
+
+
+def test_nested_transaction_is_a_savepoint(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        with store.transaction():
+            store.set_meta("outer", "1")
+            with pytest.raises(KeyError), store.transaction():
+                store.set_meta("inner", "1")
+                raise KeyError("x")
+            store.set_meta("after", "1")
+        assert store.get_meta("outer") == "1"
+        assert store.get_meta("inner") is None
+        assert store.get_meta("after") == "1"
+
+
+def test_committed_writes_survive_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with Store.open(db) as store, store.transaction():
+        store.set_cursor("imap", "cur")
+        store.set_last_poll(T0)
+    with Store.open(db) as store:
+        assert store.get_cursor("imap") == "cur"
+        assert store.last_poll() == T0
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+def test_message_json_round_trip(tmp_path: Path) -> None:
+    m = sample(1)
+    with Store.open(tmp_path / "s.db") as store:
+        store.put_messages([m, sample(2, has_body=False)])
+        assert store.get_messages(["inbox/1"]) == [m]
+        assert store.get_messages(["inbox/404"]) == []
+        assert [x.id for x in store.get_messages()] == ["inbox/1", "inbox/2"]
+        rows = store.header_rows()
+        assert [(r.id, r.message_id, r.has_body) for r in rows] == [
+            ("inbox/1", "<m1@acme.com>", True),
+            ("inbox/2", "<m2@acme.com>", False),
+        ]
+        assert rows[0].date == m.date
+
+
+def test_messages_many_ids_remove_and_replace(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.put_messages(sample(i) for i in range(1500))
+        assert store.count_messages() == 1500
+        got = store.get_messages(f"inbox/{i}" for i in range(0, 1500, 2))
+        assert len(got) == 750
+        assert store.remove_messages([f"inbox/{i}" for i in range(1000)] + ["inbox/nope"]) == 1000
+        assert store.count_messages() == 500
+        store.replace_all([sample(7)])
+        assert store.message_ids() == {"inbox/7"}
+        store.put_messages([sample(7, has_body=False)])  # replace by id
+        (only,) = store.get_messages()
+        assert not only.has_body
+
+
+# --- ledger, events, snapshot, controls --------------------------------------------------
+
+
+def test_ledger_lifecycle(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        row = store.record_intent(
+            "c-1/1/thank_you", conversation="c-1", round="1", step="thank_you",
+            message_id="<fa-1@agent>", content_hash="h1", at=T0,
+        )
+        assert row.status == "intended" and row.draft_id is None and row.created_at == T0
+        store.record_created("c-1/1/thank_you", "drafts/1", content_hash="h2", at=T0 + timedelta(minutes=1))
+        store.set_status("c-1/1/thank_you", "user_deleted", reason="gone, no reply from user", at=T0 + timedelta(days=1))
+        # a retried intent never resurrects a row the user decided on
+        again = store.record_intent(
+            "c-1/1/thank_you", conversation="c-1", round="1", step="thank_you",
+            message_id="<fa-1@agent>", content_hash="h3", at=T0 + timedelta(days=2),
+        )
+        assert again.status == "user_deleted" and again.content_hash == "h2" and again.draft_id == "drafts/1"
+        store.record_intent("c-1/1/follow_up_1", conversation="c-1", round="1", step="follow_up_1",
+                            message_id="<fa-2@agent>", at=T0 + timedelta(days=3))
+        store.record_intent("c-2/1/thank_you", conversation="c-2", round="1", step="thank_you",
+                            message_id="<fa-3@agent>", at=T0)
+        assert [r.step for r in store.ledger_for("c-1")] == ["thank_you", "follow_up_1"]
+        assert [r.key for r in store.ledger_rows({"intended"})] == ["c-1/1/follow_up_1", "c-2/1/thank_you"]
+        with pytest.raises(ValueError):
+            store.set_status("c-2/1/thank_you", "bogus")
+        with pytest.raises(KeyError):
+            store.set_status("nope", "sent")
+        with pytest.raises(KeyError):
+            store.record_created("nope", "drafts/9")
+
+
+def test_events_append_only_in_order(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        for i in range(5):
+            store.add_event("c-1" if i % 2 == 0 else "c-2", "k", f"d{i}", at=T0 + timedelta(minutes=i))
+        assert [e.detail for e in store.events("c-1")] == ["d0", "d2", "d4"]
+        assert [e.detail for e in store.events(limit=2)] == ["d3", "d4"]
+        assert store.events()[0].ts == T0
+
+
+def test_snapshot(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.load_snapshot() is None
+        store.save_snapshot([{"thread": "c-1", "next": None}], at=T0)
+        store.save_snapshot([{"thread": "c-2", "next": None}], at=T0 + timedelta(hours=1))
+        snap = store.load_snapshot()
+        assert snap is not None and snap.at == T0 + timedelta(hours=1)
+        assert snap.data == [{"thread": "c-2", "next": None}]
+
+
+def test_controls(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.put_control("c-1", "pause", "", at=T0)
+        store.put_control("c-1", "snooze", "2026-12-10", at=T0)
+        store.put_control("c-1", "snooze", "2026-12-20", at=T0)
+        store.put_control("c-1", "note", "they raised a round", at=T0, replace=False)
+        store.put_control("c-1", "note", "and shipped v2", at=T0, replace=False)
+        assert [c.value for c in store.get_controls("c-1", "snooze")] == ["2026-12-20"]
+        assert len(store.get_controls("c-1", "note")) == 2
+        assert store.clear_controls("c-1", "pause") == 1
+        assert {c.kind for c in store.get_controls("c-1")} == {"snooze", "note"}
+        with pytest.raises(ValueError):
+            store.put_control("c-1", "explode")
+
+
+def test_times_are_stored_as_utc_iso(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+    with Store.open(db) as store:
+        store.add_event(None, "poll", at=local)
+    con = sqlite3.connect(db)
+    (ts,) = con.execute("SELECT ts FROM events").fetchone()
+    con.close()
+    assert ts == "2026-12-01T14:00:00+00:00"
