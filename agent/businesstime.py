@@ -50,6 +50,11 @@ def wall_time(d: date, t: time, tz: ZoneInfo) -> datetime:
     the fall-back overlap (01:30 on 2026-11-01 occurs twice) the answer is the
     first occurrence (``fold=0``, EDT). The result is normalised, so its
     ``utcoffset()`` is the one really in force at that instant.
+
+    Caveat for callers, true of every zoneinfo datetime: two datetimes sharing
+    a tzinfo compare and subtract by wall clock, and one inside the fall-back
+    hour never compares equal to another zone's (PEP 495). Compare
+    ``.astimezone(UTC)`` values when that hour can be involved.
     """
     naive = datetime.combine(d, t)
     first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
@@ -221,7 +226,8 @@ class BusinessCalendar:
         """The first business moment at or after ``dt``, in the user's zone.
 
         Inside business hours on a business day ``dt`` is returned unchanged
-        (as the same instant, expressed in the user's zone); before the start
+        (as the same instant, expressed in the user's zone; see the caveat in
+        :func:`wall_time` about comparing it); before the start
         it moves to that day's start; at or after the end, or on a weekend or
         holiday, to the start of the next business day.
         """
@@ -246,10 +252,14 @@ class BusinessCalendar:
         holiday = self.holiday_name(day)
         if holiday is not None:
             return self.next_business_day_start(day), f"{holiday} is a public holiday"
+        # Compare instants in UTC: Python compares two datetimes that share a
+        # tzinfo by wall clock, ignoring ``fold``, which is wrong in the
+        # fall-back hour.
+        instant = dt.astimezone(UTC)
         start = self.business_day_start(day)
-        if local < start:
+        if instant < start.astimezone(UTC):
             return start, "before business hours"
-        if local >= self.business_day_end(day):
+        if instant >= self.business_day_end(day).astimezone(UTC):
             return self.next_business_day_start(day), "after business hours"
         return local, None
 

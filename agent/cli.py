@@ -20,7 +20,6 @@ from agent import __version__
 from agent.backends.base import Mailbox
 from agent.config import Config, load_config
 from agent.errors import AgentError
-from agent.policy import Decision
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from agent import logs
 
-    logs.configure(level=10 if args.debug else 20)
+    quiet = args.command == "demo"  # the demo prints its own story; logs only for problems
+    logs.configure(level=10 if args.debug else (30 if quiet else 20))
     try:
         return _dispatch(args, sys.stdout)
     except AgentError as err:
@@ -102,7 +102,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "poll":
         _print_poll(result, config, args.json, out)
     elif args.command == "status":
-        _print_status(result.decisions, config, args.json, out, now)
+        _print_status(result.status, args.json, out)
     elif args.command == "explain":
         from agent.explain import explain
 
@@ -154,7 +154,6 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool) -> Any:
 
 
 def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None:
-    from agent.engine import status_object
 
     if as_json:
         doc = {
@@ -165,7 +164,7 @@ def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None
                  "reason": a.reason, "message_id": a.draft.message_id if a.draft else None}
                 for a in result.plan
             ],
-            "status": [status_object(d, config) for d in result.decisions],
+            "status": result.status,
             "stats": result.stats,
         }
         out.write(json.dumps(doc, indent=2, default=str) + "\n")
@@ -179,12 +178,8 @@ def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None
         out.write(f"{verb} {what} [{a.conversation}]: {a.reason}\n")
 
 
-def _print_status(decisions: list[Decision], config: Config, as_json: bool, out: TextIO,
-                  now: datetime) -> None:
-    from agent.engine import status_object
-
-    objs = [status_object(d, config) for d in decisions]
-    objs.sort(key=lambda o: (o["state"] != "open", o["next"]["due"] if o["next"] else "9999", o["subject"]))
+def _print_status(objs: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
+    objs = sorted(objs, key=lambda o: (o["state"] != "open", o["next"]["due"] if o["next"] else "9999", o["subject"]))
     if as_json:
         out.write(json.dumps(objs, indent=2) + "\n")
         return

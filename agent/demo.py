@@ -115,10 +115,21 @@ def build_sample(root: Path) -> Path:
 DEMO_TIMES = (_t(12, 1, 10), _t(12, 8, 10), _t(12, 10, 10))
 
 
+def _between_polls(root: Path, now: datetime) -> str | None:
+    """Mail that arrives between the simulated polls."""
+    if now == DEMO_TIMES[2]:
+        deliver(root / "Mail" / "INBOX", message(
+            "Sam Rivera <sam.rivera@globex.com>", ME, "Re: Globex interview - Data Engineer",
+            "Hi Jordan, sorry for the delay! We are wrapping up this week and will be in touch by "
+            "December 18.\n\nSam", _t(12, 9, 16), "globex-5@globex.com", in_reply_to="me-globex-4@gmail.com",
+            references=("globex-1@globex.com", "me-globex-4@gmail.com")))
+        return "Sam at Globex answered on Dec 9 (before you sent the follow-up)."
+    return None
+
+
 def run_demo(out: TextIO, keep: Path | None = None) -> int:
     from agent.cli import run_poll, write_table
     from agent.config import load_config
-    from agent.engine import status_object
 
     root = keep or Path(tempfile.mkdtemp(prefix="followup-demo-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -128,6 +139,9 @@ def run_demo(out: TextIO, keep: Path | None = None) -> int:
     out.write("The agent never sends: it only writes drafts into the Drafts folder.\n")
     for now in DEMO_TIMES:
         out.write(f"\n=== Poll at {now:%a %b %-d %Y %H:%M %Z} ===\n")
+        news = _between_polls(root, now)
+        if news:
+            out.write(f"(meanwhile: {news})\n")
         result = run_poll(config, now, dry_run=False)
         for a in result.plan:
             if a.kind == "create" and a.draft is not None:
@@ -139,7 +153,7 @@ def run_demo(out: TextIO, keep: Path | None = None) -> int:
         if not result.plan:
             out.write("nothing due\n")
         out.write("\nStatus:\n")
-        write_table([status_object(d, config) for d in result.decisions], out)
+        write_table(result.status, out)
     drafts = sorted((root / "Mail" / "Drafts" / "cur").iterdir())
     out.write(f"\n{len(drafts)} draft(s) in {root / 'Mail' / 'Drafts'}:\n")
     for d in drafts:

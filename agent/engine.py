@@ -40,7 +40,7 @@ from agent.signals.recruiting import (
     is_personal,
     is_user,
 )
-from agent.store import Store
+from agent.store import LedgerRow, Store
 
 CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"
 
@@ -79,6 +79,8 @@ class PollResult:
     stats: dict[str, Any] = field(default_factory=dict)
     untracked: list[tuple[Conversation, Tracking]] = field(default_factory=list)
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    status: list[dict[str, Any]] = field(default_factory=list)  # status --json, one per decision
+    history: dict[str, list[LedgerRow]] = field(default_factory=dict)  # drafts per conversation
 
 
 def poll(
@@ -150,12 +152,15 @@ def poll(
     # 6. apply
     if not dry_run:
         apply_plan(plan, mailbox, store, now)
+    history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
+    status = [status_object(d, config, history[d.conversation], plan) for _, d in decisions]
+    if not dry_run:
         store.set_meta(cursor_key, cs.cursor)
         store.set_meta("last_poll", now.isoformat())
-        store.save_snapshot([status_object(d, config) for _, d in decisions], at=now)
+        store.save_snapshot(status, at=now)
     stats["seconds"] = round(_time.perf_counter() - t0, 3)
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
-                      {c.id: c for c in candidates})
+                      {c.id: c for c in candidates}, status, history)
 
 
 def _is_draft(raw: RawMessage) -> bool:
@@ -354,20 +359,35 @@ def controls_for(store: Store, conversation: str) -> Controls:
     )
 
 
-def status_object(dec: Decision, config: Config) -> dict[str, Any]:
-    """One element of ``status --json`` (CONTRACT.md)."""
+def status_object(
+    dec: Decision, config: Config, history: list[LedgerRow] | None = None, plan: list[Action] | None = None
+) -> dict[str, Any]:
+    """One element of ``status --json`` (CONTRACT.md), plus what became of our drafts."""
     nxt = None
+    reason = dec.reason
     if dec.next is not None:
         nxt = {"kind": dec.next.kind, "due": dec.next.due.astimezone(config.account.tz).isoformat(),
                "to": dec.next.to}
+    drafts = [{"step": r.step, "round": r.round, "status": r.status, "message_id": r.message_id,
+               "updated": r.updated_at.isoformat()} for r in history or ()]
+    waiting = [r for r in history or () if r.status == "created" and dec.next is not None
+               and r.step == dec.next.kind and r.round == dec.next.round]
+    planned = [a for a in plan or () if a.conversation == dec.conversation and a.kind == CREATE]
+    if waiting:
+        reason += " The draft is waiting in Drafts for you to review and send."
+    elif planned:
+        reason += " It is due now: this poll writes the draft."
+    if dec.no_recipient and dec.next is not None:
+        reason += f" No draft can be written: {dec.no_recipient}."
     return {
         "thread": dec.conversation,
         "subject": dec.subject,
         "company": dec.company,
         "state": dec.state,
         "next": nxt,
-        "reason": dec.reason,
+        "reason": reason,
         "round": dec.round,
+        "drafts": drafts,
         "unusable_addresses": list(dec.unusable),
         "no_recipient": dec.no_recipient,
     }

@@ -109,7 +109,7 @@ def decide(
             if not later_interview:
                 rules.append(f"{kind}: {f.evidence.quote!r}")
                 return out(CLOSED, f"{state_reason.capitalize()} on {_day(f.at, cfg=config)}: "
-                                   f"\u201c{f.evidence.quote}\u201d.")
+                                   f"\u201c{f.evidence.quote.rstrip('.')}\u201d.")
     if controls.paused:
         return out(PAUSED, "You paused this conversation; nothing is drafted until you resume it.")
 

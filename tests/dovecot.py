@@ -47,6 +47,8 @@ DOVECOT = "/usr/sbin/dovecot"
 HOST = "127.0.0.1"
 PASSWORD = "s3cret-Pa55word!"  # the test users' password (also used by secret-leak tests)
 
+USER_POOL = 3000  # users written at start (see DovecotServer.add_user)
+
 _user_counter = itertools.count(1)
 
 
@@ -237,6 +239,7 @@ class DovecotServer:
     _uid: int | None = None
     _gid: int | None = None
     users: list[str] = field(default_factory=list)
+    _pool: list[str] = field(default_factory=list)
 
     # lifecycle --------------------------------------------------------------------
 
@@ -288,12 +291,29 @@ class DovecotServer:
     # users ------------------------------------------------------------------------
 
     def add_user(self, name: str | None = None, password: str = PASSWORD) -> DovecotUser:
-        """A fresh user with an empty mail store (created on first login)."""
-        name = name or f"user{os.getpid()}x{next(_user_counter)}"
-        with open(self.root / "passwd", "a", encoding="utf-8") as f:
-            f.write(f"{name}:{{PLAIN}}{password}::::::\n")
+        """A fresh user with an empty mail store (created on first login).
+
+        Dovecot re-reads a passwd-file at most once a second, so a user
+        appended now may be "unknown" for up to a second. The file is
+        therefore written at start with a pool of users that are handed out
+        here; only a custom name or password (or an exhausted pool) appends
+        and waits for the re-read.
+        """
+        if name is None and password == PASSWORD and self._pool:
+            name = self._pool.pop(0)
+        else:
+            name = name or f"user{os.getpid()}x{next(_user_counter)}"
+            with open(self.root / "passwd", "a", encoding="utf-8") as f:
+                f.write(f"{name}:{{PLAIN}}{password}::::::\n")
+            time.sleep(1.1)
         self.users.append(name)
         return DovecotUser(self, name, password)
+
+    def write_user_pool(self, size: int = USER_POOL) -> None:
+        names = [f"pool{i}" for i in range(1, size + 1)]
+        with open(self.root / "passwd", "w", encoding="utf-8") as f:
+            f.writelines(f"{n}:{{PLAIN}}{PASSWORD}::::::\n" for n in names)
+        self._pool = names
 
 
 def _accepts(host: str, port: int) -> bool:
@@ -467,7 +487,7 @@ def start_dovecot(root: Path) -> DovecotServer:
         (root / sub).mkdir()
     certs = make_certificates(root)
     (root / "passwd").write_text("")
-    (root / "passwd").chmod(0o644)
+    (root / "passwd").chmod(0o644)  # the auth process runs as an unprivileged user
     login_user, internal_user, mail_owner, uid, gid = _mail_owner()
     if uid is not None and gid is not None:
         os.chown(root / "home", uid, gid)
@@ -504,6 +524,7 @@ def start_dovecot(root: Path) -> DovecotServer:
             _uid=uid,
             _gid=gid,
         )
+        server.write_user_pool()
         try:
             server.start()
             return server

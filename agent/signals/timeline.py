@@ -120,7 +120,7 @@ _MONTH_ALT = (
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
-MONTH = rf"(?P<mon>{_MONTH_ALT})\b\.?"
+MONTH = rf"(?P<mon>{_MONTH_ALT})\b(?:\.(?=\s*\d))?"  # "Dec. 18", never a sentence's full stop
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 # Full names in any case; the short forms only capitalised, and never "Sat" or
 # "Sun", which are ordinary words.
@@ -133,7 +133,7 @@ _WEEKDAY_NC = rf"(?:{_WEEKDAY_ALT})\b"
 
 _BY = r"no\s+later\s+than|on\s+or\s+before|prior\s+to|ahead\s+of|by|before|until|till"
 PREP_BY = rf"(?P<prep>{_BY})"
-PREP_ON = rf"(?P<prep>{_BY}|on|for)"
+PREP_ON = rf"(?P<prep>{_BY}|on|around)"
 PREP_IN = rf"(?P<prep>{_BY}|within|sometime\s+in|in|during|around|at|towards?)"
 _STRONG = {
     "by", "before", "until", "till", "no later than", "on or before", "prior to", "ahead of",
@@ -753,6 +753,8 @@ def find_deadlines(text: str, sent_at: datetime, tz: ZoneInfo) -> list[Deadline]
         tail = _TAIL.match(text, end)
         if tail and tail.end() > end:
             end = tail.end()
+        if text.count("(", h.start, end) > text.count(")", h.start, end) and text[end : end + 1] == ")":
+            end += 1  # "today (Friday)"
         covered = end
         phrase_text = text[h.start : end]
         lo, hi = _sentence_bounds(text, h.start, end)

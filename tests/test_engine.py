@@ -1,0 +1,258 @@
+"""The engine end to end on a Maildir: idempotent drafts, crashes, the user always wins."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from agent import engine
+from agent.backends.maildir import MaildirMailbox
+from agent.config import Config, load_config
+from agent.errors import StateLockedError
+from agent.samples import deliver, ics, make_maildir, message
+from agent.store import StateLock, Store
+from tests.helpers import t
+
+ME = "Jordan Lee <jordan.lee@gmail.com>"
+ANN = "Ann Park <ann.park@acme.com>"
+
+
+class Env:
+    """A Maildir mailbox with one interview conversation, and helpers to act as the user."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.inbox, self.sent, self.drafts = (make_maildir(root / n) for n in ("INBOX", "Sent", "Drafts"))
+        cfg = root / "config.toml"
+        cfg.write_text(
+            '[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\n'
+            'timezone = "America/New_York"\n[mailbox]\nbackend = "maildir"\n'
+            f'[maildir]\ninbox = "{self.inbox}"\nsent = "{self.sent}"\ndrafts = "{self.drafts}"\n'
+            f'[state]\npath = "{root}/state/state.db"\n'
+        )
+        self.config_path = cfg
+        self.config: Config = load_config(cfg)
+        inv = ics("Interview: Jordan Lee / Acme", t(12, 1, 13), t(12, 1, 14), organizer="ann.park@acme.com",
+                  attendee="jordan.lee@gmail.com")
+        deliver(self.inbox, message(ANN, ME, "Interview for the Platform Engineer role",
+                                    "Hi Jordan, the invitation is attached. We hope to decide by the end of "
+                                    "the month.\n\nAnn", t(11, 24, 9), "acme-1@acme.com", calendar=inv))
+
+    def poll(self, now: datetime, *, dry_run: bool = False, mailbox: MaildirMailbox | None = None
+             ) -> engine.PollResult:
+        mb = mailbox or MaildirMailbox.from_config(self.config.maildir)  # type: ignore[arg-type]
+        with Store.open(self.config.state.path, readonly_dry_run=dry_run) as store:
+            return engine.poll(self.config, mb, store, now, dry_run=dry_run)
+
+    def draft_files(self) -> list[Path]:
+        return sorted(p for sub in ("cur", "new") for p in (self.drafts / sub).iterdir())
+
+    def draft_steps(self) -> list[str]:
+        out = []
+        for p in self.draft_files():
+            marker = message_from_bytes(p.read_bytes()).get("X-Followup-Agent", "")
+            out.append(next((x.split("=")[1] for x in marker.split("; ") if x.startswith("step=")), "user"))
+        return out
+
+    def reply(self, when: datetime, text: str = "Thanks Jordan, we'll be in touch.", n: int = 2) -> None:
+        deliver(self.inbox, message(ANN, ME, "Re: Interview for the Platform Engineer role", text, when,
+                                    f"acme-{n}@acme.com", in_reply_to="acme-1@acme.com"))
+
+    def user_sends_draft(self, when: datetime) -> None:
+        [p] = self.draft_files()
+        msg = message_from_bytes(p.read_bytes())
+        del msg["Date"]
+        msg["Date"] = when.strftime("%a, %d %b %Y %H:%M:%S %z")
+        deliver(self.sent, msg.as_bytes())
+        p.unlink()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    yield Env(tmp_path)
+
+
+def test_thank_you_created_once(env: Env) -> None:
+    assert env.poll(t(12, 1, 15)).plan == []  # due 16:00
+    r = env.poll(t(12, 1, 16, 5))
+    assert [a.kind for a in r.plan] == ["create"]
+    assert env.draft_steps() == ["thank_you"]
+    for _ in range(2):
+        assert [a.kind for a in env.poll(t(12, 1, 17)).plan] == []
+    assert env.draft_steps() == ["thank_you"]
+    draft = message_from_bytes(env.draft_files()[0].read_bytes())
+    assert draft["In-Reply-To"] == "<acme-1@acme.com>"
+    assert draft["Subject"] == "Re: Interview for the Platform Engineer role"
+    assert draft["To"] == "ann.park@acme.com"
+    assert env.draft_files()[0].name.endswith(":2,D")
+
+
+def test_crash_after_create_before_record_adopts(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(Store, "record_created", boom)
+    with pytest.raises(RuntimeError):
+        env.poll(t(12, 1, 16, 5))
+    monkeypatch.undo()
+    assert env.draft_steps() == ["thank_you"]
+    r = env.poll(t(12, 1, 16, 10))
+    assert [a.kind for a in r.plan] == ["adopt"]
+    assert env.draft_steps() == ["thank_you"]
+    assert env.poll(t(12, 1, 16, 20)).plan == []
+    assert r.history[r.decisions[0].conversation][0].status == "created"
+
+
+def test_crash_before_create_creates_exactly_one(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_a: object, **_k: object) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(MaildirMailbox, "create_draft", boom)
+    with pytest.raises(OSError):
+        env.poll(t(12, 1, 16, 5))
+    monkeypatch.undo()
+    assert env.draft_steps() == []
+    assert [a.kind for a in env.poll(t(12, 1, 16, 10)).plan] == ["create"]
+    assert env.draft_steps() == ["thank_you"]
+
+
+def test_deleted_draft_is_never_recreated(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    env.draft_files()[0].unlink()
+    r = env.poll(t(12, 1, 17))
+    assert [(a.kind, a.status) for a in r.plan] == [("record", "user_deleted")]
+    for now in (t(12, 2, 9), t(12, 3, 9)):
+        env.poll(now)
+        assert env.draft_steps() == []
+
+
+def test_human_reply_withdraws_untouched_draft(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    env.user_sends_draft(t(12, 1, 17))
+    env.poll(t(12, 1, 18))
+    # first follow-up: deadline Nov 30 has long passed; due a week after the thank-you? No:
+    # "end of the month" was stated Nov 24 → Nov 30 → due Dec 8 09:00
+    r = env.poll(t(12, 8, 9, 30))
+    assert [a.kind for a in r.plan] == ["create"] and env.draft_steps() == ["follow_up_1"]
+    env.reply(t(12, 8, 11))
+    r = env.poll(t(12, 8, 12))
+    assert [a.kind for a in r.plan] == ["withdraw"]
+    assert "answered" in r.plan[0].reason
+    assert env.draft_steps() == []
+    assert env.poll(t(12, 9, 12)).plan == []
+
+
+def test_edited_draft_is_never_touched(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    [p] = env.draft_files()
+    p.write_bytes(p.read_bytes().replace(b"Best regards", b"Warmly"))
+    r = env.poll(t(12, 1, 17))
+    assert [(a.kind, a.status) for a in r.plan] == [("record", "edited")]
+    env.reply(t(12, 1, 18))
+    assert env.poll(t(12, 1, 19)).plan == []
+    assert env.draft_files() == [p]
+
+
+def test_sent_draft_counts_and_next_step_follows(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    env.user_sends_draft(t(12, 1, 16, 30))
+    r = env.poll(t(12, 1, 17))
+    assert [(a.kind, a.status) for a in r.plan] == [("record", "sent")]
+    st = r.status[0]
+    assert st["next"]["kind"] == "follow_up_1"
+    assert st["next"]["due"] == "2026-12-08T09:00:00-05:00"
+
+
+def test_dry_run_writes_nothing(env: Env) -> None:
+    before = {p: p.read_bytes() for p in env.root.rglob("*") if p.is_file()}
+    r = env.poll(t(12, 1, 16, 5), dry_run=True)
+    assert [a.kind for a in r.plan] == ["create"]
+    after = {p: p.read_bytes() for p in env.root.rglob("*") if p.is_file()}
+    assert before == after
+    assert not (env.root / "state").exists()
+
+
+def test_warm_poll_parses_nothing_already_read(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    env.poll(t(12, 1, 9))
+    calls: list[str] = []
+    real = engine.parse_message
+
+    def counting(raw, *a, **k):  # type: ignore[no-untyped-def]
+        if raw.folder != "drafts":
+            calls.append(raw.id)
+        return real(raw, *a, **k)
+
+    monkeypatch.setattr(engine, "parse_message", counting)
+    env.poll(t(12, 1, 10))
+    assert calls == []
+    env.reply(t(12, 1, 10, 30))
+    env.poll(t(12, 1, 11))
+    assert len(calls) == 2  # the new message's headers, then its body (candidate conversation)
+
+
+def test_reading_changes_nothing_in_the_mailbox(env: Env) -> None:
+    deliver(env.inbox, message(ANN, ME, "Re: Interview", "see you", t(11, 25), "acme-9@acme.com",
+                               in_reply_to="acme-1@acme.com"), seen=False)
+    snap = sorted((str(p.relative_to(env.root)), p.stat().st_mtime_ns)
+                  for d in (env.inbox, env.sent) for p in d.rglob("*"))
+    env.poll(t(12, 1, 9))
+    env.poll(t(12, 1, 10))
+    assert sorted((str(p.relative_to(env.root)), p.stat().st_mtime_ns)
+                  for d in (env.inbox, env.sent) for p in d.rglob("*")) == snap
+
+
+def test_lost_state_does_not_duplicate_drafts(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    env.config.state.path.unlink()
+    r = env.poll(t(12, 1, 17))
+    assert [a.kind for a in r.plan] == ["adopt"]
+    assert env.draft_steps() == ["thank_you"]
+
+
+def test_lock_refuses_a_second_poll(env: Env) -> None:
+    env.config.state.path.parent.mkdir(parents=True, exist_ok=True)
+    with StateLock(env.config.state.path):
+        proc = subprocess.run(
+            [sys.executable, "-m", "agent", "--config", str(env.config_path), "poll", "--once",
+             "--now", "2026-12-01T16:05:00-05:00"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == StateLockedError.exit_code
+    assert "Another followup-agent process" in proc.stderr and "Traceback" not in proc.stderr
+    assert env.draft_steps() == []
+
+
+def _hostile_messages() -> list[bytes]:
+    deep = b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+    for i in range(300):
+        deep = (f"Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n".encode()
+                + deep + f"\r\n--b{i}--\r\n".encode())
+    refs = " ".join(f"<r{i}@x.example>" for i in range(20000))
+    big = os.urandom(11 * 1024 * 1024)
+    import base64
+
+    att = base64.encodebytes(big)
+    return [
+        b"From: a@x.example\r\nSubject: deep\r\nMessage-ID: <deep@x>\r\nMIME-Version: 1.0\r\n" + deep,
+        f"From: b@x.example\r\nSubject: refs interview\r\nMessage-ID: <refs@x>\r\nReferences: {refs}\r\n\r\nhi\r\n".encode(),
+        b"From: c@x.example\r\nSubject: Interview invite\r\nMessage-ID: <cal@x>\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage\r\nSUMMARY:Interview\r\n",
+        b"From: d@x.example\r\nSubject: big interview attachment\r\nMessage-ID: <big@x>\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\ninterview notes attached\r\n--zz\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + att + b"\r\n--zz--\r\n",
+        b"From: e\x00@x.example\r\nSubject: nul\x00 interview\r\nMessage-ID: <nul@x>\r\n\r\nbody \x00 with nul\r\n",
+        b"\xff\xfe\x00garbage without headers at all",
+        b"",
+    ]
+
+
+def test_hostile_mail_beside_a_good_conversation(env: Env) -> None:
+    for i, data in enumerate(_hostile_messages()):
+        deliver(env.inbox, data, name=f"hostile{i}-" + hashlib.sha1(data).hexdigest()[:8])
+    r = env.poll(t(12, 1, 16, 5))
+    assert ("create", "thank_you") in [(a.kind, a.step) for a in r.plan]
+    assert env.draft_steps() == ["thank_you"]
+    assert env.poll(t(12, 1, 17)).plan == []
