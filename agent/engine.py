@@ -14,6 +14,8 @@ loses a draft.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -90,7 +92,6 @@ def poll(
     now: datetime,
     *,
     dry_run: bool = False,
-    log: Any = None,
 ) -> PollResult:
     """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
     t0 = _time.perf_counter()
@@ -108,17 +109,25 @@ def poll(
         store.put_messages(parsed)
     stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
 
-    # 2. conversations over everything we know (cheap: plain data, no parsing)
-    messages = store.get_messages()
-    convs = build_conversations(
-        messages,
-        user_addresses=config.user_addresses,
-        ats_domains=config.recruiting.ats_domains,
-        window=config.policy.thread_window,
-        personal_domains=config.recruiting.personal_domains,
-    )
-    candidates = [c for c in convs if is_candidate(c, config)]
-    stats.update(messages=len(messages), conversations=len(convs), candidates=len(candidates))
+    # 2. conversations over everything we know (plain data, no parsing); when nothing
+    # changed, the candidate conversations of the last poll are still the candidates
+    unchanged = not (cs.full or cs.added or cs.removed)
+    candidates = _cached_candidates(store, config) if unchanged else None
+    if candidates is None:
+        messages = store.get_messages()
+        convs = build_conversations(
+            messages,
+            user_addresses=config.user_addresses,
+            ats_domains=config.recruiting.ats_domains,
+            window=config.policy.thread_window,
+            personal_domains=config.recruiting.personal_domains,
+        )
+        candidates = [c for c in convs if is_candidate(c, config)]
+        stats.update(messages=len(messages), conversations=len(convs))
+        store.set_meta(_CANDIDATES, json.dumps(
+            {"config": _candidate_config_key(config),
+             "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
+    stats["candidates"] = len(candidates)
 
     # 3. bodies only for candidate conversations, once
     missing = [m.id for c in candidates for m in c.messages if not m.has_body]
@@ -161,6 +170,34 @@ def poll(
     stats["seconds"] = round(_time.perf_counter() - t0, 3)
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
                       {c.id: c for c in candidates}, status, history)
+
+
+_CANDIDATES = "candidates"
+
+
+def _candidate_config_key(config: Config) -> str:
+    """What candidate selection depends on besides the mail: a change re-threads everything."""
+    rc = config.recruiting
+    parts = (sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
+             rc.track_label, rc.ignore_label, config.policy.thread_window.total_seconds())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _cached_candidates(store: Store, config: Config) -> list[Conversation] | None:
+    raw = store.get_meta(_CANDIDATES)
+    if not raw:
+        return None
+    try:
+        doc = json.loads(raw)
+        if doc["config"] != _candidate_config_key(config):
+            return None
+        groups: list[tuple[str, list[str]]] = [(cid, ids) for cid, ids in doc["conversations"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    msgs = {m.id: m for m in store.get_messages([i for _, ids in groups for i in ids])}
+    if any(i not in msgs for _, ids in groups for i in ids):
+        return None  # the store and the cache disagree: rebuild
+    return [Conversation(cid, tuple(msgs[i] for i in ids)) for cid, ids in groups]
 
 
 def _is_draft(raw: RawMessage) -> bool:

@@ -33,8 +33,8 @@ def us(**kw: object) -> BusinessCalendar:
     return BusinessCalendar(**args)  # type: ignore[arg-type]
 
 
-def ny(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NY)  # type: ignore[misc]
+def ny(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=NY)
 
 
 # --- construction ------------------------------------------------------------------------

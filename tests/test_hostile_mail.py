@@ -310,3 +310,27 @@ def test_random_bytes_never_raise() -> None:
         data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
         parse(data)
         parse(data, headers_only=True)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<a " * 100_000,  # quadratic in the stdlib HTMLParser without the defusing pass
+        "<" * 300_000,
+        "</" * 150_000,
+        "<!--" + "x" * 300_000,
+        "<a b='" + "x" * 300_000,
+        "<![" * 100_000,
+        "<b>" * 100_000,
+    ],
+)
+def test_hostile_html_is_fast(markup: str) -> None:
+    start = time.monotonic()
+    m = parse(b(HEAD + "Content-Type: text/html\n\n" + markup + "\n<p>tail</p>\n"))
+    assert time.monotonic() - start < 2.0
+    assert len(m.text) <= MAX_TEXT
+
+
+def test_html_less_than_sign_in_text() -> None:
+    m = parse(b(HEAD + "Content-Type: text/html\n\n<p>a < b and c > d</p>\n"))
+    assert m.text == "a < b and c > d"

@@ -54,7 +54,7 @@ def test_recruiter_outreach_needs_the_user_to_answer() -> None:
 
 @pytest.mark.parametrize("auto", [
     AutoMarkers(list_id="jobs.example"), AutoMarkers(list_unsubscribe=True),
-    AutoMarkers(precedence="bulk"), AutoMarkers(feedback_id=True),
+    AutoMarkers(precedence="bulk"),
 ])
 def test_bulk_mail_is_not_tracked(auto: AutoMarkers) -> None:
     c = conv(msg("news@acme.com", "New interview tips", "interview role position", t(11, 25), auto=auto))
@@ -252,3 +252,18 @@ def test_recipient_falls_back_to_who_the_user_wrote_to() -> None:
     c = conv(msg("no-reply@acme.com", "Interview", "x", t(11, 25)),
              msg(ME, "Re: Interview", "Thanks", t(11, 26), to="ann@acme.com"))
     assert choose_recipient(c, CFG)[0] == "ann@acme.com"
+
+
+def test_bulk_provider_headers_alone_are_not_bulk() -> None:
+    m = msg("ann@acme.com", "Interview", "Your interview is confirmed", t(11, 25),
+            auto=AutoMarkers(feedback_id=True))
+    assert autoreply.is_bulk(m) is None
+
+
+def test_bounce_without_a_parsable_sender() -> None:
+    from agent.model import Message
+
+    b = Message(id="b", folder="inbox", message_id="<b@x>", subject="Undeliverable", from_=None, date=t(11, 25),
+                auto=AutoMarkers(is_report=True, failed_recipients=("ann@acme.com",)))
+    facts = E.extract_facts(conv(b), CFG)
+    assert [f.kind for f in facts] == [E.BOUNCE]

@@ -131,15 +131,21 @@ class _FolderState:
     uidnext: int
     modseq: int | None
     uids: set[int] = field(default_factory=set)
+    #: Gmail only: uid -> X-GM-MSGID, so a vanished UID can be reported by its stable id
+    msgids: dict[int, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "uv": self.uidvalidity,
             "next": self.uidnext,
             "ms": self.modseq,
             "uids": _compress_uids(self.uids),
         }
+        if self.msgids:
+            pairs = sorted(self.msgids.items())
+            out["gm"] = [_deltas([u for u, _ in pairs]), _deltas([m for _, m in pairs])]
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> _FolderState:
@@ -150,7 +156,22 @@ class _FolderState:
             uidnext=int(d["next"]),
             modseq=int(ms) if ms is not None else None,
             uids=set(_expand_uids(str(d["uids"]))),
+            msgids=dict(zip(_undeltas(d["gm"][0]), _undeltas(d["gm"][1]), strict=True)) if "gm" in d else {},
         )
+
+
+def _deltas(values: list[int]) -> list[int]:
+    """Sorted-ish integers as differences (they compress far better)."""
+    return [v - p for v, p in zip(values, [0, *values[:-1]], strict=True)]
+
+
+def _undeltas(deltas: Iterable[Any]) -> list[int]:
+    out: list[int] = []
+    total = 0
+    for d in deltas:
+        total += int(d)
+        out.append(total)
+    return out
 
 
 def _compress_uids(uids: Iterable[int]) -> str:
@@ -198,7 +219,10 @@ class ImapMailbox:
     ``credential`` returns the password (``auth = "password"``) or a current
     OAuth2 access token (``auth = "xoauth2"``); it is called at each login so
     a token provider can refresh. ``sleep`` and ``jitter`` are injectable so
-    tests of the reconnect logic run without waiting.
+    tests of the reconnect logic run without waiting. ``ignore_capabilities``
+    (e.g. ``["QRESYNC"]``) makes the backend act as if the server lacked an
+    extension: a way around a server's broken one, and how the tests prove
+    every fallback against a server that has them all.
     """
 
     name = "imap"
@@ -213,6 +237,7 @@ class ImapMailbox:
         attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        ignore_capabilities: Iterable[str] = (),
     ) -> None:
         from agent.config import is_loopback
 
@@ -230,6 +255,7 @@ class ImapMailbox:
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._max_backoff = max_backoff
+        self._ignored = frozenset(c.upper().encode() for c in ignore_capabilities)
         self._client: IMAPClient | None = None
         self._caps: frozenset[bytes] = frozenset()
         self._folders: dict[str, str] | None = None
@@ -439,7 +465,7 @@ class ImapMailbox:
             else:
                 client.login(cfg.username, secret)
             del secret
-            self._caps = frozenset(c.upper() for c in client.capabilities())
+            self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
             if b"QRESYNC" in self._caps:
                 client.enable("QRESYNC")  # VANISHED replies; implies CONDSTORE
             self._folders = None
@@ -505,6 +531,7 @@ class ImapMailbox:
 
     def _changes(self, c: IMAPClient, previous: dict[str, Any] | None) -> ChangeSet:
         roles = self._read_roles(c)
+        self._leave(c)  # STATUS must see other clients' changes (see _leave)
         condstore = b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
         status = {role: self._status(c, name, condstore) for role, name in roles}
         old: dict[str, _FolderState] = {}
@@ -518,6 +545,8 @@ class ImapMailbox:
                 full = True
         if not full and set(old) != {r for r, _ in roles}:
             full = True
+        for kept in old.values():  # Gmail: fetch() finds a message by its msgid without a SEARCH
+            self._gm_uids.update({str(m): (kept.uidvalidity, u) for u, m in kept.msgids.items()})
         if not full:
             for role, name in roles:
                 if old[role].name != name or old[role].uidvalidity != status[role][b"UIDVALIDITY"]:
@@ -566,13 +595,15 @@ class ImapMailbox:
         """One folder: (new state, new or changed messages, removed ids)."""
         info = c.select_folder(name, readonly=True)  # EXAMINE: nothing changes
         uv = int(info[b"UIDVALIDITY"])
-        modseq = info.get(b"HIGHESTMODSEQ")
+        condstore = b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
+        modseq = info.get(b"HIGHESTMODSEQ") if condstore else None
         exists = int(info.get(b"EXISTS", 0))
         if prev is None:
             every = self._search(c, ["ALL"])
-            added = self._fetch_headers(c, role, uv, every)
+            pairs = self._fetch_headers(c, role, uv, every)
             nxt = max(int(info.get(b"UIDNEXT", 0)), max(every, default=0) + 1)
-            return _FolderState(name, uv, nxt, _int(modseq), set(every)), added, []
+            state = _FolderState(name, uv, nxt, _int(modseq), set(every), _msgids(pairs))
+            return state, [raw for _uid, raw in pairs], []
         if uv != prev.uidvalidity:
             raise _Resync
         known = set(prev.uids)
@@ -595,11 +626,15 @@ class ImapMailbox:
             known = prev.uids & everything
         gone = sorted((vanished or set()) & prev.uids)
         refetch = sorted((changed & known) | set(new))
-        added = self._fetch_headers(c, role, uv, refetch)
+        pairs = self._fetch_headers(c, role, uv, refetch)
         uids = known | set(new)
         nxt = max(int(info.get(b"UIDNEXT", 0)), max(uids, default=0) + 1, prev.uidnext)
-        removed = [self._id(role, uv, u) for u in gone]
-        return _FolderState(name, uv, nxt, _int(modseq), uids), added, removed
+        msgids = {u: m for u, m in prev.msgids.items() if u in uids} | _msgids(pairs)
+        removed = [
+            f"gm/{prev.msgids[u]}" if u in prev.msgids else self._id(role, uv, u) for u in gone
+        ]
+        state = _FolderState(name, uv, nxt, _int(modseq), uids, msgids)
+        return state, [raw for _uid, raw in pairs], removed
 
     def _changed_since(self, c: IMAPClient, last: int, modseq: int) -> tuple[set[int], set[int]]:
         """QRESYNC: UIDs with changed flags and UIDs expunged since ``modseq``, one round trip."""
@@ -620,27 +655,30 @@ class ImapMailbox:
     def _id(self, role: str, uv: int, uid: int) -> str:
         return f"{role}/{uv}/{uid}"
 
-    def _fetch_headers(self, c: IMAPClient, role: str, uv: int, uids: Sequence[int]) -> list[RawMessage]:
+    def _fetch_headers(
+        self, c: IMAPClient, role: str, uv: int, uids: Sequence[int]
+    ) -> list[tuple[int, RawMessage]]:
+        """(uid, header-only message) for these UIDs, in batches."""
         items = [HEADER_ITEM, "FLAGS"] + (list(GMAIL_ITEMS) if self.is_gmail else [])
-        out: list[RawMessage] = []
+        out: list[tuple[int, RawMessage]] = []
         for batch in _uid_ranges(uids, HEADER_BATCH):
             for uid, item in sorted(c.fetch(batch, items).items()):
                 header = _section(item, b"BODY[HEADER") or b""
-                flags = frozenset(_text(f) for f in item.get(b"FLAGS", ()))
+                # \Recent is per session (and consumed by whoever looks first): not a property
+                flags = frozenset(_text(f) for f in item.get(b"FLAGS", ()) if f.lower() != b"\\recent")
                 mid, thread, labels = self._gmail_meta(item)
                 if mid is not None:
                     self._gm_uids[mid] = (uv, int(uid))
-                out.append(
-                    RawMessage(
-                        id=f"gm/{mid}" if mid is not None else self._id(role, uv, int(uid)),
-                        folder=role,
-                        data=header,
-                        headers_only=True,
-                        thread_hint=thread,
-                        labels=labels,
-                        flags=flags,
-                    )
+                raw = RawMessage(
+                    id=f"gm/{mid}" if mid is not None else self._id(role, uv, int(uid)),
+                    folder=role,
+                    data=header,
+                    headers_only=True,
+                    thread_hint=thread,
+                    labels=labels,
+                    flags=flags,
                 )
+                out.append((int(uid), raw))
         return out
 
     def _gmail_meta(self, item: Mapping[bytes, Any]) -> tuple[str | None, str | None, frozenset[str]]:
@@ -807,13 +845,25 @@ class ImapMailbox:
             self._leave(c)
 
     def _leave(self, c: IMAPClient) -> None:
-        """Leave the selected folder without CLOSE (which would expunge)."""
+        """Leave the selected folder without CLOSE (which would expunge).
+
+        Also needed before ``STATUS``: for the selected folder a server
+        answers from the session's own view, which does not include what
+        other clients did since (Dovecot reports a message expunged elsewhere
+        as still there). Without UNSELECT, a failed EXAMINE of a folder that
+        cannot exist deselects too (RFC 3501, 6.3.1).
+        """
+        if c._imap.state != "SELECTED":
+            return
         if b"UNSELECT" in self._caps:
             c.unselect_folder()
-        else:
-            c.select_folder("INBOX", readonly=True)
+            return
+        with contextlib.suppress(IMAPClientError):
+            c.select_folder("followup-agent/no such folder/" + os.urandom(6).hex(), readonly=True)
+        c._imap.state = "AUTH"
 
     def _poll_status(self, c: IMAPClient, timeout: float) -> bool:
+        self._leave(c)
         first = c.folder_status("INBOX", [b"UIDNEXT"]).get(b"UIDNEXT")
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -848,6 +898,11 @@ class ImapMailbox:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _msgids(pairs: Iterable[tuple[int, RawMessage]]) -> dict[int, int]:
+    """uid -> X-GM-MSGID for the Gmail messages among ``pairs``."""
+    return {uid: int(raw.id[3:]) for uid, raw in pairs if raw.id.startswith("gm/")}
 
 
 def _int(value: Any) -> int | None:

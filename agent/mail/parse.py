@@ -56,7 +56,7 @@ MAX_PART_TEXT = 64 * 1024
 #: Characters of body text kept from the whole message (before quote stripping).
 MAX_TEXT = 200 * 1024
 #: Bytes of an HTML part converted to text (markup is much bigger than its text).
-MAX_HTML_BYTES = 512 * 1024
+MAX_HTML_BYTES = 256 * 1024
 #: Bytes of a calendar part handed to the calendar parser.
 MAX_CALENDAR_BYTES = 2 * 1024 * 1024
 #: MIME nesting depth walked; deeper parts are ignored.
@@ -86,6 +86,8 @@ _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _WS = re.compile(r"\s+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_LONE_LT = re.compile(r"<(?![^<>]*>)")
 _MIME_HEADER_LINE = re.compile(r"^(?:content-[\w-]+|mime-version)\s*:", re.IGNORECASE)
 _BLOB_LINE = re.compile(r"^[A-Za-z0-9+/=]{60,}$")
 _ASCII_ONLY = ("us-ascii", "ascii", "ansi_x3.4-1968", "646")
@@ -128,10 +130,11 @@ def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
         return _parse(raw, default_tz, defects)
     except Exception as exc:  # a bug or a parser corner we did not foresee
         defects.append(f"parse failed: {type(exc).__name__}")
+        data = raw.data if isinstance(raw.data, bytes) else b""
         return Message(
             id=raw.id,
             folder=raw.folder,
-            message_id=_synthetic_id(_header_block(raw.data)),
+            message_id=_synthetic_id(_header_block(data)),
             thread_hint=raw.thread_hint,
             labels=frozenset(raw.labels),
             has_body=not raw.headers_only,
@@ -143,15 +146,15 @@ def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
 
 
 def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Message:
-    data = raw.data if isinstance(raw.data, bytes | bytearray) else b""
-    data = bytes(data)
+    original = bytes(raw.data) if isinstance(raw.data, bytes | bytearray) else b""
+    data = original
     if b"\x00" in data:
         defects.append("NUL bytes removed")
         data = data.replace(b"\x00", b"")
     msg = _load(data, raw.headers_only, defects)
     headers = _Headers(msg, defects)
 
-    message_id = _message_id(headers.first("message-id"), data, defects)
+    message_id = _message_id(headers.first("message-id"), original, defects)
     in_reply_to = _ids(headers.all("in-reply-to"))
     if len(in_reply_to) > MAX_REFERENCES:
         in_reply_to = in_reply_to[-MAX_REFERENCES:]
@@ -237,6 +240,10 @@ def _message_id(value: str | None, data: bytes, defects: list[str]) -> str:
         found = _MSGID.search(value)
         if found:
             return f"<{found.group(1)}>"
+        found = _MSGID.search(_WS.sub("", value))
+        if found:
+            defects.append("whitespace inside Message-ID removed")
+            return f"<{found.group(1)}>"
         token = value.strip().strip("<>").strip()
         if token and not _WS.search(token) and len(token) <= 998:
             defects.append("Message-ID without angle brackets")
@@ -304,7 +311,7 @@ class _Headers:
     def _clean(self, value: str) -> str:
         """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
         value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
+        if not value.isascii() and _SURROGATE.search(value):
             raw = value.encode("utf-8", "surrogateescape")
             try:
                 value = raw.decode("utf-8")
@@ -670,7 +677,9 @@ def _filename(part: EmailMessage) -> str:
         name = part.get_filename() or part.get_param("name", "") or ""
     except Exception:
         return ""
-    return str(name).strip().lower() if isinstance(name, str) else ""
+    if not isinstance(name, str):
+        return ""
+    return _decode_words(name, []).strip().strip('"').lower()
 
 
 def _is_attachment(part: EmailMessage) -> bool:
@@ -831,7 +840,7 @@ def html_to_text(markup: str, limit: int = MAX_PART_TEXT) -> str:
     """
     parser = _HTMLText(limit * 2)
     try:
-        parser.feed(markup)
+        parser.feed(_defuse(markup))
         parser.close()
     except Exception:  # HTMLParser asserts on some malformed declarations
         pass
@@ -842,6 +851,30 @@ def html_to_text(markup: str, limit: int = MAX_PART_TEXT) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()[:limit]
+
+
+def _defuse(markup: str) -> str:
+    """Remove comments and escape every "<" that does not open a complete tag.
+
+    The stdlib HTMLParser of Python 3.11 is quadratic on unterminated
+    constructs ("<a <a <a ..." takes minutes for 500 KB). After this pass every
+    "<" it sees is closed by a ">" before the next "<", which keeps it linear.
+    Both steps are linear themselves: comments are cut with ``str.find`` and
+    the look-ahead stops at the next "<" or ">".
+    """
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = markup.find("<!--", pos)
+        if start < 0:
+            out.append(markup[pos:])
+            break
+        out.append(markup[pos:start])
+        end = markup.find("-->", start + 4)
+        if end < 0:  # an unterminated comment hides the rest, as in a browser
+            break
+        pos = end + 3
+    return _LONE_LT.sub("&lt;", "".join(out))
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:

@@ -91,8 +91,8 @@ def is_bulk(msg: Message, job_alert_domains: tuple[str, ...] = ()) -> str | None
         return "List-Unsubscribe header"
     if a.precedence in ("bulk", "list", "junk"):
         return f"Precedence: {a.precedence}"
-    if a.feedback_id:
-        return "bulk-mailer headers"
+    # Feedback-ID / X-SG-EID alone are not enough: recruiting systems send through the
+    # same bulk-mail providers as newsletters do.
     if msg.from_ and _domain_in(msg.from_.domain, job_alert_domains):
         return f"job-board alert sender {msg.from_.domain}"
     return None

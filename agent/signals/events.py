@@ -146,11 +146,11 @@ def _message_facts(
         out.append(Fact(USER_WROTE, at, _ev(m, m.subject or text[:80]), {"to": to}))
         out.extend(_stated_interviews(m, config, tz, calendar_starts))
         return out
-    if m.from_ is None:
-        return out
     b = autoreply.bounce(m)
     if b is not None:
         out.append(Fact(BOUNCE, at, _ev(m, m.subject), {"addresses": list(b.failed)}))
+        return out
+    if m.from_ is None:
         return out
     if autoreply.is_bulk(m, config.recruiting.job_alert_domains):
         return out

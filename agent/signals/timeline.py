@@ -351,13 +351,14 @@ def _rel_week(m: re.Match[str], ref: _Ref) -> date | None:
         return None
     if which == "the" and not part and not after and _norm(_g(m, "prep")) != "within":
         return None  # "the week" alone says nothing
-    monday = _this_week_monday(ref.day)
+    # "Next week", "the week after (next)" count ISO weeks from the sending day's
+    # week, even at the weekend; "this week" at the weekend is the coming one.
     if which in ("next", "the following", "the coming", "this coming"):
-        monday += timedelta(days=7)
-    if after == "after":
-        monday += timedelta(days=7)
-    elif after == "after next":
-        monday += timedelta(days=14)
+        monday = _monday(ref.day) + timedelta(days=7)
+    elif after:
+        monday = _monday(ref.day) + timedelta(days=14 if after == "after next" else 7)
+    else:
+        monday = _this_week_monday(ref.day)
     p = part.removeprefix("the ").removesuffix(" of")
     weekday = {"early": 1, "start": 1, "beginning": 1, "mid": 3, "middle": 3}.get(p, 4)
     return max(monday + timedelta(days=weekday), ref.day)
