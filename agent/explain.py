@@ -81,12 +81,13 @@ def explain(query: str, result: Any, config: Config) -> str:
         lines.append("This poll would:")
         for a in plan:
             lines.append(f"  {a.kind} {a.step or ''}: {a.reason}")
-    history = result.stats.get("_history", {}).get(cid, [])
+    history = result.history.get(cid, [])
     if history:
         lines.append("")
         lines.append("Drafts so far:")
         for h in history:
-            lines.append(f"  {h}")
+            when = h.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"  {h.step:<12} {h.status:<13} {when}  {h.reason or h.message_id}")
     return "\n".join(lines) + "\n"
 
 

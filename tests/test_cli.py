@@ -1,0 +1,101 @@
+"""The command line as users run it: poll, status (live and cached), explain, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.demo import build_sample
+
+
+def cli(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agent", "--config", str(cfg), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    return build_sample(tmp_path)
+
+
+def test_status_json_contract(sample: Path) -> None:
+    proc = cli(sample, "status", "--json", "--now", "2026-12-01T10:00:00-05:00")
+    assert proc.returncode == 0, proc.stderr
+    objs = json.loads(proc.stdout)
+    assert {o["company"] for o in objs} == {"Acmerobotics", "Globex", "Initech", "Hooli"}
+    for o in objs:
+        assert set(o) >= {"thread", "subject", "company", "state", "next", "reason"}
+        assert o["state"] in ("open", "moved_on", "closed", "paused")
+        assert not o["subject"].lower().startswith("re:")
+        if o["next"] is not None:
+            assert set(o["next"]) >= {"kind", "due", "to"}
+            assert o["next"]["kind"] in ("thank_you", "follow_up_1", "follow_up_2")
+    by = {o["company"]: o for o in objs}
+    assert by["Globex"]["next"] == {"kind": "follow_up_1", "due": "2026-12-08T09:00:00-05:00",
+                                    "to": "sam.rivera@globex.com"}
+    assert by["Hooli"]["state"] == "closed" and by["Hooli"]["next"] is None
+    # status reads the mailbox like a dry run: nothing written
+    assert not (sample.parent / "state").exists()
+    drafts = sample.parent / "Mail" / "Drafts" / "cur"
+    assert list(drafts.iterdir()) == []
+
+
+def test_poll_dry_run_then_real_then_cached(sample: Path) -> None:
+    now = "2026-12-01T10:00:00-05:00"
+    dry = cli(sample, "poll", "--once", "--dry-run", "--now", now, "--json")
+    assert dry.returncode == 0, dry.stderr
+    doc = json.loads(dry.stdout)
+    assert doc["dry_run"] is True and [a["step"] for a in doc["actions"]] == ["thank_you"]
+    assert list((sample.parent / "Mail" / "Drafts" / "cur").iterdir()) == []
+    real = cli(sample, "poll", "--once", "--now", now)
+    assert real.returncode == 0 and "did create a thank_you draft" in real.stdout
+    assert len(list((sample.parent / "Mail" / "Drafts" / "cur").iterdir())) == 1
+    cached = cli(sample, "status", "--cached", "--json")
+    assert cached.returncode == 0
+    objs = json.loads(cached.stdout)
+    acme = next(o for o in objs if o["company"] == "Acmerobotics")
+    assert acme["drafts"][0]["status"] == "created"
+    assert "waiting in Drafts" in acme["reason"]
+    table = cli(sample, "status", "--now", now)
+    assert "Globex" in table.stdout and "follow_up_1" in table.stdout
+
+
+def test_explain(sample: Path) -> None:
+    proc = cli(sample, "explain", "Globex", "--now", "2026-12-08T10:00:00-05:00")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "by the end of the month" in out
+    assert "last day Mon Nov 30 2026" in out
+    assert "follow_up_1 due Tue 2026-12-08 09:00" in out
+    assert "human_reply" in out and "user_wrote" in out
+
+
+def test_explain_unknown_and_ambiguous(sample: Path) -> None:
+    proc = cli(sample, "explain", "no-such-company")
+    assert proc.returncode != 0 and "No conversation matches" in proc.stderr
+    proc = cli(sample, "explain", "interview")
+    assert proc.returncode != 0 and "matches" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explain_untracked_noise(sample: Path) -> None:
+    proc = cli(sample, "explain", "Thank you for applying")
+    assert proc.returncode == 0, proc.stderr
+    assert "Not tracked" in proc.stdout and "acknowledgement" in proc.stdout
+
+
+def test_bad_now_is_refused(sample: Path) -> None:
+    proc = cli(sample, "status", "--now", "2026-12-01T10:00:00")
+    assert proc.returncode != 0 and "offset" in proc.stderr
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "agent", "demo", "--keep", str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "drafted thank_you to ann.park@acmerobotics.com" in proc.stdout
+    assert "withdraw follow_up_1" in proc.stdout
+    assert len(list((tmp_path / "d" / "Mail" / "Drafts" / "cur").iterdir())) == 2
