@@ -27,7 +27,7 @@ from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.mail.parse import parse_message
-from agent.mail.thread import build_conversations
+from agent.mail.thread import build_conversations, link_keys
 from agent.model import Conversation, DraftInfo, Message, RawMessage
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
@@ -102,28 +102,40 @@ def poll(
     cursor_key = f"cursor:{mailbox.name}"
     cs = mailbox.changes(store.get_meta(cursor_key))
     parsed = [parse_message(r) for r in cs.added if not _is_draft(r)]
+    links = link_keys(parsed, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
+                      personal_domains=config.recruiting.personal_domains)
+    touched: set[str] = set()  # thread keys of what changed
     if cs.full:
         store.replace_all(parsed)
+        store.set_links(links, replace_all=True)
     else:
+        touched = store.links_of([*cs.removed, *links]) | {k for ks in links.values() for k in ks}
         store.remove_messages(cs.removed)
         store.put_messages(parsed)
+        store.set_links(links)
     stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
 
-    # 2. conversations over everything we know (plain data, no parsing); when nothing
-    # changed, the candidate conversations of the last poll are still the candidates
-    unchanged = not (cs.full or cs.added or cs.removed)
-    candidates = _cached_candidates(store, config) if unchanged else None
-    if candidates is None:
+    # 2. conversations (plain data, no parsing). Nothing changed: the last poll's candidates
+    # still stand. A few changes: re-thread only the messages linked to them. Else everything.
+    cached = None if cs.full else _cached_candidates(store, config)
+    if cached is not None and touched:
+        affected = store.linked_closure(touched)
+        kept = [c for c in cached if not any(m.id in affected or m.id in cs.removed for m in c.messages)]
+        convs = _thread(store.get_messages(affected), config)
+        candidates = kept + [c for c in convs if is_candidate(c, config)]
+        stats.update(rethreaded=len(affected))
+    elif cached is not None:
+        candidates = cached
+    else:
         messages = store.get_messages()
-        convs = build_conversations(
-            messages,
-            user_addresses=config.user_addresses,
-            ats_domains=config.recruiting.ats_domains,
-            window=config.policy.thread_window,
-            personal_domains=config.recruiting.personal_domains,
-        )
+        if not cs.full:  # the links may predate this config or this schema: rebuild them
+            store.set_links(link_keys(messages, user_addresses=config.user_addresses,
+                                      ats_domains=config.recruiting.ats_domains,
+                                      personal_domains=config.recruiting.personal_domains), replace_all=True)
+        convs = _thread(messages, config)
         candidates = [c for c in convs if is_candidate(c, config)]
-        stats.update(messages=len(messages), conversations=len(convs))
+        stats.update(rethreaded=len(messages), conversations=len(convs))
+    if cached is None or touched:
         store.set_meta(_CANDIDATES, json.dumps(
             {"config": _candidate_config_key(config),
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
@@ -175,10 +187,20 @@ def poll(
 _CANDIDATES = "candidates"
 
 
+def _thread(messages: list[Message], config: Config) -> list[Conversation]:
+    return build_conversations(
+        messages,
+        user_addresses=config.user_addresses,
+        ats_domains=config.recruiting.ats_domains,
+        window=config.policy.thread_window,
+        personal_domains=config.recruiting.personal_domains,
+    )
+
+
 def _candidate_config_key(config: Config) -> str:
     """What candidate selection depends on besides the mail: a change re-threads everything."""
     rc = config.recruiting
-    parts = (sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
+    parts = ("links-v1", sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
              rc.track_label, rc.ignore_label, config.policy.thread_window.total_seconds())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 

@@ -40,7 +40,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,8 +126,17 @@ def _v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX controls_conversation ON controls(conversation, kind)")
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    # Thread links: every key by which a message may join a conversation (its Message-IDs,
+    # its server thread id, its subject+company). A poll with a few new messages re-threads
+    # only the messages reachable from theirs, so its cost follows the change, not the mailbox.
+    db.execute("CREATE TABLE links (key TEXT NOT NULL, id TEXT NOT NULL)")
+    db.execute("CREATE INDEX links_key ON links(key)")
+    db.execute("CREATE INDEX links_id ON links(id)")
+
+
 #: Append-only. Step *n* (1-based) brings the schema from version n-1 to n.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -504,15 +513,54 @@ class Store:
         n = 0
         with self.transaction() as db:
             for chunk in _chunks(todo):
-                cur = db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+                marks = ",".join("?" * len(chunk))
+                cur = db.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM links WHERE id IN ({marks})", chunk)
                 n += cur.rowcount
         return n
+
+    # --- thread links -------------------------------------------------------------------
+
+    def set_links(self, links: Mapping[str, Iterable[str]], *, replace_all: bool = False) -> None:
+        """Record each message's thread keys (replacing what those messages had)."""
+        with self.transaction() as db:
+            if replace_all:
+                db.execute("DELETE FROM links")
+            else:
+                for chunk in _chunks(sorted(links)):
+                    db.execute(f"DELETE FROM links WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            db.executemany("INSERT INTO links(key, id) VALUES (?, ?)",
+                           [(k, mid) for mid, keys in links.items() for k in set(keys)])
+
+    def links_of(self, ids: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            q = f"SELECT key FROM links WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self._db.execute(q, chunk))
+        return out
+
+    def linked_closure(self, keys: Iterable[str]) -> set[str]:
+        """Every message id reachable from ``keys`` through shared thread keys."""
+        seen_keys: set[str] = set()
+        ids: set[str] = set()
+        frontier = set(keys)
+        while frontier:
+            seen_keys |= frontier
+            new_ids: set[str] = set()
+            for chunk in _chunks(sorted(frontier)):
+                q = f"SELECT id FROM links WHERE key IN ({','.join('?' * len(chunk))})"
+                new_ids.update(r[0] for r in self._db.execute(q, chunk))
+            new_ids -= ids
+            ids |= new_ids
+            frontier = self.links_of(new_ids) - seen_keys if new_ids else set()
+        return ids
 
     def replace_all(self, messages: Iterable[Message]) -> None:
         """Full resync: the cache becomes exactly ``messages``, in one transaction."""
         rows = [_message_row(m) for m in messages]
         with self.transaction() as db:
             db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM links")
             db.executemany(
                 "INSERT OR REPLACE INTO messages(id, folder, message_id, has_body, date, json) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

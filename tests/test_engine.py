@@ -256,3 +256,45 @@ def test_hostile_mail_beside_a_good_conversation(env: Env) -> None:
     assert ("create", "thank_you") in [(a.kind, a.step) for a in r.plan]
     assert env.draft_steps() == ["thank_you"]
     assert env.poll(t(12, 1, 17)).plan == []
+
+
+def _candidate_sets(result: engine.PollResult) -> set[tuple[str, frozenset[str]]]:
+    return {(cid, frozenset(m.id for m in c.messages)) for cid, c in result.conversations.items()}
+
+
+def test_incremental_threading_matches_a_full_rebuild(env: Env) -> None:
+    """Polls that re-thread only what changed see the same conversations as a cold start."""
+    import random
+
+    rnd = random.Random(5)
+    companies = ["acme", "globex", "initech", "umbrella"]
+    subjects = ["Interview for the Platform Engineer role", "Your application", "Next steps", "Hello"]
+    sent_ids: list[str] = ["acme-1@acme.com"]
+    rethreaded: list[int] = []
+    for i in range(40):
+        co = rnd.choice(companies)
+        when = t(11, 1 + i % 28, 9 + i % 8)
+        subject = rnd.choice(subjects)
+        mid = f"gen{i}@{co}.com"
+        kind = rnd.random()
+        parent = rnd.choice(sent_ids) if kind < 0.4 else None
+        frm = f"Rec <rec@{co}.com>" if kind < 0.8 else ME
+        folder = env.inbox if frm != ME else env.sent
+        path = deliver(folder, message(frm, ME if frm != ME else f"rec@{co}.com",
+                                       ("Re: " if parent else "") + subject, "interview next steps", when, mid,
+                                       in_reply_to=parent))
+        sent_ids.append(mid)
+        if i % 9 == 8:  # the user deletes an older message now and then
+            path.unlink()
+        if i % 4 == 3:
+            rethreaded.append(env.poll(t(12, 1, 9)).stats["rethreaded"])
+    incremental = env.poll(t(12, 1, 9))
+    assert "rethreaded" not in incremental.stats  # nothing changed: the cached candidates stand
+    # the first poll threads everything (5 messages); later ones only what links to the change
+    assert rethreaded[0] == 5
+    assert any(n < 5 + 4 * i - i // 2 for i, n in enumerate(rethreaded) if i)
+    env.config.state.path.unlink()
+    cold = env.poll(t(12, 1, 9), dry_run=True)
+    assert _candidate_sets(incremental) == _candidate_sets(cold)
+    assert [d.conversation for d in incremental.decisions] and \
+        sorted(d.conversation for d in incremental.decisions) == sorted(d.conversation for d in cold.decisions)

@@ -431,6 +431,37 @@ def _conversation_id(first: Message) -> str:
     return "c-" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def link_keys(
+    messages: Iterable[Message],
+    *,
+    user_addresses: frozenset[str],
+    ats_domains: tuple[str, ...],
+    personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
+) -> dict[str, frozenset[str]]:
+    """Every key by which each message (by backend id) may join others under the three rules.
+
+    Two messages can only end up in one conversation if a chain of shared keys links
+    them, so the messages reachable from a new message's keys are all that a re-thread
+    after it needs (the subject key ignores the window: a superset is harmless).
+    """
+    users = frozenset(a.lower() for a in user_addresses)
+    ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
+    keys = _Keys(users, ats, frozenset(d.lower() for d in personal_domains))
+    out: dict[str, frozenset[str]] = {}
+    for m in messages:
+        k = {"m:" + m.message_id}
+        k.update("m:" + r for r in m.in_reply_to)
+        k.update("m:" + r for r in m.references)
+        if m.thread_hint:
+            k.add("h:" + m.thread_hint)
+        if m.date is not None and not m.thread_hint:
+            skey = subject_key(m.subject)
+            if skey:
+                k.update(f"s:{skey}|{ckey}" for ckey in keys.of(m))
+        out[m.id] = frozenset(k)
+    return out
+
+
 def build_conversations(
     messages: Iterable[Message],
     *,
