@@ -38,7 +38,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from imapclient import IMAPClient
@@ -251,6 +251,7 @@ class DovecotServer:
             stdout=subprocess.DEVNULL,
             stderr=open(self.root / "dovecot.stderr", "ab"),  # noqa: SIM115
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -280,7 +281,7 @@ class DovecotServer:
         self.stop()
         self.start()
 
-    def log_tail(self, lines: int = 60) -> str:
+    def log_tail(self, lines: int = 30) -> str:
         out = []
         for p in (self.log_path, self.root / "dovecot.stderr"):
             if p.exists():
@@ -314,6 +315,17 @@ class DovecotServer:
         with open(self.root / "passwd", "w", encoding="utf-8") as f:
             f.writelines(f"{n}:{{PLAIN}}{PASSWORD}::::::\n" for n in names)
         self._pool = names
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM Dovecot if pytest dies (a killed run leaks nothing)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def _accepts(host: str, port: int) -> bool:
@@ -602,7 +614,7 @@ class ImapEnv:
     user: DovecotUser
     mailbox: Any
 
-    _FOLDERS = {"inbox": "INBOX", "sent": "Sent", "drafts": "Drafts"}
+    _FOLDERS: ClassVar[dict[str, str]] = {"inbox": "INBOX", "sent": "Sent", "drafts": "Drafts"}
 
     def deliver(self, folder_role: str, data: bytes) -> None:
         self.user.deliver(self._FOLDERS[folder_role], data)

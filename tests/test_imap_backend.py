@@ -73,16 +73,11 @@ class Recorder:
         self.delays.append(seconds)
 
 
-def without_caps(user: DovecotUser, *drop: bytes, **kw: Any) -> ImapMailbox:
+def without_caps(user: DovecotUser, *drop: str, **kw: Any) -> ImapMailbox:
     """A mailbox that behaves as if the server lacked some capabilities."""
-
-    class Limited(ImapMailbox):
-        def _connect(self) -> Any:
-            client = super()._connect()
-            self._caps = self._caps - set(drop)
-            return client
-
-    return Limited(user.imap_config(**kw), lambda: user.password, sleep=lambda _s: None)
+    return ImapMailbox(
+        user.imap_config(**kw), lambda: user.password, sleep=lambda _s: None, ignore_capabilities=drop
+    )
 
 
 @pytest.fixture
@@ -172,7 +167,7 @@ def test_wrong_password_is_a_clear_error_without_the_password(user: DovecotUser)
 
 
 def test_lost_connection_is_retried_transparently(user: DovecotUser) -> None:
-    mid, data = message("Interview")
+    _mid, data = message("Interview")
     user.deliver("INBOX", data)
     sleeps = Recorder()
     box = ImapMailbox(user.imap_config(), lambda: user.password, sleep=sleeps, jitter=lambda: 1.0)
@@ -309,7 +304,7 @@ def test_folder_override_wins_and_must_exist(user: DovecotUser) -> None:
 def test_full_changes_lists_inbox_and_sent_headers_only(user: DovecotUser, mb: ImapMailbox) -> None:
     m1, d1 = message("Interview", body="Secret body text.\n", extra="X-Followup-Agent: nope\r\n")
     m2, d2 = message("Re: Interview")
-    m3, d3 = message("Junk")
+    _m3, d3 = message("Junk")
     u1 = user.deliver("INBOX", d1, flags=(b"\\Seen",))
     u2 = user.deliver("Sent", d2)
     user.deliver("Trash", d3)
@@ -329,7 +324,7 @@ def test_full_changes_lists_inbox_and_sent_headers_only(user: DovecotUser, mb: I
 
 @pytest.mark.parametrize("mode", ["qresync", "condstore", "plain"])
 def test_incremental_new_changed_removed(user: DovecotUser, mode: str) -> None:
-    drop = {"qresync": (), "condstore": (b"QRESYNC",), "plain": (b"QRESYNC", b"CONDSTORE")}[mode]
+    drop = {"qresync": (), "condstore": ("QRESYNC",), "plain": ("QRESYNC", "CONDSTORE")}[mode]
     box = without_caps(user, *drop)
     with box:
         mids = {}
@@ -365,7 +360,7 @@ def test_incremental_new_changed_removed(user: DovecotUser, mode: str) -> None:
 
 def test_removal_and_arrival_in_one_interval(user: DovecotUser, mb: ImapMailbox) -> None:
     """Same message count before and after: the UID set still tells."""
-    a, da = message("A")
+    _a, da = message("A")
     ua = user.deliver("INBOX", da)
     first = mb.changes(None)
     user.expunge("INBOX", [ua])
@@ -439,6 +434,15 @@ def test_more_than_one_batch_of_messages(user: DovecotUser, mb: ImapMailbox) -> 
     assert len(cs.cursor) < 2000  # the UID set is stored as ranges
 
 
+def test_folder_state_round_trips_gmail_msgids() -> None:
+    from agent.backends.imap import _FolderState
+
+    st = _FolderState("[Gmail]/All Mail", 7, 12, 99, {3, 5, 11}, {3: 1780000000000000001, 11: 1780000000000000900})
+    back = _FolderState.from_json(json.loads(json.dumps(st.to_json())))
+    assert back == st
+    assert _FolderState.from_json(_FolderState("INBOX", 1, 2, None, {1}).to_json()).msgids == {}
+
+
 def test_uid_set_compression_round_trips() -> None:
     uids = [1, 2, 3, 7, 9, 10, 11, 40]
     assert _compress_uids(uids) == "1:3,7,9:11,40"
@@ -451,7 +455,7 @@ def test_uid_set_compression_round_trips() -> None:
 
 
 def test_fetch_full_bytes_and_leaves_out_unknown_ids(user: DovecotUser, mb: ImapMailbox) -> None:
-    mid, data = message("Interview", body="We hope to decide by Friday.\n")
+    _mid, data = message("Interview", body="We hope to decide by Friday.\n")
     user.deliver("INBOX", data)
     (raw,) = mb.changes(None).added
     uv = user.uidvalidity("INBOX")
@@ -484,6 +488,18 @@ def test_big_message_is_fetched_as_text_parts_only(user: DovecotUser, mb: ImapMa
     body = msg.get_body(("plain",))
     assert body is not None and "decide by Friday" in body.get_content()
     assert b"QUJD" not in got
+
+
+def test_big_single_part_message_is_cut(user: DovecotUser, mb: ImapMailbox) -> None:
+    line = "All work and no play makes a very long newsletter indeed.\n"
+    _mid, data = message("Newsletter", body="Start here.\n" + line * 90_000)
+    assert len(data) > imap_mod.BIG_MESSAGE
+    user.deliver("INBOX", data)
+    (raw,) = mb.changes(None).added
+    got = mb.fetch([raw.id])[raw.id]
+    assert got.startswith(data[: data.index(b"\r\n\r\n")])
+    assert b"Start here." in got
+    assert len(got) <= imap_mod.TEXT_PART_CAP + 2_000
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -580,7 +596,13 @@ def test_idle_wait_times_out_quietly(mb: ImapMailbox) -> None:
 
 def test_idle_wait_wakes_on_new_mail(user: DovecotUser, mb: ImapMailbox) -> None:
     mb.changes(None)
-    timer = threading.Timer(0.3, lambda: user.connect().append("INBOX", message("Reply")[1]))
+
+    def reply() -> None:
+        c = user.connect()
+        c.append("INBOX", message("Reply")[1])
+        c.logout()
+
+    timer = threading.Timer(0.3, reply)
     timer.start()
     try:
         t0 = time.monotonic()
@@ -589,6 +611,30 @@ def test_idle_wait_wakes_on_new_mail(user: DovecotUser, mb: ImapMailbox) -> None
     finally:
         timer.join()
     assert len(mb.changes(None).added) == 1  # the connection is usable after IDLE
+
+
+def test_idle_wait_without_idle_polls_status(user: DovecotUser) -> None:
+    box = ImapMailbox(user.imap_config(), lambda: user.password, ignore_capabilities=["IDLE"])
+    with box:
+        assert box.idle_wait(0.2) is False
+        user.deliver("INBOX", message("Reply")[1])
+        t0 = time.monotonic()
+        timer = threading.Timer(0.2, lambda: user.deliver("Sent", message("x")[1]))
+        timer.start()
+        assert box.idle_wait(0.5) is False  # Sent is not watched
+        timer.join()
+        box.changes(None)
+
+        def reply() -> None:
+            c = user.connect()
+            c.append("INBOX", message("Another")[1])
+            c.logout()
+
+        timer = threading.Timer(0.2, reply)
+        timer.start()
+        assert box.idle_wait(1.0) is True
+        timer.join()
+        assert time.monotonic() - t0 < 5
 
 
 def test_idle_wait_on_a_lost_connection_says_poll_now(mb: ImapMailbox) -> None:
