@@ -117,8 +117,12 @@ def compose(
         "deadline_phrase": step.deadline_phrase or "",
         "signature": config.drafts.signature or config.account.name,
     }
-    body = load_template(step.kind, config).safe_substitute(values)
-    body = _tidy(body)
+    template = load_template(step.kind, config)
+    if note:  # the draft stays short: the note gets what the template leaves of the budget
+        bare = _tidy(template.safe_substitute({**values, "note_paragraph": ""}))
+        fitted = fit_words(note.strip(), config.drafts.max_words - word_count(bare))
+        values["note_paragraph"] = f"\n{fitted}\n" if fitted else ""
+    body = _tidy(template.safe_substitute(values))
     if config.drafts.signature:
         body = body.rstrip() + "\n" + config.drafts.signature.strip() + "\n"
     last = _reply_target(conv)
@@ -209,6 +213,20 @@ def fingerprint(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
     norm = " ".join(f"{head}\n{body}".split())
     return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def fit_words(text: str, budget: int) -> str:
+    """The leading whole sentences of ``text`` within ``budget`` words (else its first words + …)."""
+    if budget <= 0:
+        return ""
+    if word_count(text) <= budget:
+        return text
+    kept = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if word_count(f"{kept} {sentence}") > budget:
+            break
+        kept = f"{kept} {sentence}".strip()
+    return kept or " ".join(text.split()[:budget]) + "…"
 
 
 def word_count(text: str) -> int:

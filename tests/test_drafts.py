@@ -1,0 +1,122 @@
+"""Drafts: threading headers, recipient, wording, templates, marker, length."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from agent.businesstime import BusinessCalendar
+from agent.drafts import compose, draft_message_id, fingerprint, reply_subject, word_count
+from agent.model import Evidence, Fact
+from agent.policy import decide
+from agent.signals import events as E
+from agent.signals.recruiting import Tracking
+from tests.helpers import ME, conv, make_config, msg, t
+
+CFG = make_config()
+CAL = BusinessCalendar.from_config(CFG)
+COMPLAINTS = ("haven't heard", "have not heard", "no response", "still waiting", "didn't reply", "ignored")
+
+
+def _iv(start):  # type: ignore[no-untyped-def]
+    end = start + timedelta(hours=1)
+    return Fact(E.INTERVIEW, end, Evidence("<i@x>", "invite", start),
+                {"start": start, "end": end, "source": "calendar", "summary": "Interview"})
+
+
+def _thread():  # type: ignore[no-untyped-def]
+    first = msg("ann@acme.com", "Interview for the Senior Platform Engineer role", "see you", t(11, 20, 9),
+                mid="a1", name="Ann Park")
+    reply = msg(ME, "Re: Interview for the Senior Platform Engineer role", "thanks", t(11, 20, 12),
+                to="ann@acme.com", mid="a2", in_reply_to=("<a1@x>",), references=("<a1@x>",))
+    again = msg("ann@acme.com", "RE: Re: Interview for the Senior Platform Engineer role", "great", t(11, 21, 9),
+                mid="a3", name="Ann Park", in_reply_to=("<a2@x>",), references=("<a1@x>", "<a2@x>"))
+    return conv(first, reply, again)
+
+
+def _draft(facts, now, config=CFG, note=None):  # type: ignore[no-untyped-def]
+    c = _thread()
+    d = decide(c, Tracking(True, "t", "Acme"), facts, now, config, CAL)
+    assert d.next is not None
+    return compose(c, d, d.next, now, config, note=note)
+
+
+def test_thank_you_headers_and_threading() -> None:
+    d = _draft([_iv(t(12, 1, 13))], t(12, 1, 16))
+    m = message_from_bytes(d.data)
+    assert m["Subject"] == "Re: Interview for the Senior Platform Engineer role"
+    assert m["In-Reply-To"] == "<a3@x>"
+    assert m["References"] == "<a1@x> <a2@x> <a3@x>"
+    assert m["To"] == "ann@acme.com"
+    assert m["From"] == "Jordan Lee <jordan.lee@gmail.com>"
+    assert m["Message-ID"] == d.message_id == draft_message_id(d.key, CFG)
+    assert "step=thank_you" in m["X-Followup-Agent"]
+    assert m.get_content_type() == "text/plain"
+    body = d.body
+    assert body.startswith("Hi Ann,")
+    assert "Senior Platform Engineer role" in body
+    assert "timeline" in body  # no timeline stated: the thank-you asks for it
+    assert body.rstrip().endswith("Jordan Lee")
+    assert word_count(body) <= 120
+    assert not any(c in body.lower() for c in COMPLAINTS)
+
+
+def test_thank_you_does_not_ask_for_a_stated_timeline() -> None:
+    dl = Fact(E.DEADLINE, t(11, 21, 9), Evidence("<a3@x>", "by Friday", t(11, 21, 9)),
+              {"last_day": date(2026, 12, 4), "phrase": "by Friday", "tz": None})
+    d = _draft([dl, _iv(t(12, 1, 13))], t(12, 1, 16))
+    assert "timeline" not in d.body
+
+
+def test_follow_up_cites_the_timeline_and_never_complains() -> None:
+    dl = Fact(E.DEADLINE, t(11, 21, 9), Evidence("<a3@x>", "q", t(11, 21, 9)),
+              {"last_day": date(2026, 11, 30), "phrase": "by the end of the month", "tz": None})
+    user = Fact(E.USER_WROTE, t(11, 21, 12), Evidence("<u@x>", "thanks", t(11, 21, 12)), {"to": []})
+    d = _draft([_iv(t(11, 21, 9)), dl, user], t(12, 8, 10))
+    assert "by the end of the month" in d.body
+    assert "where things stand" in d.body
+    assert not any(c in d.body.lower() for c in COMPLAINTS)
+    assert word_count(d.body) <= 120
+
+
+def test_note_is_woven_in_and_length_is_capped() -> None:
+    d = _draft([_iv(t(12, 1, 13))], t(12, 1, 16), note="Congratulations on the Series B announcement!")
+    assert "Series B" in d.body
+    long_note = "We met at the meetup. " + " ".join(["word"] * 200) + "."
+    d = _draft([_iv(t(12, 1, 13))], t(12, 1, 16), note=long_note)
+    assert word_count(d.body) <= CFG.drafts.max_words
+    assert "We met at the meetup." in d.body and "word word" not in d.body
+
+
+def test_user_templates_override(tmp_path: Path) -> None:
+    (tmp_path / "thank_you.txt").write_text("Dear $greeting,\n\nThanks a lot.\n\n$name\n")
+    cfg = make_config(drafts={"templates_dir": str(tmp_path)})
+    d = _draft([_iv(t(12, 1, 13))], t(12, 1, 16), config=cfg)
+    assert d.body == "Dear Ann,\n\nThanks a lot.\n\nJordan Lee\n"
+
+
+@pytest.mark.parametrize("subject,expected", [
+    ("Interview", "Re: Interview"),
+    ("Re: Interview", "Re: Interview"),
+    ("RE: Fwd: re: Interview", "Re: Interview"),
+    ("AW: Interview", "Re: Interview"),
+    ("", "Re: our conversation"),
+])
+def test_reply_subject_never_piles_up(subject: str, expected: str) -> None:
+    assert reply_subject(subject) == expected
+
+
+def test_fingerprint_ignores_transport_noise_but_sees_edits() -> None:
+    d = _draft([_iv(t(12, 1, 13))], t(12, 1, 16))
+    assert b"\r\n" in d.data
+    assert fingerprint(d.data.replace(b"\r\n", b"\n")) == d.fingerprint  # a server that stores LF
+    assert fingerprint(d.data.replace(b"Best regards", b"Cheers")) != d.fingerprint
+
+
+def test_message_id_is_deterministic_per_step() -> None:
+    a = _draft([_iv(t(12, 1, 13))], t(12, 1, 16))
+    b = _draft([_iv(t(12, 1, 13))], t(12, 1, 17))
+    assert a.message_id == b.message_id and a.key == b.key
