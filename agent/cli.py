@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="the long-running service; stops cleanly on SIGTERM")
 
+    from agent.controls import add_parsers
+
+    add_parsers(sub, _parse_now)
+
     sp = sub.add_parser("demo", help="the whole job on a generated sample mailbox")
     sp.add_argument("--keep", type=Path, help="build the sample mailbox in this folder and keep it")
     return p
@@ -94,6 +98,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         from agent.service import run_service
 
         return run_service(config)
+    from agent.controls import COMMANDS, run_control
+
+    if args.command in COMMANDS:
+        return run_control(args, config, out)
     now = getattr(args, "now", None) or datetime.now(UTC)
     if args.command == "status" and args.cached:
         return _status_cached(config, args.json, out)
@@ -193,7 +201,8 @@ def write_table(objs: list[dict[str, Any]], out: TextIO) -> None:
     rows = [("THREAD", "COMPANY", "STATE", "NEXT", "DUE", "TO")]
     for o in objs:
         n = o["next"] or {}
-        rows.append((o["thread"], (o["company"] or "?")[:24], o["state"], n.get("kind", "-"),
+        state = o["state"] + (f" (snoozed to {o['snoozed_until'][:10]})" if o.get("snoozed_until") else "")
+        rows.append((o["thread"], (o["company"] or "?")[:24], state, n.get("kind", "-"),
                      n.get("due", "-")[:16].replace("T", " "), n.get("to") or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, r in enumerate(rows):

@@ -188,6 +188,16 @@ class RecruitingConfig:
 
 
 @dataclass(frozen=True)
+class LabelsConfig:
+    """Labels (Gmail) or keywords (IMAP) the user sets on a conversation to steer the agent."""
+
+    pause: str = "Follow-up/Pause"
+    done: str = "Follow-up/Done"
+    track: str = "Follow-up/Track"
+    ignore: str = "Follow-up/Ignore"
+
+
+@dataclass(frozen=True)
 class DraftsConfig:
     templates_dir: Path | None = None
     max_words: int = 120
@@ -211,6 +221,7 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     recruiting: RecruitingConfig = field(default_factory=RecruitingConfig)
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
+    labels: LabelsConfig = field(default_factory=LabelsConfig)
     source: Path | None = None
 
     @property
@@ -315,6 +326,7 @@ def parse_config(
         policy=_policy(_section(data, "policy")),
         recruiting=_recruiting(_section(data, "recruiting")),
         drafts=_drafts(_section(data, "drafts"), base),
+        labels=_labels(_section(data, "labels")),
         source=source,
     )
 
@@ -345,6 +357,7 @@ _SECTIONS: dict[str, Any] = {
         "job_alert_domains", "allow_personal_recipients", "track_label", "ignore_label",
     },
     "drafts": {"templates_dir", "max_words", "signature"},
+    "labels": {"pause", "done", "track", "ignore"},
     "state": {"path"},
 }
 
@@ -582,6 +595,16 @@ def _recruiting(sec: Mapping[str, Any]) -> RecruitingConfig:
         track_label=_get(sec, "recruiting.track_label", str, default="Recruiting"),
         ignore_label=_get(sec, "recruiting.ignore_label", str, default="Not-Recruiting"),
     )
+
+
+def _labels(sec: Mapping[str, Any]) -> LabelsConfig:
+    values = {}
+    for key in ("pause", "done", "track", "ignore"):
+        value = _get(sec, f"labels.{key}", str, default=getattr(LabelsConfig, key))
+        if not value.strip() or any(c in value for c in '(){}%*"\\\r\n'):
+            raise ConfigError(f"labels.{key} = {value!r} is not usable as a label or IMAP keyword.")
+        values[key] = value
+    return LabelsConfig(**values)
 
 
 def _drafts(sec: Mapping[str, Any], base: Path) -> DraftsConfig:

@@ -19,7 +19,7 @@ import json
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from agent.backends.base import Mailbox
@@ -28,7 +28,7 @@ from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.mail.parse import parse_message
 from agent.mail.thread import build_conversations, link_keys
-from agent.model import Conversation, DraftInfo, Message, RawMessage
+from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
 from agent.signals.autoreply import is_bulk
@@ -38,11 +38,12 @@ from agent.signals.recruiting import (
     INTERVIEW_WORDS,
     Tracking,
     classify,
+    guess_company,
     is_ats,
     is_personal,
     is_user,
 )
-from agent.store import LedgerRow, Store
+from agent.store import ControlRow, LedgerRow, Store
 
 CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"
 
@@ -70,6 +71,7 @@ class Action:
     status: str | None = None  # for record: the ledger status to set
     to: str | None = None
     found: _ExistingDraft | None = None
+    note_used: bool = False  # the user's note went into this draft (used once, then cleared)
 
 
 @dataclass
@@ -101,7 +103,7 @@ def poll(
     # 1. sync: only what changed since the stored cursor is parsed
     cursor_key = f"cursor:{mailbox.name}"
     cs = mailbox.changes(store.get_meta(cursor_key))
-    parsed = [parse_message(r) for r in cs.added if not _is_draft(r)]
+    parsed = [parse_message(_keywords_as_labels(r)) for r in cs.added if not _is_draft(r)]
     links = link_keys(parsed, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
                       personal_domains=config.recruiting.personal_domains)
     touched: set[str] = set()  # thread keys of what changed
@@ -122,7 +124,8 @@ def poll(
         affected = store.linked_closure(touched)
         kept = [c for c in cached if not any(m.id in affected or m.id in cs.removed for m in c.messages)]
         convs = _thread(store.get_messages(affected), config)
-        candidates = kept + [c for c in convs if is_candidate(c, config)]
+        forced = _forced(store)
+        candidates = kept + [c for c in convs if c.id in forced or is_candidate(c, config)]
         stats.update(rethreaded=len(affected))
     elif cached is not None:
         candidates = cached
@@ -133,7 +136,8 @@ def poll(
                                       ats_domains=config.recruiting.ats_domains,
                                       personal_domains=config.recruiting.personal_domains), replace_all=True)
         convs = _thread(messages, config)
-        candidates = [c for c in convs if is_candidate(c, config)]
+        forced = _forced(store)
+        candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
         stats.update(rethreaded=len(messages), conversations=len(convs))
     if cached is None or touched:
         store.set_meta(_CANDIDATES, json.dumps(
@@ -156,11 +160,16 @@ def poll(
     untracked: list[tuple[Conversation, Tracking]] = []
     for conv in candidates:
         tracking = classify(conv, config)
-        controls = controls_for(store, conv.id)
+        controls = controls_for(store, conv, config)
+        if controls.recruiting is not None and controls.recruiting != tracking.tracked:
+            tracking = Tracking(controls.recruiting, "you marked it as " + (
+                "a recruiting conversation" if controls.recruiting else "not a recruiting conversation"),
+                tracking.company or guess_company(conv, config))
         if not tracking.tracked:
             untracked.append((conv, tracking))
             continue
-        facts = extract_facts(conv, config)
+        facts = sorted([*extract_facts(conv, config), *controls.marks],
+                       key=lambda f: (f.at or now, f.kind))
         skipped = {(r.round, r.step): r.updated_at for r in store.ledger_for(conv.id)
                    if r.status == "user_deleted"}
         decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
@@ -174,7 +183,8 @@ def poll(
     if not dry_run:
         apply_plan(plan, mailbox, store, now)
     history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
-    status = [status_object(d, config, history[d.conversation], plan) for _, d in decisions]
+    status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
+              for _, d in decisions]
     if not dry_run:
         store.set_meta(cursor_key, cs.cursor)
         store.set_meta("last_poll", now.isoformat())
@@ -220,6 +230,12 @@ def _cached_candidates(store: Store, config: Config) -> list[Conversation] | Non
     if any(i not in msgs for _, ids in groups for i in ids):
         return None  # the store and the cache disagree: rebuild
     return [Conversation(cid, tuple(msgs[i] for i in ids)) for cid, ids in groups]
+
+
+def _keywords_as_labels(raw: RawMessage) -> RawMessage:
+    """IMAP keywords (``Follow-up/Pause``) are labels on servers that have no labels."""
+    keywords = {f for f in raw.flags if len(f) > 1 and not f.startswith("\\")}
+    return replace(raw, labels=raw.labels | keywords) if keywords else raw
 
 
 def _is_draft(raw: RawMessage) -> bool:
@@ -342,8 +358,10 @@ def make_plan(
             continue
         if _user_draft_in(conv, existing, ids, hints):
             continue  # the user is already writing in this conversation
-        draft = compose(conv, dec, nxt, now, config, note=controls_for(store, conv.id).note)
-        plan.append(Action(CREATE, conv.id, owed_key, dec.reason, step=nxt.kind, to=nxt.to, draft=draft))
+        note = controls_for(store, conv, config).note
+        draft = compose(conv, dec, nxt, now, config, note=note)
+        plan.append(Action(CREATE, conv.id, owed_key, dec.reason, step=nxt.kind, to=nxt.to, draft=draft,
+                           note_used=bool(note)))
     return plan
 
 
@@ -396,6 +414,9 @@ def apply_plan(plan: list[Action], mailbox: Mailbox, store: Store, now: datetime
             draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
             store.record_created(a.key, draft_id, at=now)
             store.add_event(a.conversation, "draft_created", f"{a.step} to {a.to}: {a.reason}", at=now)
+            if a.note_used:
+                store.clear_controls(a.conversation, "note")
+                store.add_event(a.conversation, "note_used", f"your note went into the {a.step} draft", at=now)
 
 
 def _intend(store: Store, a: Action, message_id: str, content_hash: str, now: datetime) -> None:
@@ -404,22 +425,70 @@ def _intend(store: Store, a: Action, message_id: str, content_hash: str, now: da
                         message_id=message_id, content_hash=content_hash, at=now)
 
 
-def controls_for(store: Store, conversation: str) -> Controls:
-    """The user's standing instructions for one conversation."""
-    rows = store.get_controls(conversation)
+def _forced(store: Store) -> set[str]:
+    """Conversations the user marked as recruiting: candidates whatever their headers say."""
+    return {r.conversation for r in store.get_controls(kind="mark")
+            if json.loads(r.value or "{}").get("what") == "recruiting"}
+
+
+def controls_for(store: Store, conv: Conversation, config: Config) -> Controls:
+    """The user's standing instructions for one conversation: CLI corrections and labels."""
+    rows = store.get_controls(conv.id)
     latest = {r.kind: r for r in rows}
+    labels = frozenset().union(*(m.labels for m in conv.messages))
+    lc = config.labels
     snooze = latest.get("snooze")
     notes = [r.value for r in rows if r.kind == "note"]
+    recruiting: bool | None = None
+    marks: list[Fact] = []
+    for r in rows:
+        if r.kind != "mark":
+            continue
+        mark = json.loads(r.value or "{}")
+        what = mark.get("what")
+        quote = f"you marked it on {r.at:%Y-%m-%d}"
+        if what == "recruiting":
+            recruiting = bool(mark.get("value"))
+        elif what == "interviewed":
+            start = datetime.fromisoformat(mark["start"])
+            end = datetime.fromisoformat(mark["end"]) if mark.get("end") else \
+                start + config.policy.interview_default_length
+            marks.append(Fact(E.INTERVIEW, end, Evidence("(your mark)", quote, r.at),
+                              {"start": start, "end": end, "source": "mark", "summary": "marked interview",
+                               "tzid": None}))
+        elif what == "timeline":
+            by = date.fromisoformat(mark["by"])
+            marks.append(Fact(E.DEADLINE, r.at, Evidence("(your mark)", quote, r.at),
+                              {"last_day": by, "phrase": f"by {by:%B} {by.day}", "tz": None}))
+    closed = latest["close"].value or "closed" if "close" in latest else None
+    closed_by = "you closed it"
+    if closed is None and lc.done in labels:
+        closed, closed_by = "done", f"the label {lc.done!r}"
+    paused_by = "you paused it" if "pause" in latest else f"the label {lc.pause!r}"
     return Controls(
-        paused="pause" in latest,
-        closed=latest["close"].value or "closed" if "close" in latest else None,
+        paused="pause" in latest or lc.pause in labels,
+        paused_by=paused_by,
+        closed=closed,
+        closed_by=closed_by,
         snoozed_until=datetime.fromisoformat(snooze.value) if snooze and snooze.value else None,
         note=notes[-1] if notes else None,
+        recruiting=recruiting,
+        marks=tuple(marks),
     )
 
 
+def _mark_value(r: ControlRow) -> Any:
+    if r.kind == "mark":
+        try:
+            return json.loads(r.value)
+        except ValueError:
+            return r.value
+    return r.value
+
+
 def status_object(
-    dec: Decision, config: Config, history: list[LedgerRow] | None = None, plan: list[Action] | None = None
+    dec: Decision, config: Config, history: list[LedgerRow] | None = None, plan: list[Action] | None = None,
+    controls: list[ControlRow] | None = None,
 ) -> dict[str, Any]:
     """One element of ``status --json`` (CONTRACT.md), plus what became of our drafts."""
     nxt = None
@@ -445,6 +514,8 @@ def status_object(
         "state": dec.state,
         "next": nxt,
         "reason": reason,
+        "snoozed_until": next((r.value for r in reversed(controls or ()) if r.kind == "snooze"), None),
+        "user_marks": [{"kind": r.kind, "value": _mark_value(r), "at": r.at.isoformat()} for r in controls or ()],
         "round": dec.round,
         "drafts": drafts,
         "unusable_addresses": list(dec.unusable),

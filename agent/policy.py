@@ -38,9 +38,13 @@ class Controls:
     """What the user said about one conversation (CLI or labels)."""
 
     paused: bool = False
+    paused_by: str = "you paused it"  # or "the label 'Follow-up/Pause'"
     closed: str | None = None  # reason, when the user closed it
+    closed_by: str = "you closed it"
     snoozed_until: datetime | None = None
     note: str | None = None
+    recruiting: bool | None = None  # the user's correction of detection, if any
+    marks: tuple[Fact, ...] = ()  # interviews and timelines the user stated
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def decide(
 
     past = [f for f in facts if (f.at is None or f.at <= now)]
     if controls.closed:
-        return out(CLOSED, f"You closed this conversation ({controls.closed}).")
+        return out(CLOSED, f"Closed: {controls.closed_by} ({controls.closed}).")
     for kind, state_reason in ((E.OFFER, "closed with an offer"), (E.REJECTION, "closed: the company declined")):
         hits = [f for f in past if f.kind == kind]
         if hits:
@@ -111,7 +115,7 @@ def decide(
                 return out(CLOSED, f"{state_reason.capitalize()} on {_day(f.at, cfg=config)}: "
                                    f"\u201c{f.evidence.quote.rstrip('.')}\u201d.")
     if controls.paused:
-        return out(PAUSED, "You paused this conversation; nothing is drafted until you resume it.")
+        return out(PAUSED, f"Paused: {controls.paused_by}; nothing is drafted until it is resumed.")
 
     interviews = sorted((f for f in facts if f.kind == E.INTERVIEW), key=lambda f: f.data["start"])
     held = [i for i in interviews if i.data["end"] <= now]
@@ -162,7 +166,7 @@ def decide(
         to, why = choose_recipient(conv, config, unusable)
         due, arith = _thank_you_due(end, config, cal)
         rules.append("thank-you owed once per round; you have not written since the interview")
-        nxt = NextStep(THANK_YOU, _snooze(due, controls, arith), to, rkey, arithmetic=tuple(arith))
+        nxt = NextStep(THANK_YOU, _snooze(due, controls, arith, cal), to, rkey, arithmetic=tuple(arith))
         return out(OPEN, f"Interview held {_fmt(end, config)}; a thank-you is owed.", nxt,
                    round=rkey, interview=_iv(rnd), no_recipient=None if to else why)
 
@@ -221,7 +225,7 @@ def decide(
             arith.append(f"out-of-office until {back:%a %b %-d}: moved to {_fmt(due, config)}")
             rules.append("an out-of-office return date pushes the draft past the return")
     to, why_none = choose_recipient(conv, config, unusable)
-    nxt = NextStep(step, _snooze(due, controls, arith), to, rkey,
+    nxt = NextStep(step, _snooze(due, controls, arith, cal), to, rkey,
                    deadline_phrase=deadline_phrase,
                    deadline_day=deadline.data["last_day"] if deadline else None,
                    arithmetic=tuple(arith))
@@ -233,10 +237,11 @@ def decide(
                nxt, round=rkey, interview=_iv(rnd), no_recipient=None if to else why_none)
 
 
-def _snooze(due: datetime, controls: Controls, arith: list[str]) -> datetime:
+def _snooze(due: datetime, controls: Controls, arith: list[str], cal: BusinessCalendar) -> datetime:
     if controls.snoozed_until and controls.snoozed_until > due:
-        arith.append(f"snoozed until {controls.snoozed_until:%Y-%m-%d %H:%M}")
-        return controls.snoozed_until
+        until = cal.snap(controls.snoozed_until)
+        arith.append(f"snoozed until {controls.snoozed_until:%Y-%m-%d}: moved to {until:%a %b %-d %H:%M}")
+        return until
     return due
 
 

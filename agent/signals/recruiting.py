@@ -98,10 +98,12 @@ def classify(conv: Conversation, config: Config) -> Tracking:
     rc = config.recruiting
     labels = frozenset().union(*(m.labels for m in conv.messages))
     company = guess_company(conv, config)
-    if rc.ignore_label in labels:
-        return Tracking(False, f"the label {rc.ignore_label!r} says to ignore it")
-    if rc.track_label in labels:
-        return Tracking(True, f"the label {rc.track_label!r} says to track it", company)
+    for label in (config.labels.ignore, rc.ignore_label):
+        if label in labels:
+            return Tracking(False, f"the label {label!r} says to ignore it")
+    for label in (config.labels.track, rc.track_label):
+        if label in labels:
+            return Tracking(True, f"the label {label!r} says to track it", company)
 
     others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
     user_wrote = any(is_user(m.from_, config) for m in conv.messages)
