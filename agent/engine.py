@@ -263,7 +263,8 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
     others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
     if not others:
         return False
-    if rc.track_label in frozenset().union(*(m.labels for m in conv.messages)):
+    labels = frozenset().union(*(m.labels for m in conv.messages))
+    if rc.track_label in labels or config.labels.track in labels:
         return True
     if all(is_bulk(m, rc.job_alert_domains) for m in others):
         return False
