@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
@@ -197,7 +198,9 @@ def decide(
     deadline = deadlines[-1] if deadlines else None
     if step == FOLLOW_UP_1 and deadline is not None:
         last_day: date = deadline.data["last_day"]
-        raw = cal.end_of_day(last_day + pc.deadline_grace)
+        # the day ends in the zone the company's words were in (e.g. "by Friday, 5pm PT")
+        zone = ZoneInfo(deadline.data["tz"]) if deadline.data.get("tz") else None
+        raw = cal.end_of_day(last_day + pc.deadline_grace, tz=zone)
         arith.append(f"decision timeline \u201c{deadline.data['phrase']}\u201d → last day {last_day:%a %b %-d %Y}")
         arith.append(f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(raw, config)}")
         rules.append("first follow-up: the stated timeline passed by more than the grace period")

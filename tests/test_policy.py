@@ -280,3 +280,20 @@ def test_user_address_never_recipient() -> None:
     c = conv(msg(ME, "Interview", "x", t(11, 20, 9), to=RECRUITER))
     d = run([interview(t(12, 1, 13))], now=t(12, 1, 16), c=c)
     assert d.next is not None and d.next.to == RECRUITER
+
+
+def test_deadline_in_the_companys_zone() -> None:
+    dl = fact(E.DEADLINE, t(11, 17, 10), last_day=date(2026, 12, 4), phrase="by Friday 5pm PT",
+              tz="America/Los_Angeles")
+    facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), dl]
+    d = run(facts, now=t(11, 20, 9))
+    # Dec 11 ends at midnight Pacific = 03:00 Eastern on Sat Dec 12 → Monday 09:00
+    assert d.next is not None and d.next.due == t(12, 14, 9)
+    cfg = make_config(account={"timezone": "Asia/Tokyo"})
+    dl = fact(E.DEADLINE, t(11, 17, 10), last_day=date(2026, 12, 7), phrase="by Monday PT",
+              tz="America/Los_Angeles")
+    facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), dl]
+    d = decide(CONV, TRACK, facts, t(11, 20, 9), cfg, BusinessCalendar.from_config(cfg))
+    # Dec 14 ends at Pacific midnight = 17:00 Tue Dec 15 in Tokyo (after hours) → Wed 09:00;
+    # read in Tokyo's own midnight it would have been Tue 09:00
+    assert d.next is not None and d.next.due.isoformat() == "2026-12-16T09:00:00+09:00"
