@@ -104,8 +104,7 @@ def poll(
     cursor_key = f"cursor:{mailbox.name}"
     cs = mailbox.changes(store.get_meta(cursor_key))
     parsed = [parse_message(_keywords_as_labels(r)) for r in cs.added if not _is_draft(r)]
-    links = link_keys(parsed, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
-                      personal_domains=config.recruiting.personal_domains)
+    links = _links(parsed, config)
     touched: set[str] = set()  # thread keys of what changed
     if cs.full:
         store.replace_all(parsed)
@@ -132,9 +131,7 @@ def poll(
     else:
         messages = store.get_messages()
         if not cs.full:  # the links may predate this config or this schema: rebuild them
-            store.set_links(link_keys(messages, user_addresses=config.user_addresses,
-                                      ats_domains=config.recruiting.ats_domains,
-                                      personal_domains=config.recruiting.personal_domains), replace_all=True)
+            store.set_links(_links(messages, config), replace_all=True)
         convs = _thread(messages, config)
         forced = _forced(store)
         candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
@@ -145,15 +142,35 @@ def poll(
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
     stats["candidates"] = len(candidates)
 
-    # 3. bodies only for candidate conversations, once
-    missing = [m.id for c in candidates for m in c.messages if not m.has_body]
-    if missing:
-        full = _fetch_bodies(mailbox, missing, {m.id: m for c in candidates for m in c.messages})
+    # 3. bodies only for candidate conversations, once. A body can add a thread link that
+    # the headers lacked (a remote server's bounce names the returned message only inside):
+    # then the conversations it reaches are threaded again, and their bodies fetched too.
+    fetched = 0
+    for _round in range(3):
+        missing = [m.id for c in candidates for m in c.messages if not m.has_body]
+        if not missing:
+            break
+        known = {m.id: m for c in candidates for m in c.messages}
+        full = _fetch_bodies(mailbox, missing, known)
+        fetched += len(missing)
         store.put_messages(full.values())
         candidates = [
             replace(c, messages=tuple(full.get(m.id, m) for m in c.messages)) for c in candidates
         ]
-    stats["bodies_fetched"] = len(missing)
+        new_links = _links([m for m in full.values()
+                            if (m.in_reply_to, m.references) != (known[m.id].in_reply_to, known[m.id].references)],
+                           config)
+        if not new_links:
+            break
+        store.set_links(new_links)
+        affected = store.linked_closure({k for ks in new_links.values() for k in ks})
+        forced = _forced(store)
+        candidates = [c for c in candidates if not any(m.id in affected for m in c.messages)] + [
+            c for c in _thread(store.get_messages(affected), config) if c.id in forced or is_candidate(c, config)]
+        store.set_meta(_CANDIDATES, json.dumps(
+            {"config": _candidate_config_key(config),
+             "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
+    stats["bodies_fetched"] = fetched
 
     # 4. decide
     decisions: list[tuple[Conversation, Decision]] = []
@@ -195,6 +212,11 @@ def poll(
 
 
 _CANDIDATES = "candidates"
+
+
+def _links(messages: list[Message], config: Config) -> dict[str, frozenset[str]]:
+    return link_keys(messages, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
+                     personal_domains=config.recruiting.personal_domains)
 
 
 def _thread(messages: list[Message], config: Config) -> list[Conversation]:
@@ -272,6 +294,8 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
     for m in conv.messages:
         if m.has_calendar_part or m.calendar:
             return True
+        if m.content_type == "multipart/report" and not m.has_body:
+            return True  # a bounce whose body may name the conversation it belongs to
         if m.from_ and is_ats(m.from_, config):
             return True
         if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject):

@@ -15,7 +15,7 @@ week after the first. A week after that the conversation is *moved on*.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -185,7 +185,7 @@ def decide(
     n = len(follow_ups)
     if n >= pc.max_follow_ups:
         last = follow_ups[-1] if follow_ups else anchor
-        moved = last + pc.move_on_after
+        moved = _plus(last, pc.move_on_after, config)
         rules.append(f"{n} follow-up(s) already sent this round (at most {pc.max_follow_ups})")
         if now >= moved:
             return out(MOVED_ON, f"No answer to {n} follow-up(s); moved on {_fmt(moved, config)}. "
@@ -205,12 +205,12 @@ def decide(
         arith.append(f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(raw, config)}")
         rules.append("first follow-up: the stated timeline passed by more than the grace period")
     elif step == FOLLOW_UP_1:
-        raw = anchor + pc.no_deadline_wait
+        raw = _plus(anchor, pc.no_deadline_wait, config)
         arith.append(f"no timeline stated: your last message {_fmt(anchor, config)} + "
                      f"{pc.no_deadline_wait.days} days = {_fmt(raw, config)}")
         rules.append("first follow-up: no timeline known, a week after your last message")
     else:
-        raw = follow_ups[-1] + pc.second_follow_up_wait
+        raw = _plus(follow_ups[-1], pc.second_follow_up_wait, config)
         arith.append(f"first follow-up {_fmt(follow_ups[-1], config)} + "
                      f"{pc.second_follow_up_wait.days} days = {_fmt(raw, config)}")
         rules.append("second follow-up: a week after the first with no answer")
@@ -238,6 +238,11 @@ def decide(
                 else "no answer since your last message")
     return out(OPEN, f"Waiting on the company: {why_text}; {label} due {_fmt(nxt.due, config)}.",
                nxt, round=rkey, interview=_iv(rnd), no_recipient=None if to else why_none)
+
+
+def _plus(at: datetime, delta: timedelta, config: Config) -> datetime:
+    """``at`` + ``delta`` on the user's wall clock: "a week later" keeps the hour across DST."""
+    return (at.astimezone(config.account.tz) + delta).astimezone(UTC)
 
 
 def _snooze(due: datetime, controls: Controls, arith: list[str], cal: BusinessCalendar) -> datetime:

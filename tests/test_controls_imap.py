@@ -120,9 +120,14 @@ def test_cli_commands_over_imap_survive_a_full_resync(
     _cli(cfg, command, "Platform Engineer", *args, "--now", now)
     _cli(cfg, "poll", "--once", "--now", now)
     assert dovecot_user.uids("Drafts") == []
-    # a full resync: INBOX recreated (new UIDVALIDITY), the same mail delivered again
-    dovecot_user.recreate("INBOX")
-    _interview(dovecot_user)
+    # a full resync: the cursor and every cached message forgotten, all mail read again
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "state" / "state.db")
+    db.execute("DELETE FROM meta")
+    db.execute("DELETE FROM messages")
+    db.commit()
+    db.close()
     _cli(cfg, "poll", "--once", "--now", "2026-12-01T16:10:00-05:00")
     [obj] = json.loads(_cli(cfg, "status", "--json", "--now", "2026-12-01T16:10:00-05:00"))
     assert obj["state"] == state

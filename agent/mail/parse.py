@@ -178,6 +178,10 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Messa
         events = body.events
         has_calendar = has_calendar or body.calendar_part
         failed_from_dsn = body.failed_recipients
+        if content_type == "multipart/report" and not in_reply_to and body.returned_ids:
+            # a remote server's bounce carries no threading headers: the returned
+            # message's own Message-ID is what ties it to its conversation
+            in_reply_to = body.returned_ids[:1]
     else:
         failed_from_dsn = []
 
@@ -535,6 +539,7 @@ class _Body:
         self.events: tuple[CalendarEvent, ...] = ()
         self.calendar_part = False
         self.failed_recipients: list[str] = []
+        self.returned_ids: list[str] = []  # Message-IDs of the mail a report returns
         self.salvage = ""  # text of a multipart whose parts could not be split
 
     def walk(self, root: EmailMessage) -> None:
@@ -570,6 +575,9 @@ class _Body:
         payload = _raw_payload(part)
         if ctype == "message/delivery-status":
             self._dsn(payload)
+            return
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822"):
+            self._returned(payload)
             return
         if ctype.startswith("message/"):
             return
@@ -618,6 +626,19 @@ class _Body:
         known = set(self.events)
         self.events = self.events + tuple(e for e in events if e not in known)
 
+    def _returned(self, payload: object) -> None:
+        """The Message-ID of the mail a delivery report sends back (never read as evidence)."""
+        if isinstance(payload, list) and payload and isinstance(payload[0], EmailMessage):
+            value = str(payload[0].get("Message-ID", "") or "")
+        elif isinstance(payload, str):
+            found = _RETURNED_ID.search(payload[:MAX_PART_TEXT])
+            value = found.group(1) if found else ""
+        else:
+            value = ""
+        ids = _ids([value]) if value else []
+        if ids and len(self.returned_ids) < 10:
+            self.returned_ids.append(ids[0])
+
     def _dsn(self, payload: object) -> None:
         """Final-Recipient of each failed recipient block in a delivery-status part."""
         blocks = payload if isinstance(payload, list) else []
@@ -656,6 +677,9 @@ def _salvage(text: str) -> str:
         and not _BLOB_LINE.match(line.strip())
     ]
     return "\n".join(kept)[:MAX_PART_TEXT]
+
+
+_RETURNED_ID = re.compile(r"^Message-ID:[ \t]*(<[^>\s]+>)", re.I | re.M)
 
 
 def _raw_payload(part: EmailMessage) -> object:

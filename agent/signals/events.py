@@ -68,9 +68,10 @@ _TIME = r"(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)?"
 _END = r"(?:\s*(?:-|–|to|until)\s*(?P<eh>\d{1,2})(?::(?P<emi>\d{2}))?\s*(?P<eap>a\.?m\.?|p\.?m\.?)?)?"
 _TZ = r"(?:\s*\(?(?P<tz>[A-Z]{2,4}|[A-Z][a-z]+/[A-Za-z_]+)\)?)?"
 _STATED = re.compile(
-    r"(?:(?P<wd>" + "|".join(_WEEKDAYS) + r"),?\s+)?"
+    r"(?:(?P<wd>" + "|".join(_WEEKDAYS) + r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?,?\s+)?"
     r"(?:(?P<month>" + _MONTH_RE + r")\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?|"
-    r"(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>" + _MONTH_RE + r"))"
+    r"(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>" + _MONTH_RE + r")|"
+    r"(?P<nmonth>1[0-2]|0?[1-9])/(?P<nday>3[01]|[12]\d|0?[1-9])(?:/(?P<nyear>\d{4}|\d{2}))?)"
     r"(?:,?\s+(?P<year>\d{4}))?,?\s+(?:at|from|@)\s+" + _TIME + _END + _TZ,
     re.I,
 )
@@ -229,20 +230,24 @@ def _stated_interviews(
         sentence = _sentence(m.text, hit.start(), hit.end())
         if not _CONFIRM_CUE.search(sentence) and not recruiting.INTERVIEW_WORDS.search(m.subject):
             continue
-        month = _MONTHS[(hit["month"] or hit["month2"]).lower()]
-        day = int(hit["day"] or hit["day2"])
+        if hit["nmonth"]:  # US numeric form, 12/1
+            month, day = int(hit["nmonth"]), int(hit["nday"])
+        else:
+            month = _MONTHS[(hit["month"] or hit["month2"]).lower()]
+            day = int(hit["day"] or hit["day2"])
         hour = _hour(hit["h"], hit["ap"], hit["eap"])
         if hour is None or int(hit["mi"] or 0) > 59:
             continue
         zone = zone_for(hit["tz"]) or tz
-        year = int(hit["year"]) if hit["year"] else ref.year
+        year_text = hit["year"] or hit["nyear"]
+        year = (int(year_text) + (2000 if len(year_text) == 2 else 0)) if year_text else ref.year
         try:
             start_local = datetime.combine(
                 datetime(year, month, day).date(), time(hour, int(hit["mi"] or 0)), zone
             )
         except ValueError:
             continue
-        if not hit["year"] and start_local.date() < ref.date() - timedelta(days=31):
+        if not year_text and start_local.date() < ref.date() - timedelta(days=31):
             start_local = start_local.replace(year=year + 1)
         start = utc(start_local)
         end = start + config.policy.interview_default_length

@@ -36,6 +36,19 @@ _BODY_WORDS = re.compile(
     r"opportunit\w+|team|offer|references?|onsite|phone screen)\b",
     re.I,
 )
+# A person writing from personal web-mail counts only when they write *as a recruiter*:
+# "how did your interview go?" from family is personal mail, "your interview with the
+# hiring manager is confirmed" from an independent recruiter is not.
+RECRUITER_VOICE = re.compile(
+    r"\b(i'?m an? ([\w-]+ ){0,2}recruiter|i recruit|recruit(er|ing) (at|for|with)|talent partner|"
+    r"your (background|profile|resume|résumé|cv|experience) (looks|seems|caught|stood)|"
+    r"(is|are|we're|we are) (hiring|looking for)|(open|interested) (to|in) (a|the) "
+    r"(chat|call|conversation|role|position|opportunity)|"
+    r"your (interview|call|phone screen|screen|onsite)\b[^.?!]{0,60}\b(is|has been) (confirmed|scheduled|booked)|"
+    r"(schedule|set up|book) (an|your|a) (interview|call|screen)|"
+    r"(the|this|a) (role|position|opening|opportunity) (at|with|for)|job description|compensation range)",
+    re.I,
+)
 _ACK = re.compile(
     r"\b(we('ve| have)? received your application|thank you for (applying|your application|your interest)|"
     r"thanks for (applying|your interest)|application (has been )?(received|submitted)|"
@@ -125,7 +138,8 @@ def classify(conv: Conversation, config: Config) -> Tracking:
             return Tracking(True, f"recruiting system sender {m.from_.domain}", company, m.message_id)  # type: ignore[union-attr]
     for m in people:
         if INTERVIEW_WORDS.search(m.subject) or INTERVIEW_WORDS.search(m.text[:5000]):
-            if is_personal(m.from_, config) and not user_wrote:  # type: ignore[arg-type]
+            if is_personal(m.from_, config) and not (  # type: ignore[arg-type]
+                    user_wrote and any(RECRUITER_VOICE.search(x.text[:5000]) for x in people)):
                 continue
             return Tracking(True, "a company message about an interview", company, m.message_id)
     business = [m for m in people if not is_personal(m.from_, config)]  # type: ignore[arg-type]
