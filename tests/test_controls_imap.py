@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,10 @@ def _personal(user: DovecotUser) -> int:
                                          "Are you coming?", t(11, 24, 9), "sam-1@yahoo.com"))
 
 
-def _poll(user: DovecotUser, state: Path, now=t(12, 1, 16, 5)) -> engine.PollResult:  # type: ignore[no-untyped-def]
+DUE = t(12, 1, 16, 5)  # the thank-you is due at 16:00
+
+
+def _poll(user: DovecotUser, state: Path, now: datetime = DUE) -> engine.PollResult:
     mb = user.mailbox()
     try:
         with Store.open(state) as store:
