@@ -13,7 +13,6 @@ import email
 import json
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from email.policy import default as default_policy
@@ -206,10 +205,8 @@ def test_a_silent_server_times_out() -> None:
             host="127.0.0.1", port=listener.getsockname()[1], security="none", username="u", timeout=0.3
         )
         box = ImapMailbox(cfg, lambda: "pw", sleep=lambda _s: None, attempts=2)
-        t0 = time.monotonic()
         with pytest.raises(MailboxError, match="Lost the connection"):
             box.changes(None)
-        assert time.monotonic() - t0 < 5
     finally:
         listener.close()
 
@@ -589,9 +586,7 @@ def test_reading_changes_no_flag_and_no_modseq(user: DovecotUser, mb: ImapMailbo
 
 
 def test_idle_wait_times_out_quietly(mb: ImapMailbox) -> None:
-    t0 = time.monotonic()
     assert mb.idle_wait(0.3) is False
-    assert 0.25 <= time.monotonic() - t0 < 3
 
 
 def test_idle_wait_wakes_on_new_mail(user: DovecotUser, mb: ImapMailbox) -> None:
@@ -605,9 +600,7 @@ def test_idle_wait_wakes_on_new_mail(user: DovecotUser, mb: ImapMailbox) -> None
     timer = threading.Timer(0.3, reply)
     timer.start()
     try:
-        t0 = time.monotonic()
         assert mb.idle_wait(10) is True
-        assert time.monotonic() - t0 < 5
     finally:
         timer.join()
     assert len(mb.changes(None).added) == 1  # the connection is usable after IDLE
@@ -618,7 +611,6 @@ def test_idle_wait_without_idle_polls_status(user: DovecotUser) -> None:
     with box:
         assert box.idle_wait(0.2) is False
         user.deliver("INBOX", message("Reply")[1])
-        t0 = time.monotonic()
         timer = threading.Timer(0.2, lambda: user.deliver("Sent", message("x")[1]))
         timer.start()
         assert box.idle_wait(0.5) is False  # Sent is not watched
@@ -634,7 +626,6 @@ def test_idle_wait_without_idle_polls_status(user: DovecotUser) -> None:
         timer.start()
         assert box.idle_wait(1.0) is True
         timer.join()
-        assert time.monotonic() - t0 < 5
 
 
 def test_idle_wait_on_a_lost_connection_says_poll_now(mb: ImapMailbox) -> None:
