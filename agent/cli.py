@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="the long-running service; stops cleanly on SIGTERM")
 
+    sp = sub.add_parser("doctor", help="check config, secret, server, folders and state; print fixes")
+    sp.add_argument("--json", action="store_true", help="print the checks as a JSON array")
+
+    sp = sub.add_parser("auth", help="store a mailbox secret in the keyring")
+    auth_sub = sp.add_subparsers(dest="auth_what", required=True, metavar="WHAT")
+    gp = auth_sub.add_parser("gmail", help="Gmail API: OAuth consent; the refresh token goes to the keyring")
+    gp.add_argument("--client-secrets", type=Path, required=True,
+                    help="OAuth client JSON (type \"Desktop app\") from the Google Cloud console")
+    gp.add_argument("--port", type=int, default=0,
+                    help="loopback port for Google's redirect (default: any free port; fix it to "
+                         "forward it over SSH on a headless machine)")
+    ap = auth_sub.add_parser("imap", help="store the IMAP password in the keyring (prompts for it)")
+    ap.add_argument("--stdin", action="store_true",
+                    help="read the password from the first line of standard input (for scripts)")
+
     from agent.controls import add_parsers
 
     add_parsers(sub, _parse_now)
@@ -75,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from agent import logs
 
-    quiet = args.command == "demo"  # the demo prints its own story; logs only for problems
-    logs.configure(level=10 if args.debug else (30 if quiet else 20))
+    # the demo and doctor print their own story: logs only for problems
+    quiet = args.command in ("demo", "doctor", "auth")
+    # the service's log is its output (stdout: journald keeps it); the other commands print
+    # results on stdout, so their logs go to stderr
+    logs.configure(level=10 if args.debug else (30 if quiet else 20),
+                   stream=sys.stdout if args.command == "run" else sys.stderr)
     try:
         return _dispatch(args, sys.stdout)
     except AgentError as err:
@@ -93,11 +112,22 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         from agent.demo import run_demo
 
         return run_demo(out, keep=args.keep)
+    if args.command == "doctor":
+        from agent.doctor import run_doctor
+
+        return run_doctor(args.config, out, as_json=args.json)
     config = load_config(args.config)
+    if args.command == "auth" and args.auth_what == "gmail":
+        from agent.gmail_auth import run_auth
+
+        run_auth(config, args.client_secrets, port=args.port, out=out)
+        return 0
     if args.command == "run":
         from agent.service import run_service
 
         return run_service(config)
+    if args.command == "auth":
+        return _auth_imap(config, from_stdin=args.stdin, out=out)
     from agent.controls import COMMANDS, run_control
 
     if args.command in COMMANDS:
@@ -130,24 +160,44 @@ def open_mailbox(config: Config) -> Iterator[Mailbox]:
 
         mailbox = ImapMailbox.from_config(config)
     else:
-        raise AgentError(
-            "mailbox.backend = \"gmail\": the Gmail API backend is not part of this version yet. "
-            "Use backend = \"imap\" with host = \"imap.gmail.com\" and an app password meanwhile."
-        )
+        from agent.backends.gmail import GmailMailbox
+
+        mailbox = GmailMailbox.from_config(config)
     try:
         yield mailbox
     finally:
         mailbox.close()
 
 
-def run_poll(config: Config, now: datetime, *, dry_run: bool) -> Any:
-    """Lock, open state and mailbox, poll once, log the plan."""
+def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: Any = None) -> Any:
+    """Lock, open state and mailbox, poll once, log the plan.
+
+    ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
+    service holds it for its lifetime; taking a second one in the same process
+    would be refused by ``flock``). Without it a real poll takes the lock and
+    is refused while another process holds it. A dry run writes nothing and
+    reads the database through SQLite's consistent backup, so when the
+    service holds the lock it goes on without it: ``status`` and ``explain``
+    keep working while the service runs.
+    """
     from agent import engine
+    from agent.errors import StateLockedError
     from agent.logs import get_logger
     from agent.store import StateLock, Store
 
     log = get_logger()
-    with StateLock(config.state.path, create=not dry_run), \
+    held: Any
+    if lock is not None and lock.held:
+        held = nullcontext(lock)
+    else:
+        held = StateLock(config.state.path, create=not dry_run)
+        if dry_run:
+            try:
+                held.acquire()
+            except StateLockedError:
+                log.debug("state_locked_reading_anyway", lock=str(held.path))
+                held = nullcontext(None)
+    with held, \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
             open_mailbox(config) as mailbox:
         result = engine.poll(config, mailbox, store, now, dry_run=dry_run)
@@ -225,6 +275,42 @@ def _status_cached(config: Config, as_json: bool, out: TextIO) -> int:
         out.write(json.dumps(objs, indent=2) + "\n")
     else:
         write_table(objs, out)
+    return 0
+
+
+def _auth_imap(config: Config, *, from_stdin: bool, out: TextIO) -> int:
+    """``auth imap``: ask for the IMAP password (or read it from stdin), store it in the keyring."""
+    from agent.secrets import keyring_backend, store_secret
+
+    imap = config.imap
+    if imap is None:
+        raise AgentError("There is no [imap] section in the configuration: nothing to store a password for.")
+    if not imap.username:
+        raise AgentError("imap.username is not set: the keyring entry is stored under it. Set it first.")
+    backend, plaintext = keyring_backend()
+    if plaintext is None:
+        raise AgentError(
+            f"No usable keyring on this machine ({backend}). On a desktop, log in to a session with "
+            "GNOME Keyring or KWallet running; on a headless machine see README, \"Secrets\" "
+            "(systemd credentials, or imap.password_command)."
+        )
+    if from_stdin:
+        line = sys.stdin.readline()
+        secret = line[:-1] if line.endswith("\n") else line
+        secret = secret[:-1] if secret.endswith("\r") else secret
+    else:
+        import getpass
+
+        secret = getpass.getpass(f"IMAP password for {imap.username} at {imap.host}: ")
+    if not secret:
+        raise AgentError("No password given: nothing was stored.")
+    store_secret(imap.keyring_service, imap.username, secret)
+    del secret
+    out.write(f"Stored the IMAP password for {imap.username} in the keyring ({backend}, "
+              f"service {imap.keyring_service!r}).\n")
+    if plaintext:
+        out.write("Note: this keyring backend keeps secrets unencrypted on disk (see README, \"Secrets\").\n")
+    out.write("Check it with `followup-agent doctor`.\n")
     return 0
 
 

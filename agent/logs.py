@@ -1,7 +1,35 @@
 """structlog set up once at start: JSON lines off a terminal, readable lines on one.
 
-Never a secret, never a message body: the redaction processor drops values
-under secret-looking keys, and callers log ids, subjects and reasons only.
+One pipeline for everything
+    structlog's own events and the standard library's loggers (imapclient,
+    APScheduler, googleapiclient, urllib3, ...) go through the same
+    processors: time stamp, level, exception formatting, **redaction**,
+    renderer. Off a terminal (systemd, a pipe) each event is one JSON object
+    per line, which journald keeps as the message; on a terminal the lines are
+    readable and coloured.
+
+Never a secret
+    :func:`redact` runs after exceptions have been formatted, on every string
+    of the event, nested ones included, so nothing that reaches the renderer
+    escapes it:
+
+    * values under secret-looking keys (``password``, ``token``,
+      ``authorization``, ...) are replaced whole;
+    * every secret the agent looked up (:func:`register_secret`, called by
+      :mod:`agent.secrets`) is cut out of any string it appears in;
+    * patterns cover what no lookup registered: ``LOGIN user pass``,
+      ``AUTHENTICATE XOAUTH2 <base64>``, ``Bearer <token>``,
+      ``Authorization: ...`` headers, ``password=...``/``"token": "..."``.
+
+Tracebacks never show local variables (a password in a local would land in
+the log): JSON events carry structlog's dict traceback with
+``show_locals=False``, terminal lines the plain text traceback.
+
+Never a message body
+    Callers log ids, subjects and reasons only. imapclient's protocol trace
+    (``imapclient.imaplib`` at DEBUG) would show mail content, so it stays off
+    even with ``--debug``; ``configure(imap_trace=True)`` turns it on for a
+    support session (still redacted).
 """
 
 from __future__ import annotations
@@ -9,39 +37,146 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|credential|cookie|api_?key", re.I)
+_SECRET_KEY = re.compile(
+    r"pass(word|wd|phrase)?$|^pwd$|secret|token|authori[sz]ation|credential|cookie|api_?key|^auth$", re.I
+)
+REDACTED = "[redacted]"
+
+# (pattern, replacement) applied to every string of every event
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # IMAP (commands are upper case on the wire; "the login of 'jordan'" in prose is left alone):
+    # `LOGIN user password` (quoted or bare), `AUTHENTICATE MECH <initial response>`
+    (re.compile(r"(\bLOGIN\s+(?:\"(?:[^\"\\]|\\.)*\"|\S+)\s+)(?:\"(?:[^\"\\]|\\.)*\"|\S+)"),
+     r"\1" + REDACTED),
+    (re.compile(r"(\bAUTHENTICATE\s+[A-Z0-9_-]+\s+)\S+"), r"\1" + REDACTED),
+    # HTTP: Authorization headers (any scheme), bearer tokens anywhere (XOAUTH2's auth=Bearer too)
+    (re.compile(r"((?:Proxy-)?Authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n\"',}]+", re.I), r"\1" + REDACTED),
+    (re.compile(r"\b(Bearer|Basic)(\s+|%20)[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1\2" + REDACTED),
+    # key=value and "key": "value" for secret-looking keys (URLs, JSON, reprs); not "imap-password:"
+    (re.compile(
+        r"((?<![\w/-])(?:pass(?:word|wd)?|secret|client_secret|(?:access_|refresh_|id_)?token|api_?key)"
+        r"[\"']?\s*[:=]\s*[\"']?)(?![\"'\s]|\[redacted\])[^\s\"',&}]+", re.I),
+     r"\1" + REDACTED),
+]
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+#: secrets shorter than this are not cut out of text (a 2-letter "secret" would shred every line)
+MIN_SECRET = 4
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so any log line that contains it has it cut out."""
+    if value and len(value) >= MIN_SECRET:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def forget_secrets() -> None:
+    """For tests: drop every registered secret."""
+    with _secrets_lock:
+        _secrets.clear()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret and every secret-looking pattern replaced."""
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _scrub_value(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return REDACTED  # a pathological structure: say nothing rather than something
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bytes):
+        return scrub(value.decode("utf-8", errors="replace"))
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "")
+                else _scrub_value(v, depth + 1))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub_value(v, depth + 1) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return scrub(str(value))
 
 
 def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: secret-looking keys, registered secrets and patterns (see module doc)."""
     for key in list(event):
-        if _SECRET_KEY.search(key):
-            event[key] = "[redacted]"
+        if key.startswith("_"):  # _record, _from_structlog: ProcessorFormatter's own
+            continue
+        if _SECRET_KEY.search(key) and key not in ("event",):
+            event[key] = REDACTED
+        else:
+            event[key] = _scrub_value(event[key])
     return event
 
 
-def configure(*, json: bool | None = None, level: int = logging.INFO, stream: Any = None) -> None:
-    """Configure structlog and the standard library's loggers through the same processors."""
+_configured = False
+
+
+def _add_logger_name(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    record = event.get("_record")
+    if record is not None:
+        event["logger_name"] = record.name
+    return event
+
+
+def configure(
+    *,
+    json: bool | None = None,
+    level: int = logging.INFO,
+    stream: Any = None,
+    imap_trace: bool = False,
+) -> None:
+    """Configure structlog and the standard library's loggers through the same processors.
+
+    ``stream`` defaults to stderr (commands print their results on stdout);
+    the service passes stdout. ``json=None`` picks JSON when ``stream`` is not
+    a terminal. Calling it again replaces the previous set-up (tests do).
+    """
+    global _configured
     stream = stream or sys.stderr
+    tty = bool(getattr(stream, "isatty", lambda: False)())
     if json is None:
-        json = not stream.isatty()
+        json = not tty
+    timestamper = structlog.processors.TimeStamper(fmt="iso", utc=True)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact,
+        timestamper,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
-    )
+    exceptions: Any
+    renderer: Any
+    if json:
+        exceptions = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+        renderer = structlog.processors.JSONRenderer(default=str)
+    else:
+        exceptions = structlog.processors.format_exc_info  # plain text, no locals
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=tty, exception_formatter=structlog.dev.plain_traceback
+        )
+    tail = [structlog.processors.StackInfoRenderer(), exceptions, redact, renderer]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, *tail],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
@@ -49,14 +184,23 @@ def configure(*, json: bool | None = None, level: int = logging.INFO, stream: An
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[*shared, _add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
         )
     )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(max(level, logging.WARNING))
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    # libraries are chatty at INFO (APScheduler logs every run): warnings and up, or
+    # everything with --debug
+    root.setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+    # imapclient's DEBUG is a protocol trace with mail content in it (see module doc)
+    imap_level = logging.DEBUG if imap_trace else max(logging.INFO, root.level)
+    for name in ("imapclient", "imapclient.imaplib"):
+        logging.getLogger(name).setLevel(imap_level)
+    _configured = True
 
 
 def get_logger(name: str = "followup-agent") -> Any:
-    return structlog.get_logger(name)
+    return structlog.get_logger(name, logger_name=name)

@@ -55,6 +55,24 @@ def get_secret(
     configured ``password_command`` (None: not configured); ``env`` is the
     environment to read ``CREDENTIALS_DIRECTORY`` from and to run the command in.
     """
+    return find_secret(name, service=service, username=username, command=command, env=env)[0]
+
+
+def find_secret(
+    name: str,
+    *,
+    service: str,
+    username: str,
+    command: str | None,
+    env: Mapping[str, str],
+) -> tuple[str, str]:
+    """Like :func:`get_secret`, but also say which source had it (for ``doctor``).
+
+    Whatever is found is registered with :func:`agent.logs.register_secret`,
+    so no log line can carry it, whichever library would print it.
+    """
+    from agent.logs import register_secret
+
     tried: list[str] = []
     sources = (
         (f"$CREDENTIALS_DIRECTORY/{name}", lambda: _from_credentials(name, env)),
@@ -63,19 +81,47 @@ def get_secret(
     )
     for label, source in sources:
         try:
-            return source()
+            secret = source()
         except _NotFound as why:
             tried.append(f"{label}: {why}")
+            continue
+        register_secret(secret)
+        return secret, label
     raise MailboxError(
         f"No secret found for {username or name!r}. Tried, in order: "
         + "; ".join(tried)
-        + ". Store it in one of these (for example `keyring set "
-        + f"{shlex.quote(service)} {shlex.quote(username or name)}`, or set imap.password_command)."
+        + ". Store it in one of these (for example `followup-agent auth imap`, which saves it in "
+        + f"the keyring as service {service!r}, user {username or name!r}; or set imap.password_command; "
+        + f"or, for a system service, LoadCredentialEncrypted={name}:... in the unit)."
     )
+
+
+def keyring_backend() -> tuple[str, bool | None]:
+    """(name of the keyring backend in use, whether it stores secrets unencrypted).
+
+    ``None`` for "cannot tell". The plaintext ones are keyrings.alt's
+    ``PlaintextKeyring`` (a file under ``~/.local/share/python_keyring``,
+    only base64-encoded) and ``fail.Keyring``/``null.Keyring`` store nothing.
+    """
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+    except Exception as err:  # pragma: no cover - keyring import problems
+        return (_describe(err), None)
+    inner = list(getattr(backend, "backends", ())) or [backend]  # the chainer lists its members
+    names = [f"{type(b).__module__}.{type(b).__name__}" for b in inner]
+    if all(n.startswith(("keyring.backends.fail", "keyring.backends.null")) for n in names):
+        return (", ".join(names) + " (no usable keyring: it stores nothing)", None)
+    plaintext = any("Plaintext" in type(b).__name__ for b in inner)
+    return (", ".join(names), plaintext)
 
 
 def store_secret(service: str, username: str, secret: str) -> None:
     """Save ``secret`` in the keyring under (service, username), for the ``auth`` command."""
+    from agent.logs import register_secret
+
+    register_secret(secret)
     try:
         import keyring
 

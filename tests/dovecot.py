@@ -22,6 +22,7 @@ skipping would let a CI box without Dovecot report green.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import ipaddress
@@ -34,6 +35,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -246,13 +248,22 @@ class DovecotServer:
     def start(self, timeout: float = 15.0) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        self.process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "dovecot.stderr", "ab"),  # noqa: SIM115
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
+        def spawn() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.config)],
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.root / "dovecot.stderr", "ab"),
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+        # PR_SET_PDEATHSIG fires when the *thread* that forked exits: a restart from a
+        # short-lived thread (tests/tcp_proxy.py's fault actions) would have Dovecot killed
+        # as soon as that thread ends. Such starts fork from one long-lived thread instead.
+        if threading.current_thread() is threading.main_thread():
+            self.process = spawn()
+        else:
+            self.process = _spawner().submit(spawn).result()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -280,6 +291,14 @@ class DovecotServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def doveadm(self, *args: str) -> str:
+        """Run ``doveadm`` against this server's config; its output (fails loudly)."""
+        out = subprocess.run(["doveadm", "-c", str(self.config), *args], capture_output=True, text=True,
+                             check=False)
+        if out.returncode:
+            raise RuntimeError(f"doveadm {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()}")
+        return out.stdout
 
     def log_tail(self, lines: int = 30) -> str:
         out = []
@@ -315,6 +334,16 @@ class DovecotServer:
         with open(self.root / "passwd", "w", encoding="utf-8") as f:
             f.writelines(f"{n}:{{PLAIN}}{PASSWORD}::::::\n" for n in names)
         self._pool = names
+
+
+_SPAWNER: list[concurrent.futures.ThreadPoolExecutor] = []
+
+
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    """One worker thread that lives as long as the process (see DovecotServer.start)."""
+    if not _SPAWNER:
+        _SPAWNER.append(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dovecot-spawner"))
+    return _SPAWNER[0]
 
 
 def _die_with_parent() -> None:
@@ -417,6 +446,37 @@ class DovecotUser:
             c._imap._simple_command("CREATE", c._normalise_folder(folder), f"(USE ({special_use}))")
         else:
             c.create_folder(folder)
+
+    def rebuild(self, folder: str, special_use: str | None = None) -> None:
+        """The same messages (bytes, flags, dates) in ``folder`` under a new UIDVALIDITY.
+
+        What a server migration or a restored backup does: every UID the agent
+        knew is meaningless. The messages come back in reverse order, so an old
+        UID, if it exists again, names another message. INBOX cannot be
+        deleted: it is emptied and given a new UIDVALIDITY with ``doveadm
+        mailbox update``; any other folder is deleted and created again
+        (:meth:`recreate`).
+        """
+        c = self.admin
+        c.select_folder(folder, readonly=True)
+        uids = sorted(c.search("ALL"))
+        items = c.fetch(uids, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]) if uids else {}
+        c.unselect_folder()
+        saved = [
+            (items[u][b"BODY[]"], tuple(f for f in items[u][b"FLAGS"] if f != b"\\Recent"),
+             items[u][b"INTERNALDATE"])
+            for u in reversed(uids)
+        ]
+        if folder.upper() == "INBOX":
+            old = self.uidvalidity(folder)
+            if uids:
+                self.expunge(folder, uids)
+            self.server.doveadm("mailbox", "update", "-u", self.username, "--uid-validity",
+                                str(max(old + 1, int(time.time()))), folder)
+        else:
+            self.recreate(folder, special_use)
+        for data, flags, when in saved:
+            self.admin.append(folder, data, flags=flags, msg_time=when)
 
     def uidvalidity(self, folder: str) -> int:
         return int(self.admin.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])

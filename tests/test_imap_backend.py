@@ -408,15 +408,16 @@ def test_headers_are_fetched_in_batches(user: DovecotUser, mb: ImapMailbox, monk
         mb._run("connect", lambda c, _a: None)
         client = mb._client
         assert client is not None
-        real = client.fetch
+        real = client._imap.uid
 
-        def counting(messages: Any, data: Any, modifiers: Any = None) -> Any:
-            seen.append(len(messages))
-            return real(messages, data, modifiers)
+        def counting(command: str, *args: Any) -> Any:
+            if command.upper() == "FETCH" and "HEADER.FIELDS" in str(args[-1]):
+                seen.append(len(list(imap_mod._expand_uids(args[0]))))
+            return real(command, *args)
 
-        monkeypatch.setattr(client, "fetch", counting)
+        monkeypatch.setattr(client._imap, "uid", counting)
         cs = mb.changes(None)
-    assert len(cs.added) == 20 and max(seen) <= 7
+    assert len(cs.added) == 20 and max(seen) <= 7 and sum(seen) == 20
 
 
 def test_more_than_one_batch_of_messages(user: DovecotUser, mb: ImapMailbox) -> None:

@@ -188,6 +188,17 @@ def imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mailbox
         yield env
 
 
+@backend("gmail")
+@contextlib.contextmanager
+def gmail_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh fake Gmail API server (tests/gmail_server.py) and the real API client."""
+    from tests.gmail_server import gmail_mailbox_env
+
+    del request, tmp_path
+    with gmail_mailbox_env() as env:
+        yield env
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 

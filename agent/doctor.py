@@ -1,0 +1,373 @@
+"""``followup-agent doctor``: check everything the service needs, and say how to fix what fails.
+
+The checks run in order and later ones are skipped when an earlier one they
+depend on failed (no server check without a config, no login without a
+secret). Each prints ``ok``, ``warn`` (works, but worth knowing) or ``FAIL``
+with the fix. Nothing is written: the state database is opened read-only,
+the lock is only tested, and the mailbox is only listed. The exit status is
+1 when any check failed, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent.config import Config, ImapConfig, default_config_path, load_config
+from agent.errors import AgentError, StateLockedError
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail | skip
+    detail: str
+    fix: str = ""
+
+
+class Report:
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+
+    def add(self, name: str, status: str, detail: str, fix: str = "") -> Check:
+        check = Check(name, status, detail, fix)
+        self.checks.append(check)
+        return check
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == "fail" for c in self.checks)
+
+
+def run_doctor(config_path: Path | None, out: TextIO, *, as_json: bool = False,
+               env: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if env is None else env
+    report = Report()
+    diagnose(config_path, report, environ)
+    if as_json:
+        out.write(json.dumps([asdict(c) for c in report.checks], indent=2) + "\n")
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "skip"}
+        for c in report.checks:
+            out.write(f"[{marks[c.status]}] {c.name}: {c.detail}\n")
+            if c.fix:
+                out.write(f"       fix: {c.fix}\n")
+        bad = sum(c.status == "fail" for c in report.checks)
+        out.write("All checks passed.\n" if not bad else f"{bad} check(s) failed.\n")
+    return 1 if report.failed else 0
+
+
+def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str]) -> None:
+    path = config_path or default_config_path(env)
+    try:
+        config = load_config(config_path, env=env)
+    except AgentError as err:
+        report.add("config", "fail", str(err),
+                   f"Edit {path} (config.example.toml documents every key), or pass --config PATH.")
+        return
+    report.add("config", "ok", f"{path}: backend {config.backend}, poll every "
+               f"{int(config.schedule.poll_interval.total_seconds())} s")
+    _check_state(config, report)
+    if config.backend == "imap" and config.imap is not None:
+        _check_imap(config.imap, report, env)
+    elif config.backend == "maildir" and config.maildir is not None:
+        _check_maildir(config, report)
+    else:
+        _check_generic(config, report)
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _check_state(config: Config, report: Report) -> None:
+    from agent.store import SCHEMA_VERSION, StateLock
+
+    db = config.state.path
+    folder = db.parent
+    if not db.exists():
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if os.access(probe, os.W_OK | os.X_OK):
+            report.add("state", "ok", f"{db} does not exist yet; the first poll creates it (mode 0600)")
+        else:
+            report.add("state", "fail", f"{db} does not exist and {probe} is not writable",
+                       f"Create {folder} (mode 0700) owned by {_me()}, or set state.path to a writable place.")
+        return
+    problems: list[str] = []
+    fixes: list[str] = []
+    if _mode(db) & 0o077:
+        problems.append(f"{db} has mode {_mode(db):04o} (others can read your mail headers)")
+        fixes.append(f"chmod 600 {db}")
+    if _mode(folder) & 0o077:
+        problems.append(f"{folder} has mode {_mode(folder):04o}")
+        fixes.append(f"chmod 700 {folder}")
+    if db.stat().st_uid != os.geteuid():
+        problems.append(f"{db} belongs to uid {db.stat().st_uid}, not to {_me()}")
+        fixes.append(f"chown {_me()} {db}")
+    if not os.access(db, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
+        problems.append(f"{db} or its folder is not writable by {_me()}")
+        fixes.append(f"make {folder} and {db} writable by {_me()}")
+    try:
+        con = sqlite3.connect(db.absolute().as_uri() + "?mode=ro", uri=True)
+        try:
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
+            check = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as err:
+        report.add("state", "fail", f"{db} cannot be read as a database: {err}",
+                   f"Move {db} away; the next poll rebuilds the state from the mailbox without "
+                   "duplicating drafts.")
+        return
+    if check != "ok":
+        problems.append(f"integrity check: {check}")
+        fixes.append(f"move {db} away (the next poll rebuilds it without duplicating drafts)")
+    if version > SCHEMA_VERSION:
+        problems.append(f"schema version {version} is newer than this agent's {SCHEMA_VERSION}")
+        fixes.append("upgrade followup-agent")
+    if problems:
+        report.add("state", "fail", "; ".join(problems), "; ".join(fixes) + ".")
+    else:
+        report.add("state", "ok", f"{db}: mode {_mode(db):04o}, folder {_mode(folder):04o}, "
+                   f"schema {version}, integrity ok")
+    lock = StateLock(db, create=False)
+    try:
+        lock.acquire()
+    except StateLockedError as err:
+        report.add("lock", "ok", f"held by a running agent ({_holder(err)}): the service is "
+                   "probably running; `poll --once` waits for it to stop, `status` works")
+    except OSError as err:
+        report.add("lock", "fail", f"cannot open {lock.path}: {err.strerror}",
+                   f"make {lock.path} readable and writable by {_me()}.")
+    else:
+        if lock.held and _mode(lock.path) & 0o077:
+            report.add("lock", "warn", f"{lock.path} has mode {_mode(lock.path):04o}",
+                       f"chmod 600 {lock.path}")
+        else:
+            report.add("lock", "ok", "free (no agent is polling right now)")
+        lock.release()
+
+
+def _holder(err: StateLockedError) -> str:
+    text = str(err)
+    return text[text.find("by process"):].split(")")[0] if "by process" in text else "another process"
+
+
+def _me() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (KeyError, ImportError):  # pragma: no cover
+        return str(os.geteuid())
+
+
+# --- IMAP --------------------------------------------------------------------------------
+
+
+def _check_imap(cfg: ImapConfig, report: Report, env: Mapping[str, str]) -> None:
+    from agent.secrets import find_secret, keyring_backend
+
+    secret: str | None = None
+    source = ""
+    problem: AgentError | None = None
+    try:
+        secret, source = find_secret(cfg.credential_name, service=cfg.keyring_service,
+                                     username=cfg.username, command=cfg.password_command, env=env)
+    except AgentError as err:
+        problem = err
+    backend, plaintext = keyring_backend()
+    if plaintext:
+        report.add("keyring", "warn", f"{backend} stores secrets unencrypted on disk",
+                   "Prefer a Secret Service keyring (GNOME Keyring, KWallet) or, for a system service, "
+                   "LoadCredentialEncrypted= (README: Secrets).")
+    elif plaintext is None and secret is None:
+        report.add("keyring", "warn", backend,
+                   "On a desktop, log in to a session running GNOME Keyring or KWallet; on a server use "
+                   "a systemd credential or imap.password_command (README: Secrets).")
+    elif plaintext is None:
+        report.add("keyring", "ok", f"{backend}; not needed, the secret comes from {source}")
+    else:
+        report.add("keyring", "ok", backend)
+    if problem is None:
+        report.add("secret", "ok", f"found in {source}")
+    else:
+        report.add("secret", "fail", str(problem),
+                   "Run `followup-agent auth imap` (keyring), set imap.password_command, or give the "
+                   f"system unit LoadCredentialEncrypted={cfg.credential_name}:... (README: Secrets).")
+    reachable = _check_server(cfg, report)
+    if not reachable or secret is None:
+        report.add("login", "skip", "skipped (" + ("server unreachable" if not reachable else "no secret") + ")")
+        report.add("folders", "skip", "skipped")
+        return
+    from agent.backends.imap import ImapMailbox
+
+    found = secret
+    mailbox = ImapMailbox(cfg, lambda: found, attempts=1)
+    try:
+        try:
+            caps = mailbox.capabilities
+        except AgentError as err:
+            report.add("login", "fail", str(err),
+                       "Store the right password with `followup-agent auth imap` (an app password for "
+                       "Gmail and other providers with 2-step verification).")
+            report.add("folders", "skip", "skipped (no login)")
+            return
+        idle = "IDLE" if b"IDLE" in caps else "no IDLE (new mail is noticed at the next poll)"
+        report.add("login", "ok", f"logged in as {cfg.username}; server offers {idle}")
+        _check_imap_folders(mailbox, cfg, report)
+    finally:
+        mailbox.close()
+
+
+def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:
+    from agent.model import ALL, DRAFTS, SENT
+
+    roles = [ALL, DRAFTS] if mailbox.is_gmail else [SENT, DRAFTS]
+    names: dict[str, str] = {}
+    try:
+        # the backend's folder discovery (SPECIAL-USE + overrides), read-only
+        names = mailbox._run("finding folders", lambda c, _a: {r: mailbox._folder(c, r) for r in roles})
+        drafts = mailbox.drafts()
+    except AgentError as err:
+        report.add("folders", "fail", str(err),
+                   "Set imap.sent_folder / imap.drafts_folder to the folder names your server uses.")
+        return
+    ours = sum(1 for d in drafts if getattr(d, "marker", None))
+    listed = ", ".join(f"{role} = {name!r}" for role, name in names.items())
+    report.add("folders", "ok", f"{listed}; {len(drafts)} draft(s), {ours} of them ours")
+
+
+def _tls_context(cfg: ImapConfig) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def _check_server(cfg: ImapConfig, report: Report) -> bool:
+    where = f"{cfg.host}:{cfg.port}"
+    timeout = min(cfg.timeout, 15.0)
+    try:
+        sock = socket.create_connection((cfg.host, cfg.port), timeout=timeout)
+    except OSError as err:
+        report.add("server", "fail", f"cannot reach {where}: {err.strerror or err}",
+                   "Check imap.host and imap.port (993 for TLS, 143 for STARTTLS), the network, "
+                   "and any firewall or proxy.")
+        return False
+    with sock:
+        if cfg.security == "none":
+            report.add("server", "ok", f"{where} reachable (plaintext: allowed to loopback only)")
+            return True
+        try:
+            if cfg.security == "starttls":
+                _starttls_prelude(sock)
+            with _tls_context(cfg).wrap_socket(sock, server_hostname=cfg.host) as tls:
+                version = tls.version()
+                cert = tls.getpeercert() or {}
+        except ssl.SSLCertVerificationError as err:
+            report.add("server", "fail",
+                       f"{where}: the certificate could not be verified ({err.verify_message or err.reason})",
+                       "If the server uses a private CA, set imap.ca_file to its certificate; otherwise "
+                       "check imap.host is the name on the certificate.")
+            return False
+        except (ssl.SSLError, OSError, _NoStartTLS) as err:
+            report.add("server", "fail", f"{where}: TLS failed ({err})",
+                       "Port 993 speaks TLS from the start (imap.security = \"tls\"); port 143 needs "
+                       "imap.security = \"starttls\".")
+            return False
+    detail = f"{where} reachable, {version}, certificate verified"
+    expires = cert.get("notAfter")
+    if isinstance(expires, str):
+        try:
+            left = datetime.fromtimestamp(ssl.cert_time_to_seconds(expires), UTC) - datetime.now(UTC)
+        except ValueError:
+            left = None
+        if left is not None:
+            detail += f", valid for {left.days} more days"
+            if left.days < 14:
+                report.add("server", "warn", detail, "The server's certificate expires soon: tell its administrator.")
+                return True
+    report.add("server", "ok", detail)
+    return True
+
+
+class _NoStartTLS(Exception):
+    pass
+
+
+def _starttls_prelude(sock: socket.socket) -> None:
+    """Read the greeting, ask for STARTTLS, wait for OK (the socket is then ready for TLS)."""
+    for line in _lines(sock):
+        if line.startswith(b"* "):
+            break
+    sock.sendall(b"d1 STARTTLS\r\n")
+    for line in _lines(sock):
+        if line.startswith(b"d1 "):
+            if not line[3:].upper().startswith(b"OK"):
+                raise _NoStartTLS("the server refused STARTTLS: " + line.decode("ascii", "replace").strip())
+            return
+    raise _NoStartTLS("the server closed the connection")
+
+
+def _lines(sock: socket.socket) -> Iterator[bytes]:
+    buf = b""
+    while True:
+        data = sock.recv(1)  # byte by byte: nothing after the OK may be consumed before TLS
+        if not data:
+            return
+        buf += data
+        if buf.endswith(b"\r\n") or len(buf) > 8192:
+            yield buf
+            buf = b""
+
+
+# --- Maildir and others ------------------------------------------------------------------
+
+
+def _check_maildir(config: Config, report: Report) -> None:
+    md = config.maildir
+    assert md is not None
+    problems = []
+    for role, folder in (("inbox", md.inbox), ("sent", md.sent), ("drafts", md.drafts)):
+        for sub in ("cur", "new", "tmp"):
+            if not (folder / sub).is_dir():
+                problems.append(f"maildir.{role}: {folder / sub} is missing")
+    for sub in ("tmp", "new", "cur"):
+        p = md.drafts / sub
+        if p.is_dir() and not os.access(p, os.W_OK | os.X_OK):
+            problems.append(f"{p} is not writable by {_me()}")
+    if problems:
+        report.add("folders", "fail", "; ".join(problems),
+                   "Point maildir.inbox/sent/drafts at Maildir folders (with cur/, new/, tmp/) that you "
+                   "can write to.")
+        return
+    report.add("folders", "ok", f"inbox {md.inbox}, sent {md.sent}, drafts {md.drafts} (writable)")
+
+
+def _check_generic(config: Config, report: Report) -> None:
+    from agent.cli import open_mailbox
+
+    def attempt() -> Any:
+        with open_mailbox(config) as mailbox:
+            return mailbox.drafts()
+
+    try:
+        drafts = attempt()
+    except AgentError as err:
+        report.add("mailbox", "fail", str(err), "See README, Configuration.")
+        return
+    report.add("mailbox", "ok", f"{config.backend}: {len(drafts)} draft(s) listed")

@@ -1,0 +1,247 @@
+"""Benchmark: the agent's poll over IMAP against a real Dovecot holding 20,000 messages.
+
+Prints figures and the issue's targets; asserts nothing (speed is measured
+here, never in tests). Not part of ``make test``.
+
+    python bench/poll_imap.py [--messages 20000] [--keep DIR] [--profile FILE]
+
+Dovecot is started the way the tests start it (``tests/dovecot.py``, used as
+a library). The mailbox is the one ``bench/poll_maildir.py`` builds (mostly
+list mail and personal mail, 60 recruiting conversations with calendar
+invitations); its files are moved straight into the test user's Maildir
+before the first login, which is far faster than 20,000 APPENDs.
+
+Figures:
+
+floor
+    A bare imapclient session doing the least the agent must: log in, EXAMINE
+    INBOX and Sent, ``UID SEARCH ALL``, and ``UID FETCH`` the header fields the
+    agent reads (the backend's own ``HEADER_ITEM`` + FLAGS) in batches of
+    2,000 UIDs. In-process: no interpreter start-up in it.
+start-up
+    A fresh interpreter importing ``agent.cli`` and ``agent.engine``.
+cold / warm / 5 new
+    ``followup-agent poll --once`` in a fresh process (start-up included),
+    with an empty state database, then again with nothing new, then after 5
+    new messages. Each poll's peak RSS is that process's own (``wait4``).
+
+Dovecot is warmed up (its indexes built) before anything is timed, so the
+floor and the cold poll meet the same server. The floor, start-up and warm
+figures are the best of ``--repeat`` runs; the cold poll runs once (only the
+first poll of a state database is cold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from imapclient import IMAPClient  # noqa: E402
+from poll_maildir import ME, START, build  # type: ignore[import-not-found]  # noqa: E402
+
+from agent.backends.imap import HEADER_BATCH, HEADER_ITEM  # noqa: E402
+from agent.samples import message  # noqa: E402
+from tests.dovecot import DovecotServer, DovecotUser, start_dovecot  # noqa: E402
+
+NOW = "2026-11-25T12:00:00-05:00"
+TARGET_COLD = 1.5  # x the floor
+TARGET_WARM = 0.1  # s over start-up
+TARGET_RSS = 200  # MB
+
+
+# --- the mailbox ------------------------------------------------------------------------
+
+
+def load(server: DovecotServer, user: DovecotUser, total: int, work: Path) -> dict[str, int]:
+    """Build the Maildir mailbox and move it into ``user``'s store (before the first login)."""
+    build(work, total)
+    home = server.root / "home" / user.username
+    maildir = home / "Maildir"
+    counts = {}
+    for folder, target in (("INBOX", maildir), ("Sent", maildir / ".Sent")):
+        for sub in ("cur", "new", "tmp"):
+            (target / sub).mkdir(parents=True, exist_ok=True)
+        names = os.listdir(work / folder / "cur")
+        for name in names:
+            os.rename(work / folder / "cur" / name, target / "cur" / name)
+        counts[folder] = len(names)
+    if server._uid is not None and server._gid is not None:  # Dovecot runs the mail as "dovecot"
+        for dirpath, dirnames, filenames in os.walk(home):
+            os.chown(dirpath, server._uid, server._gid)
+            for n in (*dirnames, *filenames):
+                os.chown(os.path.join(dirpath, n), server._uid, server._gid)
+    return counts
+
+
+def write_config(root: Path, server: DovecotServer, user: DovecotUser, state: Path) -> Path:
+    secret = root / "imap-password"
+    secret.write_text(user.password + "\n")
+    secret.chmod(0o600)
+    cfg = root / f"config-{state.stem}.toml"
+    cfg.write_text(
+        '[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\ntimezone = "America/New_York"\n'
+        '[mailbox]\nbackend = "imap"\n'
+        f'[imap]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
+        f'username = "{user.username}"\npassword_command = "cat {secret}"\ntimeout = 120\n'
+        f'[state]\npath = "{state}"\n'
+    )
+    return cfg
+
+
+# --- measurements -----------------------------------------------------------------------
+
+
+def floor(server: DovecotServer, user: DovecotUser) -> tuple[float, int]:
+    """(seconds, messages) of the bare header scan."""
+    t0 = time.perf_counter()
+    c = IMAPClient(server.host, server.port, ssl=False, timeout=120)
+    c.login(user.username, user.password)
+    n = 0
+    for folder in ("INBOX", "Sent"):
+        c.select_folder(folder, readonly=True)
+        uids = sorted(c.search("ALL"))
+        for i in range(0, len(uids), HEADER_BATCH):
+            n += len(c.fetch(uids[i : i + HEADER_BATCH], [HEADER_ITEM, "FLAGS"]))
+    c.logout()
+    return time.perf_counter() - t0, n
+
+
+def run(argv: list[str], stdout_json: bool = True) -> tuple[float, dict[str, Any], float]:
+    """(wall seconds, parsed stdout, peak RSS in MB) of one fresh process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{argv} failed ({proc.returncode}):\n{err.read().decode(errors='replace')}")
+        text = out.read().decode()
+    doc = json.loads(text) if stdout_json else {}
+    return wall, doc, usage.ru_maxrss / 1024
+
+
+def poll(cfg: Path) -> tuple[float, dict[str, Any], float]:
+    return run([sys.executable, "-m", "agent", "--config", str(cfg), "poll", "--once", "--now", NOW, "--json"])
+
+
+def best(n: int, f: Any) -> Any:
+    results = [f() for _ in range(n)]
+    return min(results, key=lambda r: r[0])
+
+
+# --- main ------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs for each figure")
+    ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    ap.add_argument("--profile", type=Path, help="also profile one cold poll in-process into this file")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="followup-bench-imap-"))
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)  # Dovecot's unprivileged auth process reads its passwd-file below it
+    server = start_dovecot(Path(tempfile.mkdtemp(prefix="followup-bench-dovecot-", dir=root)))
+    try:
+        user = server.add_user()
+        t0 = time.perf_counter()
+        counts = load(server, user, args.messages, root / "build")
+        print(f"loaded {sum(counts.values())} messages (INBOX {counts['INBOX']}, Sent {counts['Sent']}) "
+              f"in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        floor(server, user)  # Dovecot builds its indexes and header cache: time nothing of that
+        print(f"Dovecot indexed them in {time.perf_counter() - t0:.1f} s (not counted)")
+
+        floor_s, n = best(args.repeat, lambda: floor(server, user))
+        startup = best(args.repeat, lambda: run([sys.executable, "-c", "import agent.cli, agent.engine"],
+                                                stdout_json=False))
+
+        cfg = write_config(root, server, user, root / "state" / "state.db")
+        cold_s, cold_doc, cold_rss = poll(cfg)  # once: only the first poll of a state is cold
+        warm_s, warm_doc, warm_rss = best(args.repeat, lambda: poll(cfg))
+        admin = user.connect()
+        for i in range(5):
+            admin.append("INBOX", message(f"Friend <f{i}@yahoo.com>", ME, f"New {i}", "hello", START,
+                                          f"new{i}-{time.time_ns()}@yahoo.com"))
+        admin.logout()
+        new_s, new_doc, new_rss = poll(cfg)
+        if args.profile:
+            profile_cold(server, user, root, args.profile)
+
+        st = cold_doc["stats"]
+        rows = [
+            ("floor (bare header FETCH, in-process)", floor_s, f"{n} messages", ""),
+            ("process start-up (import agent.cli, engine)", startup[0], "", ""),
+            ("cold poll", cold_s, f"engine {st['seconds']} s, {st['candidates']} candidates, "
+             f"{st['bodies_fetched']} bodies, {_plan(cold_doc)}", _check(cold_s <= TARGET_COLD * floor_s,
+                                                      f"<= {TARGET_COLD}x floor = {TARGET_COLD * floor_s:.2f} s")),
+            ("warm poll, nothing new", warm_s, f"engine {warm_doc['stats']['seconds']} s",
+             _check(warm_s <= startup[0] + TARGET_WARM, f"<= start-up + {TARGET_WARM} = "
+                    f"{startup[0] + TARGET_WARM:.2f} s")),
+            ("poll after 5 new messages", new_s, f"engine {new_doc['stats']['seconds']} s, "
+             f"{new_doc['stats']['added']} added", ""),
+        ]
+        rss = max(cold_rss, warm_rss, new_rss)
+        print()
+        print(f"{'figure':46} {'seconds':>8}  {'detail':50} target")
+        print("-" * 128)
+        for name, secs, detail, target in rows:
+            print(f"{name:46} {secs:8.2f}  {detail:50} {target}")
+        print(f"{'peak RSS of a poll process':46} {rss:6.0f} MB  {'cold ' + f'{cold_rss:.0f}, warm {warm_rss:.0f}, 5 new {new_rss:.0f} MB':50} "
+              f"{_check(rss <= TARGET_RSS, f'<= {TARGET_RSS} MB')}")
+        print(f"\ncold / floor = {cold_s / floor_s:.2f}x; warm - start-up = {warm_s - startup[0]:+.2f} s")
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _plan(doc: dict[str, Any]) -> str:
+    kinds: dict[str, int] = {}
+    for a in doc.get("actions", []):
+        kinds[a["action"]] = kinds.get(a["action"], 0) + 1
+    return "plan: " + (", ".join(f"{v} {k}" for k, v in sorted(kinds.items())) or "nothing")
+
+
+def _check(ok: bool, text: str) -> str:
+    return ("met    " if ok else "MISSED ") + text
+
+
+def profile_cold(server: DovecotServer, user: DovecotUser, root: Path, out: Path) -> None:
+    """One cold poll in-process under cProfile (the same work as the CLI's, minus start-up)."""
+    from agent import engine
+    from agent.backends.imap import ImapMailbox
+    from agent.cli import _parse_now
+    from agent.config import load_config
+    from agent.store import Store
+
+    state = root / "state" / "profile.db"
+    config = load_config(write_config(root, server, user, state))
+    prof = cProfile.Profile()
+    prof.enable()
+    with Store.open(state) as store, ImapMailbox.from_config(config) as mb:
+        engine.poll(config, mb, store, _parse_now(NOW), dry_run=True)
+    prof.disable()
+    prof.dump_stats(str(out))
+    print(f"profile of a cold poll (dry run) written to {out}")
+
+
+if __name__ == "__main__":
+    main()

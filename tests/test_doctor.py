@@ -1,0 +1,148 @@
+"""``followup-agent doctor`` against Dovecot: what passes, what fails, and the fix it prints."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.doctor import run_doctor
+from agent.store import StateLock, Store
+from tests.dovecot import DovecotServer, DovecotUser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config(tmp_path: Path, user: DovecotUser, **imap: Any) -> Path:
+    values: dict[str, Any] = {"host": user.server.host, "port": user.server.port, "security": "none",
+                              "username": user.username, "timeout": 5}
+    values.update(imap)
+    lines = "".join(f"{k} = {json.dumps(str(v)) if isinstance(v, str | Path) else v}\n"
+                    for k, v in values.items() if v is not None)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\n'
+        f'timezone = "America/New_York"\n[mailbox]\nbackend = "imap"\n[imap]\n{lines}'
+        f'[state]\npath = "{tmp_path}/state/state.db"\n'
+    )
+    return cfg
+
+
+def creds_env(tmp_path: Path, password: str) -> dict[str, str]:
+    creds = tmp_path / "creds"
+    creds.mkdir(exist_ok=True)
+    (creds / "imap-password").write_text(password)
+    return {"CREDENTIALS_DIRECTORY": str(creds), "HOME": str(tmp_path)}
+
+
+def doctor(cfg: Path | None, env: dict[str, str]) -> tuple[int, dict[str, dict[str, str]], str]:
+    out = io.StringIO()
+    rc = run_doctor(cfg, out, as_json=True, env=env)
+    checks = {c["name"]: c for c in json.loads(out.getvalue())}
+    text = io.StringIO()
+    run_doctor(cfg, text, env=env)
+    return rc, checks, text.getvalue()
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring, whatever other tests in this process installed."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_all_good(dovecot_user: DovecotUser, tmp_path: Path, no_keyring: None) -> None:
+    rc, checks, text = doctor(config(tmp_path, dovecot_user), creds_env(tmp_path, dovecot_user.password))
+    assert rc == 0, text
+    assert {n: c["status"] for n, c in checks.items()} == {
+        "config": "ok", "state": "ok", "keyring": "ok", "secret": "ok", "server": "ok", "login": "ok",
+        "folders": "ok"}
+    assert "$CREDENTIALS_DIRECTORY/imap-password" in checks["secret"]["detail"]
+    assert "not needed" in checks["keyring"]["detail"]
+    assert "IDLE" in checks["login"]["detail"]
+    assert "'Sent'" in checks["folders"]["detail"] and "'Drafts'" in checks["folders"]["detail"]
+    assert "All checks passed." in text
+    assert dovecot_user.password not in text
+    assert not (tmp_path / "state").exists()  # doctor writes nothing
+
+
+def test_tls_ok_and_wrong_ca(dovecot: DovecotServer, dovecot_user: DovecotUser, tmp_path: Path) -> None:
+    env = creds_env(tmp_path, dovecot_user.password)
+    for security, port in (("tls", dovecot.tls_port), ("starttls", dovecot.port)):
+        cfg = config(tmp_path, dovecot_user, security=security, port=port, ca_file=dovecot.ca_file)
+        rc, checks, text = doctor(cfg, env)
+        assert rc == 0, text
+        assert "certificate verified" in checks["server"]["detail"] and "TLSv1." in checks["server"]["detail"]
+    cfg = config(tmp_path, dovecot_user, security="tls", port=dovecot.tls_port, ca_file=dovecot.wrong_ca_file)
+    rc, checks, text = doctor(cfg, env)
+    assert rc == 1
+    assert checks["server"]["status"] == "fail" and "could not be verified" in checks["server"]["detail"]
+    assert "imap.ca_file" in checks["server"]["fix"]
+    assert checks["login"]["status"] == "skip"
+    assert "fix: " in text and "1 check(s) failed." in text
+
+
+def test_wrong_password_missing_secret_and_unreachable(
+    dovecot_user: DovecotUser, tmp_path: Path, no_keyring: None
+) -> None:
+    cfg = config(tmp_path, dovecot_user)
+    rc, checks, _ = doctor(cfg, creds_env(tmp_path, "not-the-password"))
+    assert rc == 1 and checks["login"]["status"] == "fail"
+    assert "refused the login" in checks["login"]["detail"]
+    assert "followup-agent auth imap" in checks["login"]["fix"]
+    env = {"HOME": str(tmp_path), "CREDENTIALS_DIRECTORY": str(tmp_path / "nothing-here")}
+    rc, checks, _ = doctor(cfg, env)
+    assert rc == 1 and checks["secret"]["status"] == "fail"
+    detail = checks["secret"]["detail"]
+    assert "$CREDENTIALS_DIRECTORY/imap-password" in detail and "the keyring" in detail
+    assert "password_command: not configured" in detail
+    assert checks["keyring"]["status"] == "warn" and "Secret Service" not in checks["keyring"]["detail"]
+    assert checks["login"]["status"] == "skip"
+    closed = config(tmp_path, dovecot_user, port=1)
+    rc, checks, _ = doctor(closed, creds_env(tmp_path, dovecot_user.password))
+    assert rc == 1 and checks["server"]["status"] == "fail"
+    assert "cannot reach" in checks["server"]["detail"] and "imap.port" in checks["server"]["fix"]
+
+
+def test_state_permissions_and_lock(dovecot_user: DovecotUser, tmp_path: Path) -> None:
+    cfg = config(tmp_path, dovecot_user)
+    env = creds_env(tmp_path, dovecot_user.password)
+    db = tmp_path / "state" / "state.db"
+    Store.open(db).close()
+    rc, checks, _ = doctor(cfg, env)
+    assert rc == 0 and checks["state"]["status"] == "ok" and "0600" in checks["state"]["detail"]
+    assert checks["lock"]["status"] == "ok" and "free" in checks["lock"]["detail"]
+    with StateLock(db):
+        rc, checks, _ = doctor(cfg, env)
+        assert rc == 0 and "held by a running agent (by process" in checks["lock"]["detail"]
+    db.chmod(0o644)
+    rc, checks, _ = doctor(cfg, env)
+    assert rc == 1 and checks["state"]["status"] == "fail"
+    assert "mode 0644" in checks["state"]["detail"] and f"chmod 600 {db}" in checks["state"]["fix"]
+    db.chmod(0o600)
+    db.write_bytes(b"this is not sqlite" * 100)
+    rc, checks, _ = doctor(cfg, env)
+    assert rc == 1 and "Move" in checks["state"]["fix"]
+
+
+def test_bad_config_via_the_command_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[account]\nname = "x"\nbogus = 1\n')
+    proc = subprocess.run([sys.executable, "-m", "agent", "--config", str(cfg), "doctor"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 1
+    assert "[FAIL] config: Unknown configuration key 'account.bogus'" in proc.stdout
+    assert "fix: Edit" in proc.stdout
