@@ -249,6 +249,26 @@ def run_cli(config: Path, *args: str) -> str:
     return proc.stdout
 
 
+def run_cli_in_process(config: Path, *args: str) -> str:
+    """The same command line, parsed and dispatched by ``agent.cli.main`` in this process.
+
+    The Maildir suite runs every scenario through a real subprocess; the suites that
+    repeat it on other backends (Dovecot, the Gmail stand-in) use this to spare the
+    interpreter start-up of every call, which would otherwise dominate ``make test``.
+    """
+    import contextlib
+    import io
+
+    from agent.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--config", str(config), *args])
+    assert code == 0, f"followup-agent {' '.join(args)} exited {code}:\n{err.getvalue()}"
+    assert "Traceback" not in err.getvalue(), err.getvalue()
+    return out.getvalue()
+
+
 # --- drafts --------------------------------------------------------------------------------
 
 

@@ -709,7 +709,7 @@ def _scenario_params() -> list[Any]:
 @pytest.mark.parametrize("name", _scenario_params())
 def test_scenario_on_gmail(name: str, gmail: FakeGmail, tmp_path: Path) -> None:
     """The whole scenario suite (tests/scenarios/) against the fake Gmail, through the CLI."""
-    from tests.scenario_runner import load_scenario, run_scenario
+    from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario
 
-    run_scenario(load_scenario(name), GmailHarness(gmail, tmp_path), tmp_path)
+    run_scenario(load_scenario(name), GmailHarness(gmail, tmp_path), tmp_path, cli=run_cli_in_process)
     assert gmail.forbidden == []

@@ -420,6 +420,19 @@ def test_headers_are_fetched_in_batches(user: DovecotUser, mb: ImapMailbox, monk
     assert len(cs.added) == 20 and max(seen) <= 7 and sum(seen) == 20
 
 
+def test_header_fetch_reader_reads_the_usual_shape_and_refuses_others() -> None:
+    """The fast reader of header FETCH responses (``_header_batch``) or, for any other shape, None
+    (imapclient's general parser then reads the batch)."""
+    item = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
+    usual = [(b"7 (UID 12 FLAGS (\\Seen $Label) " + item + b" {9}", b"From: a\r\n"), b")"]
+    assert imap_mod._read_header_fetch(usual) == {12: (b"From: a\r\n", [b"\\Seen", b"$Label"])}
+    flags_last = [(b"7 (UID 12 " + item + b" {9}", b"From: a\r\n"), b" FLAGS (\\Seen))"]
+    unsolicited = [*usual, b"3 (FLAGS (\\Seen) UID 4)"]
+    quoted = [b"7 (UID 12 FLAGS () " + item + b' "")']
+    for other in (flags_last, unsolicited, quoted):
+        assert imap_mod._read_header_fetch(other) is None
+
+
 def test_more_than_one_batch_of_messages(user: DovecotUser, mb: ImapMailbox) -> None:
     """2,100 messages: more than one 2,000-UID header batch against the real server."""
     c = user.admin

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.dovecot import DovecotUser
-from tests.scenario_runner import load_scenario, run_scenario, scenario_names
+from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario, scenario_names
 from tests.test_scenarios import KNOWN_BUGS
 
 
@@ -56,4 +56,4 @@ def _params() -> list[object]:
 
 @pytest.mark.parametrize("name", _params())
 def test_scenario_on_dovecot(name: str, dovecot_user: DovecotUser, tmp_path: Path) -> None:
-    run_scenario(load_scenario(name), ImapHarness(dovecot_user), tmp_path)
+    run_scenario(load_scenario(name), ImapHarness(dovecot_user), tmp_path, cli=run_cli_in_process)
