@@ -805,3 +805,16 @@ def test_cursor_is_compact_json(user: DovecotUser, mb: ImapMailbox) -> None:
     inbox = doc["folders"][INBOX]
     assert inbox["name"] == "INBOX" and inbox["uids"] == "1" and inbox["ms"] is not None
     assert json.dumps(doc)  # plain JSON inside
+
+
+def test_idle_wait_returns_when_the_server_goes_away(user: DovecotUser, mb: ImapMailbox) -> None:
+    """A server shutdown (BYE, then end-of-file) is news, not a quiet IDLE to wait out."""
+    result: list[bool] = []
+    waiter = threading.Thread(target=lambda: result.append(mb.idle_wait(20)))
+    waiter.start()
+    import time as _t
+
+    _t.sleep(0.5)  # let the IDLE begin (a scene-setting pause, not a measurement)
+    user.server.restart()
+    waiter.join(30)
+    assert result == [True]

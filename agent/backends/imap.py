@@ -353,16 +353,31 @@ class ImapMailbox:
                     return self._poll_status(c, timeout)
                 c.select_folder("INBOX", readonly=True)
                 c.idle()
+                closed = False
                 try:
                     deadline = time.monotonic() + timeout
                     while (left := deadline - time.monotonic()) > 0:
                         # RFC 2177: re-issue IDLE at least every 29 minutes
-                        for resp in c.idle_check(timeout=min(left, 29 * 60)):
+                        wait = min(left, 29 * 60)
+                        started = time.monotonic()
+                        responses = c.idle_check(timeout=wait)
+                        for resp in responses:
+                            if resp and resp[0] == b"BYE":  # the server is going away
+                                closed = True
+                                return True
                             if len(resp) >= 2 and resp[1] in (b"EXISTS", b"RECENT"):
                                 return True
+                        if not responses and time.monotonic() - started < wait / 2:
+                            # imapclient answers [] at once on end-of-file: the
+                            # connection is gone, not quiet
+                            closed = True
+                            return True
                     return False
                 finally:
-                    c.idle_done()
+                    if closed:
+                        self._drop()
+                    else:
+                        c.idle_done()
             except (*_TRANSIENT, IMAPClientError):
                 self._drop()
                 return True
