@@ -135,7 +135,7 @@ def poll(
         convs = _thread(messages, config)
         forced = _forced(store)
         candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
-        stats.update(rethreaded=len(messages), conversations=len(convs))
+        stats.update(rethreaded=len(messages), messages=len(messages), conversations=len(convs))
     if cached is None or touched:
         store.set_meta(_CANDIDATES, json.dumps(
             {"config": _candidate_config_key(config),

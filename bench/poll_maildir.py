@@ -115,12 +115,14 @@ def main() -> None:
           f"{stats['conversations']} conversations, {stats['candidates']} candidates, "
           f"{stats['bodies_fetched']} bodies fetched")
     wall, stats, _ = run(cfg, now)
-    print(f"warm poll:  {wall:6.2f} s wall (engine {stats['seconds']} s), {stats['added']} new")
+    print(f"warm poll:  {wall:6.2f} s wall (engine {stats['seconds']} s), {stats['added']} new, "
+          f"{stats.get('rethreaded', 0)} re-threaded")
     inbox = root / "INBOX"
     for i in range(5):
         deliver(inbox, message(f"Friend <f{i}@yahoo.com>", ME, f"New {i}", "hello", START, f"new{i}@yahoo.com"))
     wall, stats, _ = run(cfg, now)
-    print(f"5 new:      {wall:6.2f} s wall (engine {stats['seconds']} s), {stats['added']} new")
+    print(f"5 new:      {wall:6.2f} s wall (engine {stats['seconds']} s), {stats['added']} new, "
+          f"{stats.get('rethreaded', 0)} re-threaded")
     print(f"peak RSS of a poll: {rss / 1024:.0f} MB")
     if not args.keep:
         shutil.rmtree(root)
