@@ -19,9 +19,9 @@ cuts one connection at a precise point of the IMAP conversation:
 ``skip`` lets that many matches pass first; ``times`` is how many cuts the
 fault makes before it disarms. A cut closes both sides at once, like a
 network that drops (the client reads EOF, the server sees its peer go).
-Every client line is recorded in :attr:`TcpProxy.lines` (literals excluded
-are not: a line is whatever ends in CRLF), so a test can count what the
-client really sent, e.g. how many APPENDs.
+Every client line (anything ending in CRLF, the lines of a literal
+included) is recorded in :attr:`TcpProxy.lines`, so a test can count what
+the client really sent, e.g. how many APPENDs (:meth:`TcpProxy.commands`).
 """
 
 from __future__ import annotations

@@ -199,6 +199,18 @@ def gmail_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mailbo
         yield env
 
 
+@backend("gmail-imap")
+@contextlib.contextmanager
+def gmail_imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh Gmail-like IMAP server (tests/gmail_imap_server.py, X-GM-EXT-1) and the real
+    ImapMailbox reading All Mail."""
+    from tests.gmail_imap_server import gmail_imap_mailbox_env
+
+    del request, tmp_path
+    with gmail_imap_mailbox_env() as env:
+        yield env
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 

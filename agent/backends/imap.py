@@ -72,7 +72,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from imapclient import IMAPClient, SocketTimeout
+from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
@@ -607,9 +607,12 @@ class ImapMailbox:
         return same
 
     def _search(self, c: IMAPClient, criteria: list[Any]) -> list[int]:
-        if self.is_gmail and self.cfg.gmail_query:
-            criteria = [*criteria, b"X-GM-RAW", self.cfg.gmail_query]
-            return [int(u) for u in c.search(criteria, charset="UTF-8")]
+        if self.is_gmail:
+            # All Mail holds the drafts too (flagged \Draft): they are not conversation mail
+            criteria = [*criteria, b"UNDRAFT"]
+            if self.cfg.gmail_query:
+                criteria += [b"X-GM-RAW", self.cfg.gmail_query]
+                return [int(u) for u in c.search(criteria, charset="UTF-8")]
         return [int(u) for u in c.search(criteria)]
 
     def _sync_folder(
@@ -686,11 +689,16 @@ class ImapMailbox:
         for batch in _uid_ranges(uids, HEADER_BATCH):
             for uid, header, flags, item in self._header_batch(c, batch):
                 mid, thread, labels = self._gmail_meta(item)
+                folder = role
                 if mid is not None:
                     self._gm_uids[mid] = (uv, uid)
+                    # All Mail: the role by label, as the Gmail API backend does
+                    folder = SENT if "\\Sent" in labels else INBOX if "\\Inbox" in labels else ALL
+                    if "\\Draft" in labels:
+                        flags = flags | {"\\Draft"}  # so nothing downstream takes it for mail
                 raw = RawMessage(
                     id=f"gm/{mid}" if mid is not None else self._id(role, uv, uid),
-                    folder=role,
+                    folder=folder,
                     data=header,
                     headers_only=True,
                     thread_hint=thread,
@@ -730,7 +738,9 @@ class ImapMailbox:
             return None, None, frozenset()
         mid = item.get(b"X-GM-MSGID")
         thr = item.get(b"X-GM-THRID")
-        labels = frozenset(_text(x) for x in item.get(b"X-GM-LABELS", ()) or ())
+        # label names come in modified UTF-7, like folder names ("Bewerbung/K&APY-ln")
+        labels = frozenset(imap_utf7.decode(x) if isinstance(x, bytes) else str(x)
+                           for x in item.get(b"X-GM-LABELS", ()) or ())
         return (str(mid) if mid is not None else None, str(thr) if thr is not None else None, labels)
 
     # --- fetch ------------------------------------------------------------------------
