@@ -507,13 +507,15 @@ def parse_duration(key: str, value: Any) -> timedelta:
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:
     import holidays
 
-    supported = holidays.list_supported_countries()
-    if country not in supported:
+    # one country's module, not the list of all (which imports every country: slow at start)
+    try:
+        calendar = holidays.country_holidays(country, years=[])
+    except (NotImplementedError, KeyError, AttributeError):
         raise ConfigError(
             f"{key} = {country!r} is not a country code the holidays calendar knows "
             "(ISO 3166 alpha-2, for example \"US\", \"GB\", \"DE\")."
-        )
-    if subdivision is not None and subdivision not in supported[country]:
+        ) from None
+    if subdivision is not None and subdivision not in calendar.subdivisions:
         raise ConfigError(
             f"schedule.holidays_subdivision = {subdivision!r} is not a subdivision of {country}."
         )

@@ -129,7 +129,8 @@ def poll(
     elif cached is not None:
         candidates = cached
     else:
-        messages = store.get_messages()
+        # after a full sync the store holds exactly what was just parsed
+        messages = parsed if cs.full else store.get_messages()
         if not cs.full:  # the links may predate this config or this schema: rebuild them
             store.set_links(_links(messages, config), replace_all=True)
         convs = _thread(messages, config)

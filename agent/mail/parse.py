@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -430,6 +431,20 @@ def _guess(data: bytes) -> str:
 
 def _addresses(values: list[str], defects: list[str]) -> list[Address]:
     """Parse address headers; lower-case emails, decoded names; garbage skipped."""
+    found, noted = _addresses_cached(tuple(values))
+    defects.extend(noted)
+    return list(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _addresses_cached(values: tuple[str, ...]) -> tuple[tuple[Address, ...], tuple[str, ...]]:
+    # a mailbox holds a few hundred distinct From/To values over thousands of messages,
+    # and the standard library's address parser is the slowest step of a cold poll
+    defects: list[str] = []
+    return tuple(_parse_addresses(list(values), defects)), tuple(defects)
+
+
+def _parse_addresses(values: list[str], defects: list[str]) -> list[Address]:
     out: list[Address] = []
     seen: set[str] = set()
     try:
