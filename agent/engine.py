@@ -193,7 +193,7 @@ def poll(
         decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
 
     # 5. plan against the drafts that exist now and the ledger
-    existing = [_describe_draft(d) for d in mailbox.drafts()]
+    existing = _describe_drafts(mailbox.drafts(), store)
     plan = make_plan(decisions, existing, store, now, config)
     stats["plan"] = len(plan)
 
@@ -307,6 +307,32 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
 
 
 # --- drafts: plan -------------------------------------------------------------------
+
+
+_DRAFT_CACHE = "drafts-described"
+
+
+def _describe_drafts(drafts: list[DraftInfo], store: Store) -> list[_ExistingDraft]:
+    """What each draft is (ours? for which step? edited?), parsing only drafts not seen before.
+
+    Keyed by a hash of the draft's bytes, so an edit is always parsed afresh.
+    """
+    try:
+        cache: dict[str, list[Any]] = json.loads(store.get_meta(_DRAFT_CACHE) or "{}")
+    except ValueError:
+        cache = {}
+    out, fresh = [], {}
+    for d in drafts:
+        digest = hashlib.sha256(d.data).hexdigest()
+        hit = cache.get(digest)
+        if hit is None:
+            described = _describe_draft(d)
+            hit = [described.message_id, described.marker, sorted(described.refs), described.fingerprint]
+        fresh[digest] = hit
+        out.append(_ExistingDraft(d, hit[0], dict(hit[1]), frozenset(hit[2]), hit[3]))
+    if fresh.keys() != cache.keys():
+        store.set_meta(_DRAFT_CACHE, json.dumps(fresh))
+    return out
 
 
 def _describe_draft(d: DraftInfo) -> _ExistingDraft:
