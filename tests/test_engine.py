@@ -234,7 +234,7 @@ def _hostile_messages() -> list[bytes]:
         deep = (f"Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n".encode()
                 + deep + f"\r\n--b{i}--\r\n".encode())
     refs = " ".join(f"<r{i}@x.example>" for i in range(20000))
-    big = os.urandom(11 * 1024 * 1024)
+    big = os.urandom(15 * 1024 * 1024)  # a 15 MB attachment (about 21 MB once base64-encoded)
     import base64
 
     att = base64.encodebytes(big)
