@@ -26,6 +26,10 @@ class MailboxError(AgentError):
     exit_code = 3
 
 
+class AuthError(MailboxError):
+    """The server refused our credentials, or no source holds them: retrying soon won't help."""
+
+
 class StateLockedError(AgentError):
     """Another poll or service holds the state lock."""
 

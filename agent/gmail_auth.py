@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from agent.errors import AgentError, MailboxError
+from agent.errors import AgentError, AuthError, MailboxError
 
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
@@ -91,7 +91,7 @@ def load_authorized_user(cfg: GmailConfig, account: str, env: Mapping[str, str] 
                 cfg.credential_name, service=cfg.keyring_service, username=account, command=None, env=environ
             )
         except MailboxError as err:
-            raise MailboxError(f"No Gmail authorisation found: {AUTH_HINT}. ({err})") from None
+            raise AuthError(f"No Gmail authorisation found: {AUTH_HINT}. ({err})") from None
         where = "the stored Gmail token"
     return parse_authorized_user(text, where)
 
@@ -137,7 +137,7 @@ def describe_refresh_error(err: BaseException) -> MailboxError:
     """A refresh failure as a message for a person (never containing the token)."""
     text = str(err)
     if "invalid_grant" in text or "invalid_client" in text or "unauthorized_client" in text:
-        return MailboxError(
+        return AuthError(
             "Gmail refused the stored authorisation (it was revoked, expired, or the OAuth client "
             f"changed): {AUTH_HINT}."
         )

@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from agent.errors import AgentError, MailboxError
+from agent.errors import AgentError, AuthError
 
 #: seconds a ``password_command`` may take (a pinentry prompt included)
 COMMAND_TIMEOUT = 30.0
@@ -87,7 +87,7 @@ def find_secret(
             continue
         register_secret(secret)
         return secret, label
-    raise MailboxError(
+    raise AuthError(
         f"No secret found for {username or name!r}. Tried, in order: "
         + "; ".join(tried)
         + ". Store it in one of these (for example `followup-agent auth imap`, which saves it in "

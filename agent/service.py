@@ -74,7 +74,7 @@ from typing import Any
 
 from agent import sdnotify
 from agent.config import Config
-from agent.errors import AgentError, ConfigError, MailboxError
+from agent.errors import AgentError, AuthError, ConfigError, MailboxError
 from agent.logs import get_logger
 from agent.store import StateLock
 
@@ -140,10 +140,9 @@ class Clock:
 
 def classify_failure(err: BaseException) -> str:
     """``auth`` (a refused login, no secret), ``mailbox`` (network, server), ``error`` or ``bug``."""
+    if isinstance(err, AuthError):
+        return "auth"
     if isinstance(err, MailboxError):
-        text = str(err)
-        if "refused the login" in text or text.startswith("No secret found") or "AUTHENTICATIONFAILED" in text:
-            return "auth"
         return "mailbox"
     if isinstance(err, AgentError):
         return "error"

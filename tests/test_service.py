@@ -28,7 +28,7 @@ import pytest
 
 from agent import logs
 from agent.config import Config
-from agent.errors import MailboxError, StateLockedError
+from agent.errors import AuthError, ConfigError, MailboxError, StateLockedError
 from agent.samples import ics, message
 from agent.service import Clock, Service, classify_failure, next_due
 from agent.store import StateLock
@@ -427,9 +427,10 @@ def test_sighup_and_missed_runs_ask_for_a_poll(tmp_path: Path, captured: io.Stri
 
 
 def test_helpers() -> None:
-    assert classify_failure(MailboxError("The IMAP server h:1 refused the login of 'u' (x).")) == "auth"
-    assert classify_failure(MailboxError("No secret found for 'u'. Tried, in order: ...")) == "auth"
+    assert classify_failure(AuthError("The IMAP server h:1 refused the login of 'u' (x).")) == "auth"
+    assert classify_failure(AuthError("No secret found for 'u'. Tried, in order: ...")) == "auth"
     assert classify_failure(MailboxError("Lost the connection")) == "mailbox"
+    assert classify_failure(ConfigError("bad key")) == "error"
     assert classify_failure(RuntimeError()) == "bug"
     start = datetime(2026, 1, 1, tzinfo=UTC)
     clock = Clock(start, speed=60.0)
@@ -440,7 +441,6 @@ def test_helpers() -> None:
                                 "FOLLOWUP_AGENT_CLOCK_SPEED": "10"})
     assert env_clock.fake and env_clock.speed == 10
     assert not Clock.from_env({}).fake
-    from agent.errors import ConfigError
 
     with pytest.raises(ConfigError, match="UTC offset"):
         Clock.from_env({"FOLLOWUP_AGENT_FAKE_NOW": "2026-12-01T15:59:00"})

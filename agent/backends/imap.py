@@ -6,7 +6,11 @@ Folders
     all the same role. ``imap.sent_folder``/``drafts_folder``/``all_folder``
     override the discovery for servers that mark nothing. On Gmail
     (``X-GM-EXT-1``) the agent reads All Mail only (both directions in one
-    folder); elsewhere INBOX and Sent.
+    folder); elsewhere INBOX and Sent. A Gmail message's role comes from its
+    ``X-GM-LABELS`` as in the Gmail API backend (``\\Sent``: sent, else
+    ``\\Inbox``: inbox, else all); drafts, which All Mail holds too, are left
+    out of every search (``UNDRAFT``); label names are decoded from modified
+    UTF-7; a bounce without threading headers gets no thread hint.
 
 Identity
     ``"<role>/<uidvalidity>/<uid>"`` (a UID is only meaningful together with
@@ -76,7 +80,7 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.errors import MailboxError
+from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
 if TYPE_CHECKING:
@@ -427,7 +431,7 @@ class ImapMailbox:
                     ) from None
                 except LoginError as err:
                     self._drop()
-                    raise MailboxError(
+                    raise AuthError(
                         f"The IMAP server {self.where} refused the login of {self.cfg.username!r} "
                         f"({_server_text(err)}). Check the password or token and where it comes from "
                         "(README: secrets)."
@@ -696,6 +700,8 @@ class ImapMailbox:
                     folder = SENT if "\\Sent" in labels else INBOX if "\\Inbox" in labels else ALL
                     if "\\Draft" in labels:
                         flags = flags | {"\\Draft"}  # so nothing downstream takes it for mail
+                    if _unthreaded_report(header):
+                        thread = None  # as the Gmail API backend: see _unthreaded_report
                 raw = RawMessage(
                     id=f"gm/{mid}" if mid is not None else self._id(role, uv, uid),
                     folder=folder,
@@ -981,6 +987,24 @@ def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes
             return None
         out[int(uid[1])] = (bytes(el[1]), flags[1].split())
     return out
+
+
+def _unthreaded_report(header: bytes) -> bool:
+    """A delivery report with no threading headers (a remote server's bounce).
+
+    Gmail cannot thread it either, so its X-GM-THRID is a thread of its own
+    and says nothing; without the hint, the Message-ID the parser finds in the
+    returned headers ties it to the conversation it belongs to (the Gmail API
+    backend does the same with its threadId).
+    """
+    if b"multipart/report" not in header.lower():
+        return False
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    h = BytesHeaderParser(policy=compat32).parsebytes(header)
+    return (str(h.get("Content-Type", "")).strip().lower().startswith("multipart/report")
+            and not str(h.get("In-Reply-To", "")).strip() and not str(h.get("References", "")).strip())
 
 
 def _int(value: Any) -> int | None:

@@ -28,9 +28,9 @@ import codecs
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
@@ -38,6 +38,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
 from agent.mail.calendar import parse_calendar
+from agent.mail.headers import split_header_block
 from agent.mail.quotes import strip_quoted
 from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage
 
@@ -126,9 +127,14 @@ def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
     Never raises: the worst input gives a Message with a synthetic Message-ID,
     empty fields and a defect saying why.
     """
+    return _parse_message(raw, default_tz, fast=True)
+
+
+def _parse_message(raw: RawMessage, default_tz: str | None, *, fast: bool) -> Message:
+    """:func:`parse_message`; ``fast=False`` forces the stdlib parser (tests compare)."""
     defects: list[str] = []
     try:
-        return _parse(raw, default_tz, defects)
+        return _parse(raw, default_tz, defects, fast)
     except Exception as exc:  # a bug or a parser corner we did not foresee
         defects.append(f"parse failed: {type(exc).__name__}")
         data = raw.data if isinstance(raw.data, bytes) else b""
@@ -146,15 +152,70 @@ def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
 # --- the parse -------------------------------------------------------------------
 
 
-def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Message:
+def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bool) -> Message:
     original = bytes(raw.data) if isinstance(raw.data, bytes | bytearray) else b""
+    if fast and raw.headers_only:
+        try:
+            split = split_header_block(original)
+        except Exception:  # never let the shortcut cost a message: the stdlib decides
+            split = None
+        if split is not None:
+            return _parse_fields(raw, original, *split, defects)
     data = original
     if b"\x00" in data:
         defects.append("NUL bytes removed")
         data = data.replace(b"\x00", b"")
     msg = _load(data, raw.headers_only, defects)
-    headers = _Headers(msg, defects)
+    try:
+        raw_items = list(msg.raw_items())
+    except Exception:
+        raw_items = []
+        defects.append("headers unreadable")
+    headers = _Headers(raw_items, defects)
+    content_type = _content_type(msg)
+    has_calendar = _calendar_hint(msg, headers, content_type)
+    body = None if raw.headers_only else msg
+    return _finish(
+        raw, original, headers, content_type, has_calendar, body, default_tz, defects, _parse_date
+    )
 
+
+def _parse_fields(
+    raw: RawMessage,
+    original: bytes,
+    items: list[tuple[str, str]],
+    plain: bool,
+    defects: list[str],
+) -> Message:
+    """Headers only, from :func:`split_header_block`'s pairs: what the stdlib route gives.
+
+    ``items`` are exactly the ``raw_items()`` the stdlib parser would store
+    (and it would record no defect for such a block), so everything below is
+    the same computation without its machinery: content type and ``method=``
+    straight from the raw Content-Type value, dates of the usual shape
+    without ``parsedate_to_datetime``.
+    """
+    headers = _Headers.fast(items, plain, defects)
+    content_types = [value for name, value in items if name.lower() == "content-type"]
+    content_type = _fast_content_type(content_types)
+    has_calendar = _fast_calendar_hint(content_types, headers, content_type)
+    return _finish(
+        raw, original, headers, content_type, has_calendar, None, None, defects, _parse_date_fast
+    )
+
+
+def _finish(
+    raw: RawMessage,
+    original: bytes,
+    headers: _Headers,
+    content_type: str,
+    has_calendar: bool,
+    body_msg: EmailMessage | None,
+    default_tz: str | None,
+    defects: list[str],
+    parse_date: Callable[[str], datetime | None],
+) -> Message:
+    """The Message from its decoded headers (and, for a full message, the parsed tree)."""
     message_id = _message_id(headers.first("message-id"), original, defects)
     in_reply_to = _ids(headers.all("in-reply-to"))
     if len(in_reply_to) > MAX_REFERENCES:
@@ -165,16 +226,14 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Messa
         defects.append(f"References capped from {len(references)} ids")
         references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
 
-    content_type = _content_type(msg)
     if len(headers.all("content-type")) > 1:
         defects.append("multiple Content-Type headers (first one used)")
 
     text = ""
     events: tuple[CalendarEvent, ...] = ()
-    has_calendar = _calendar_hint(msg, headers, content_type)
-    if not raw.headers_only:
+    if body_msg is not None:
         body = _Body(default_tz, defects)
-        body.walk(msg)
+        body.walk(body_msg)
         text = body.text()
         events = body.events
         has_calendar = has_calendar or body.calendar_part
@@ -196,7 +255,7 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str]) -> Messa
         to=tuple(_addresses(headers.all("to"), defects)),
         cc=tuple(_addresses(headers.all("cc"), defects)),
         reply_to=tuple(_addresses(headers.all("reply-to"), defects)),
-        date=_date(headers, defects),
+        date=_date(headers, defects, parse_date),
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
         text=text,
@@ -281,6 +340,38 @@ def _content_type(msg: EmailMessage) -> str:
         return "text/plain"
 
 
+def _fast_content_type(values: list[str]) -> str:
+    """``_content_type`` of a message whose raw Content-Type values are ``values``."""
+    if not values:
+        return "text/plain"  # the stdlib's default type of a top-level message
+    if not values[0].isascii():  # the stdlib reads 8-bit values through a Header object
+        return _content_type(_content_type_message(values))
+    ctype = values[0].partition(";")[0].strip().lower()
+    return ctype if ctype.count("/") == 1 else "text/plain"
+
+
+def _fast_calendar_hint(values: list[str], headers: _Headers, content_type: str) -> bool:
+    """``_calendar_hint`` of a message whose raw Content-Type values are ``values``."""
+    if content_type in _CALENDAR_TYPES:
+        return True
+    if "calendarmessage" in (headers.first("content-class") or "").lower():
+        return True
+    if not values or (values[0].isascii() and "method" not in values[0].lower()):
+        return False  # no parameter can be named method (RFC 2231 names contain it too)
+    try:
+        return bool(_content_type_message(values).get_param("method", None))
+    except Exception:
+        return False
+
+
+def _content_type_message(values: list[str]) -> EmailMessage:
+    """A stdlib message holding only these Content-Type values, for its parameter parsing."""
+    msg = EmailMessage(policy=compat32)
+    for value in values:
+        msg.set_raw("Content-Type", value)
+    return msg
+
+
 def _calendar_hint(msg: EmailMessage, headers: _Headers, content_type: str) -> bool:
     """Calendar evidence visible without bodies (top-level type, method=, Content-Class)."""
     if content_type in _CALENDAR_TYPES:
@@ -299,19 +390,38 @@ def _calendar_hint(msg: EmailMessage, headers: _Headers, content_type: str) -> b
 class _Headers:
     """Header values as plain str, decoded by us so that access can never raise."""
 
-    def __init__(self, msg: EmailMessage, defects: list[str]) -> None:
+    def __init__(self, items: Iterable[tuple[object, object]], defects: list[str]) -> None:
         self._defects = defects
         self._values: dict[str, list[str]] = {}
         self.names: list[str] = []
-        try:
-            items = list(msg.raw_items())
-        except Exception:
-            items = []
-            defects.append("headers unreadable")
         for name, value in items:
             key = str(name).strip().lower()
             self.names.append(key)
             self._values.setdefault(key, []).append(self._clean(str(value)))
+
+    @classmethod
+    def fast(cls, items: list[tuple[str, str]], plain: bool, defects: list[str]) -> _Headers:
+        """Same as ``_Headers(items, defects)`` for :func:`split_header_block`'s pairs.
+
+        Their names are printable ASCII without spaces (``strip`` changes
+        nothing) and ``_clean`` changes nothing in a one-line ASCII value
+        (``plain``: all of them are).
+        """
+        self = cls.__new__(cls)
+        self._defects = defects
+        values: dict[str, list[str]] = {}
+        self._values = values
+        self.names = names = [name.lower() for name, _ in items]
+        clean = self._clean
+        for key, (_, value) in zip(names, items, strict=True):
+            if not plain and ("\n" in value or "\r" in value or not value.isascii()):
+                value = clean(value)
+            found = values.get(key)
+            if found is None:
+                values[key] = [value]
+            else:
+                found.append(value)
+        return self
 
     def _clean(self, value: str) -> str:
         """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
@@ -481,11 +591,13 @@ def _parse_addresses(values: list[str], defects: list[str]) -> list[Address]:
     return out
 
 
-def _date(headers: _Headers, defects: list[str]) -> datetime | None:
+def _date(
+    headers: _Headers, defects: list[str], parse_date: Callable[[str], datetime | None]
+) -> datetime | None:
     """Date header as aware UTC; else the earliest Received hop; else None."""
     value = headers.first("date")
     if value:
-        parsed = _parse_date(value)
+        parsed = parse_date(value)
         if parsed is not None:
             return parsed
         defects.append("unparsable Date")
@@ -493,7 +605,7 @@ def _date(headers: _Headers, defects: list[str]) -> datetime | None:
         defects.append("missing Date")
     for received in reversed(headers.all("received")):
         stamp = received.rpartition(";")[2]
-        parsed = _parse_date(stamp) if stamp else None
+        parsed = parse_date(stamp) if stamp else None
         if parsed is not None:
             defects.append("date taken from Received")
             return parsed
@@ -509,6 +621,52 @@ def _parse_date(value: str) -> datetime | None:
         return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# "Mon, 3 Jun 2024 10:00:00 +0200 (CEST)": the shape nearly every mailer writes
+_USUAL_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) ([A-Z][a-z][a-z]) ([1-9][0-9]{3}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})(?:[ \t].*)?",
+    re.DOTALL,
+)
+_ZONES: dict[int, timezone] = {}
+
+
+def _parse_date_fast(value: str) -> datetime | None:
+    """``_parse_date`` for the usual RFC 5322 shape without the stdlib's general parser.
+
+    Reads the fields the way ``email.utils.parsedate_to_datetime`` does
+    (tokens after the zone ignored, -0000 and +0000 both UTC) and builds the
+    same datetime; anything else, or any doubt, goes to ``_parse_date``.
+    """
+    found = _USUAL_DATE.fullmatch(value.strip()[:200])
+    month = _MONTHS.get(found.group(2), 0) if found else 0
+    if not found or not month:
+        return _parse_date(value)
+    day, _, year, hour, minute, second, sign, zone_h, zone_m = found.groups()
+    offset = int(zone_h) * 3600 + int(zone_m) * 60
+    try:
+        if not offset:
+            return datetime(
+                int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+        if sign == "-":
+            offset = -offset
+        zone = _ZONES.get(offset)
+        if zone is None:
+            zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+        local = datetime(
+            int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=zone
+        )
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return _parse_date(value)
 
 
 def _auto(
