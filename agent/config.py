@@ -195,6 +195,7 @@ class LabelsConfig:
     done: str = "Follow-up/Done"
     track: str = "Follow-up/Track"
     ignore: str = "Follow-up/Ignore"
+    queued: str = "Follow-up/Queued"  # set by the agent (imap.labels / gmail.labels) while a draft waits
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,15 @@ class Config:
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
     source: Path | None = None
+
+    @property
+    def write_labels(self) -> bool:
+        """Whether the agent may mark conversations with ``labels.queued`` (off by default)."""
+        if self.backend == "imap":
+            return bool(self.imap and self.imap.labels)
+        if self.backend == "gmail":
+            return bool(self.gmail and self.gmail.labels)
+        return False
 
     @property
     def user_addresses(self) -> frozenset[str]:
@@ -357,7 +367,7 @@ _SECTIONS: dict[str, Any] = {
         "job_alert_domains", "allow_personal_recipients", "track_label", "ignore_label",
     },
     "drafts": {"templates_dir", "max_words", "signature"},
-    "labels": {"pause", "done", "track", "ignore"},
+    "labels": {"pause", "done", "track", "ignore", "queued"},
     "state": {"path"},
 }
 
@@ -601,7 +611,7 @@ def _recruiting(sec: Mapping[str, Any]) -> RecruitingConfig:
 
 def _labels(sec: Mapping[str, Any]) -> LabelsConfig:
     values = {}
-    for key in ("pause", "done", "track", "ignore"):
+    for key in ("pause", "done", "track", "ignore", "queued"):
         value = _get(sec, f"labels.{key}", str, default=getattr(LabelsConfig, key))
         if not value.strip() or any(c in value for c in '(){}%*"\\\r\n'):
             raise ConfigError(f"labels.{key} = {value!r} is not usable as a label or IMAP keyword.")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from agent.backends.base import Mailbox
+from agent.backends.base import Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
@@ -201,6 +201,8 @@ def poll(
     if not dry_run:
         apply_plan(plan, mailbox, store, now)
     history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
+    if not dry_run and config.write_labels and isinstance(mailbox, Labeller):
+        sync_queued_label(decisions, history, store, mailbox, config.labels.queued)
     status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
               for _, d in decisions]
     if not dry_run:
@@ -253,6 +255,38 @@ def _cached_candidates(store: Store, config: Config) -> list[Conversation] | Non
     if any(i not in msgs for _, ids in groups for i in ids):
         return None  # the store and the cache disagree: rebuild
     return [Conversation(cid, tuple(msgs[i] for i in ids)) for cid, ids in groups]
+
+
+_LABELED = "labeled"
+
+
+def sync_queued_label(
+    decisions: list[tuple[Conversation, Decision]], history: dict[str, list[LedgerRow]], store: Store,
+    mailbox: Labeller, label: str,
+) -> None:
+    """Keep ``label`` on exactly the conversations that have an agent draft waiting.
+
+    What the agent labelled is remembered in the state, so it only ever removes
+    a label it put there itself.
+    """
+    try:
+        labeled: dict[str, list[str]] = json.loads(store.get_meta(_LABELED) or "{}")
+    except ValueError:
+        labeled = {}
+    waiting = {conv.id: {m.id for m in conv.messages}
+               for conv, _dec in decisions if any(r.status == "created" for r in history[conv.id])}
+    changed = False
+    for cid, ids in waiting.items():
+        new = sorted(ids - set(labeled.get(cid, ())))
+        if new:
+            mailbox.set_label(new, label, True)
+            labeled[cid] = sorted(set(labeled.get(cid, ())) | set(new))
+            changed = True
+    for cid in [c for c in labeled if c not in waiting]:
+        mailbox.set_label(labeled.pop(cid), label, False)
+        changed = True
+    if changed:
+        store.set_meta(_LABELED, json.dumps(labeled))
 
 
 def _keywords_as_labels(raw: RawMessage) -> RawMessage:

@@ -298,3 +298,46 @@ def test_incremental_threading_matches_a_full_rebuild(env: Env) -> None:
     assert _candidate_sets(incremental) == _candidate_sets(cold)
     assert [d.conversation for d in incremental.decisions] and \
         sorted(d.conversation for d in incremental.decisions) == sorted(d.conversation for d in cold.decisions)
+
+
+class LabellingMaildir(MaildirMailbox):
+    """A Maildir that records label calls (Maildir itself has no labels)."""
+
+    def __init__(self, *a: object, **k: object) -> None:
+        super().__init__(*a, **k)  # type: ignore[arg-type]
+        self.calls: list[tuple[tuple[str, ...], str, bool]] = []
+
+    def set_label(self, ids: list[str], label: str, present: bool) -> None:
+        self.calls.append((tuple(ids), label, present))
+
+
+def test_queued_label_follows_the_waiting_draft(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    (tmp_path / "config.toml").write_text((tmp_path / "config.toml").read_text().replace(
+        '[mailbox]\nbackend = "maildir"\n', '[mailbox]\nbackend = "imap"\n'
+        '[imap]\nhost = "127.0.0.1"\nsecurity = "none"\nusername = "u"\nlabels = true\n'))
+    env.config = load_config(tmp_path / "config.toml")
+    assert env.config.write_labels
+    md = env.config.maildir
+    assert md is not None
+    mb = LabellingMaildir(md.inbox, md.sent, md.drafts)
+    env.poll(t(12, 1, 15), mailbox=mb)
+    assert mb.calls == []  # nothing waits yet
+    env.poll(t(12, 1, 16, 5), mailbox=mb)
+    [(ids, label, present)] = mb.calls
+    assert label == "Follow-up/Queued" and present and len(ids) == 1
+    env.poll(t(12, 1, 16, 10), mailbox=mb)
+    assert len(mb.calls) == 1  # already there: not set twice
+    env.user_sends_draft(t(12, 1, 16, 30))
+    env.poll(t(12, 1, 17), mailbox=mb)
+    assert mb.calls[-1] == (ids, "Follow-up/Queued", False)  # only what it set, removed once sent
+    env.poll(t(12, 1, 18), mailbox=mb)
+    assert len(mb.calls) == 2
+
+
+def test_labels_are_off_by_default(env: Env) -> None:
+    md = env.config.maildir
+    assert md is not None and not env.config.write_labels
+    mb = LabellingMaildir(md.inbox, md.sent, md.drafts)
+    env.poll(t(12, 1, 16, 5), mailbox=mb)
+    assert mb.calls == [] and env.draft_steps() == ["thank_you"]

@@ -16,10 +16,23 @@ Reading never changes mail: no flags, no moves, read-only selects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from agent.model import ChangeSet, DraftInfo
+
+
+@runtime_checkable
+class Labeller(Protocol):
+    """Optional: a mailbox that can put a label (Gmail) or keyword (IMAP) on messages.
+
+    The agent uses it only for its own ``Follow-up/Queued`` label, when the user
+    turned labels on, and only ever removes a label it set itself.
+    """
+
+    def set_label(self, ids: Sequence[str], label: str, present: bool) -> None:
+        """Add (``present``) or remove ``label`` on these message ids; gone ids are skipped."""
+        ...
 
 
 @runtime_checkable
