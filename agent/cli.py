@@ -208,6 +208,8 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: Any = None) 
     withdrawn = sum(a.kind == "withdraw" for a in result.plan)
     log.info("poll", dry_run=dry_run, tracked=len(result.decisions), drafts_created=created,
              drafts_withdrawn=withdrawn, **result.stats)
+    if "label_error" in result.stats:
+        log.warning("labels_not_updated", error=result.stats["label_error"])
     return result
 
 

@@ -26,6 +26,7 @@ from agent.backends.base import Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
+from agent.errors import AgentError
 from agent.mail.parse import parse_message
 from agent.mail.thread import build_conversations, link_keys
 from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
@@ -202,7 +203,10 @@ def poll(
         apply_plan(plan, mailbox, store, now)
     history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
     if not dry_run and config.write_labels and isinstance(mailbox, Labeller):
-        sync_queued_label(decisions, history, store, mailbox, config.labels.queued)
+        try:
+            sync_queued_label(decisions, history, store, mailbox, config.labels.queued)
+        except AgentError as err:  # a label is a courtesy: the drafts and the state still count
+            stats["label_error"] = str(err)
     status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
               for _, d in decisions]
     if not dry_run:

@@ -12,7 +12,11 @@ opened by the agent. On a headless machine, pick the port and forward it::
 then open the printed URL on the machine with the browser.
 
 Scopes: ``gmail.readonly`` (read mail, history, drafts) and ``gmail.compose``
-(create and delete drafts), plus ``gmail.labels`` when ``gmail.labels = true``.
+(create and delete drafts), plus, when ``gmail.labels = true``, ``gmail.labels``
+(find or create the ``Follow-up/Queued`` label) and ``gmail.modify`` (put it on
+messages and take it off with ``messages.modify``: ``gmail.labels`` alone only
+manages label definitions). A token granted before ``gmail.labels`` was turned
+on lacks them: run ``auth gmail`` again.
 ``gmail.compose`` would also allow sending: the HTTP layer under the client
 refuses every send, import and insert request before anything leaves the
 process (see :mod:`agent.backends.gmail`).
@@ -52,16 +56,22 @@ if TYPE_CHECKING:
 SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 SCOPE_LABELS = "https://www.googleapis.com/auth/gmail.labels"
+SCOPE_MODIFY = "https://www.googleapis.com/auth/gmail.modify"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 AUTH_HINT = "run `followup-agent auth gmail --client-secrets FILE` again to grant access"
 
 
 def scopes(cfg: GmailConfig) -> list[str]:
-    """The OAuth scopes the agent needs: read, compose drafts, and labels when enabled."""
+    """The OAuth scopes the agent needs: read, compose drafts, and labels when enabled.
+
+    ``gmail.modify`` comes with the labels: ``messages.modify`` (adding and
+    removing a label on a message) needs it; ``gmail.labels`` only covers
+    the label definitions (``labels.list``/``labels.create``).
+    """
     out = [SCOPE_READONLY, SCOPE_COMPOSE]
     if cfg.labels:
-        out.append(SCOPE_LABELS)
+        out += [SCOPE_LABELS, SCOPE_MODIFY]
     return out
 
 
@@ -182,9 +192,12 @@ def run_auth(
             f"--client-secrets {str(client_secrets)!r} is not an OAuth client JSON for an installed "
             f"app: {type(err).__name__}."
         ) from None
+    allowed = "read mail, write drafts"
+    if cfg.labels:
+        allowed += ", manage labels and put the Follow-up/Queued label on messages (gmail.modify)"
     out.write(
         "Open the URL below in a browser, sign in as "
-        f"{config.account.primary} and allow access (read mail, write drafts; never send).\n"
+        f"{config.account.primary} and allow access ({allowed}; never send).\n"
         "On a headless machine: forward the port first (ssh -L PORT:localhost:PORT this-host) and "
         "pass --port PORT.\n"
     )

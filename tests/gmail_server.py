@@ -7,14 +7,17 @@ URLs, the multipart/mixed batch format, the JSON shapes and the OAuth token
 exchange are all exercised end to end. Only the mailbox is fake.
 
 What it speaks (``/gmail/v1/users/{me|address}/...``):
-``profile``, ``labels`` (list), ``threads`` (list, get with
+``profile``, ``labels`` (list, create), ``threads`` (list, get with
 ``format=metadata|minimal|full``), ``messages`` (list, get with
-``format=raw|metadata|minimal``), ``history`` (list, with ``historyTypes``,
+``format=raw|metadata|minimal``, modify), ``history`` (list, with ``historyTypes``,
 paging, and 404 for an expired ``startHistoryId``), ``drafts`` (list with
 ``q=rfc822msgid:``, get, create with the JSON ``message.raw`` form, delete),
 the batch endpoint ``/batch/gmail/v1`` (multipart/mixed in and out), and an
 OAuth token endpoint ``/token`` (refresh grant; ``invalid_grant`` once
-revoked). Every request needs a current Bearer token (401 otherwise).
+revoked). Every request needs a current Bearer token (401 otherwise). An
+access token carries the scopes its refresh asked for (at most :attr:`FakeGmail.grant`);
+``messages.modify`` needs ``gmail.modify`` and ``labels.create`` ``gmail.labels``
+(403 ``insufficientPermissions`` otherwise).
 
 Send, import and insert requests are *recorded* in :attr:`FakeGmail.forbidden`
 and answered 200, so a test can prove the agent's guard stopped them before
@@ -63,7 +66,18 @@ UNITS = {
     "getProfile": 1, "labels.list": 1, "history.list": 2, "threads.list": 10, "threads.get": 10,
     "messages.list": 5, "messages.get": 5, "drafts.list": 5, "drafts.get": 5, "drafts.create": 10,
     "drafts.delete": 10, "drafts.update": 15, "drafts.send": 100, "messages.send": 100,
-    "messages.import": 25, "messages.insert": 25,
+    "messages.import": 25, "messages.insert": 25, "messages.modify": 5, "labels.create": 5,
+}
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+#: what the refresh token grants unless a test says otherwise
+DEFAULT_GRANT = frozenset(SCOPE_PREFIX + s for s in ("gmail.readonly", "gmail.compose", "gmail.labels",
+                                                      "gmail.modify"))
+#: the calls that need more than reading and drafts: any one of these scopes will do
+REQUIRED_SCOPES = {
+    "messages.modify": frozenset({SCOPE_PREFIX + "gmail.modify", "https://mail.google.com/"}),
+    "labels.create": frozenset({SCOPE_PREFIX + "gmail.labels", SCOPE_PREFIX + "gmail.modify",
+                                "https://mail.google.com/"}),
 }
 
 
@@ -147,6 +161,7 @@ class FakeGmail:
     messages: dict[str, Msg] = field(default_factory=dict)
     drafts: dict[str, str] = field(default_factory=dict)  # draft id -> message id
     labels: dict[str, str] = field(default_factory=lambda: {x: x for x in SYSTEM_LABELS})
+    label_settings: dict[str, dict[str, str]] = field(default_factory=dict)  # labels.create's visibility
     history: list[dict[str, Any]] = field(default_factory=list)
     history_id: int = 1000
     min_history_id: int = 0
@@ -158,6 +173,9 @@ class FakeGmail:
     revoked: bool = False
     http_requests: int = 0  # HTTP requests that reached the API (a batch counts once; tokens not)
     access_tokens: set[str] = field(default_factory=set)
+    #: the scopes the refresh token holds; a refresh asking for others is refused (invalid_scope)
+    grant: frozenset[str] = DEFAULT_GRANT
+    token_scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # access token -> scopes
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: ThreadingHTTPServer | None = None
@@ -421,6 +439,11 @@ class FakeGmail:
                 return _json(401, {"error": {"code": 401, "message": "Request had invalid authentication "
                                              "credentials.", "status": "UNAUTHENTICATED"}})
             self.requests.append(req)
+            needs = REQUIRED_SCOPES.get(api)
+            if needs and not needs & self.token_scopes.get(auth[7:], DEFAULT_GRANT):
+                return _json(403, {"error": {"code": 403, "message": "Request had insufficient authentication "
+                                             "scopes.", "errors": [{"reason": "insufficientPermissions"}],
+                                             "status": "PERMISSION_DENIED"}})
             fault = self._fault(path, "call")
             if fault is not None and not fault.after:
                 return _error(fault)
@@ -441,11 +464,14 @@ class FakeGmail:
             return _json(401, {"error": "invalid_client", "error_description": "Unauthorized"})
         if self.revoked or form.get("refresh_token") != REFRESH_TOKEN:
             return _json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+        requested = frozenset(form.get("scope", "").split()) or self.grant
+        if requested - self.grant:
+            return _json(400, {"error": "invalid_scope", "error_description": "Bad Request"})
         token = f"ya29.fake-{uuid.uuid4().hex}"
         self.access_tokens.add(token)
+        self.token_scopes[token] = requested
         return _json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
-                           "scope": "https://www.googleapis.com/auth/gmail.readonly "
-                                    "https://www.googleapis.com/auth/gmail.compose"})
+                           "scope": " ".join(sorted(requested))})
 
     def _route(self, api: str, rest: str, q: dict[str, list[str]], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parts = rest.split("/")
@@ -519,6 +545,34 @@ class FakeGmail:
             mid = self.drafts.pop(parts[1])
             self._bump("messagesDeleted", self.messages.pop(mid))
             return 204, {}, b""
+        if api == "labels.create":
+            doc = json.loads(body or b"{}")
+            name = str(doc.get("name", "")).strip()
+            if not name or name.upper() in SYSTEM_LABELS:
+                return _json(400, {"error": {"code": 400, "message": "Invalid label name"}})
+            if any(n.casefold() == name.casefold() for n in self.labels.values()):
+                return _json(409, {"error": {"code": 409, "message": "Label name exists or conflicts",
+                                             "status": "ALREADY_EXISTS"}})
+            lid = self._label_id(name)
+            self.label_settings[lid] = {k: doc[k] for k in ("labelListVisibility", "messageListVisibility")
+                                        if k in doc}
+            return _json(200, {"id": lid, "name": name, "type": "user", **self.label_settings[lid]})
+        if api == "messages.modify":
+            msg = self.messages[parts[1]]
+            doc = json.loads(body or b"{}")
+            add, remove = list(doc.get("addLabelIds", [])), list(doc.get("removeLabelIds", []))
+            unknown = [x for x in add + remove if x not in self.labels]
+            if unknown:
+                return _json(400, {"error": {"code": 400, "message": f"Invalid label: {unknown[0]}"}})
+            added = [x for x in add if x not in msg.labels]
+            msg.labels |= set(added)
+            if added:
+                self._bump("labelsAdded", msg, added)
+            removed = [x for x in remove if x in msg.labels]
+            msg.labels -= set(removed)
+            if removed:
+                self._bump("labelsRemoved", msg, removed)
+            return _json(200, msg.brief())
         return _json(400, {"error": {"code": 400, "message": f"not supported by the fake: {api}"}})
 
     def _batch(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -569,6 +623,8 @@ def _api_name(method: str, rest: str) -> str:
         return "messages.insert"
     if head == "profile":
         return "getProfile"
+    if head in ("messages", "threads") and len(parts) == 3 and parts[2] == "modify" and method == "POST":
+        return f"{head}.modify"
     if head in ("threads", "messages", "drafts", "labels", "history"):
         if len(parts) == 1:
             return {"GET": f"{head}.list", "POST": f"{head}.create"}.get(method, f"{head}.?")

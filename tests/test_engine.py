@@ -341,3 +341,24 @@ def test_labels_are_off_by_default(env: Env) -> None:
     mb = LabellingMaildir(md.inbox, md.sent, md.drafts)
     env.poll(t(12, 1, 16, 5), mailbox=mb)
     assert mb.calls == [] and env.draft_steps() == ["thank_you"]
+
+
+def test_a_label_failure_does_not_fail_the_poll(tmp_path: Path) -> None:
+    from agent.errors import MailboxError
+
+    class Refusing(LabellingMaildir):
+        def set_label(self, ids: list[str], label: str, present: bool) -> None:
+            raise MailboxError("the grant lacks a permission needed for labelling messages")
+
+    env = Env(tmp_path)
+    (tmp_path / "config.toml").write_text((tmp_path / "config.toml").read_text().replace(
+        '[mailbox]\nbackend = "maildir"\n', '[mailbox]\nbackend = "imap"\n'
+        '[imap]\nhost = "127.0.0.1"\nsecurity = "none"\nusername = "u"\nlabels = true\n'))
+    env.config = load_config(tmp_path / "config.toml")
+    md = env.config.maildir
+    assert md is not None
+    r = env.poll(t(12, 1, 16, 5), mailbox=Refusing(md.inbox, md.sent, md.drafts))
+    assert "lacks a permission" in r.stats["label_error"]
+    assert env.draft_steps() == ["thank_you"]
+    r = env.poll(t(12, 1, 16, 10), mailbox=Refusing(md.inbox, md.sent, md.drafts))
+    assert r.stats["added"] == 0 and r.plan == []  # the cursor and the ledger were saved

@@ -509,10 +509,10 @@ def test_plain_http_endpoint_only_to_loopback() -> None:
 
 
 def test_scopes_follow_the_labels_setting() -> None:
-    from agent.gmail_auth import SCOPE_COMPOSE, SCOPE_LABELS, SCOPE_READONLY, scopes
+    from agent.gmail_auth import SCOPE_COMPOSE, SCOPE_LABELS, SCOPE_MODIFY, SCOPE_READONLY, scopes
 
     assert scopes(GmailConfig()) == [SCOPE_READONLY, SCOPE_COMPOSE]
-    assert scopes(GmailConfig(labels=True)) == [SCOPE_READONLY, SCOPE_COMPOSE, SCOPE_LABELS]
+    assert scopes(GmailConfig(labels=True)) == [SCOPE_READONLY, SCOPE_COMPOSE, SCOPE_LABELS, SCOPE_MODIFY]
 
 
 class _FakeFlow:

@@ -70,6 +70,12 @@ Drafts
     connection) looks for the draft's Message-ID (``rfc822msgid:``) before
     trying again, so it is never duplicated. ``drafts.delete`` of a draft
     that is already gone is fine.
+
+Labels (``gmail.labels = true`` only)
+    ``set_label`` finds the user label by name or creates it
+    (``labels.create``), then ``messages.modify`` per message (batched; the
+    guard refuses ``batchModify``). Needs ``gmail.modify`` (see
+    :mod:`agent.gmail_auth`).
 """
 
 from __future__ import annotations
@@ -115,7 +121,7 @@ QUOTA_UNITS: dict[str, int] = {
     "getProfile": 1, "labels.list": 1, "history.list": 2, "threads.list": 10, "threads.get": 10,
     "messages.list": 5, "messages.get": 5, "drafts.list": 5, "drafts.get": 5, "drafts.create": 10,
     "drafts.delete": 10, "drafts.update": 15, "drafts.send": 100, "messages.send": 100,
-    "messages.import": 25, "messages.insert": 25,
+    "messages.import": 25, "messages.insert": 25, "messages.modify": 5, "labels.create": 5,
 }
 #: Gmail's per-user limit: 15,000 units a minute (250 a second, moving average)
 QUOTA_RATE = 250.0
@@ -453,6 +459,28 @@ class GmailMailbox:
                 raise self._error("deleting a draft", err.http) from None
         self._drafts = None
 
+    def set_label(self, ids: Sequence[str], label: str, present: bool) -> None:
+        """Add (``present``) or remove the user label ``label`` on these messages.
+
+        The label is found by name (``labels.list``) or created, shown in the
+        label list and on messages; then ``messages.modify`` per message, in
+        batches (never ``batchModify``: the send guard refuses bulk changes).
+        Gone messages (404) are skipped; removing a label that does not exist
+        is nothing to do. Needs the ``gmail.modify`` scope (``gmail.labels = true``).
+        """
+        wanted = [i[3:] for i in dict.fromkeys(ids) if i.startswith("gm/") and len(i) > 3 and "/" not in i[3:]]
+        if not wanted:
+            return
+        label_id = self._label_id(label, create=present)
+        if label_id is None:
+            return
+        body = {"addLabelIds": [label_id]} if present else {"removeLabelIds": [label_id]}
+        self._batch(
+            "labelling messages",
+            [(m, functools.partial(self.users.messages().modify, userId="me", id=m, body=body), "messages.modify")
+             for m in wanted],
+        )
+
     def close(self) -> None:
         """Close the HTTP connections (and log the quota this instance spent)."""
         if self.units:
@@ -617,6 +645,36 @@ class GmailMailbox:
     def _load_labels(self) -> None:
         resp = self._ok("listing labels", lambda: self.users.labels().list(userId="me"), "labels.list")
         self._labels = {str(lb["id"]): str(lb.get("name", lb["id"])) for lb in resp.get("labels", ())}
+
+    def _find_label(self, name: str) -> str | None:
+        for lid, lname in self._labels.items():
+            if lname == name:
+                return lid
+        folded = name.casefold()  # Gmail's label names are case-insensitive
+        return next((lid for lid, lname in self._labels.items() if lname.casefold() == folded), None)
+
+    def _label_id(self, name: str, *, create: bool) -> str | None:
+        """The id of the user label ``name`` (listed again if unknown; created when ``create``)."""
+        found = self._find_label(name)
+        if found is None:
+            self._load_labels()
+            found = self._find_label(name)
+        if found is not None or not create:
+            return found
+        body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
+        try:
+            made = self._execute("creating a label", lambda: self.users.labels().create(userId="me", body=body),
+                                 "labels.create")
+        except _NotOk as err:
+            if err.status != 409:  # 409: it exists after all (made meanwhile, or by a lost first try)
+                raise self._error("creating a label", err.http) from None
+            self._load_labels()
+            found = self._find_label(name)
+            if found is None:
+                raise self._error("creating a label", err.http) from None
+            return found
+        self._labels[str(made["id"])] = str(made.get("name", name))
+        return str(made["id"])
 
     def _learn_labels(self, metas: Iterable[Mapping[str, Any]]) -> None:
         """List labels again when a message carries a user label the map does not know."""

@@ -38,7 +38,11 @@ Reading changes nothing
     no ``\\Seen``, no ``\\Recent`` consumed, no expunge. The only writes are
     ``APPEND`` to Drafts and ``UID STORE +FLAGS \\Deleted`` + ``UID EXPUNGE``
     of one draft UID (never a plain ``EXPUNGE`` that would also remove the
-    user's other deleted drafts, and never ``CLOSE``, which expunges).
+    user's other deleted drafts, and never ``CLOSE``, which expunges), and,
+    only with ``imap.labels = true``, ``set_label``: ``UID STORE
+    +X-GM-LABELS``/``-X-GM-LABELS`` in All Mail on Gmail, else ``UID STORE
+    +FLAGS``/``-FLAGS`` of that one keyword in the message's folder (skipped
+    where ``PERMANENTFLAGS`` says the folder cannot keep keywords).
 
 Sizes
     ``changes`` fetches only the header fields the pipeline reads, in UID
@@ -342,6 +346,20 @@ class ImapMailbox:
         if role != DRAFTS or uv is None or uid is None:
             raise MailboxError(f"Refusing to delete {draft_id!r}: it is not a draft id.")
         self._run("deleting a draft", lambda c, _a: self._delete_draft(c, uv, uid))
+
+    def set_label(self, ids: Sequence[str], label: str, present: bool) -> None:
+        """Add (``present``) or remove ``label`` on these messages; gone ids are skipped.
+
+        Gmail: ``UID STORE +X-GM-LABELS``/``-X-GM-LABELS`` in All Mail. Elsewhere the
+        IMAP keyword ``label`` (``+FLAGS``/``-FLAGS``) in the message's folder, unless
+        the folder cannot keep keywords (``PERMANENTFLAGS`` without ``\\*`` or the
+        keyword). The folder is opened read-write for this one command and left
+        at once; no other flag is touched. (A read-write SELECT takes the
+        session-local ``\\Recent`` of new mail, as any mail client does.)
+        """
+        wanted = list(dict.fromkeys(ids))
+        if wanted:
+            self._run("labelling messages", lambda c, _a: self._set_label(c, wanted, label, present))
 
     def idle_wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s on INBOX; True when new mail arrived (or may have).
@@ -901,6 +919,70 @@ class ImapMailbox:
             elif set(int(u) for u in c.search(["DELETED"])) == {uid}:
                 c.expunge()  # only ours is \Deleted, so a plain EXPUNGE removes only ours
             # else: leave it \Deleted (clients hide it) rather than expunge the user's mail
+        finally:
+            self._leave(c)
+
+    # --- labels -----------------------------------------------------------------------
+
+    def _set_label(self, c: IMAPClient, ids: list[str], label: str, present: bool) -> None:
+        gmail: list[str] = []
+        groups: dict[tuple[str, int], list[int]] = {}
+        for mid in ids:
+            role, uv, uid = _parse_id(mid)
+            if role == "gm":
+                if uid is not None and self.is_gmail:
+                    gmail.append(mid)
+            elif role in (INBOX, SENT, ALL) and uv is not None and uid is not None:
+                groups.setdefault((role, uv), []).append(uid)
+        if gmail:
+            self._label_gmail(c, gmail, label, present)
+        for (role, uv), uids in groups.items():
+            self._label_folder(c, role, uv, sorted(set(uids)), label, present)
+
+    def _label_gmail(self, c: IMAPClient, ids: list[str], label: str, present: bool) -> None:
+        """X-GM-LABELS on Gmail messages, found in All Mail by X-GM-MSGID."""
+        name = self._folder(c, ALL)
+        info = c.select_folder(name)  # read-write: only for this STORE
+        try:
+            uv = int(info[b"UIDVALIDITY"])
+            uids: set[int] = set()
+            for mid in ids:
+                msgid = mid.partition("/")[2]
+                known = self._gm_uids.get(msgid)
+                if known is not None and known[0] == uv:
+                    uids.add(known[1])
+                    continue
+                found = c.search([b"X-GM-MSGID", msgid.encode()])
+                if found:
+                    uids.add(int(found[0]))
+                    self._gm_uids[msgid] = (uv, int(found[0]))
+            if uids:  # a UID that is gone meanwhile is ignored by the server
+                # not .SILENT: Gmail documents X-GM-LABELS for STORE, not the .SILENT form
+                store = c.add_gmail_labels if present else c.remove_gmail_labels
+                store(sorted(uids), [label])
+        finally:
+            self._leave(c)
+
+    def _label_folder(self, c: IMAPClient, role: str, uv: int, uids: list[int], label: str,
+                      present: bool) -> None:
+        """The keyword ``label`` on these UIDs of one folder (X-GM-LABELS on Gmail)."""
+        name = self._folder(c, role)
+        info = c.select_folder(name)  # read-write: only for this STORE
+        try:
+            if int(info[b"UIDVALIDITY"]) != uv:
+                return  # the folder was rebuilt: these ids are gone
+            if self.is_gmail:
+                gm_store = c.add_gmail_labels if present else c.remove_gmail_labels
+                gm_store(uids, [label])
+                return
+            permanent = {_text(f).lower() for f in info.get(b"PERMANENTFLAGS", ())}
+            if "\\*" not in permanent and label.lower() not in permanent:
+                from agent.logs import get_logger
+
+                get_logger().info("imap keywords not kept", folder=name, keyword=label, server=self.where)
+                return
+            store = c.add_flags if present else c.remove_flags
+            store(uids, [label], silent=True)
         finally:
             self._leave(c)
 
