@@ -19,6 +19,12 @@ How it stays robust:
   nothing beyond the parser's own pass.
 * Every step is guarded; anything unexpected becomes a defect and the
   message keeps whatever was read so far.
+
+Header blocks (a poll reads thousands) take a fast route when they are
+ordinary: ``agent.mail.headers`` splits them as the stdlib would, and
+``_parse_fields`` does ``_parse``'s headers-only work without the stdlib's
+machinery. Anything unusual goes the stdlib route; the output is the same
+(``tests/test_parse_fast.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
@@ -76,6 +82,7 @@ MAX_HEADER_TEXT = 1000
 #: Our own header on drafts we create.
 MARKER_HEADER = "X-Followup-Agent"
 
+_MARKER_KEY = MARKER_HEADER.lower()
 _SYNTHETIC_DOMAIN = "followup-agent.invalid"
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
@@ -160,62 +167,17 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
         except Exception:  # never let the shortcut cost a message: the stdlib decides
             split = None
         if split is not None:
-            return _parse_fields(raw, original, *split, defects)
+            try:
+                return _parse_fields(raw, original, *split, defects)
+            except Exception:
+                defects.clear()  # the stdlib route decides, from the start
     data = original
     if b"\x00" in data:
         defects.append("NUL bytes removed")
         data = data.replace(b"\x00", b"")
     msg = _load(data, raw.headers_only, defects)
-    try:
-        raw_items = list(msg.raw_items())
-    except Exception:
-        raw_items = []
-        defects.append("headers unreadable")
-    headers = _Headers(raw_items, defects)
-    content_type = _content_type(msg)
-    has_calendar = _calendar_hint(msg, headers, content_type)
-    body = None if raw.headers_only else msg
-    return _finish(
-        raw, original, headers, content_type, has_calendar, body, default_tz, defects, _parse_date
-    )
+    headers = _Headers(msg, defects)
 
-
-def _parse_fields(
-    raw: RawMessage,
-    original: bytes,
-    items: list[tuple[str, str]],
-    plain: bool,
-    defects: list[str],
-) -> Message:
-    """Headers only, from :func:`split_header_block`'s pairs: what the stdlib route gives.
-
-    ``items`` are exactly the ``raw_items()`` the stdlib parser would store
-    (and it would record no defect for such a block), so everything below is
-    the same computation without its machinery: content type and ``method=``
-    straight from the raw Content-Type value, dates of the usual shape
-    without ``parsedate_to_datetime``.
-    """
-    headers = _Headers.fast(items, plain, defects)
-    content_types = [value for name, value in items if name.lower() == "content-type"]
-    content_type = _fast_content_type(content_types)
-    has_calendar = _fast_calendar_hint(content_types, headers, content_type)
-    return _finish(
-        raw, original, headers, content_type, has_calendar, None, None, defects, _parse_date_fast
-    )
-
-
-def _finish(
-    raw: RawMessage,
-    original: bytes,
-    headers: _Headers,
-    content_type: str,
-    has_calendar: bool,
-    body_msg: EmailMessage | None,
-    default_tz: str | None,
-    defects: list[str],
-    parse_date: Callable[[str], datetime | None],
-) -> Message:
-    """The Message from its decoded headers (and, for a full message, the parsed tree)."""
     message_id = _message_id(headers.first("message-id"), original, defects)
     in_reply_to = _ids(headers.all("in-reply-to"))
     if len(in_reply_to) > MAX_REFERENCES:
@@ -226,14 +188,16 @@ def _finish(
         defects.append(f"References capped from {len(references)} ids")
         references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
 
+    content_type = _content_type(msg)
     if len(headers.all("content-type")) > 1:
         defects.append("multiple Content-Type headers (first one used)")
 
     text = ""
     events: tuple[CalendarEvent, ...] = ()
-    if body_msg is not None:
+    has_calendar = _calendar_hint(msg, headers, content_type)
+    if not raw.headers_only:
         body = _Body(default_tz, defects)
-        body.walk(body_msg)
+        body.walk(msg)
         text = body.text()
         events = body.events
         has_calendar = has_calendar or body.calendar_part
@@ -255,7 +219,7 @@ def _finish(
         to=tuple(_addresses(headers.all("to"), defects)),
         cc=tuple(_addresses(headers.all("cc"), defects)),
         reply_to=tuple(_addresses(headers.all("reply-to"), defects)),
-        date=_date(headers, defects, parse_date),
+        date=_date(headers, defects),
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
         text=text,
@@ -268,6 +232,66 @@ def _finish(
         labels=frozenset(raw.labels),
         has_body=not raw.headers_only,
         defects=_dedupe(defects)[:MAX_DEFECTS],
+    )
+
+
+def _parse_fields(
+    raw: RawMessage,
+    original: bytes,
+    items: list[tuple[str, str]],
+    newline: str,
+    folded: bool,
+    is_ascii: bool,
+    defects: list[str],
+) -> Message:
+    """``_parse`` of a header block, from :func:`split_header_block`'s fields.
+
+    The fields are exactly the ``raw_items()`` the stdlib parser would
+    store, and it would note no defect for such a block; what follows is
+    ``_parse``'s headers-only work in the same order (defects too), with the
+    stdlib's Content-Type handling, date parsing and absent headers'
+    no-ops done directly. ``tests/test_parse_fast.py`` holds it to
+    ``fast=False``.
+    """
+    headers = _FastHeaders(items, newline, folded, is_ascii, defects)
+    values = headers._values
+    message_id = _message_id(headers.first("message-id"), original, defects)
+    in_reply_to = _ids(headers.all("in-reply-to")) if "in-reply-to" in values else []
+    if len(in_reply_to) > MAX_REFERENCES:
+        in_reply_to = in_reply_to[-MAX_REFERENCES:]
+        defects.append("In-Reply-To capped")
+    references = _ids(headers.all("references")) if "references" in values else []
+    if len(references) > MAX_REFERENCES:
+        defects.append(f"References capped from {len(references)} ids")
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+
+    content_types = headers.content_types
+    content_type = _fast_content_type(content_types)
+    if len(content_types) > 1:
+        defects.append("multiple Content-Type headers (first one used)")
+    has_calendar = _fast_calendar_hint(content_types, headers, content_type)
+
+    from_list = _addresses(headers.all("from"), defects) if "from" in values else []
+    return Message(
+        id=raw.id,
+        folder=raw.folder,
+        message_id=message_id,
+        subject=headers.text("subject"),
+        from_=from_list[0] if from_list else None,
+        to=tuple(_addresses(headers.all("to"), defects)) if "to" in values else (),
+        cc=tuple(_addresses(headers.all("cc"), defects)) if "cc" in values else (),
+        reply_to=tuple(_addresses(headers.all("reply-to"), defects)) if "reply-to" in values else (),
+        date=_date(headers, defects, _parse_date_fast),
+        in_reply_to=tuple(in_reply_to),
+        references=tuple(references),
+        auto=_auto_fast(headers, content_type, defects),
+        content_type=content_type,
+        has_calendar_part=has_calendar,
+        marker=headers.text(_MARKER_KEY) or None,
+        thread_hint=raw.thread_hint,
+        labels=frozenset(raw.labels),
+        has_body=False,
+        defects=_dedupe(defects)[:MAX_DEFECTS] if defects else (),
     )
 
 
@@ -390,38 +414,19 @@ def _calendar_hint(msg: EmailMessage, headers: _Headers, content_type: str) -> b
 class _Headers:
     """Header values as plain str, decoded by us so that access can never raise."""
 
-    def __init__(self, items: Iterable[tuple[object, object]], defects: list[str]) -> None:
+    def __init__(self, msg: EmailMessage, defects: list[str]) -> None:
         self._defects = defects
         self._values: dict[str, list[str]] = {}
         self.names: list[str] = []
+        try:
+            items = list(msg.raw_items())
+        except Exception:
+            items = []
+            defects.append("headers unreadable")
         for name, value in items:
             key = str(name).strip().lower()
             self.names.append(key)
             self._values.setdefault(key, []).append(self._clean(str(value)))
-
-    @classmethod
-    def fast(cls, items: list[tuple[str, str]], plain: bool, defects: list[str]) -> _Headers:
-        """Same as ``_Headers(items, defects)`` for :func:`split_header_block`'s pairs.
-
-        Their names are printable ASCII without spaces (``strip`` changes
-        nothing) and ``_clean`` changes nothing in a one-line ASCII value
-        (``plain``: all of them are).
-        """
-        self = cls.__new__(cls)
-        self._defects = defects
-        values: dict[str, list[str]] = {}
-        self._values = values
-        self.names = names = [name.lower() for name, _ in items]
-        clean = self._clean
-        for key, (_, value) in zip(names, items, strict=True):
-            if not plain and ("\n" in value or "\r" in value or not value.isascii()):
-                value = clean(value)
-            found = values.get(key)
-            if found is None:
-                values[key] = [value]
-            else:
-                found.append(value)
-        return self
 
     def _clean(self, value: str) -> str:
         """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
@@ -452,6 +457,72 @@ class _Headers:
             return ""
         decoded = _decode_words(value, self._defects)
         return _WS.sub(" ", _CONTROL.sub(" ", decoded)).strip()[:MAX_HEADER_TEXT]
+
+
+class _FastHeaders(_Headers):
+    """``_Headers`` built from :func:`split_header_block`'s fields, with the same answers.
+
+    Their names are printable ASCII without spaces (``strip`` changes
+    nothing). ``_clean`` changes nothing in a one-line ASCII value, and in a
+    value whose every line break is ``newline`` followed by a blank (a fold)
+    it removes exactly those breaks; so values are cleaned only when the
+    block has folds or 8-bit bytes, and only those of the headers read (most
+    of a delivered block is signatures and relay stamps nobody reads). The
+    one defect cleaning notes is noted here, up front, as ``_Headers`` does.
+    Also keeps the raw Content-Type values, which the stdlib reads uncleaned.
+    """
+
+    def __init__(
+        self,
+        items: list[tuple[str, str]],
+        newline: str,
+        folded: bool,
+        is_ascii: bool,
+        defects: list[str],
+    ) -> None:
+        self._defects = defects
+        values: dict[str, list[str]] = {}
+        self._values = values
+        for name, value in items:
+            key = name.lower()
+            found = values.get(key)
+            if found is None:
+                values[key] = [value]
+            else:
+                found.append(value)
+        self.names = list(values)  # only ever asked for membership
+        self.content_types: list[str] = list(values.get("content-type", ()))
+        self._newline = newline
+        self._dirty = folded or not is_ascii
+        self._cleaned: set[str] = set()
+        if not is_ascii:  # some value holds 8-bit bytes (names, blanks and breaks are ASCII)
+            defects.append("8-bit header without encoding")
+
+    def all(self, name: str) -> list[str]:
+        found = self._values.get(name)
+        if found is None:
+            return []
+        if self._dirty and name not in self._cleaned:
+            self._cleaned.add(name)
+            for i, value in enumerate(found):
+                if "\n" in value:
+                    value = found[i] = value.replace(self._newline, "")
+                if not value.isascii():
+                    found[i] = self._clean(value)
+        return found
+
+    def first(self, name: str) -> str | None:
+        found = self.all(name)
+        return found[0] if found else None
+
+    def text(self, name: str) -> str:
+        """``_Headers.text``; a value of printable ASCII with single spaces needs only strip."""
+        value = self.first(name)
+        if value is None:
+            return ""
+        if "=?" not in value and value.isascii() and value.isprintable() and "  " not in value:
+            return value.strip()[:MAX_HEADER_TEXT]
+        return super().text(name)
 
 
 def _decode_words(value: str, defects: list[str]) -> str:
@@ -541,6 +612,8 @@ def _guess(data: bytes) -> str:
 
 def _addresses(values: list[str], defects: list[str]) -> list[Address]:
     """Parse address headers; lower-case emails, decoded names; garbage skipped."""
+    if not values:
+        return []
     found, noted = _addresses_cached(tuple(values))
     defects.extend(noted)
     return list(found)
@@ -592,9 +665,12 @@ def _parse_addresses(values: list[str], defects: list[str]) -> list[Address]:
 
 
 def _date(
-    headers: _Headers, defects: list[str], parse_date: Callable[[str], datetime | None]
+    headers: _Headers,
+    defects: list[str],
+    parse_date: Callable[[str], datetime | None] | None = None,
 ) -> datetime | None:
     """Date header as aware UTC; else the earliest Received hop; else None."""
+    parse_date = parse_date or _parse_date
     value = headers.first("date")
     if value:
         parsed = parse_date(value)
@@ -632,39 +708,36 @@ _MONTHS = {
 # "Mon, 3 Jun 2024 10:00:00 +0200 (CEST)": the shape nearly every mailer writes
 _USUAL_DATE = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) ([A-Z][a-z][a-z]) ([1-9][0-9]{3}) "
-    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})(?:[ \t].*)?",
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-][0-9]{4})(?:[ \t].*)?",
     re.DOTALL,
 )
-_ZONES: dict[int, timezone] = {}
+# "+hhmm" to its offset; None where the stdlib refuses it (24 hours or more)
+_ZONES: dict[str, timedelta | None] = {}
 
 
 def _parse_date_fast(value: str) -> datetime | None:
     """``_parse_date`` for the usual RFC 5322 shape without the stdlib's general parser.
 
     Reads the fields the way ``email.utils.parsedate_to_datetime`` does
-    (tokens after the zone ignored, -0000 and +0000 both UTC) and builds the
-    same datetime; anything else, or any doubt, goes to ``_parse_date``.
+    (tokens after the zone ignored, -0000 and +0000 both UTC) and gives the
+    same instant in UTC; anything else, or any doubt, goes to ``_parse_date``.
     """
     found = _USUAL_DATE.fullmatch(value.strip()[:200])
     month = _MONTHS.get(found.group(2), 0) if found else 0
     if not found or not month:
         return _parse_date(value)
-    day, _, year, hour, minute, second, sign, zone_h, zone_m = found.groups()
-    offset = int(zone_h) * 3600 + int(zone_m) * 60
+    day, _, year, hour, minute, second, zone = found.groups()
+    if zone in _ZONES:
+        offset = _ZONES[zone]
+    else:
+        seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60
+        offset = timedelta(seconds=-seconds if zone[0] == "-" else seconds)
+        offset = _ZONES[zone] = offset if seconds < 86400 else None
+    if offset is None:
+        return _parse_date(value)
     try:
-        if not offset:
-            return datetime(
-                int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC
-            )
-        if sign == "-":
-            offset = -offset
-        zone = _ZONES.get(offset)
-        if zone is None:
-            zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
-        local = datetime(
-            int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=zone
-        )
-        return local.astimezone(UTC)
+        utc = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        return utc - offset
     except (ValueError, OverflowError):
         return _parse_date(value)
 
@@ -695,6 +768,89 @@ def _auto(
         is_report=content_type == "multipart/report",
         failed_recipients=tuple(failed[:MAX_ADDRESSES]),
         feedback_id=feedback,
+    )
+
+
+_NO_AUTO = AutoMarkers()
+_AUTO_NAMES = frozenset(
+    {"auto-submitted", "precedence", "list-id", "list-unsubscribe", "x-failed-recipients"}
+    | set(_AUTOREPLY_HEADERS)
+)
+_BULK_NAMES = frozenset(_BULK_HEADERS)
+
+
+def _auto_fast(headers: _Headers, content_type: str, defects: list[str]) -> AutoMarkers:
+    """``_auto`` without its work for headers a message does not have.
+
+    The same header reads in the same order (they may note defects), skipped
+    only where ``_auto`` would read an absent header and get "" or [];
+    mail with no evidence at all shares one empty AutoMarkers.
+    """
+    present = headers._values
+    feedback, relevant = _header_shape(tuple(present))
+    if not (relevant or feedback or content_type == "multipart/report"):
+        return _NO_AUTO
+    auto_submitted = None
+    if "auto-submitted" in present:
+        auto_submitted = headers.text("auto-submitted").split(";", 1)[0].strip().lower() or None
+    x_autoreply = False
+    for name in _AUTOREPLY_HEADERS:
+        if name in present and headers.text(name).strip().lower() not in _FALSY:
+            x_autoreply = True
+            break
+    precedence = None
+    if "precedence" in present:
+        precedence = headers.text("precedence").split(";", 1)[0].strip().lower() or None
+    list_id = (headers.text("list-id") or None) if "list-id" in present else None
+    failed: list[str] = []
+    if "x-failed-recipients" in present:
+        failed = [a.email for a in _addresses(headers.all("x-failed-recipients"), defects)]
+    return _auto_markers(
+        auto_submitted,
+        x_autoreply,
+        precedence,
+        list_id,
+        "list-unsubscribe" in present,
+        content_type == "multipart/report",
+        tuple(failed[:MAX_ADDRESSES]),
+        feedback,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_shape(names: tuple[str, ...]) -> tuple[bool, bool]:
+    """(bulk-sender header present, any header ``_auto`` reads present), per set of names.
+
+    A mailbox's mail comes from a few hundred senders whose software writes
+    the same header names every time: this is nearly always a cache hit.
+    """
+    feedback = any(h in names for h in _BULK_HEADERS) or any(
+        n.startswith(_BULK_PREFIXES) for n in names
+    )
+    return feedback, not _AUTO_NAMES.isdisjoint(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _auto_markers(
+    auto_submitted: str | None,
+    x_autoreply: bool,
+    precedence: str | None,
+    list_id: str | None,
+    list_unsubscribe: bool,
+    is_report: bool,
+    failed_recipients: tuple[str, ...],
+    feedback_id: bool,
+) -> AutoMarkers:
+    """One shared (frozen) AutoMarkers per distinct value: list mail repeats them."""
+    return AutoMarkers(
+        auto_submitted=auto_submitted,
+        x_autoreply=x_autoreply,
+        precedence=precedence,
+        list_id=list_id,
+        list_unsubscribe=list_unsubscribe,
+        is_report=is_report,
+        failed_recipients=failed_recipients,
+        feedback_id=feedback_id,
     )
 
 
