@@ -466,6 +466,9 @@ def test_token_from_credentials_directory_and_keyring(gmail: FakeGmail, tmp_path
         Memory.store[("followup-agent", ACCOUNT)] = json.dumps(gmail.authorized_user())
         assert load_authorized_user(cfg, ACCOUNT, env={})["client_id"] == CLIENT_ID
     finally:
+        # keyring registers every backend class it sees: leave this one empty, or a later
+        # keyring lookup in the same process could pick it and find this token
+        Memory.store.clear()
         keyring.set_keyring(old)
 
 

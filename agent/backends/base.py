@@ -21,6 +21,15 @@ from typing import Protocol, runtime_checkable
 
 from agent.model import ChangeSet, DraftInfo
 
+#: The header fields the parser and the signals read: what a backend must deliver in the
+#: header blocks of ``changes`` (IMAP fetches exactly these; Gmail asks for them as metadata).
+HEADER_FIELDS = (
+    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
+    "References", "Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
+    "Precedence", "List-Id", "List-Unsubscribe", "X-Failed-Recipients", "Feedback-ID",
+    "X-Followup-Agent",
+)
+
 
 @runtime_checkable
 class Labeller(Protocol):

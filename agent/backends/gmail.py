@@ -99,6 +99,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httplib2
 
+from agent.backends.base import HEADER_FIELDS
 from agent.errors import MailboxError
 from agent.model import ALL, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -107,13 +108,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: the header fields the parser and the signals read (the same list the IMAP backend fetches)
-HEADER_FIELDS = (
-    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
-    "References", "Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
-    "Precedence", "List-Id", "List-Unsubscribe", "X-Failed-Recipients", "Feedback-ID",
-    "X-Followup-Agent",
-)
 HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
 
 #: Gmail's published quota units per method (developers.google.com/gmail/api/reference/quota)

@@ -84,6 +84,7 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
+from agent.backends.base import HEADER_FIELDS
 from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -92,13 +93,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: the header fields the parser and the signals read; nothing else is fetched by ``changes``
-HEADER_FIELDS = (
-    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
-    "References", "Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
-    "Precedence", "List-Id", "List-Unsubscribe", "X-Failed-Recipients", "Feedback-ID",
-    "X-Followup-Agent",
-)
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(h.upper() for h in HEADER_FIELDS) + ")]"
 GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
 

@@ -183,15 +183,7 @@ def _negated_offer(text: str, pos: int) -> bool:
     return any(w in window for w in ("not ", "unable", "won't", "cannot", "no longer"))
 
 
-_TZ_ABBR = {
-    "ET": "America/New_York", "EST": "America/New_York", "EDT": "America/New_York",
-    "CT": "America/Chicago", "CST": "America/Chicago", "CDT": "America/Chicago",
-    "MT": "America/Denver", "MST": "America/Denver", "MDT": "America/Denver",
-    "PT": "America/Los_Angeles", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
-    "GMT": "UTC", "UTC": "UTC", "BST": "Europe/London", "CET": "Europe/Berlin",
-    "CEST": "Europe/Berlin", "IST": "Asia/Kolkata", "AEST": "Australia/Sydney",
-    "AEDT": "Australia/Sydney", "JST": "Asia/Tokyo", "SGT": "Asia/Singapore",
-}
+_TZ_ABBR = timeline.ZONE_ABBR
 
 
 def zone_for(abbr: str | None) -> ZoneInfo | None:

@@ -73,7 +73,7 @@ __all__ = ["find_deadlines", "parse_deadline"]
 
 # --- time zones named in the text ------------------------------------------------------
 
-_ZONE_ABBR = {
+ZONE_ABBR = {
     "PT": "America/Los_Angeles", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
     "MT": "America/Denver", "MST": "America/Denver", "MDT": "America/Denver",
     "CT": "America/Chicago", "CST": "America/Chicago", "CDT": "America/Chicago",
@@ -93,7 +93,7 @@ _ZONE_NAMES = {
 }  # fmt: skip
 # Abbreviations are matched case-sensitively (so "et", "pt" or "mt" in running
 # text are not zones); zone names need the word "time" after them.
-_ABBR_ALT = "|".join(sorted(_ZONE_ABBR, key=len, reverse=True))
+_ABBR_ALT = "|".join(sorted(ZONE_ABBR, key=len, reverse=True))
 _NAME_ALT = "|".join(n.replace(" ", r"\s+") for n in sorted(_ZONE_NAMES, key=len, reverse=True))
 ZONE = rf"(?:(?-i:\b(?:{_ABBR_ALT})\b)|\b(?:{_NAME_ALT})\s+time\b)"
 _ZONE_RE = re.compile(ZONE, re.I)
@@ -104,8 +104,8 @@ def _zone_name(text: str) -> str | None:
     if not m:
         return None
     word = m.group(0)
-    if word in _ZONE_ABBR:
-        return _ZONE_ABBR[word]
+    if word in ZONE_ABBR:
+        return ZONE_ABBR[word]
     key = " ".join(word.lower().split()[:-1])  # drop "time"
     return _ZONE_NAMES.get(key)
 
