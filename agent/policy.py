@@ -163,7 +163,7 @@ def decide(
         elif f.kind == E.HUMAN_REPLY:
             answered = f  # a new timeline in it replaces the old one: deadlines[-1] below
     skipped_ty = skipped.get((rkey, THANK_YOU))
-    if thank_you_at is None and skipped_ty is None:
+    if thank_you_at is None and skipped_ty is None and answered is None:
         to, why = choose_recipient(conv, config, unusable)
         due, arith = _thank_you_due(end, config, cal)
         rules.append("thank-you owed once per round; you have not written since the interview")
@@ -172,6 +172,9 @@ def decide(
                    round=rkey, interview=_iv(rnd), no_recipient=None if to else why)
 
     if answered is not None:
+        # POLICY: a human reply means nothing is owed until a new silence starts -- this
+        # includes a thank-you not yet sent: their message wants your own answer, and an
+        # untouched draft of ours is withdrawn
         rules.append(f"the company answered on {_day(answered.at, cfg=config)} after your last message")
         return out(OPEN, f"{answered.data.get('from', 'The company')} answered on "
                          f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.",

@@ -362,3 +362,13 @@ def test_a_label_failure_does_not_fail_the_poll(tmp_path: Path) -> None:
     assert env.draft_steps() == ["thank_you"]
     r = env.poll(t(12, 1, 16, 10), mailbox=Refusing(md.inbox, md.sent, md.drafts))
     assert r.stats["added"] == 0 and r.plan == []  # the cursor and the ledger were saved
+
+
+def test_human_reply_withdraws_a_waiting_thank_you(env: Env) -> None:
+    env.poll(t(12, 1, 16, 5))
+    assert env.draft_steps() == ["thank_you"]
+    env.reply(t(12, 1, 16, 30), "Thanks for coming in today, Jordan! We'll be in touch.")
+    r = env.poll(t(12, 1, 17))
+    assert [(a.kind, a.step) for a in r.plan] == [("withdraw", "thank_you")]
+    assert env.draft_steps() == [] and r.status[0]["next"] is None
+    assert env.poll(t(12, 2, 9)).plan == []  # withdrawn is final: never written again

@@ -297,3 +297,11 @@ def test_deadline_in_the_companys_zone() -> None:
     # Dec 14 ends at Pacific midnight = 17:00 Tue Dec 15 in Tokyo (after hours) → Wed 09:00;
     # read in Tokyo's own midnight it would have been Tue 09:00
     assert d.next is not None and d.next.due.isoformat() == "2026-12-16T09:00:00+09:00"
+
+
+def test_company_writing_after_the_interview_means_no_thank_you_draft() -> None:
+    d = run([interview(t(12, 1, 13)), human(t(12, 1, 14, 30))], now=t(12, 1, 16, 5))
+    assert d.state == OPEN and d.next is None and "answered" in d.reason
+    # once the user answers, a new silence starts: the first follow-up comes after it
+    d = run([interview(t(12, 1, 13)), human(t(12, 1, 14, 30)), user(t(12, 1, 17))], now=t(12, 2, 9))
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 9, 9)  # 17:00 is closing time
