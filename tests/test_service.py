@@ -150,9 +150,10 @@ def interview_mail() -> bytes:
 
 
 def reply_mail() -> bytes:
-    return message(ANN, ME, "Re: Interview for the Platform Engineer role",
-                   "Thanks Jordan, great talking to you. We'll be in touch next week.", t(12, 1, 15),
-                   "acme-2@acme.com", in_reply_to="acme-1@acme.com")
+    # unrelated new mail: it wakes IDLE without changing what is owed (a reply from Acme
+    # would, by policy, withdraw the waiting thank-you)
+    return message("Sam <sam.friend@yahoo.com>", ME, "Lunch tomorrow?", "Are you free at noon?",
+                   t(12, 1, 15), "sam-2@yahoo.com")
 
 
 def write_config(tmp: Path, user: DovecotUser, interval: str) -> Path:
