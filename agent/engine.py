@@ -98,13 +98,24 @@ def poll(
 ) -> PollResult:
     """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
     t0 = _time.perf_counter()
+    phases: dict[str, float] = {}  # seconds per stage, for `--json` readers and bench/
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        t = _time.perf_counter()
+        phases[name] = round(phases.get(name, 0.0) + t - t0, 4)
+        t0 = t
+
+    started = t0
     cal = BusinessCalendar.from_config(config)
     stats: dict[str, Any] = {}
 
     # 1. sync: only what changed since the stored cursor is parsed
     cursor_key = f"cursor:{mailbox.name}"
     cs = mailbox.changes(store.get_meta(cursor_key))
+    lap("sync")
     parsed = [parse_message(_keywords_as_labels(r)) for r in cs.added if not _is_draft(r)]
+    lap("parse")
     links = _links(parsed, config)
     touched: set[str] = set()  # thread keys of what changed
     if cs.full:
@@ -116,6 +127,7 @@ def poll(
         store.put_messages(parsed)
         store.set_links(links)
     stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
+    lap("store")
 
     # 2. conversations (plain data, no parsing). Nothing changed: the last poll's candidates
     # still stand. A few changes: re-thread only the messages linked to them. Else everything.
@@ -143,6 +155,7 @@ def poll(
             {"config": _candidate_config_key(config),
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
     stats["candidates"] = len(candidates)
+    lap("thread")
 
     # 3. bodies only for candidate conversations, once. A body can add a thread link that
     # the headers lacked (a remote server's bounce names the returned message only inside):
@@ -173,6 +186,7 @@ def poll(
             {"config": _candidate_config_key(config),
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
     stats["bodies_fetched"] = fetched
+    lap("bodies")
 
     # 4. decide
     decisions: list[tuple[Conversation, Decision]] = []
@@ -193,10 +207,13 @@ def poll(
                    if r.status == "user_deleted"}
         decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
 
+    lap("decide")
+
     # 5. plan against the drafts that exist now and the ledger
     existing = _describe_drafts(mailbox.drafts(), store)
     plan = make_plan(decisions, existing, store, now, config)
     stats["plan"] = len(plan)
+    lap("plan")
 
     # 6. apply
     if not dry_run:
@@ -213,7 +230,9 @@ def poll(
         store.set_meta(cursor_key, cs.cursor)
         store.set_meta("last_poll", now.isoformat())
         store.save_snapshot(status, at=now)
-    stats["seconds"] = round(_time.perf_counter() - t0, 3)
+    lap("apply")
+    stats["seconds"] = round(_time.perf_counter() - started, 3)
+    stats["phases"] = phases
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
                       {c.id: c for c in candidates}, status, history)
 

@@ -47,8 +47,9 @@ Reading changes nothing
 Sizes
     ``changes`` fetches only the header fields the pipeline reads, in UID
     batches of 2,000 (imapclient 4 refuses ``1:*``; Dovecot refuses very long
-    UID lists), read straight from imaplib's data in their usual shape (a
-    general parser costs more than the server). ``fetch`` takes whole
+    UID lists), read straight off the connection (``imap_wire``: imaplib's
+    and imapclient's general readers cost several times what the server
+    does). ``fetch`` takes whole
     messages up to :data:`BIG_MESSAGE` bytes; for bigger ones it reads
     ``BODYSTRUCTURE`` and fetches the header and the text parts only, rebuilt
     into a small multipart message.
@@ -85,6 +86,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
 from agent.backends.base import HEADER_FIELDS
+from agent.backends.imap_wire import uid_fetch
 from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -108,6 +110,9 @@ TEXT_PART_CAP = 1024 * 1024
 # one header FETCH response as imaplib hands it over: the items, the header section last, a literal
 _HEADER_RESPONSE = re.compile(
     rb"\d+ \((.*?)BODY\[HEADER\.FIELDS \([^)\]]*\)\] \{\d+\}", re.DOTALL | re.IGNORECASE
+)
+_HEADER_RESPONSE_EXACT = re.compile(
+    rb"\d+ \(UID (\d+) FLAGS \(([^)]*)\) BODY\[HEADER\.FIELDS \([^)\]]*\)\] \{\d+\}", re.IGNORECASE
 )
 _UID_ITEM = re.compile(rb"(?:^|[ (])UID (\d+)", re.IGNORECASE)
 _FLAGS_ITEM = re.compile(rb"(?:^|[ (])FLAGS \(([^)]*)\)", re.IGNORECASE)
@@ -702,7 +707,14 @@ class ImapMailbox:
     ) -> list[tuple[int, RawMessage]]:
         """(uid, header-only message) for these UIDs, in batches."""
         out: list[tuple[int, RawMessage]] = []
+        gmail = self.is_gmail
+        prefix = f"{role}/{uv}/"
         for batch in _uid_ranges(uids, HEADER_BATCH):
+            if not gmail:  # the hot loop of a cold sync: as little as possible per message
+                out.extend((uid, RawMessage(id=prefix + str(uid), folder=role, data=header, headers_only=True,
+                                            flags=flags))
+                           for uid, header, flags, _item in self._header_batch(c, batch))
+                continue
             for uid, header, flags, item in self._header_batch(c, batch):
                 mid, thread, labels = self._gmail_meta(item)
                 folder = role
@@ -731,21 +743,17 @@ class ImapMailbox:
     ) -> list[tuple[int, bytes, frozenset[str], Mapping[bytes, Any]]]:
         """(uid, header block, flags, FETCH items) for one batch of UIDs, in UID order.
 
-        The hot loop of a cold sync. imapclient's general response parser
-        costs twice what the server and the network do together (1.6 of
-        2.5 s for 20,000 headers on Dovecot), so the usual response shape,
-        ``n (UID u FLAGS (...) BODY[HEADER.FIELDS (...)] {size}`` + literal +
-        ``)``, is read here directly; anything else (items in another order,
-        unsolicited FETCHes, Gmail's quoted labels) goes to imapclient's parser.
+        The hot loop of a cold sync. The reply is read off the connection by
+        :mod:`agent.backends.imap_wire` (imaplib's line-by-line reading costs
+        several times what the server and the socket take), and the usual
+        response shape, ``n (UID u FLAGS (...) BODY[HEADER.FIELDS (...)] {size}``
+        + literal + ``)``, is picked apart here directly; anything else (items
+        in another order, unsolicited FETCHes, Gmail's quoted labels) goes to
+        imapclient's parser.
         """
-        if self.is_gmail:
-            items = [HEADER_ITEM, "FLAGS", *GMAIL_ITEMS]
-            got = sorted(c.fetch(batch, items).items())
-            return [(int(u), _section(i, b"BODY[HEADER") or b"", _flags(i.get(b"FLAGS", ())), i) for u, i in got]
-        typ, data = c._imap.uid("FETCH", _compress_uids(batch), f"(UID FLAGS {HEADER_ITEM})")
-        if typ != "OK":
-            raise IMAPClientError(f"UID FETCH failed: {_text(data[-1]) if data else typ}")
-        fast = _read_header_fetch(data)
+        gmail = " " + " ".join(GMAIL_ITEMS) if self.is_gmail else ""
+        data = uid_fetch(c._imap, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
+        fast = None if self.is_gmail else _read_header_fetch(data)
         if fast is not None:
             return [(u, header, _flags(flags), {}) for u, (header, flags) in sorted(fast.items())]
         parsed = sorted(parse_fetch_response([d for d in data if d is not None], True, True).items())
@@ -1043,7 +1051,16 @@ def _msgids(pairs: Iterable[tuple[int, RawMessage]]) -> dict[int, int]:
 
 def _flags(values: Iterable[Any]) -> frozenset[str]:
     """FETCH FLAGS as text; ``\\Recent`` is per session (and consumed by whoever looks first)."""
-    return frozenset(_text(f) for f in values if _text(f).lower() != "\\recent")
+    key = tuple(values)
+    got = _FLAG_SETS.get(key)
+    if got is None:  # a mailbox has few distinct flag sets: each is decoded once
+        got = frozenset(t for t in map(_text, key) if t.lower() != "\\recent")
+        if len(_FLAG_SETS) < 1024:
+            _FLAG_SETS[key] = got
+    return got
+
+
+_FLAG_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
 
 
 def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes]]] | None:
@@ -1055,6 +1072,10 @@ def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes
             continue
         if not isinstance(el, tuple) or len(el) != 2:
             return None
+        exact = _HEADER_RESPONSE_EXACT.fullmatch(el[0])  # Dovecot's order: one regex, no search
+        if exact is not None:
+            out[int(exact[1])] = (el[1], exact[2].split())
+            continue
         m = _HEADER_RESPONSE.fullmatch(el[0])
         if m is None:
             return None
