@@ -515,12 +515,12 @@ def parse_duration(key: str, value: Any) -> timedelta:
 
 
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:
-    import holidays
+    from agent.businesstime import holiday_class
 
     # one country's module, not the list of all (which imports every country: slow at start)
     try:
-        calendar = holidays.country_holidays(country, years=[])
-    except (NotImplementedError, KeyError, AttributeError):
+        calendar = holiday_class(country)
+    except KeyError:
         raise ConfigError(
             f"{key} = {country!r} is not a country code the holidays calendar knows "
             "(ISO 3166 alpha-2, for example \"US\", \"GB\", \"DE\")."

@@ -380,3 +380,18 @@ def test_deadline_plus_grace_snaps_like_the_policy() -> None:
     due, why = cal.describe_snap(cal.end_of_day(date(2026, 12, 18) + timedelta(days=7)))
     assert due == ny(2026, 12, 28, 9, 0)
     assert why == "Saturday → next business day"
+
+
+def test_holiday_class_loads_one_country_and_matches_the_package() -> None:
+    import holidays
+
+    from agent.businesstime import holiday_class
+
+    for code in ("US", "GB", "DE", "USA"):
+        cls = holiday_class(code)
+        ours = cls(subdiv=None, years=2026, observed=True)
+        assert sorted(ours.items()) == sorted(holidays.country_holidays(code, years=2026).items())
+    assert "CA" in holiday_class("US").subdivisions
+    for bad in ("XX", "us", ""):
+        with pytest.raises(KeyError):
+            holiday_class(bad)

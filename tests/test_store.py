@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -354,3 +355,45 @@ def test_times_are_stored_as_utc_iso(tmp_path: Path) -> None:
     (ts,) = con.execute("SELECT ts FROM events").fetchone()
     con.close()
     assert ts == "2026-12-01T14:00:00+00:00"
+
+
+def test_header_only_messages_are_kept_as_their_header_block(tmp_path: Path) -> None:
+    """With its raw form given, a header-only message is stored as bytes and parsed again on
+    reading: the same Message comes back, server thread id and labels included."""
+    from agent.mail.parse import parse_message
+    from agent.model import RawMessage
+
+    header = (b"From: Ana <ana@acme.com>\r\nTo: me@example.com\r\nSubject: Interview\r\n"
+              b"Date: Tue, 24 Nov 2026 10:00:00 -0500\r\nMessage-ID: <h1@acme.com>\r\n"
+              b"References: <a@x> <b@x>\r\n\r\n")
+    raw = RawMessage(id="gm/1", folder="inbox", data=header, headers_only=True, thread_hint="777",
+                     labels=frozenset({"Follow-up/Track", "\\Inbox"}))
+    full = sample(2)
+    header_only = parse_message(raw)
+    with Store.open(tmp_path / "s.db") as store:
+        store.put_messages([header_only, full], {raw.id: raw, full.id: raw})
+        stored = dict(store._db.execute("SELECT id, raw IS NOT NULL FROM messages").fetchall())
+        assert stored == {"gm/1": 1, "inbox/2": 0}  # a message with a body keeps its JSON
+        assert store.get_messages() == [header_only, full]
+        store.replace_all([header_only], {raw.id: raw})
+        (back,) = store.get_messages(["gm/1"])
+        assert back == header_only and back.thread_hint == "777" and "Follow-up/Track" in back.labels
+        assert store.header_rows()[0].message_id == "<h1@acme.com>"
+
+
+def test_a_version_2_database_keeps_its_messages(tmp_path: Path) -> None:
+    """Schema v3 adds the raw column; rows written before it are read as before."""
+    from agent import store as store_mod
+
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    for step in store_mod.MIGRATIONS[:2]:
+        step(con)
+    m = sample(3)
+    con.execute("PRAGMA user_version = 2")
+    con.execute("INSERT INTO messages(id, folder, message_id, has_body, date, json) VALUES (?,?,?,?,?,?)",
+                (m.id, m.folder, m.message_id, 1, None, json.dumps(m.to_json())))
+    con.close()
+    with Store.open(db) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 3
+        assert store.get_messages() == [m]
