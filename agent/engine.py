@@ -15,11 +15,12 @@ loses a draft.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
 import time as _time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -529,32 +530,63 @@ def _withdraw_reason(dec: Decision) -> str:
 
 
 def apply_plan(plan: list[Action], mailbox: Mailbox, store: Store, now: datetime) -> None:
-    """Carry out the plan; each write is bracketed by ledger records (intent, outcome)."""
-    for a in plan:
-        if a.kind == RECORD:
-            assert a.status is not None
-            store.set_status(a.key, a.status, reason=a.reason, at=now)
-            store.add_event(a.conversation, a.status, f"{a.step}: {a.reason}", at=now)
-        elif a.kind == ADOPT:
-            assert a.found is not None
-            _intend(store, a, a.found.message_id, a.found.fingerprint, now)
-            store.record_created(a.key, a.found.info.id, content_hash=a.found.fingerprint, at=now)
-            store.add_event(a.conversation, "draft_adopted", f"{a.step}: {a.reason}", at=now)
-        elif a.kind == WITHDRAW:
-            # delete first: a crash before the record leaves a row whose draft is gone and
-            # which the next poll files as deleted -- either way it is never written again
-            mailbox.delete_draft(a.draft_id or "")
-            store.set_status(a.key, "withdrawn", reason=a.reason, at=now)
-            store.add_event(a.conversation, "draft_withdrawn", f"{a.step}: {a.reason}", at=now)
-        elif a.kind == CREATE:
-            assert a.draft is not None
-            _intend(store, a, a.draft.message_id, a.draft.fingerprint, now)
-            draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
-            store.record_created(a.key, draft_id, at=now)
-            store.add_event(a.conversation, "draft_created", f"{a.step} to {a.to}: {a.reason}", at=now)
-            if a.note_used:
-                store.clear_controls(a.conversation, "note")
-                store.add_event(a.conversation, "note_used", f"your note went into the {a.step} draft", at=now)
+    """Carry out the plan; each write is bracketed by ledger records (intent, outcome).
+
+    Every intent is committed, in one transaction, before the first mailbox
+    write; the outcomes are committed together after the writes, and also
+    when one of them fails. That is one disk sync for each instead of three
+    per draft (measured: 60 new drafts spent 0.25 s in syncs alone), and it
+    keeps the ledger's promise: an outcome that a crash loses is found again
+    by the next poll (a created draft is adopted by its Message-ID, a
+    withdrawn one that is gone is never written again).
+    """
+    with store.transaction():
+        for a in plan:
+            if a.kind == ADOPT:
+                assert a.found is not None
+                _intend(store, a, a.found.message_id, a.found.fingerprint, now)
+            elif a.kind == CREATE:
+                assert a.draft is not None
+                _intend(store, a, a.draft.message_id, a.draft.fingerprint, now)
+    outcomes: list[Callable[[], None]] = []
+    try:
+        for a in plan:
+            if a.kind == WITHDRAW:
+                # delete first: a crash before the record leaves a row whose draft is gone and
+                # which the next poll files as deleted -- either way it is never written again
+                mailbox.delete_draft(a.draft_id or "")
+            elif a.kind == CREATE:
+                assert a.draft is not None
+                draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
+                outcomes.append(functools.partial(_created, store, a, draft_id, now))
+                continue
+            outcomes.append(functools.partial(_record_outcome, store, a, now))
+    finally:
+        with store.transaction():
+            for record in outcomes:
+                record()
+
+
+def _created(store: Store, a: Action, draft_id: str, now: datetime) -> None:
+    store.record_created(a.key, draft_id, at=now)
+    store.add_event(a.conversation, "draft_created", f"{a.step} to {a.to}: {a.reason}", at=now)
+    if a.note_used:
+        store.clear_controls(a.conversation, "note")
+        store.add_event(a.conversation, "note_used", f"your note went into the {a.step} draft", at=now)
+
+
+def _record_outcome(store: Store, a: Action, now: datetime) -> None:
+    if a.kind == RECORD:
+        assert a.status is not None
+        store.set_status(a.key, a.status, reason=a.reason, at=now)
+        store.add_event(a.conversation, a.status, f"{a.step}: {a.reason}", at=now)
+    elif a.kind == ADOPT:
+        assert a.found is not None
+        store.record_created(a.key, a.found.info.id, content_hash=a.found.fingerprint, at=now)
+        store.add_event(a.conversation, "draft_adopted", f"{a.step}: {a.reason}", at=now)
+    elif a.kind == WITHDRAW:
+        store.set_status(a.key, "withdrawn", reason=a.reason, at=now)
+        store.add_event(a.conversation, "draft_withdrawn", f"{a.step}: {a.reason}", at=now)
 
 
 def _intend(store: Store, a: Action, message_id: str, content_hash: str, now: datetime) -> None:

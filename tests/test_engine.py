@@ -372,3 +372,36 @@ def test_human_reply_withdraws_a_waiting_thank_you(env: Env) -> None:
     assert [(a.kind, a.step) for a in r.plan] == [("withdraw", "thank_you")]
     assert env.draft_steps() == [] and r.status[0]["next"] is None
     assert env.poll(t(12, 2, 9)).plan == []  # withdrawn is final: never written again
+
+
+def test_a_failed_write_mid_plan_keeps_what_was_done(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes are committed together after the writes, and also when one write fails: the
+    draft written before the failure is on record as created, the failed one only as intended,
+    and the next poll writes exactly the missing draft."""
+    inv = ics("Interview: Jordan Lee / Globex", t(12, 1, 11), t(12, 1, 12), organizer="bo@globex.com",
+              attendee="jordan.lee@gmail.com")
+    deliver(env.inbox, message("Bo Chen <bo@globex.com>", ME, "Interview for the Data Engineer role",
+                               "Hi Jordan, see the invitation.\n\nBo", t(11, 24, 10), "globex-1@globex.com",
+                               calendar=inv))
+    real = MaildirMailbox.create_draft
+    calls: list[int] = []
+
+    def second_fails(self: MaildirMailbox, data: bytes, thread_hint: str | None = None) -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(self, data, thread_hint)
+
+    monkeypatch.setattr(MaildirMailbox, "create_draft", second_fails)
+    with pytest.raises(OSError):
+        env.poll(t(12, 1, 16, 5))
+    monkeypatch.undo()
+    assert len(env.draft_files()) == 1
+    with Store.open(env.config.state.path) as store:
+        statuses = sorted(r.status for r in store.ledger_rows())
+        assert statuses == ["created", "intended"]
+        assert [e.kind for e in store.events()].count("draft_created") == 1
+    r = env.poll(t(12, 1, 16, 10))
+    assert [a.kind for a in r.plan] == ["create"]
+    assert env.draft_steps() == ["thank_you", "thank_you"]
+    assert env.poll(t(12, 1, 16, 20)).plan == []
