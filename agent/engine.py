@@ -31,7 +31,7 @@ from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.errors import AgentError
 from agent.mail.parse import parse_message
-from agent.mail.thread import build_conversations, link_keys
+from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
@@ -146,7 +146,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     raws = {r.id: _keywords_as_labels(r) for r in cs.added if not _is_draft(r)}
     parsed = [parse_message(r) for r in raws.values()]
     lap("parse")
-    links = _links(parsed, config)
+    keys = _company_keys(config)
+    links = _links(parsed, config, keys)
     touched: set[str] = set()  # thread keys of what changed
     if cs.full:
         store.replace_all(parsed, raws)
@@ -165,7 +166,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     if cached is not None and touched:
         affected = store.linked_closure(touched)
         kept = [c for c in cached if not any(m.id in affected or m.id in cs.removed for m in c.messages)]
-        convs = _thread(store.get_messages(affected), config)
+        convs = _thread(store.get_messages(affected), config, keys)
         forced = _forced(store)
         candidates = kept + [c for c in convs if c.id in forced or is_candidate(c, config)]
         stats.update(rethreaded=len(affected))
@@ -175,8 +176,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         # after a full sync the store holds exactly what was just parsed
         messages = parsed if cs.full else store.get_messages()
         if not cs.full:  # the links may predate this config or this schema: rebuild them
-            store.set_links(_links(messages, config), replace_all=True)
-        convs = _thread(messages, config)
+            store.set_links(_links(messages, config, keys), replace_all=True)
+        convs = _thread(messages, config, keys)
         forced = _forced(store)
         candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
         stats.update(rethreaded=len(messages), messages=len(messages), conversations=len(convs))
@@ -270,19 +271,25 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
 _CANDIDATES = "candidates"
 
 
-def _links(messages: list[Message], config: Config) -> dict[str, frozenset[str]]:
+def _links(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> dict[str, frozenset[str]]:
     return link_keys(messages, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
-                     personal_domains=config.recruiting.personal_domains)
+                     personal_domains=config.recruiting.personal_domains, keys=keys)
 
 
-def _thread(messages: list[Message], config: Config) -> list[Conversation]:
+def _thread(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> list[Conversation]:
     return build_conversations(
         messages,
         user_addresses=config.user_addresses,
         ats_domains=config.recruiting.ats_domains,
         window=config.policy.thread_window,
         personal_domains=config.recruiting.personal_domains,
+        keys=keys,
     )
+
+
+def _company_keys(config: Config) -> CompanyKeys:
+    """One memo of company keys per poll, shared by the link index and the threading."""
+    return company_keys(config.user_addresses, config.recruiting.ats_domains, config.recruiting.personal_domains)
 
 
 def _candidate_config_key(config: Config) -> str:

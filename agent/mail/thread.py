@@ -298,7 +298,7 @@ def _tenant(
     return "".join(w for w in words if w not in brands) or None
 
 
-class _Keys:
+class CompanyKeys:
     """Company keys of one message's counterparties (see the module docstring)."""
 
     def __init__(
@@ -309,6 +309,8 @@ class _Keys:
         self.personal = personal
         self._ats_cache: dict[str, str | None] = {}
         self._name_cache: dict[str, str] = {}
+        self._memo: dict[tuple[str, str], frozenset[str]] = {}
+        self._subjects: dict[str, str] = {}
         # "greenhouse", "lever", "workday", ...: never part of a tenant's name
         self.brands = frozenset(
             w for d in ats for w in _PUNCT.sub(" ", registrable_name(d)).split()
@@ -329,6 +331,26 @@ class _Keys:
             return found
 
     def of(self, m: Message) -> frozenset[str]:
+        """The company keys of ``m``, computed once per message for this object's life.
+
+        One object serves a whole poll: the link index and the threading both
+        ask for every message's keys (a backend id and its Message-ID name one
+        immutable set of headers).
+        """
+        memo_key = (m.id, m.message_id)
+        got = self._memo.get(memo_key)
+        if got is None:
+            got = self._memo[memo_key] = self._compute(m)
+        return got
+
+    def subject(self, subject: str) -> str:
+        """:func:`subject_key`, computed once per subject for this object's life."""
+        got = self._subjects.get(subject)
+        if got is None:
+            got = self._subjects[subject] = subject_key(subject)
+        return got
+
+    def _compute(self, m: Message) -> frozenset[str]:
         keys: set[str] = set()
         people = ((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc
         for a in people:
@@ -431,12 +453,24 @@ def _conversation_id(first: Message) -> str:
     return "c-" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def company_keys(
+    user_addresses: Iterable[str],
+    ats_domains: Iterable[str],
+    personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
+) -> CompanyKeys:
+    """One memo of company keys for :func:`link_keys` and :func:`build_conversations` to share."""
+    users = frozenset(a.lower() for a in user_addresses)
+    ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
+    return CompanyKeys(users, ats, frozenset(d.lower() for d in personal_domains))
+
+
 def link_keys(
     messages: Iterable[Message],
     *,
     user_addresses: frozenset[str],
     ats_domains: tuple[str, ...],
     personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
+    keys: CompanyKeys | None = None,
 ) -> dict[str, frozenset[str]]:
     """Every key by which each message (by backend id) may join others under the three rules.
 
@@ -444,9 +478,8 @@ def link_keys(
     them, so the messages reachable from a new message's keys are all that a re-thread
     after it needs (the subject key ignores the window: a superset is harmless).
     """
-    users = frozenset(a.lower() for a in user_addresses)
-    ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
-    keys = _Keys(users, ats, frozenset(d.lower() for d in personal_domains))
+    if keys is None:
+        keys = company_keys(user_addresses, ats_domains, personal_domains)
     out: dict[str, frozenset[str]] = {}
     for m in messages:
         k = {"m:" + m.message_id}
@@ -455,7 +488,7 @@ def link_keys(
         if m.thread_hint:
             k.add("h:" + m.thread_hint)
         if m.date is not None and not m.thread_hint:
-            skey = subject_key(m.subject)
+            skey = keys.subject(m.subject)
             if skey:
                 k.update(f"s:{skey}|{ckey}" for ckey in keys.of(m))
         out[m.id] = frozenset(k)
@@ -469,6 +502,7 @@ def build_conversations(
     ats_domains: tuple[str, ...],
     window: timedelta,
     personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
+    keys: CompanyKeys | None = None,
 ) -> list[Conversation]:
     """Group messages into conversations (see the module docstring for the rules).
 
@@ -477,9 +511,8 @@ def build_conversations(
     by Message-ID, so the output never depends on the input order.
     """
     msgs = _dedupe(messages)
-    users = frozenset(a.lower() for a in user_addresses)
-    ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
-    keys = _Keys(users, ats, frozenset(d.lower() for d in personal_domains))
+    if keys is None:
+        keys = company_keys(user_addresses, ats_domains, personal_domains)
 
     hinted: dict[str, list[Message]] = defaultdict(list)
     plain: list[Message] = []
@@ -503,13 +536,10 @@ def build_conversations(
 
     # rule 3: subject + company within the window (single linkage in date order)
     buckets: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
-    skeys: dict[str, str] = {}
     for m in plain:
         if m.date is None:
             continue
-        skey = skeys.get(m.subject)
-        if skey is None:
-            skey = skeys[m.subject] = subject_key(m.subject)
+        skey = keys.subject(m.subject)
         if not skey:
             continue
         stamp = _stamp(m.date)
@@ -542,12 +572,17 @@ def build_conversations(
         if linked:
             result[f"gm-{linked[0]}"].extend(members)
             continue
-        first = min(members, key=_date_key)
+        first = members[0] if len(members) == 1 else min(members, key=_date_key)
         result.setdefault(_conversation_id(first), []).extend(members)
 
     conversations = [
-        Conversation(id=cid, messages=tuple(sorted(ms, key=_date_key)))
+        Conversation(id=cid, messages=tuple(ms) if len(ms) == 1 else tuple(sorted(ms, key=_date_key)))
         for cid, ms in result.items()
     ]
-    conversations.sort(key=lambda c: (*_date_key(c.messages[0])[:2], c.id))
+    conversations.sort(key=_conversation_order)
     return conversations
+
+
+def _conversation_order(c: Conversation) -> tuple[bool, float, str]:
+    first = c.messages[0].date
+    return (first is None, _stamp(first), c.id)

@@ -7,6 +7,7 @@ unusable. Bulk and list mail is never a conversation.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -165,7 +166,21 @@ def _mk(ref: date, month: int, day: int, year: str | None) -> date | None:
 
 
 def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
-    return any(domain == d or domain.endswith("." + d) for d in domains)
+    """``domain`` is one of ``domains`` or below one ("mail.acme.com" under "acme.com")."""
+    names = _domain_set(domains)
+    while True:
+        if domain in names:
+            return True
+        dot = domain.find(".")
+        if dot < 0:
+            return False
+        domain = domain[dot + 1:]
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_set(domains: tuple[str, ...]) -> frozenset[str]:
+    # a few configured lists, each asked about for every message of a cold poll
+    return frozenset(domains)
 
 
 def local_date(dt: datetime | None, tz: ZoneInfo) -> date | None:
