@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from agent import facts_cache
 from agent.backends.base import Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
@@ -219,7 +220,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats["bodies_fetched"] = fetched
     lap("bodies")
 
-    # 4. decide
+    # 4. decide (the facts of conversations whose messages did not change are remembered)
+    known_facts = facts_cache.load(store, config)
     decisions: list[tuple[Conversation, Decision]] = []
     untracked: list[tuple[Conversation, Tracking]] = []
     for conv in candidates:
@@ -232,12 +234,14 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         if not tracking.tracked:
             untracked.append((conv, tracking))
             continue
-        facts = sorted([*extract_facts(conv, config), *controls.marks],
-                       key=lambda f: (f.at or now, f.kind))
+        found = known_facts.facts(conv, functools.partial(extract_facts, conv, config))
+        facts = sorted([*found, *controls.marks], key=lambda f: (f.at or now, f.kind))
         skipped = {(r.round, r.step): r.updated_at for r in store.ledger_for(conv.id)
                    if r.status == "user_deleted"}
         decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
 
+    if not dry_run:
+        facts_cache.save(store, known_facts)
     lap("decide")
 
     # 5. plan against the drafts that exist now and the ledger

@@ -1,0 +1,141 @@
+"""The facts of each candidate conversation, remembered between polls.
+
+Why: a poll decides every tracked conversation again (time passes, so a
+follow-up can fall due with no new mail), but the *facts* of a conversation
+(interviews, replies, stated timelines) only change when its messages do.
+Extracting them runs every timeline rule over every body: on a warm poll with
+nothing new it was the largest part of the engine's own time. So they are
+kept in the state, keyed by a signature of the conversation's messages, and
+extracted again only for conversations whose messages changed, or when the
+settings they depend on or the agent's version change.
+
+The cache is one meta row (``facts``) holding JSON; values inside a fact's
+``data`` keep their types (aware datetimes with their zone, dates, lists).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent import __version__
+from agent.config import Config
+from agent.model import Conversation, Evidence, Fact
+
+_META_KEY = "facts"
+_FORMAT = 1
+
+
+def config_key(config: Config) -> str:
+    """What extraction depends on besides the mail: any change starts the cache afresh."""
+    parts = (_FORMAT, __version__, repr(config.account), repr(config.policy), repr(config.recruiting))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def signature(conv: Conversation) -> str:
+    """Changes whenever a message of ``conv`` comes, goes, or gains its body."""
+    h = hashlib.sha256()
+    for m in conv.messages:
+        h.update(repr((m.id, m.message_id, m.has_body, m.folder, m.date, m.subject, len(m.text),
+                       len(m.calendar), sorted(m.labels))).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:20]
+
+
+class FactsCache:
+    """Facts by conversation id, loaded from and saved to the state's meta table."""
+
+    def __init__(self, raw: str | None, config: Config) -> None:
+        self._key = config_key(config)
+        self._entries: dict[str, list[Any]] = {}
+        self._changed = False
+        if raw:
+            try:
+                doc = json.loads(raw)
+                if doc.get("config") == self._key:
+                    self._entries = dict(doc["conversations"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                self._entries = {}
+        self._used: set[str] = set()
+
+    def facts(self, conv: Conversation, extract: Callable[[], list[Fact]]) -> list[Fact]:
+        """The facts of ``conv``: remembered when its messages are unchanged, else ``extract()``."""
+        sig = signature(conv)
+        self._used.add(conv.id)
+        entry = self._entries.get(conv.id)
+        if entry is not None and entry[0] == sig:
+            try:
+                return [_fact(f) for f in entry[1]]
+            except (ValueError, KeyError, TypeError, IndexError):
+                pass  # written by something else: extract again
+        found = extract()
+        self._entries[conv.id] = [sig, [_doc(f) for f in found]]
+        self._changed = True
+        return found
+
+    def dump(self) -> str | None:
+        """The JSON to store, or None when nothing changed (conversations gone are dropped)."""
+        stale = set(self._entries) - self._used
+        if not self._changed and not stale:
+            return None
+        for cid in stale:
+            del self._entries[cid]
+        return json.dumps({"config": self._key, "conversations": self._entries}, separators=(",", ":"))
+
+
+# --- encoding ---------------------------------------------------------------------------
+
+
+def _doc(f: Fact) -> list[Any]:
+    ev = f.evidence
+    return [f.kind, _value(f.at), [ev.message_id, ev.quote, _value(ev.date)],
+            {k: _value(v) for k, v in f.data.items()}]
+
+
+def _fact(d: list[Any]) -> Fact:
+    kind, at, ev, data = d
+    return Fact(kind, _back(at), Evidence(ev[0], ev[1], _back(ev[2])), {k: _back(v) for k, v in data.items()})
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        tz = v.tzinfo
+        zone = tz.key if isinstance(tz, ZoneInfo) else None
+        return {"$dt": v.isoformat(), "zone": zone}
+    if isinstance(v, date):
+        return {"$d": v.isoformat()}
+    if isinstance(v, tuple):
+        return {"$t": [_value(x) for x in v]}
+    if isinstance(v, list):
+        return [_value(x) for x in v]
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    raise TypeError(f"a fact value of type {type(v).__name__} cannot be cached")
+
+
+def _back(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "$dt" in v:
+            dt = datetime.fromisoformat(v["$dt"])
+            return dt.astimezone(ZoneInfo(v["zone"])) if v.get("zone") else dt
+        if "$d" in v:
+            return date.fromisoformat(v["$d"])
+        if "$t" in v:
+            return tuple(_back(x) for x in v["$t"])
+        raise ValueError("unknown tagged value")
+    if isinstance(v, list):
+        return [_back(x) for x in v]
+    return v
+
+
+def load(store: Any, config: Config) -> FactsCache:
+    return FactsCache(store.get_meta(_META_KEY), config)
+
+
+def save(store: Any, cache: FactsCache) -> None:
+    raw = cache.dump()
+    if raw is not None:
+        store.set_meta(_META_KEY, raw)

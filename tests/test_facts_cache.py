@@ -1,0 +1,124 @@
+"""Facts remembered between polls (agent/facts_cache.py) and the engine's use of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agent import engine, facts_cache
+from agent.model import Evidence, Fact
+from agent.signals.events import extract_facts
+from agent.store import Store
+from tests.helpers import ME, conv, make_config, msg, t
+
+ACME = "ann.park@acme.com"
+
+
+def _thread() -> tuple[object, ...]:
+    first = msg(ACME, "Interview for the Platform Engineer role",
+                "Thanks for your time today. We hope to decide by the end of next week.", t(11, 24, 9),
+                mid="a1")
+    mine = msg(ME, "Re: Interview for the Platform Engineer role", "Thank you!", t(11, 24, 15), to=ACME,
+               mid="a2")
+    return first, mine
+
+
+def test_values_keep_their_types_and_zones() -> None:
+    ny = ZoneInfo("America/New_York")
+    fact = Fact("deadline", datetime(2026, 11, 24, 14, tzinfo=UTC), Evidence("<a@x>", "by Friday", None), {
+        "last_day": date(2026, 11, 27), "start": datetime(2026, 12, 1, 13, tzinfo=ny),
+        "fixed": datetime(2026, 12, 1, 13, tzinfo=timezone(timedelta(hours=2))),
+        "addresses": ["a@x", "b@x"], "pair": ("a", 1), "tz": None, "flag": True,
+    })
+    back = facts_cache._fact(facts_cache._doc(fact))
+    assert back == fact
+    assert back.data["start"].tzinfo == ny and back.at is not None and back.at.tzinfo == UTC
+    assert back.data["fixed"].utcoffset() == timedelta(hours=2)
+    assert isinstance(back.data["pair"], tuple) and isinstance(back.data["last_day"], date)
+
+
+def test_a_value_it_cannot_keep_is_refused() -> None:
+    with pytest.raises(TypeError):
+        facts_cache._value({1, 2})
+
+
+def test_remembered_until_the_conversation_changes() -> None:
+    config = make_config()
+    first, mine = _thread()
+    calls: list[str] = []
+
+    def extract(c: object) -> list[Fact]:
+        calls.append("x")
+        return extract_facts(c, config)  # type: ignore[arg-type]
+
+    c1 = conv(first, cid="c-1")
+    cache = facts_cache.FactsCache(None, config)
+    fresh = cache.facts(c1, lambda: extract(c1))
+    raw = cache.dump()
+    assert raw is not None and fresh
+    again = facts_cache.FactsCache(raw, config)
+    assert again.facts(c1, lambda: extract(c1)) == fresh and len(calls) == 1
+    assert again.dump() is None  # nothing changed: nothing to write
+    c2 = conv(first, mine, cid="c-1")  # the user answered: extracted again
+    assert again.facts(c2, lambda: extract(c2)) == extract_facts(c2, config) and len(calls) == 2
+
+
+def test_another_setting_or_a_damaged_row_starts_afresh() -> None:
+    config = make_config()
+    first, _ = _thread()
+    c1 = conv(first, cid="c-1")
+    cache = facts_cache.FactsCache(None, config)
+    cache.facts(c1, lambda: extract_facts(c1, config))
+    raw = cache.dump()
+    other = make_config(account={"timezone": "Europe/Berlin"})
+    calls: list[int] = []
+    for cfg, text in ((other, raw), (config, "{not json"), (config, '{"config": 1, "conversations": 5}')):
+        cache = facts_cache.FactsCache(text, cfg)
+        cache.facts(c1, lambda cfg=cfg: calls.append(1) or extract_facts(c1, cfg))  # type: ignore[func-returns-value]
+    assert len(calls) == 3
+
+
+def test_conversations_no_longer_asked_about_are_dropped() -> None:
+    config = make_config()
+    first, mine = _thread()
+    a, b = conv(first, cid="c-a"), conv(mine, cid="c-b")
+    cache = facts_cache.FactsCache(None, config)
+    cache.facts(a, lambda: extract_facts(a, config))
+    cache.facts(b, lambda: extract_facts(b, config))
+    later = facts_cache.FactsCache(cache.dump(), config)
+    later.facts(a, lambda: extract_facts(a, config))
+    raw = later.dump()
+    assert raw is not None and "c-b" not in raw and "c-a" in raw
+
+
+def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.samples import deliver, message
+    from tests.test_engine import Env  # the engine's Maildir fixture
+
+    env = Env(tmp_path)
+    deliver(env.inbox, message("Bo Chen <bo@globex.com>", "Jordan Lee <jordan.lee@gmail.com>",
+                               "Interview for the Data Engineer role", "Hi Jordan, could we meet next week?",
+                               t(11, 24, 10), "globex-1@globex.com"))
+    seen: list[str] = []
+    real = engine.extract_facts
+
+    def counting(c: object, cfg: object) -> list[Fact]:
+        seen.append(c.id)  # type: ignore[attr-defined]
+        return real(c, cfg)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "extract_facts", counting)
+    first = env.poll(t(11, 25, 9))
+    assert len(seen) == 2
+    seen.clear()
+    warm = env.poll(t(11, 25, 10))
+    assert seen == [] and [d.state for d in warm.decisions] == [d.state for d in first.decisions]
+    env.reply(t(11, 25, 11))
+    env.poll(t(11, 25, 12))
+    assert len(seen) == 1  # only the conversation that got a message
+    with Store.open(env.config.state.path) as store:
+        assert store.get_meta("facts")
