@@ -240,8 +240,6 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
                    if r.status == "user_deleted"}
         decisions.append((conv, decide(conv, tracking, facts, now, config, cal, controls, skipped)))
 
-    if not dry_run:
-        facts_cache.save(store, known_facts)
     lap("decide")
 
     # 5. plan against the drafts that exist now and the ledger
@@ -262,9 +260,11 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
               for _, d in decisions]
     if not dry_run:
-        store.set_meta(cursor_key, cs.cursor)
-        store.set_meta("last_poll", now.isoformat())
-        store.save_snapshot(status, at=now)
+        with store.transaction():  # one commit (one disk sync) for the poll's closing records
+            facts_cache.save(store, known_facts)
+            store.set_meta(cursor_key, cs.cursor)
+            store.set_meta("last_poll", now.isoformat())
+            store.save_snapshot(status, at=now)
     lap("apply")
     stats["seconds"] = round(_time.perf_counter() - started, 3)
     stats["phases"] = phases
