@@ -39,9 +39,10 @@ is (with ``PYTHONDONTWRITEBYTECODE`` set, an editable install would otherwise
 compile its source in every process).
 
 Dovecot is warmed up (its indexes built) before anything is timed, so the
-floor and the cold poll meet the same server. The floor, start-up and warm
-figures are the best of ``--repeat`` runs; the cold poll runs once (only the
-first poll of a state database is cold).
+floor and the cold poll meet the same server. The floor, start-up, cold and
+warm figures are the best of ``--repeat`` runs (the machine is shared and
+noisy); before each cold poll the state database is removed and the Drafts
+folder emptied, so each one does a cold poll's whole work.
 """
 
 from __future__ import annotations
@@ -162,6 +163,17 @@ def run(argv: list[str], stdout_json: bool = True, env: dict[str, str] | None = 
 POLL_ARGS = ["poll", "--once", "--now", NOW, "--json"]
 
 
+def empty_drafts(user: DovecotUser) -> None:
+    c = user.connect()
+    drafts = next(name for flags, _d, name in c.list_folders() if b"\\Drafts" in flags)
+    c.select_folder(drafts)
+    uids = c.search("ALL")
+    if uids:
+        c.delete_messages(uids)
+        c.expunge()
+    c.logout()
+
+
 def with_credentials(root: Path) -> dict[str, str]:
     return {**os.environ, "CREDENTIALS_DIRECTORY": str(root / "credentials")}
 
@@ -229,7 +241,18 @@ def main() -> None:
 
         env = with_credentials(root)
         cfg = write_config(root, server, user, root / "state" / "state.db")
-        cold_s, cold_doc, cold_rss = poll(cfg, env)  # once: only the first poll of a state is cold
+        state = root / "state" / "state.db"
+
+        def cold() -> tuple[float, dict[str, Any], float]:
+            # a cold poll meets an empty state and no drafts: each try starts from exactly that
+            for f in state.parent.glob(state.name + "*"):
+                f.unlink()
+            empty_drafts(user)
+            return poll(cfg, env)
+
+        cold_s, cold_doc, cold_rss = best(args.repeat, cold)
+        if cold_doc["stats"]["full_sync"] is not True or len(cold_doc["actions"]) != 60:
+            raise SystemExit(f"the cold poll did not do a cold poll's work: {cold_doc['stats']}")
         mods = loaded_modules(cfg, env, root / "modules.json")
         startup = best(args.repeat, lambda: run([sys.executable, "-c", _IMPORT_ALL.format(mods=str(mods))],
                                                 stdout_json=False))
