@@ -540,3 +540,49 @@ def test_hypothesis_dates(
     value = f"{dayname}{day} {month} {year:04d} {h:02d}:{m:02d}:{s:02d} {sign}{zone:04d}{tail}"
     fast, slow = parse._parse_date_fast(value), parse._parse_date(value)
     assert fast == slow and (fast and fast.isoformat()) == (slow and slow.isoformat()), value
+
+
+# --- the fast route's shortcuts ------------------------------------------------------
+
+
+def test_a_field_in_two_spellings_in_a_plain_block() -> None:
+    # an ASCII block without folds whose names repeat only when lower-cased
+    for data in (
+        crlf("From: a@b.cd\nfrom: c@d.ef\nTO: x@y.zz\nTo: q@r.st\nSubject: s\nMessage-ID: <m@x>\n"
+             "Date: Mon, 03 Jun 2024 10:00:00 +0200\nContent-Type: text/plain\ncontent-type: text/html\n"
+             "In-Reply-To: <a@x>\nin-reply-to: <b@x>\nREFERENCES: <c@x>\nReferences: <d@x>\n\n"),
+        crlf("Message-ID: <m@x>\nX-Failed-Recipients: a@b.cd\nx-failed-recipients: c@d.ef\n"
+             "Received: x; Mon, 03 Jun 2024 10:00:00 +0200\nRECEIVED: y; junk\n\n"),
+    ):
+        assert split_header_block(data) is not None
+        assert_same(data)
+
+
+def test_received_stamps_cleaned_where_they_are_read() -> None:
+    # no Date: the stamp comes from a folded (and an 8-bit) Received value
+    for newline in ("\r\n", "\n"):
+        for fold in (" ", "\t"):
+            text = (f"Received: from caf\udce9 by b;{newline}{fold}Tue, 04 Jun 2024 12:00:00 +0000{newline}"
+                    f"Received: from a{newline}{fold}by b; Tue, 04 Jun 2024{newline}{fold}11:59:00 +0000{newline}"
+                    f"Message-ID: <r@x>{newline}{newline}")
+            data = text.encode("utf-8", "surrogateescape")
+            assert split_header_block(data) is not None
+            message = assert_same(data)
+            assert message.date == datetime(2024, 6, 4, 11, 59, tzinfo=UTC)
+
+
+def test_date_caches_give_what_the_stdlib_gives() -> None:
+    # the same days and clocks in other combinations, before and after a cold start
+    days = ["3 Jun 2024", "03 Jun 2024", "31 Dec 9999", "29 Feb 2023", "1 Jan 1000"]
+    clocks = ["00:00:00", "10:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"]
+    zones = ["+0000", "-0000", "+0200", "-2359", "+2400", "+0075"]
+    for _ in range(2):
+        parse._day_start.cache_clear()
+        parse._clock.cache_clear()
+        for _ in range(2):
+            for day in days:
+                for clock in clocks:
+                    for zone in zones:
+                        value = f"Mon, {day} {clock} {zone}"
+                        fast, slow = parse._parse_date_fast(value), parse._parse_date(value)
+                        assert fast == slow and (fast and fast.isoformat()) == (slow and slow.isoformat()), value

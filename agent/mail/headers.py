@@ -61,14 +61,15 @@ def split_header_block(data: bytes) -> tuple[list[tuple[str, str]], str, bool, b
     surrogates). ``None`` when the block needs the stdlib parser (see the
     module docstring; a block mixing CRLF and LF lines is sent there too).
     """
-    if not data or b"\x00" in data or data[:1] in (b"\r", b"\n"):
+    if not data or b"\x00" in data or data[0] in (13, 10):  # starts with CR or LF
         return None
     found = _BLANK_LINE.search(data)
     block = data[: found.start() + 1] if found else data  # with the last line's break
     lines = block.count(b"\n")
-    if b"\r" not in block:
+    returns = block.count(b"\r")
+    if not returns:
         newline, pattern = "\n", _FIELD_LF
-    elif block.count(b"\r") == lines:
+    elif returns == lines:
         # The pattern takes a CR only as part of a CRLF, so once every line is
         # covered every CR ends a line; as many CRs as LFs: so does every LF.
         newline, pattern = "\r\n", _FIELD_CRLF
@@ -84,8 +85,8 @@ def split_header_block(data: bytes) -> tuple[list[tuple[str, str]], str, bool, b
     # exactly when no line is anything else (a first line that is a continuation,
     # a Unix "From " line, a line without a field name, a bare CR...).
     if len(fields) == lines:
-        return fields, newline, False, text.isascii()
+        return fields, newline, False, block.isascii()
     continued = "".join([value for _, value in fields]).count("\n")
     if not continued or len(fields) + continued != lines:
         return None
-    return fields, newline, True, text.isascii()
+    return fields, newline, True, block.isascii()

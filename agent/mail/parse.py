@@ -34,7 +34,7 @@ import codecs
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
@@ -219,7 +219,7 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
         to=tuple(_addresses(headers.all("to"), defects)),
         cc=tuple(_addresses(headers.all("cc"), defects)),
         reply_to=tuple(_addresses(headers.all("reply-to"), defects)),
-        date=_date(headers, defects),
+        date=_date(headers.first("date"), headers.all("received"), defects),
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
         text=text,
@@ -251,48 +251,137 @@ def _parse_fields(
     ``_parse``'s headers-only work in the same order (defects too), with the
     stdlib's Content-Type handling, date parsing and absent headers'
     no-ops done directly. ``tests/test_parse_fast.py`` holds it to
-    ``fast=False``.
+    ``fast=False``. The values are read from plain dicts (see
+    :func:`_field_values`): a present field is one whose value is not
+    ``None``, even when it is empty.
     """
-    headers = _FastHeaders(items, newline, folded, is_ascii, defects)
-    values = headers._values
-    message_id = _message_id(headers.first("message-id"), original, defects)
-    in_reply_to = _ids(headers.all("in-reply-to")) if "in-reply-to" in values else []
+    first, every = _field_values(items, newline, folded, is_ascii, defects)
+    get = first.get
+
+    message_id = _message_id(get("message-id"), original, defects)
+    value = get("in-reply-to")
+    in_reply_to = [] if value is None else _ids(every["in-reply-to"] if every else (value,))
     if len(in_reply_to) > MAX_REFERENCES:
         in_reply_to = in_reply_to[-MAX_REFERENCES:]
         defects.append("In-Reply-To capped")
-    references = _ids(headers.all("references")) if "references" in values else []
+    value = get("references")
+    references = [] if value is None else _ids(every["references"] if every else (value,))
     if len(references) > MAX_REFERENCES:
         defects.append(f"References capped from {len(references)} ids")
         references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
 
-    content_types = headers.content_types
+    value = get("content-type")  # never cleaned: the stdlib reads Content-Type raw
+    content_types = () if value is None else every["content-type"] if every else (value,)
     content_type = _fast_content_type(content_types)
     if len(content_types) > 1:
         defects.append("multiple Content-Type headers (first one used)")
-    has_calendar = _fast_calendar_hint(content_types, headers, content_type)
+    has_calendar = _fast_calendar_hint(content_types, get("content-class"), content_type)
 
-    from_list = _addresses(headers.all("from"), defects) if "from" in values else []
+    value = get("from")
+    from_list = () if value is None else _address_tuple(every["from"] if every else (value,), defects)
+    subject = _header_text(get("subject", ""), defects)
+    value = get("to")
+    to = () if value is None else _address_tuple(every["to"] if every else (value,), defects)
+    value = get("cc")
+    cc = () if value is None else _address_tuple(every["cc"] if every else (value,), defects)
+    value = get("reply-to")
+    reply_to = () if value is None else _address_tuple(every["reply-to"] if every else (value,), defects)
+
+    value = get("date")
+    date = _parse_date_fast(value) if value else None
+    if date is None:  # missing or unreadable: _date notes which, and tries the Received stamps
+        received = [_clean_split(v, newline, defects) for v in _every(first, every, "received")]
+        date = _date(value, received, defects, _parse_date_fast)
+    auto = _auto_fast(first, every, content_type, defects)
+    value = get(_MARKER_KEY)
     return Message(
         id=raw.id,
         folder=raw.folder,
         message_id=message_id,
-        subject=headers.text("subject"),
+        subject=subject,
         from_=from_list[0] if from_list else None,
-        to=tuple(_addresses(headers.all("to"), defects)) if "to" in values else (),
-        cc=tuple(_addresses(headers.all("cc"), defects)) if "cc" in values else (),
-        reply_to=tuple(_addresses(headers.all("reply-to"), defects)) if "reply-to" in values else (),
-        date=_date(headers, defects, _parse_date_fast),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
+        date=date,
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
-        auto=_auto_fast(headers, content_type, defects),
+        auto=auto,
         content_type=content_type,
         has_calendar_part=has_calendar,
-        marker=headers.text(_MARKER_KEY) or None,
+        marker=(_header_text(value, defects) or None) if value else None,
         thread_hint=raw.thread_hint,
         labels=frozenset(raw.labels),
         has_body=False,
         defects=_dedupe(defects)[:MAX_DEFECTS] if defects else (),
     )
+
+
+# The fields _parse_fields reads as text (Content-Type is read raw, Received only
+# when there is no usable Date, the bulk-sender fields only for their presence).
+_FIELDS_READ = frozenset(
+    {"message-id", "in-reply-to", "references", "content-class", "from", "to", "cc", "reply-to"}
+    | {"subject", "date", "auto-submitted", "x-autoreply", "x-autorespond", "x-autoresponder"}
+    | {"precedence", "list-id", "x-failed-recipients", _MARKER_KEY}
+)
+
+
+def _field_values(
+    items: list[tuple[str, str]], newline: str, folded: bool, is_ascii: bool, defects: list[str]
+) -> tuple[dict[str, str], dict[str, list[str]] | None]:
+    """``_Headers``' values of :func:`split_header_block`'s fields: the first and all.
+
+    Both dicts are keyed by lower-case name and hold the values of
+    ``_FIELDS_READ`` cleaned, the others raw (Received is cleaned where it is
+    read). The second is ``None`` when no name occurs twice: then a field's
+    only value is its first. The names are printable ASCII without spaces
+    (``_Headers``' ``strip`` changes nothing), and cleaning changes nothing
+    in a block without folds or 8-bit bytes: for such a block (nearly every
+    block a poll fetches) the first values are all there is to build. The
+    one defect cleaning notes is noted here, up front, as ``_Headers`` does.
+    """
+    if is_ascii and not folded and items:
+        names, values = zip(*items, strict=True)
+        keys = _lower_names(names)
+        if keys is not None:
+            return dict(zip(keys, values, strict=True)), None
+    first: dict[str, str] = {}
+    every: dict[str, list[str]] = {}
+    for name, value in items:
+        key = name.lower()
+        found = every.get(key)
+        if found is None:
+            first[key] = value
+            every[key] = [value]
+        else:
+            found.append(value)
+    if not is_ascii:  # some value holds 8-bit bytes (names, blanks and breaks are ASCII)
+        defects.append("8-bit header without encoding")
+    if folded or not is_ascii:
+        for key in _FIELDS_READ.intersection(every):
+            found = every[key]
+            for i, value in enumerate(found):
+                if "\n" in value or not value.isascii():
+                    found[i] = _clean_split(value, newline, defects)
+            first[key] = found[0]
+    return first, every
+
+
+@functools.lru_cache(maxsize=1024)
+def _lower_names(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The names lower-cased, or ``None`` when one occurs twice (in any spelling).
+
+    Cached: a mailbox's mail comes from a few hundred mailers, each writing
+    the same fields in the same order every time.
+    """
+    keys = tuple(name.lower() for name in names)
+    return keys if len(set(keys)) == len(keys) else None
+
+
+def _every(first: Mapping[str, str], every: Mapping[str, Sequence[str]] | None, name: str) -> Sequence[str]:
+    """All values of a field, from :func:`_field_values`' dicts."""
+    value = first.get(name)
+    return () if value is None else every[name] if every else (value,)
 
 
 def _load(data: bytes, headers_only: bool, defects: list[str]) -> EmailMessage:
@@ -342,7 +431,7 @@ def _message_id(value: str | None, data: bytes, defects: list[str]) -> str:
     return _synthetic_id(_header_block(data))
 
 
-def _ids(values: list[str]) -> list[str]:
+def _ids(values: Iterable[str]) -> list[str]:
     """All "<...>" ids in the values, deduplicated in order (bare ids with @ as a fallback)."""
     seen: set[str] = set()
     out: list[str] = []
@@ -364,7 +453,7 @@ def _content_type(msg: EmailMessage) -> str:
         return "text/plain"
 
 
-def _fast_content_type(values: list[str]) -> str:
+def _fast_content_type(values: Sequence[str]) -> str:
     """``_content_type`` of a message whose raw Content-Type values are ``values``."""
     if not values:
         return "text/plain"  # the stdlib's default type of a top-level message
@@ -374,11 +463,11 @@ def _fast_content_type(values: list[str]) -> str:
     return ctype if ctype.count("/") == 1 else "text/plain"
 
 
-def _fast_calendar_hint(values: list[str], headers: _Headers, content_type: str) -> bool:
+def _fast_calendar_hint(values: Sequence[str], content_class: str | None, content_type: str) -> bool:
     """``_calendar_hint`` of a message whose raw Content-Type values are ``values``."""
     if content_type in _CALENDAR_TYPES:
         return True
-    if "calendarmessage" in (headers.first("content-class") or "").lower():
+    if "calendarmessage" in (content_class or "").lower():
         return True
     if not values or (values[0].isascii() and "method" not in values[0].lower()):
         return False  # no parameter can be named method (RFC 2231 names contain it too)
@@ -388,7 +477,7 @@ def _fast_calendar_hint(values: list[str], headers: _Headers, content_type: str)
         return False
 
 
-def _content_type_message(values: list[str]) -> EmailMessage:
+def _content_type_message(values: Iterable[str]) -> EmailMessage:
     """A stdlib message holding only these Content-Type values, for its parameter parsing."""
     msg = EmailMessage(policy=compat32)
     for value in values:
@@ -426,19 +515,7 @@ class _Headers:
         for name, value in items:
             key = str(name).strip().lower()
             self.names.append(key)
-            self._values.setdefault(key, []).append(self._clean(str(value)))
-
-    def _clean(self, value: str) -> str:
-        """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
-        value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
-        if not value.isascii() and _SURROGATE.search(value):
-            raw = value.encode("utf-8", "surrogateescape")
-            try:
-                value = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                value = raw.decode("cp1252", "replace")
-            self._defects.append("8-bit header without encoding")
-        return value
+            self._values.setdefault(key, []).append(_clean(str(value), defects))
 
     def all(self, name: str) -> list[str]:
         return self._values.get(name, [])
@@ -459,70 +536,37 @@ class _Headers:
         return _WS.sub(" ", _CONTROL.sub(" ", decoded)).strip()[:MAX_HEADER_TEXT]
 
 
-class _FastHeaders(_Headers):
-    """``_Headers`` built from :func:`split_header_block`'s fields, with the same answers.
+def _clean(value: str, defects: list[str]) -> str:
+    """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
+    value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
+    if not value.isascii() and _SURROGATE.search(value):
+        raw = value.encode("utf-8", "surrogateescape")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw.decode("cp1252", "replace")
+        defects.append("8-bit header without encoding")
+    return value
 
-    Their names are printable ASCII without spaces (``strip`` changes
-    nothing). ``_clean`` changes nothing in a one-line ASCII value, and in a
-    value whose every line break is ``newline`` followed by a blank (a fold)
-    it removes exactly those breaks; so values are cleaned only when the
-    block has folds or 8-bit bytes, and only those of the headers read (most
-    of a delivered block is signatures and relay stamps nobody reads). The
-    one defect cleaning notes is noted here, up front, as ``_Headers`` does.
-    Also keeps the raw Content-Type values, which the stdlib reads uncleaned.
+
+def _clean_split(value: str, newline: str, defects: list[str]) -> str:
+    """``_clean`` of a value from :func:`split_header_block`, whose line break is ``newline``.
+
+    Every line break in such a value is ``newline`` followed by a blank (a
+    fold), and ``_clean`` removes exactly those; in an ASCII value without
+    breaks it changes nothing.
     """
+    if "\n" in value:
+        value = value.replace(newline, "")
+    return value if value.isascii() else _clean(value, defects)
 
-    def __init__(
-        self,
-        items: list[tuple[str, str]],
-        newline: str,
-        folded: bool,
-        is_ascii: bool,
-        defects: list[str],
-    ) -> None:
-        self._defects = defects
-        values: dict[str, list[str]] = {}
-        self._values = values
-        for name, value in items:
-            key = name.lower()
-            found = values.get(key)
-            if found is None:
-                values[key] = [value]
-            else:
-                found.append(value)
-        self.names = list(values)  # only ever asked for membership
-        self.content_types: list[str] = list(values.get("content-type", ()))
-        self._newline = newline
-        self._dirty = folded or not is_ascii
-        self._cleaned: set[str] = set()
-        if not is_ascii:  # some value holds 8-bit bytes (names, blanks and breaks are ASCII)
-            defects.append("8-bit header without encoding")
 
-    def all(self, name: str) -> list[str]:
-        found = self._values.get(name)
-        if found is None:
-            return []
-        if self._dirty and name not in self._cleaned:
-            self._cleaned.add(name)
-            for i, value in enumerate(found):
-                if "\n" in value:
-                    value = found[i] = value.replace(self._newline, "")
-                if not value.isascii():
-                    found[i] = self._clean(value)
-        return found
-
-    def first(self, name: str) -> str | None:
-        found = self.all(name)
-        return found[0] if found else None
-
-    def text(self, name: str) -> str:
-        """``_Headers.text``; a value of printable ASCII with single spaces needs only strip."""
-        value = self.first(name)
-        if value is None:
-            return ""
-        if "=?" not in value and value.isascii() and value.isprintable() and "  " not in value:
-            return value.strip()[:MAX_HEADER_TEXT]
-        return super().text(name)
+def _header_text(value: str, defects: list[str]) -> str:
+    """``_Headers.text`` of a first value; printable ASCII with single spaces needs only strip."""
+    if "=?" not in value and value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()[:MAX_HEADER_TEXT]
+    decoded = _decode_words(value, defects)
+    return _WS.sub(" ", _CONTROL.sub(" ", decoded)).strip()[:MAX_HEADER_TEXT]
 
 
 def _decode_words(value: str, defects: list[str]) -> str:
@@ -619,6 +663,14 @@ def _addresses(values: list[str], defects: list[str]) -> list[Address]:
     return list(found)
 
 
+def _address_tuple(values: Sequence[str], defects: list[str]) -> tuple[Address, ...]:
+    """``tuple(_addresses(values, defects))`` for non-empty ``values``, without the copies."""
+    found, noted = _addresses_cached(tuple(values))
+    if noted:
+        defects.extend(noted)
+    return found
+
+
 @functools.lru_cache(maxsize=4096)
 def _addresses_cached(values: tuple[str, ...]) -> tuple[tuple[Address, ...], tuple[str, ...]]:
     # a mailbox holds a few hundred distinct From/To values over thousands of messages,
@@ -664,30 +716,6 @@ def _parse_addresses(values: list[str], defects: list[str]) -> list[Address]:
     return out
 
 
-def _date(
-    headers: _Headers,
-    defects: list[str],
-    parse_date: Callable[[str], datetime | None] | None = None,
-) -> datetime | None:
-    """Date header as aware UTC; else the earliest Received hop; else None."""
-    parse_date = parse_date or _parse_date
-    value = headers.first("date")
-    if value:
-        parsed = parse_date(value)
-        if parsed is not None:
-            return parsed
-        defects.append("unparsable Date")
-    else:
-        defects.append("missing Date")
-    for received in reversed(headers.all("received")):
-        stamp = received.rpartition(";")[2]
-        parsed = parse_date(stamp) if stamp else None
-        if parsed is not None:
-            defects.append("date taken from Received")
-            return parsed
-    return None
-
-
 def _parse_date(value: str) -> datetime | None:
     try:
         dt = parsedate_to_datetime(value.strip()[:200])
@@ -699,20 +727,42 @@ def _parse_date(value: str) -> datetime | None:
         return None
 
 
+def _date(
+    value: str | None,
+    received: Sequence[str],
+    defects: list[str],
+    parse_date: Callable[[str], datetime | None] = _parse_date,
+) -> datetime | None:
+    """The Date value as aware UTC; else the earliest Received hop's; else None."""
+    if value:
+        parsed = parse_date(value)
+        if parsed is not None:
+            return parsed
+        defects.append("unparsable Date")
+    else:
+        defects.append("missing Date")
+    for hop in reversed(received):
+        stamp = hop.rpartition(";")[2]
+        parsed = parse_date(stamp) if stamp else None
+        if parsed is not None:
+            defects.append("date taken from Received")
+            return parsed
+    return None
+
+
 _MONTHS = {
     name: number
     for number, name in enumerate(
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-# "Mon, 3 Jun 2024 10:00:00 +0200 (CEST)": the shape nearly every mailer writes
+# "Mon, 3 Jun 2024 10:00:00 +0200 (CEST)": the shape nearly every mailer writes;
+# the groups are the day, the clock and the zone
 _USUAL_DATE = re.compile(
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) ([A-Z][a-z][a-z]) ([1-9][0-9]{3}) "
-    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-][0-9]{4})(?:[ \t].*)?",
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2} [A-Z][a-z][a-z] [1-9][0-9]{3}) "
+    r"([0-9]{2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?:[ \t].*)?",
     re.DOTALL,
 )
-# "+hhmm" to its offset; None where the stdlib refuses it (24 hours or more)
-_ZONES: dict[str, timedelta | None] = {}
 
 
 def _parse_date_fast(value: str) -> datetime | None:
@@ -720,26 +770,50 @@ def _parse_date_fast(value: str) -> datetime | None:
 
     Reads the fields the way ``email.utils.parsedate_to_datetime`` does
     (tokens after the zone ignored, -0000 and +0000 both UTC) and gives the
-    same instant in UTC; anything else, or any doubt, goes to ``_parse_date``.
+    same instant in UTC, as the start of the day in that zone plus the
+    clock; anything else, or any doubt, goes to ``_parse_date``.
     """
     found = _USUAL_DATE.fullmatch(value.strip()[:200])
-    month = _MONTHS.get(found.group(2), 0) if found else 0
-    if not found or not month:
-        return _parse_date(value)
-    day, _, year, hour, minute, second, zone = found.groups()
-    if zone in _ZONES:
-        offset = _ZONES[zone]
-    else:
-        seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60
-        offset = timedelta(seconds=-seconds if zone[0] == "-" else seconds)
-        offset = _ZONES[zone] = offset if seconds < 86400 else None
-    if offset is None:
-        return _parse_date(value)
+    if found is not None:
+        day, clock, zone = found.groups()
+        start = _day_start(day, zone)
+        time = _clock(clock)
+        if start is not None and time is not None:
+            try:
+                return start + time
+            except OverflowError:  # past 9999 (the day's start never is: years from 1000)
+                pass
+    return _parse_date(value)
+
+
+# Both caches: a mailbox's dates fall on a few hundred days in a few zones, and
+# mailers and calendars often send on the minute, so most dates are two hits.
+@functools.lru_cache(maxsize=4096)
+def _day_start(day: str, zone: str) -> datetime | None:
+    """The UTC instant "3 Jun 2024" began at offset "+0200"; ``None`` where the stdlib decides.
+
+    That is an unknown month, a day the month does not have, or an offset of
+    24 hours or more (which the stdlib refuses).
+    """
+    number, name, year = day.split(" ")
+    month = _MONTHS.get(name)
+    seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60
+    if month is None or seconds >= 86400:
+        return None
+    offset = timedelta(seconds=-seconds if zone[0] == "-" else seconds)
     try:
-        utc = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-        return utc - offset
+        return datetime(int(year), month, int(number), tzinfo=UTC) - offset
     except (ValueError, OverflowError):
-        return _parse_date(value)
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock(clock: str) -> timedelta | None:
+    """A clock ("10:00:00") as the time since midnight; ``None`` if ``datetime`` refuses it."""
+    hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:])
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _auto(
@@ -779,38 +853,48 @@ _AUTO_NAMES = frozenset(
 _BULK_NAMES = frozenset(_BULK_HEADERS)
 
 
-def _auto_fast(headers: _Headers, content_type: str, defects: list[str]) -> AutoMarkers:
+def _auto_fast(
+    first: Mapping[str, str],
+    every: Mapping[str, Sequence[str]] | None,
+    content_type: str,
+    defects: list[str],
+) -> AutoMarkers:
     """``_auto`` without its work for headers a message does not have.
 
-    The same header reads in the same order (they may note defects), skipped
+    ``first`` and ``every`` are as :func:`_field_values` gives them. The
+    same header reads in the same order (they may note defects), skipped
     only where ``_auto`` would read an absent header and get "" or [];
     mail with no evidence at all shares one empty AutoMarkers.
     """
-    present = headers._values
-    feedback, relevant = _header_shape(tuple(present))
+    feedback, relevant = _header_shape(tuple(first))
     if not (relevant or feedback or content_type == "multipart/report"):
         return _NO_AUTO
     auto_submitted = None
-    if "auto-submitted" in present:
-        auto_submitted = headers.text("auto-submitted").split(";", 1)[0].strip().lower() or None
+    value = first.get("auto-submitted")
+    if value is not None:
+        auto_submitted = _header_text(value, defects).split(";", 1)[0].strip().lower() or None
     x_autoreply = False
     for name in _AUTOREPLY_HEADERS:
-        if name in present and headers.text(name).strip().lower() not in _FALSY:
+        value = first.get(name)
+        if value is not None and _header_text(value, defects).strip().lower() not in _FALSY:
             x_autoreply = True
             break
     precedence = None
-    if "precedence" in present:
-        precedence = headers.text("precedence").split(";", 1)[0].strip().lower() or None
-    list_id = (headers.text("list-id") or None) if "list-id" in present else None
+    value = first.get("precedence")
+    if value is not None:
+        precedence = _header_text(value, defects).split(";", 1)[0].strip().lower() or None
+    value = first.get("list-id")
+    list_id = (_header_text(value, defects) or None) if value is not None else None
     failed: list[str] = []
-    if "x-failed-recipients" in present:
-        failed = [a.email for a in _addresses(headers.all("x-failed-recipients"), defects)]
+    if "x-failed-recipients" in first:
+        found = _every(first, every, "x-failed-recipients")
+        failed = [a.email for a in _address_tuple(found, defects)]
     return _auto_markers(
         auto_submitted,
         x_autoreply,
         precedence,
         list_id,
-        "list-unsubscribe" in present,
+        "list-unsubscribe" in first,
         content_type == "multipart/report",
         tuple(failed[:MAX_ADDRESSES]),
         feedback,
