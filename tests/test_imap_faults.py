@@ -248,7 +248,8 @@ def test_append_cut_that_fails_the_poll_is_settled_by_the_next_one(
         env.poll(attempts=1)
     assert fault.cuts == 1
     assert len(env.drafts()) == (1 if landed else 0)
-    assert [r.status for r in env.ledger()] == ["intended"]
+    # every intent is on record before the first write (engine.apply_plan); no outcome yet
+    assert [r.status for r in env.ledger()] == ["intended", "intended"]
     r = env.poll()
     # stored: the draft is found by its Message-ID and adopted; not stored: it is written now
     assert kinds(r) == (["adopt", "create"] if landed else ["create", "create"])
