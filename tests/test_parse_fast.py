@@ -586,3 +586,30 @@ def test_date_caches_give_what_the_stdlib_gives() -> None:
                         value = f"Mon, {day} {clock} {zone}"
                         fast, slow = parse._parse_date_fast(value), parse._parse_date(value)
                         assert fast == slow and (fast and fast.isoformat()) == (slow and slow.isoformat()), value
+
+
+def test_the_fast_path_builds_messages_without_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """build_message fills a Message at once when given every field (the parser's fast path
+    gives them all), and is the plain constructor otherwise; the objects are the same."""
+    from agent.model import build_message
+
+    raw = RawMessage(id="inbox/1/1", folder="inbox", headers_only=True, data=(
+        b"From: Ann <ann@acme.com>\r\nTo: me@example.com\r\nSubject: Interview\r\n"
+        b"Date: Tue, 24 Nov 2026 10:00:00 -0500\r\nMessage-ID: <x1@acme.com>\r\n\r\n"))
+    expected = parse._parse_message(raw, None, fast=False)
+
+    def refuse(self: object, *a: object, **k: object) -> None:
+        raise AssertionError("the constructor was called")
+
+    original_init = Message.__init__
+    monkeypatch.setattr(Message, "__init__", refuse)
+    got = parse.parse_message(raw)
+    monkeypatch.setattr(Message, "__init__", original_init)
+    assert got == expected and hash(got) == hash(expected)
+    fields = {k: getattr(got, k) for k in Message.__dataclass_fields__}
+    assert build_message(**fields) == got
+    partial = dict(fields)
+    del partial["defects"]
+    assert build_message(**partial) == got  # the constructor fills the default
+    with pytest.raises(TypeError):
+        build_message(**fields, unknown=1)

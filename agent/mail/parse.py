@@ -46,7 +46,7 @@ from html.parser import HTMLParser
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
 from agent.mail.quotes import strip_quoted
-from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage
+from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage, build_message
 
 __all__ = [
     "MARKER_HEADER",
@@ -294,7 +294,7 @@ def _parse_fields(
         date = _date(value, received, defects, _parse_date_fast)
     auto = _auto_fast(first, every, content_type, defects)
     value = get(_MARKER_KEY)
-    return Message(
+    return build_message(
         id=raw.id,
         folder=raw.folder,
         message_id=message_id,
@@ -306,6 +306,8 @@ def _parse_fields(
         date=date,
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
+        text="",
+        calendar=(),
         auto=auto,
         content_type=content_type,
         has_calendar_part=has_calendar,
