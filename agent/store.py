@@ -319,6 +319,11 @@ class Store:
         self.path = path
         self.dry_run = dry_run
         self._depth = 0
+        # Read caches of the two small tables a poll asks about once per conversation, several
+        # times over (hundreds of queries on a warm poll). Loaded whole on first use; any write
+        # to the table, and any rollback, drops them.
+        self._ledger_cache: dict[str, list[LedgerRow]] | None = None
+        self._controls_cache: list[ControlRow] | None = None
 
     # --- opening ------------------------------------------------------------------
 
@@ -421,6 +426,7 @@ class Store:
         and its exception still propagates to the outer block.
         """
         db = self._db
+        self._drop_caches()  # every write goes through here
         if self._depth == 0:
             db.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -428,12 +434,14 @@ class Store:
                 yield db
             except BaseException:
                 self._depth = 0
+                self._drop_caches()
                 db.execute("ROLLBACK")
                 raise
             self._depth = 0
             try:
                 db.execute("COMMIT")
             except BaseException:
+                self._drop_caches()
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
                 raise
@@ -445,6 +453,7 @@ class Store:
             yield db
         except BaseException:
             self._depth -= 1
+            self._drop_caches()
             db.execute(f"ROLLBACK TO {name}")
             db.execute(f"RELEASE {name}")
             raise
@@ -665,12 +674,19 @@ class Store:
 
     def ledger_for(self, conversation: str) -> list[LedgerRow]:
         """Every ledger row of one conversation, oldest first."""
-        rows = self._db.execute(
-            f"SELECT {_LEDGER_COLS} FROM ledger WHERE conversation = ? "
-            "ORDER BY round, created_at, key",
-            (conversation,),
-        )
-        return [_ledger_row(r) for r in rows]
+        if self._ledger_cache is None:
+            cache: dict[str, list[LedgerRow]] = {}
+            rows = self._db.execute(
+                f"SELECT {_LEDGER_COLS} FROM ledger ORDER BY conversation, round, created_at, key")
+            for r in rows:
+                row = _ledger_row(r)
+                cache.setdefault(row.conversation, []).append(row)
+            self._ledger_cache = cache
+        return list(self._ledger_cache.get(conversation, ()))
+
+    def _drop_caches(self) -> None:
+        self._ledger_cache = None
+        self._controls_cache = None
 
     def ledger_rows(self, statuses: Iterable[str] | None = None) -> list[LedgerRow]:
         """All ledger rows, or those in ``statuses`` (e.g. ``{"created"}``: drafts to watch)."""
@@ -746,18 +762,12 @@ class Store:
             )
 
     def get_controls(self, conversation: str | None = None, kind: str | None = None) -> list[ControlRow]:
-        sql = "SELECT seq, conversation, kind, value, at FROM controls"
-        where, params = [], []
-        if conversation is not None:
-            where.append("conversation = ?")
-            params.append(conversation)
-        if kind is not None:
-            where.append("kind = ?")
-            params.append(kind)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        rows = self._db.execute(sql + " ORDER BY seq", params)
-        return [ControlRow(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
+        if self._controls_cache is None:
+            rows = self._db.execute("SELECT seq, conversation, kind, value, at FROM controls ORDER BY seq")
+            self._controls_cache = [ControlRow(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]))
+                                    for r in rows]
+        return [r for r in self._controls_cache
+                if (conversation is None or r.conversation == conversation) and (kind is None or r.kind == kind)]
 
     def clear_controls(self, conversation: str, kind: str | None = None) -> int:
         with self.transaction() as db:

@@ -397,3 +397,28 @@ def test_a_version_2_database_keeps_its_messages(tmp_path: Path) -> None:
     with Store.open(db) as store:
         assert store.schema_version == SCHEMA_VERSION >= 3
         assert store.get_messages() == [m]
+
+
+def test_ledger_and_controls_reads_follow_every_write(tmp_path: Path) -> None:
+    """The read caches of ledger_for/get_controls never serve a row a write has changed,
+    whether the write committed or rolled back."""
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.ledger_for("c1") == [] and store.get_controls("c1") == []
+        store.record_intent("k1", conversation="c1", round="r", step="thank_you", message_id="<a@x>", at=T0)
+        assert [r.status for r in store.ledger_for("c1")] == ["intended"]
+        store.record_created("k1", "drafts/1/1", at=T0)
+        assert [r.status for r in store.ledger_for("c1")] == ["created"]
+        store.put_control("c1", "pause", at=T0)
+        assert [c.kind for c in store.get_controls("c1")] == ["pause"]
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_status("k1", "withdrawn", at=T0)
+            assert [r.status for r in store.ledger_for("c1")] == ["withdrawn"]
+            store.clear_controls("c1")
+            assert store.get_controls("c1") == []
+            raise RuntimeError("rolled back")
+        assert [r.status for r in store.ledger_for("c1")] == ["created"]
+        assert [c.kind for c in store.get_controls("c1")] == ["pause"]
+        assert [c.kind for c in store.get_controls(kind="pause")] == ["pause"]
+        rows = store.ledger_for("c1")
+        rows.clear()  # callers get their own list
+        assert len(store.ledger_for("c1")) == 1
