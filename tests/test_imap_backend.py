@@ -447,8 +447,24 @@ def test_folder_state_round_trips_gmail_msgids() -> None:
 
     st = _FolderState("[Gmail]/All Mail", 7, 12, 99, {3, 5, 11}, {3: 1780000000000000001, 11: 1780000000000000900})
     back = _FolderState.from_json(json.loads(json.dumps(st.to_json())))
-    assert back == st
+    fields = ("name", "uidvalidity", "uidnext", "modseq", "uids", "msgids", "count")
+    assert [getattr(back, f) for f in fields] == [getattr(st, f) for f in fields]
     assert _FolderState.from_json(_FolderState("INBOX", 1, 2, None, {1}).to_json()).msgids == {}
+
+
+def test_an_unchanged_folder_state_is_never_expanded() -> None:
+    """A warm poll's cost must not grow with the mailbox: a folder state read from the cursor
+    and written back unchanged keeps its stored form; its message count needs no expansion."""
+    from agent.backends.imap import _FolderState
+
+    stored = _FolderState("INBOX", 7, 20001, 5, set(range(1, 20001))).to_json()
+    back = _FolderState.from_json(stored)
+    assert back.count == 20000 and back._uids is None and back._msgids is None
+    assert back.to_json() == stored and back._uids is None
+    old_style = {k: v for k, v in stored.items() if k != "n"}  # a cursor from before the count
+    assert _FolderState.from_json(old_style).count == 20000
+    with pytest.raises(ValueError):
+        _FolderState.from_json({**stored, "uids": 5})
 
 
 def test_uid_set_compression_round_trips() -> None:

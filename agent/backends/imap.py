@@ -78,7 +78,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout, imap_utf7
@@ -137,25 +136,58 @@ class _Resync(Exception):
 # --- cursor ---------------------------------------------------------------------------
 
 
-@dataclass
 class _FolderState:
-    """What the cursor remembers about one folder."""
+    """What the cursor remembers about one folder.
 
-    name: str
-    uidvalidity: int
-    uidnext: int
-    modseq: int | None
-    uids: set[int] = field(default_factory=set)
-    #: Gmail only: uid -> X-GM-MSGID, so a vanished UID can be reported by its stable id
-    msgids: dict[int, int] = field(default_factory=dict)
+    The UID set and Gmail's msgid map are kept in their stored (compressed)
+    form until something asks for them: a warm poll that finds a folder
+    unchanged neither expands nor re-encodes them, so its cost does not grow
+    with the mailbox.
+    """
+
+    def __init__(self, name: str, uidvalidity: int, uidnext: int, modseq: int | None,
+                 uids: set[int] | None = None, msgids: dict[int, int] | None = None, *,
+                 stored: Mapping[str, Any] | None = None) -> None:
+        self.name = name
+        self.uidvalidity = uidvalidity
+        self.uidnext = uidnext
+        self.modseq = modseq
+        self._uids = uids if uids is not None or stored is not None else set()
+        self._msgids = msgids if msgids is not None or stored is not None else {}
+        self._stored = stored  # the JSON this state was read from, while still true
+
+    @property
+    def uids(self) -> set[int]:
+        if self._uids is None:
+            assert self._stored is not None
+            self._uids = set(_expand_uids(str(self._stored["uids"])))
+        return self._uids
+
+    @property
+    def msgids(self) -> dict[int, int]:
+        """Gmail only: uid -> X-GM-MSGID, so a vanished UID can be reported by its stable id."""
+        if self._msgids is None:
+            assert self._stored is not None
+            gm = self._stored.get("gm")
+            self._msgids = dict(zip(_undeltas(gm[0]), _undeltas(gm[1]), strict=True)) if gm else {}
+        return self._msgids
+
+    @property
+    def count(self) -> int:
+        if self._uids is None and self._stored is not None and "n" in self._stored:
+            return int(self._stored["n"])
+        return len(self.uids)
 
     def to_json(self) -> dict[str, Any]:
+        if self._stored is not None:
+            return dict(self._stored)
         out: dict[str, Any] = {
             "name": self.name,
             "uv": self.uidvalidity,
             "next": self.uidnext,
             "ms": self.modseq,
             "uids": _compress_uids(self.uids),
+            "n": len(self.uids),
         }
         if self.msgids:
             pairs = sorted(self.msgids.items())
@@ -165,14 +197,10 @@ class _FolderState:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> _FolderState:
         ms = d.get("ms")
-        return cls(
-            name=str(d["name"]),
-            uidvalidity=int(d["uv"]),
-            uidnext=int(d["next"]),
-            modseq=int(ms) if ms is not None else None,
-            uids=set(_expand_uids(str(d["uids"]))),
-            msgids=dict(zip(_undeltas(d["gm"][0]), _undeltas(d["gm"][1]), strict=True)) if "gm" in d else {},
-        )
+        if not isinstance(d["uids"], str) or ("gm" in d and len(d["gm"]) != 2):
+            raise ValueError("not a folder state")
+        return cls(str(d["name"]), int(d["uv"]), int(d["next"]), int(ms) if ms is not None else None,
+                   None, None, stored=dict(d))
 
 
 def _deltas(values: list[int]) -> list[int]:
@@ -275,6 +303,7 @@ class ImapMailbox:
         self._caps: frozenset[bytes] = frozenset()
         self._folders: dict[str, str] | None = None
         self._gm_uids: dict[str, tuple[int, int]] = {}  # gm msgid -> (uidvalidity, uid)
+        self._kept: list[_FolderState] = []  # the cursor's folders, whose msgids fill _gm_uids on demand
         self._names: list[str] = []  # folder names seen at discovery (for error messages)
         self._lock = threading.RLock()
 
@@ -589,8 +618,8 @@ class ImapMailbox:
                 full = True
         if not full and set(old) != {r for r, _ in roles}:
             full = True
-        for kept in old.values():  # Gmail: fetch() finds a message by its msgid without a SEARCH
-            self._gm_uids.update({str(m): (kept.uidvalidity, u) for u, m in kept.msgids.items()})
+        self._gm_uids = {}  # this poll's sync fills it; the cursor's map comes second (_gm_uid)
+        self._kept = list(old.values())  # Gmail: fetch() finds a message by its msgid without a SEARCH
         if not full:
             for role, name in roles:
                 if old[role].name != name or old[role].uidvalidity != status[role][b"UIDVALIDITY"]:
@@ -622,7 +651,7 @@ class ImapMailbox:
             return False if prev.modseq is None else (
                 st.get(b"HIGHESTMODSEQ") == prev.modseq and st.get(b"UIDNEXT") == prev.uidnext
             )
-        same = st.get(b"UIDNEXT") == prev.uidnext and st.get(b"MESSAGES") == len(prev.uids)
+        same = st.get(b"UIDNEXT") == prev.uidnext and st.get(b"MESSAGES") == prev.count
         if b"HIGHESTMODSEQ" in st and prev.modseq is not None:
             same = same and st[b"HIGHESTMODSEQ"] == prev.modseq
         return same
@@ -792,6 +821,18 @@ class ImapMailbox:
                 out[wanted[uid]] = data
         return out
 
+    def _gm_uid(self, msgid: str) -> tuple[int, int] | None:
+        """(uidvalidity, uid) of a Gmail message known from this poll's sync or the cursor.
+
+        The cursor's map is only read when first needed: a poll that fetches and labels
+        nothing never expands it. What this poll's sync saw wins over the cursor.
+        """
+        for kept in self._kept:
+            for u, m in kept.msgids.items():
+                self._gm_uids.setdefault(str(m), (kept.uidvalidity, u))
+        self._kept = []
+        return self._gm_uids.get(msgid)
+
     def _fetch_gmail(self, c: IMAPClient, ids: list[str]) -> dict[str, bytes]:
         name = self._folder(c, ALL)
         info = c.select_folder(name, readonly=True)
@@ -799,7 +840,7 @@ class ImapMailbox:
         uid_of: dict[int, str] = {}
         for mid in ids:
             msgid = mid.partition("/")[2]
-            known = self._gm_uids.get(msgid)
+            known = self._gm_uid(msgid)
             if known is not None and known[0] == uv:
                 uid_of[known[1]] = mid
                 continue
@@ -950,7 +991,7 @@ class ImapMailbox:
             uids: set[int] = set()
             for mid in ids:
                 msgid = mid.partition("/")[2]
-                known = self._gm_uids.get(msgid)
+                known = self._gm_uid(msgid)
                 if known is not None and known[0] == uv:
                     uids.add(known[1])
                     continue
