@@ -422,7 +422,8 @@ def test_header_fetch_reader_reads_the_usual_shape_and_refuses_others() -> None:
     (imapclient's general parser then reads the batch)."""
     item = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
     usual = [(b"7 (UID 12 FLAGS (\\Seen $Label) " + item + b" {9}", b"From: a\r\n"), b")"]
-    assert imap_mod._read_header_fetch(usual) == {12: (b"From: a\r\n", [b"\\Seen", b"$Label"])}
+    assert imap_mod._read_header_fetch(usual) == {12: (b"From: a\r\n", b"\\Seen $Label")}
+    assert imap_mod._flag_text(b"\\Seen $Label \\Recent") == frozenset({"\\Seen", "$Label"})
     flags_last = [(b"7 (UID 12 " + item + b" {9}", b"From: a\r\n"), b" FLAGS (\\Seen))"]
     unsolicited = [*usual, b"3 (FLAGS (\\Seen) UID 4)"]
     quoted = [b"7 (UID 12 FLAGS () " + item + b' "")']

@@ -613,3 +613,14 @@ def test_the_fast_path_builds_messages_without_the_constructor(monkeypatch: pyte
     assert build_message(**partial) == got  # the constructor fills the default
     with pytest.raises(TypeError):
         build_message(**fields, unknown=1)
+
+
+def test_build_raw_is_the_constructor_given_every_field() -> None:
+    from agent.model import build_raw
+
+    fields = dict(id="inbox/1/2", folder="inbox", data=b"From: a\r\n\r\n", headers_only=True, thread_hint=None,
+                  labels=frozenset(), flags=frozenset({"\\Seen"}))
+    assert build_raw(**fields) == RawMessage(**fields)  # type: ignore[arg-type]
+    assert hash(build_raw(**fields)) == hash(RawMessage(**fields))  # type: ignore[arg-type]
+    del fields["flags"]
+    assert build_raw(**fields).flags == frozenset()  # the constructor's default

@@ -87,7 +87,7 @@ from imapclient.response_parser import parse_fetch_response
 from agent.backends.base import HEADER_FIELDS
 from agent.backends.imap_wire import uid_fetch
 from agent.errors import AuthError, MailboxError
-from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
+from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage, build_raw
 
 if TYPE_CHECKING:
     from agent.config import Config, ImapConfig
@@ -740,8 +740,8 @@ class ImapMailbox:
         prefix = f"{role}/{uv}/"
         for batch in _uid_ranges(uids, HEADER_BATCH):
             if not gmail:  # the hot loop of a cold sync: as little as possible per message
-                out.extend((uid, RawMessage(id=prefix + str(uid), folder=role, data=header, headers_only=True,
-                                            flags=flags))
+                out.extend((uid, build_raw(id=prefix + str(uid), folder=role, data=header, headers_only=True,
+                                           thread_hint=None, labels=_NO_LABELS, flags=flags))
                            for uid, header, flags, _item in self._header_batch(c, batch))
                 continue
             for uid, header, flags, item in self._header_batch(c, batch):
@@ -784,7 +784,7 @@ class ImapMailbox:
         data = uid_fetch(c._imap, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
         fast = None if self.is_gmail else _read_header_fetch(data)
         if fast is not None:
-            return [(u, header, _flags(flags), {}) for u, (header, flags) in sorted(fast.items())]
+            return [(u, header, _flag_text(flags), {}) for u, (header, flags) in sorted(fast.items())]
         parsed = sorted(parse_fetch_response([d for d in data if d is not None], True, True).items())
         return [(int(u), _section(i, b"BODY[HEADER") or b"", _flags(i.get(b"FLAGS", ())), i) for u, i in parsed]
 
@@ -1102,12 +1102,26 @@ def _flags(values: Iterable[Any]) -> frozenset[str]:
 
 
 _FLAG_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
+_NO_LABELS: frozenset[str] = frozenset()
 
 
-def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes]]] | None:
-    """uid -> (header block, flags) from raw ``UID FETCH (UID FLAGS BODY.PEEK[HEADER.FIELDS ..])``
+def _flag_text(raw: bytes) -> frozenset[str]:
+    """:func:`_flags` of a FETCH response's raw ``FLAGS (...)`` contents, decoded once per distinct value."""
+    got = _FLAG_TEXT.get(raw)
+    if got is None:
+        got = _flags(raw.split())
+        if len(_FLAG_TEXT) < 1024:
+            _FLAG_TEXT[raw] = got
+    return got
+
+
+_FLAG_TEXT: dict[bytes, frozenset[str]] = {}
+
+
+def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, bytes]] | None:
+    """uid -> (header block, raw flags) from raw ``UID FETCH (UID FLAGS BODY.PEEK[HEADER.FIELDS ..])``
     responses; None when any response has another shape (see ``_header_batch``)."""
-    out: dict[int, tuple[bytes, list[bytes]]] = {}
+    out: dict[int, tuple[bytes, bytes]] = {}
     for el in data:
         if el is None or el == b")":
             continue
@@ -1115,7 +1129,7 @@ def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes
             return None
         exact = _HEADER_RESPONSE_EXACT.fullmatch(el[0])  # Dovecot's order: one regex, no search
         if exact is not None:
-            out[int(exact[1])] = (el[1], exact[2].split())
+            out[int(exact[1])] = (el[1], exact[2])
             continue
         m = _HEADER_RESPONSE.fullmatch(el[0])
         if m is None:
@@ -1123,7 +1137,7 @@ def _read_header_fetch(data: Sequence[Any]) -> dict[int, tuple[bytes, list[bytes
         uid, flags = _UID_ITEM.search(m[1]), _FLAGS_ITEM.search(m[1])
         if uid is None or flags is None:
             return None
-        out[int(uid[1])] = (bytes(el[1]), flags[1].split())
+        out[int(uid[1])] = (bytes(el[1]), flags[1])
     return out
 
 
