@@ -150,14 +150,15 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     keys = _company_keys(config)
     links = _links(parsed, config, keys)
     touched: set[str] = set()  # thread keys of what changed
+    own = {m.id: m.message_id for m in parsed}
     if cs.full:
         store.replace_all(parsed, raws)
-        store.set_links(links, replace_all=True)
+        store.set_links(links, replace_all=True, own=own)
     else:
         touched = store.links_of([*cs.removed, *links]) | {k for ks in links.values() for k in ks}
         store.remove_messages(cs.removed)
         store.put_messages(parsed, raws)
-        store.set_links(links)
+        store.set_links(links, own=own)
     stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
 
@@ -177,7 +178,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         # after a full sync the store holds exactly what was just parsed
         messages = parsed if cs.full else store.get_messages()
         if not cs.full:  # the links may predate this config or this schema: rebuild them
-            store.set_links(_links(messages, config, keys), replace_all=True)
+            store.set_links(_links(messages, config, keys), replace_all=True,
+                            own={m.id: m.message_id for m in messages})
         convs = _thread(messages, config, keys)
         forced = _forced(store)
         candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
@@ -209,7 +211,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
                            config)
         if not new_links:
             break
-        store.set_links(new_links)
+        store.set_links(new_links, own={m.id: m.message_id for m in full.values()})
         affected = store.linked_closure({k for ks in new_links.values() for k in ks})
         forced = _forced(store)
         candidates = [c for c in candidates if not any(m.id in affected for m in c.messages)] + [

@@ -539,9 +539,19 @@ class Store:
 
     # --- thread links -------------------------------------------------------------------
 
-    def set_links(self, links: Mapping[str, Iterable[str]], *, replace_all: bool = False) -> None:
-        """Record each message's thread keys (replacing what those messages had)."""
-        rows = [(k, mid) for mid, keys in links.items() for k in set(keys)]
+    def set_links(self, links: Mapping[str, Iterable[str]], *, replace_all: bool = False,
+                  own: Mapping[str, str] | None = None) -> None:
+        """Record each message's thread keys (replacing what those messages had).
+
+        ``own``: each message's Message-ID, when known. A message's key for its own
+        Message-ID (``m:<id>``) is then not written: the messages table already answers
+        it (see :meth:`linked_closure`), and it is half of all the rows.
+        """
+        own = own or {}
+        rows: list[tuple[str, str]] = []
+        for mid, keys in links.items():
+            mine = own.get(mid)
+            rows.extend((k, mid) for k in keys if mine is None or k != "m:" + mine)
         with self.transaction() as db:
             if replace_all:
                 # a whole mailbox at once: the indexes are built once after the rows are in,
@@ -558,10 +568,13 @@ class Store:
             db.executemany("INSERT INTO links(key, id) VALUES (?, ?)", rows)
 
     def links_of(self, ids: Iterable[str]) -> set[str]:
+        """The thread keys of these messages (their own Message-ID's included)."""
         out: set[str] = set()
         for chunk in _chunks(sorted(set(ids))):
-            q = f"SELECT key FROM links WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(r[0] for r in self._db.execute(q, chunk))
+            marks = ",".join("?" * len(chunk))
+            out.update(r[0] for r in self._db.execute(f"SELECT key FROM links WHERE id IN ({marks})", chunk))
+            out.update("m:" + r[0] for r in self._db.execute(
+                f"SELECT message_id FROM messages WHERE id IN ({marks})", chunk))
         return out
 
     def linked_closure(self, keys: Iterable[str]) -> set[str]:
@@ -574,6 +587,10 @@ class Store:
             new_ids: set[str] = set()
             for chunk in _chunks(sorted(frontier)):
                 q = f"SELECT id FROM links WHERE key IN ({','.join('?' * len(chunk))})"
+                new_ids.update(r[0] for r in self._db.execute(q, chunk))
+            # a message's own Message-ID is answered by the messages table (see set_links)
+            for chunk in _chunks(sorted(k[2:] for k in frontier if k.startswith("m:"))):
+                q = f"SELECT id FROM messages WHERE message_id IN ({','.join('?' * len(chunk))})"
                 new_ids.update(r[0] for r in self._db.execute(q, chunk))
             new_ids -= ids
             ids |= new_ids

@@ -422,3 +422,21 @@ def test_ledger_and_controls_reads_follow_every_write(tmp_path: Path) -> None:
         rows = store.ledger_for("c1")
         rows.clear()  # callers get their own list
         assert len(store.ledger_for("c1")) == 1
+
+
+def test_a_messages_own_message_id_is_answered_by_the_messages_table(tmp_path: Path) -> None:
+    """set_links leaves out each message's key for its own Message-ID when told it; the
+    closure and links_of still find it (through the messages table), as before."""
+    a, b = sample(1), sample(2)  # <m1@acme.com>, <m2@acme.com>
+    links = {a.id: frozenset({"m:" + a.message_id, "s:interview|acme"}),
+             b.id: frozenset({"m:" + b.message_id, "m:" + a.message_id})}  # b replies to a
+    with Store.open(tmp_path / "s.db") as store:
+        store.put_messages([a, b])
+        store.set_links(links, replace_all=True, own={a.id: a.message_id, b.id: b.message_id})
+        rows = sorted(store._db.execute("SELECT key, id FROM links").fetchall())
+        assert rows == [("m:<m1@acme.com>", "inbox/2"), ("s:interview|acme", "inbox/1")]
+        assert store.links_of([a.id]) == {"m:<m1@acme.com>", "s:interview|acme"}
+        assert store.linked_closure({"m:<m2@acme.com>"}) == {a.id, b.id}
+        assert store.linked_closure({"s:interview|acme"}) == {a.id, b.id}
+        store.set_links(links)  # without own: every key written, the answers unchanged
+        assert store.linked_closure({"m:<m1@acme.com>"}) == {a.id, b.id}
