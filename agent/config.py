@@ -9,6 +9,7 @@ agent reads or writes anything.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -234,8 +235,9 @@ class Config:
             return bool(self.gmail and self.gmail.labels)
         return False
 
-    @property
+    @functools.cached_property
     def user_addresses(self) -> frozenset[str]:
+        # asked for every message of a cold poll: computed once per (immutable) config
         return frozenset(a.lower() for a in self.account.addresses)
 
 
