@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.config import DEFAULT_ATS_DOMAINS
 from agent.mail.thread import base_subject, build_conversations, registrable_name, subject_key
@@ -360,3 +362,13 @@ def test_twenty_thousand_messages_fast() -> None:
     assert len(ms) == 20_000
     out = convs(ms)  # its speed is measured by bench/poll_maildir.py, never asserted here
     assert len(out) <= 4000
+
+
+@given(st.text(alphabet=st.sampled_from(list("Re:FWfwd[]()：^2 \t\nabcxyz-")), max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_base_subject_shortcut_changes_nothing(subject: str) -> None:
+    """Subjects with no colon, no leading bracket and no trailing ")" skip the prefix loop;
+    the answer is the loop's own."""
+    from agent.mail.thread import _WS, _strip_prefixes
+
+    assert base_subject(subject) == _strip_prefixes(_WS.sub(" ", subject).strip())

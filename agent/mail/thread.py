@@ -85,6 +85,12 @@ def base_subject(subject: str) -> str:
     subject the user sees in ``status``.
     """
     s = _WS.sub(" ", subject or "").strip()
+    if not s or (s[0] != "[" and s[-1] != ")" and ":" not in s and "：" not in s):
+        return s  # no colon, no leading bracket, no trailing ")": no prefix, tag or trailer
+    return _strip_prefixes(s)
+
+
+def _strip_prefixes(s: str) -> str:
     while True:
         before = s
         s = _TRAILER.sub("", s)
