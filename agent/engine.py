@@ -31,6 +31,7 @@ from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.errors import AgentError
+from agent.forked import Forked
 from agent.mail.parse import parse_message
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
@@ -147,6 +148,11 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     raws = {r.id: _keywords_as_labels(r) for r in cs.added if not _is_draft(r)}
     parsed = [parse_message(r) for r in raws.values()]
     lap("parse")
+    threading_all: Forked[tuple[list[Conversation], int]] | None = None
+    if cs.full and len(parsed) >= _FORK_AT:
+        # the whole mailbox is threaded in a child process while this one writes it down
+        # (agent/forked.py); the child builds its own key memo, so neither waits on the other
+        threading_all = Forked(functools.partial(_candidates_of, parsed, config, _forced(store), None))
     keys = _company_keys(config)
     links = _links(parsed, config, keys)
     touched: set[str] = set()  # thread keys of what changed
@@ -180,10 +186,12 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         if not cs.full:  # the links may predate this config or this schema: rebuild them
             store.set_links(_links(messages, config, keys), replace_all=True,
                             own={m.id: m.message_id for m in messages})
-        convs = _thread(messages, config, keys)
-        forced = _forced(store)
-        candidates = [c for c in convs if c.id in forced or is_candidate(c, config)]
-        stats.update(rethreaded=len(messages), messages=len(messages), conversations=len(convs))
+        if threading_all is not None:
+            stats["threaded_alongside"] = threading_all.forked
+            candidates, n_convs = threading_all.result()
+        else:
+            candidates, n_convs = _candidates_of(messages, config, _forced(store), keys)
+        stats.update(rethreaded=len(messages), messages=len(messages), conversations=n_convs)
     if cached is None or touched:
         store.set_meta(_CANDIDATES, json.dumps(
             {"config": _candidate_config_key(config),
@@ -275,6 +283,15 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
 
 
 _CANDIDATES = "candidates"
+#: a full sync of at least this many messages threads them in a child process (agent/forked.py)
+_FORK_AT = 2000
+
+
+def _candidates_of(messages: list[Message], config: Config, forced: set[str], keys: CompanyKeys | None
+                   ) -> tuple[list[Conversation], int]:
+    """The candidate conversations among ``messages`` and how many conversations there are."""
+    convs = _thread(messages, config, keys if keys is not None else _company_keys(config))
+    return [c for c in convs if c.id in forced or is_candidate(c, config)], len(convs)
 
 
 def _links(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> dict[str, frozenset[str]]:
