@@ -189,6 +189,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         if threading_all is not None:
             stats["threaded_alongside"] = threading_all.forked
             candidates, n_convs = threading_all.result()
+            if threading_all.child_max_rss_kb is not None:  # bench/: the memory this took too
+                stats["threading_child_max_rss_mb"] = round(threading_all.child_max_rss_kb / 1024)
         else:
             candidates, n_convs = _candidates_of(messages, config, _forced(store), keys)
         stats.update(rethreaded=len(messages), messages=len(messages), conversations=n_convs)

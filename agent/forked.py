@@ -51,6 +51,7 @@ class Forked(Generic[T]):
         self._fn = fn
         self._pid: int | None = None
         self._fd: int | None = None
+        self.child_max_rss_kb: int | None = None  # the child's peak resident set, once it ended
         if not fork_allowed():
             return
         read_fd, write_fd = os.pipe()
@@ -88,7 +89,8 @@ class Forked(Generic[T]):
             with os.fdopen(fd, "rb") as src:
                 data = src.read()
         finally:
-            _, status = os.waitpid(pid, 0)
+            _, status, usage = os.wait4(pid, 0)
+            self.child_max_rss_kb = usage.ru_maxrss
         if status == 0 and data:
             try:
                 return pickle.loads(data)  # our own child's answer

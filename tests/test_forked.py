@@ -79,7 +79,8 @@ _POLL = """
     engine._FORK_AT = 1
     env = Env(Path(sys.argv[1]) if len(sys.argv) > 1 else Path({root!r}))
     r = env.poll(t(12, 1, 16, 5))
-    print(json.dumps({{"alongside": r.stats.get("threaded_alongside"), "plan": [(a.kind, a.step, a.to) for a in r.plan],
+    print(json.dumps({{"alongside": r.stats.get("threaded_alongside"), "rss": r.stats.get("threading_child_max_rss_mb"),
+                      "plan": [(a.kind, a.step, a.to) for a in r.plan],
                       "status": r.status, "conversations": r.stats["conversations"]}}, default=str))
 """
 
@@ -88,6 +89,7 @@ def test_a_cold_poll_threaded_in_a_child_decides_exactly_as_one_threaded_here(tm
     forked = _run(_POLL.format(root=str(tmp_path / "a")))
     here = _run(_POLL.format(root=str(tmp_path / "b")), env={"FOLLOWUP_AGENT_NO_FORK": "1"})
     assert forked["alongside"] is True and here["alongside"] is False
+    assert isinstance(forked["rss"], int) and forked["rss"] > 0 and here["rss"] is None
     assert forked["plan"] == here["plan"] and forked["plan"]
     assert forked["conversations"] == here["conversations"]
     assert json.dumps(forked["status"]).replace(str(tmp_path / "a"), "") == \
