@@ -82,7 +82,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import email.utils
 import functools
 import itertools
 import re
@@ -100,6 +99,8 @@ from typing import Any
 
 from imapclient.imap_utf7 import decode as utf7_decode
 from imapclient.imap_utf7 import encode as utf7_encode
+
+from tests.gmail_threads import ThreadHeaders, linked, same_subject
 
 USER = "jordan.lee@gmail.com"
 PASSWORD = "app-password-test"
@@ -134,7 +135,7 @@ class No(Exception):
 
 
 @dataclass
-class GmMessage:
+class GmMessage(ThreadHeaders):
     msgid: int
     thrid: int
     data: bytes
@@ -150,24 +151,6 @@ class GmMessage:
 
     def header(self, name: str) -> str:
         return str(self._parsed.get(name, "") or "")
-
-    @property
-    def message_id(self) -> str:
-        return self.header("Message-ID").strip()
-
-    def references(self) -> list[str]:
-        text = self.header("In-Reply-To") + " " + self.header("References")
-        return re.findall(r"<[^<>\s]+>", text)
-
-    @functools.cached_property
-    def base_subject(self) -> str:
-        return re.sub(r"^(?:\s*(?:re|fwd?|aw|automatic reply)\s*:\s*)+", "", self.header("Subject"),
-                      flags=re.I).strip().lower()
-
-    @functools.cached_property
-    def people(self) -> set[str]:
-        pairs = email.utils.getaddresses([self.header(h) for h in ("From", "To", "Cc")])
-        return {a.lower() for _n, a in pairs if a}
 
 
 @dataclass
@@ -299,29 +282,23 @@ class GmailImapServer:
         return self._modseq
 
     def _thread_of(self, new: GmMessage) -> int:
-        """Gmail-like threading, as tests/gmail_server.py does it: a message joins the thread
-        of a message it references or that references it, else of a message with the same
-        subject (Re:/Fwd:/Automatic reply: aside) that shares a correspondent other than the
-        account; else it starts a thread. (The reverse references and the merge of threads a
+        """Gmail-like threading (tests/gmail_threads.py), as tests/gmail_server.py does it: a
+        message joins the thread of a message it references or that references it, else of a
+        message with the same subject (Re:/Fwd:/Automatic reply: aside) that shares a
+        correspondent other than the account; else it starts a thread. (The reverse references and the merge of threads a
         message links stand in for delivery in date order: the scenario runner delivers all
         of INBOX before Sent. Gmail itself never merges threads; a merge here gives the
         messages a new modseq, so a CONDSTORE client sees the new X-GM-THRID.)"""
-        mid, refs = new.message_id, set(new.references())
         ordered = sorted(self.messages.values(), key=lambda m: m.msgid)
-        linked = list(dict.fromkeys(
-            m.thrid for m in ordered if m.message_id in refs or (mid and mid in m.references())
-        ))
-        if linked:
+        threads = list(dict.fromkeys(m.thrid for m in linked(new, ordered)))
+        if threads:
             for m in ordered:
-                if m.thrid in linked[1:]:
-                    m.thrid = linked[0]
+                if m.thrid in threads[1:]:
+                    m.thrid = threads[0]
                     m.modseq = self._bump()
-            return linked[0]
-        if new.base_subject:
-            for m in ordered:
-                if m.base_subject == new.base_subject and (m.people & new.people) - {self.user.lower()}:
-                    return m.thrid
-        return new.msgid
+            return threads[0]
+        match = same_subject(new, ordered, self.user.lower())
+        return match.thrid if match is not None else new.msgid
 
     def _add(
         self, data: bytes, labels: Iterable[str], flags: Iterable[str] = (),

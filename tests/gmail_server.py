@@ -36,7 +36,6 @@ import base64
 import contextlib
 import email
 import email.policy
-import email.utils
 import functools
 import itertools
 import json
@@ -50,6 +49,8 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.gmail_threads import ThreadHeaders, linked, same_subject
 
 ACCOUNT = "jordan.lee@gmail.com"
 CLIENT_ID = "fake-client.apps.googleusercontent.com"
@@ -82,7 +83,7 @@ REQUIRED_SCOPES = {
 
 
 @dataclass
-class Msg:
+class Msg(ThreadHeaders):
     id: str
     thread_id: str
     labels: set[str]
@@ -98,24 +99,6 @@ class Msg:
     def headers(self) -> list[tuple[str, str]]:
         """(name, unfolded raw value) in order, as Gmail's metadata format gives them."""
         return self._headers
-
-    @functools.cached_property
-    def message_id(self) -> str:
-        return self.header("Message-ID").strip()
-
-    @functools.cached_property
-    def refs(self) -> set[str]:
-        return set(re.findall(r"<[^<>\s]+>", f"{self.header('References')} {self.header('In-Reply-To')}"))
-
-    @functools.cached_property
-    def base_subject(self) -> str:
-        return re.sub(r"^(?:\s*(?:re|fwd?|aw|automatic reply)\s*:\s*)+", "", self.header("Subject"),
-                      flags=re.I).strip().lower()
-
-    @functools.cached_property
-    def people(self) -> set[str]:
-        pairs = email.utils.getaddresses([self.header(h) for h in ("From", "To", "Cc")])
-        return {a.lower() for _n, a in pairs if a}
 
     def header(self, name: str) -> str:
         for k, v in self.headers():
@@ -241,20 +224,15 @@ class FakeGmail:
         if thread_id:
             return thread_id
         new = Msg("", "", set(), raw, 0, 0)
-        mid = new.message_id
-        linked = list(dict.fromkeys(m.thread_id for m in self.messages.values()
-                                    if m.message_id in new.refs or (mid and mid in m.refs)))
-        if linked:
+        threads = list(dict.fromkeys(m.thread_id for m in linked(new, self.messages.values())))
+        if threads:
             # the message links threads that date-ordered delivery would have made one: merge them
             for m in self.messages.values():
-                if m.thread_id in linked[1:]:
-                    m.thread_id = linked[0]
-            return linked[0]
-        if new.base_subject:
-            for m in self.messages.values():
-                if m.base_subject == new.base_subject and (m.people & new.people) - {self.account}:
-                    return m.thread_id
-        return self._new_id()
+                if m.thread_id in threads[1:]:
+                    m.thread_id = threads[0]
+            return threads[0]
+        match = same_subject(new, self.messages.values(), self.account)
+        return match.thread_id if match is not None else self._new_id()
 
     def deliver(self, raw: bytes, labels: tuple[str, ...] | list[str] = ("INBOX", "UNREAD"),
                 thread_id: str | None = None) -> str:
@@ -524,7 +502,7 @@ class FakeGmail:
             items = list(self.drafts.items())
             m = re.fullmatch(r"rfc822msgid:\s*<?([^<>\s]+)>?", query.strip())
             if m:
-                items = [(d, mid) for d, mid in items if self.messages[mid].header("Message-ID").strip() == f"<{m[1]}>"]
+                items = [(d, mid) for d, mid in items if self.messages[mid].message_id == f"<{m[1]}>"]
             doc = _page(items, one, lambda x: {"id": x[0], "message": {"id": x[1], "threadId":
                                                                     self.messages[x[1]].thread_id}}, "drafts")
             doc["resultSizeEstimate"] = len(items)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.config import Config, parse_config
-from agent.model import Address, Conversation, Message
+from agent.model import Address, Conversation, Message, RawMessage
 
 NY = ZoneInfo("America/New_York")
 ME = "jordan.lee@gmail.com"
@@ -50,3 +53,28 @@ def msg(
 
 def conv(*messages: Message, cid: str = "c-test") -> Conversation:
     return Conversation(cid, tuple(sorted(messages, key=lambda m: m.date or datetime.min.replace(tzinfo=NY))))
+
+
+def mid_of(data: bytes) -> str:
+    """The Message-ID header of a message's bytes, stripped ("" if it has none)."""
+    return str(BytesHeaderParser(policy=default_policy).parsebytes(data).get("Message-ID", "")).strip()
+
+
+def by_mid(raws: Iterable[RawMessage]) -> dict[str, RawMessage]:
+    """A change set's raw messages by Message-ID, asserting that none is reported twice."""
+    out: dict[str, RawMessage] = {}
+    for raw in raws:
+        mid = mid_of(raw.data)
+        assert mid not in out, f"{mid} reported twice in one change set"
+        out[mid] = raw
+    return out
+
+
+class Recorder:
+    """An injectable sleep that records the delays instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)

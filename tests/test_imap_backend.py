@@ -29,6 +29,7 @@ from agent.errors import MailboxError
 from agent.model import DRAFTS, INBOX, SENT
 from agent.secrets import get_secret
 from tests.dovecot import PASSWORD, DovecotServer, DovecotUser, dovecot_version
+from tests.helpers import Recorder, by_mid, mid_of
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -52,24 +53,6 @@ def draft(subject: str = "Re: Interview") -> tuple[str, bytes]:
         "Thank you!\n"
     ).encode()
     return mid, data
-
-
-def mid_of(data: bytes) -> str:
-    return str(email.message_from_bytes(data, policy=default_policy).get("Message-ID", "")).strip()
-
-
-def by_mid(raws: Any) -> dict[str, Any]:
-    return {mid_of(r.data): r for r in raws}
-
-
-class Recorder:
-    """An injectable sleep that records the delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 def without_caps(user: DovecotUser, *drop: str, **kw: Any) -> ImapMailbox:

@@ -33,7 +33,7 @@ from agent.backends import imap as imap_mod
 from agent.backends.imap import ImapMailbox, credential_provider
 from agent.config import Config
 from agent.errors import MailboxError
-from agent.model import ALL, DRAFTS, INBOX, SENT, RawMessage
+from agent.model import ALL, DRAFTS, INBOX, SENT
 from agent.samples import ics
 from agent.samples import message as sample_message
 from agent.store import Store
@@ -46,7 +46,7 @@ from tests.gmail_imap_server import (
     make_mailbox,
 )
 from tests.gmail_imap_server import DRAFTS as DRAFTS_FOLDER
-from tests.helpers import make_config, t
+from tests.helpers import Recorder, by_mid, make_config, mid_of, t
 
 ME = "Jordan Lee <jordan.lee@gmail.com>"
 ANN = "Ann Park <ann.park@acme.com>"
@@ -82,26 +82,6 @@ def draft(parent: str | None = None, subject: str = "Re: Interview") -> tuple[st
         "Content-Type: text/plain; charset=utf-8\n\nThank you!\n"
     ).encode()
     return mid, data
-
-
-def mid_of(data: bytes) -> str:
-    return str(email.message_from_bytes(data, policy=default_policy).get("Message-ID", "")).strip()
-
-
-def by_mid(raws: Any) -> dict[str, RawMessage]:
-    out: dict[str, RawMessage] = {}
-    for r in raws:
-        assert mid_of(r.data) not in out, f"{mid_of(r.data)} reported twice"
-        out[mid_of(r.data)] = r
-    return out
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture

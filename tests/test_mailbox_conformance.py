@@ -32,8 +32,6 @@ import stat
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,7 +39,8 @@ import pytest
 
 from agent.backends.base import Mailbox
 from agent.backends.maildir import MaildirMailbox, split_name
-from agent.model import INBOX, SENT, ChangeSet, RawMessage
+from agent.model import INBOX, SENT
+from tests.helpers import by_mid, mid_of
 
 # --- the registry ---------------------------------------------------------------------
 
@@ -135,7 +134,7 @@ class MaildirEnv:
         folder = self._folder(folder_role)
         for sub in ("cur", "new"):
             for p in (folder / sub).iterdir():
-                if message_id_of(p.read_bytes()) == message_id:
+                if mid_of(p.read_bytes()) == message_id:
                     p.unlink()
                     return
         raise AssertionError(f"no message {message_id} in {folder_role}")
@@ -214,11 +213,6 @@ def gmail_imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[M
 # --- helpers ----------------------------------------------------------------------------
 
 
-def message_id_of(data: bytes) -> str:
-    msg = BytesHeaderParser(policy=default_policy).parsebytes(data)
-    return str(msg.get("Message-ID", "")).strip()
-
-
 def make_message(subject: str, *, sender: str = "sam@acme.example", to: str = "jordan@example.org") -> tuple[str, bytes]:
     mid = f"<conf-{uuid.uuid4().hex}@acme.example>"
     body = "Thanks for your time today.\nWe hope to decide by the end of the month.\n"
@@ -244,15 +238,6 @@ def norm(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").rstrip(b"\n")
 
 
-def by_mid(cs: ChangeSet) -> dict[str, RawMessage]:
-    out: dict[str, RawMessage] = {}
-    for raw in cs.added:
-        mid = message_id_of(raw.data)
-        assert mid not in out, f"{mid} reported twice in one change set"
-        out[mid] = raw
-    return out
-
-
 def seed(env: MailboxEnv) -> dict[str, str]:
     """Two INBOX messages and one Sent message: Message-ID -> role."""
     roles = {}
@@ -275,7 +260,7 @@ def test_first_changes_is_full_and_lists_everything(mailbox_env: MailboxEnv) -> 
     roles = seed(mailbox_env)
     cs = mailbox_env.mailbox.changes(None)
     assert cs.full
-    got = by_mid(cs)
+    got = by_mid(cs.added)
     assert set(got) == set(roles)
     for mid, raw in got.items():
         assert raw.folder == roles[mid]
@@ -299,7 +284,7 @@ def test_delivered_message_appears_once(mailbox_env: MailboxEnv) -> None:
     mailbox_env.deliver(INBOX, data)
     cs = mb.changes(c1)
     assert not cs.full
-    assert list(by_mid(cs)) == [mid] and cs.removed == ()
+    assert list(by_mid(cs.added)) == [mid] and cs.removed == ()
     assert mb.changes(cs.cursor).added == ()
 
 
@@ -307,7 +292,7 @@ def test_user_deletion_is_reported_removed(mailbox_env: MailboxEnv) -> None:
     roles = seed(mailbox_env)
     mb = mailbox_env.mailbox
     first = mb.changes(None)
-    ids = {mid: raw.id for mid, raw in by_mid(first).items()}
+    ids = {mid: raw.id for mid, raw in by_mid(first.added).items()}
     victim = next(mid for mid, role in roles.items() if role == INBOX)
     mailbox_env.user_delete(INBOX, victim)
     cs = mb.changes(first.cursor)
@@ -321,7 +306,7 @@ def test_unreadable_cursor_means_full(mailbox_env: MailboxEnv, cursor: str) -> N
     roles = seed(mailbox_env)
     cs = mailbox_env.mailbox.changes(cursor)
     assert cs.full
-    assert set(by_mid(cs)) == set(roles)
+    assert set(by_mid(cs.added)) == set(roles)
 
 
 def test_fetch_returns_full_bytes(mailbox_env: MailboxEnv) -> None:
@@ -330,7 +315,7 @@ def test_fetch_returns_full_bytes(mailbox_env: MailboxEnv) -> None:
     (raw,) = mailbox_env.mailbox.changes(None).added
     full = mailbox_env.mailbox.fetch([raw.id, "inbox/does-not-exist"])
     assert set(full) == {raw.id}
-    assert message_id_of(full[raw.id]) == mid
+    assert mid_of(full[raw.id]) == mid
     assert b"end of the month" in full[raw.id]
     assert norm(full[raw.id]) == norm(data)
 
@@ -342,7 +327,7 @@ def test_created_draft_is_listed_identically(mailbox_env: MailboxEnv) -> None:
     assert did
     drafts = {d.id: d for d in mb.drafts()}
     assert did in drafts
-    assert message_id_of(drafts[did].data) == mid
+    assert mid_of(drafts[did].data) == mid
     assert norm(drafts[did].data) == norm(data)
 
 
@@ -361,8 +346,8 @@ def test_drafts_are_not_reported_by_changes(mailbox_env: MailboxEnv) -> None:
     c1 = mb.changes(None).cursor
     mid, data = make_draft()
     mb.create_draft(data)
-    assert mid not in by_mid(mb.changes(c1))
-    assert mid not in by_mid(mb.changes(None))
+    assert mid not in by_mid(mb.changes(c1).added)
+    assert mid not in by_mid(mb.changes(None).added)
 
 
 def test_user_edited_draft_is_seen(mailbox_env: MailboxEnv) -> None:
