@@ -213,7 +213,7 @@ def best(n: int, f: Any) -> Any:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=20000)
-    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs for each figure")
+    ap.add_argument("--repeat", type=int, default=5, help="best of this many runs for each figure")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
     ap.add_argument("--profile", type=Path, help="also profile one cold poll in-process into this file")
     args = ap.parse_args()
