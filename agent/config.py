@@ -136,6 +136,8 @@ class ImapConfig:
     password_command: str | None = None
     credential_name: str = "imap-password"
     keyring_service: str = "followup-agent"
+    # where the password is looked for, in order (README: Secrets); all three by default
+    secret_sources: tuple[str, ...] = ("credentials", "keyring", "command")
     ca_file: Path | None = None
     timeout: float = 30.0
     sent_folder: str | None = None  # override SPECIAL-USE discovery
@@ -350,7 +352,7 @@ _SECTIONS: dict[str, Any] = {
     "mailbox": {"backend"},
     "maildir": {"inbox", "sent", "drafts"},
     "imap": {
-        "host", "port", "security", "username", "auth", "password_command",
+        "host", "port", "security", "username", "auth", "password_command", "secret_sources",
         "credential_name", "keyring_service", "ca_file", "timeout", "sent_folder",
         "drafts_folder", "all_folder", "gmail_query", "labels",
     },
@@ -469,6 +471,7 @@ def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
         username=_get(sec, "imap.username", str, required=required, default=""),
         auth=auth,
         password_command=_get(sec, "imap.password_command", str),
+        secret_sources=_secret_sources(sec.get("secret_sources")),
         credential_name=_get(sec, "imap.credential_name", str, default="imap-password"),
         keyring_service=_get(sec, "imap.keyring_service", str, default="followup-agent"),
         ca_file=ca_path,
@@ -514,6 +517,20 @@ def parse_duration(key: str, value: Any) -> timedelta:
         unit = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}[m[2] or "s"]
         return timedelta(seconds=int(m[1]) * unit)
     raise ConfigError(f"{key} = {value!r} is not a duration like \"10m\", \"90s\" or \"1h\".")
+
+
+def _secret_sources(value: Any) -> tuple[str, ...]:
+    known = ("credentials", "keyring", "command")
+    if value is None:
+        return known
+    if (not isinstance(value, list) or not value or any(v not in known for v in value)
+            or len(set(value)) != len(value)):
+        raise ConfigError(
+            f"imap.secret_sources = {value!r}: a list of the places to look for the password, in "
+            f"order, each at most once, from {list(known)} (for example [\"credentials\", \"command\"] "
+            "to skip the keyring)."
+        )
+    return tuple(value)
 
 
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:

@@ -187,11 +187,15 @@ def _check_imap(cfg: ImapConfig, report: Report, env: Mapping[str, str]) -> None
     problem: AgentError | None = None
     try:
         secret, source = find_secret(cfg.credential_name, service=cfg.keyring_service,
-                                     username=cfg.username, command=cfg.password_command, env=env)
+                                     username=cfg.username, command=cfg.password_command, env=env,
+                                     sources=cfg.secret_sources)
     except AgentError as err:
         problem = err
-    backend, plaintext = keyring_backend()
-    if plaintext:
+    asked = "keyring" in cfg.secret_sources
+    backend, plaintext = keyring_backend() if asked else ("", False)
+    if not asked:
+        report.add("keyring", "ok", "not asked: imap.secret_sources leaves it out")
+    elif plaintext:
         report.add("keyring", "warn", f"{backend} stores secrets unencrypted on disk",
                    "Prefer a Secret Service keyring (GNOME Keyring, KWallet) or, for a system service, "
                    "LoadCredentialEncrypted= (README: Secrets).")

@@ -40,6 +40,10 @@ class _NotFound(Exception):
     """One source did not have the secret; the message says why (never the secret)."""
 
 
+#: the three sources, by the names ``imap.secret_sources`` uses, in the documented order
+SOURCES = ("credentials", "keyring", "command")
+
+
 def get_secret(
     name: str,
     *,
@@ -47,15 +51,18 @@ def get_secret(
     username: str,
     command: str | None,
     env: Mapping[str, str],
+    sources: tuple[str, ...] = SOURCES,
 ) -> str:
     """Return the secret from the first source that has it (see module docstring).
 
     ``name`` is the credential file name under ``$CREDENTIALS_DIRECTORY``;
     ``service``/``username`` address the keyring entry; ``command`` is the
     configured ``password_command`` (None: not configured); ``env`` is the
-    environment to read ``CREDENTIALS_DIRECTORY`` from and to run the command in.
+    environment to read ``CREDENTIALS_DIRECTORY`` from and to run the command in;
+    ``sources`` the ones to look in, in that order (``imap.secret_sources``).
     """
-    return find_secret(name, service=service, username=username, command=command, env=env)[0]
+    return find_secret(name, service=service, username=username, command=command, env=env,
+                       sources=sources)[0]
 
 
 def find_secret(
@@ -65,6 +72,7 @@ def find_secret(
     username: str,
     command: str | None,
     env: Mapping[str, str],
+    sources: tuple[str, ...] = SOURCES,
 ) -> tuple[str, str]:
     """Like :func:`get_secret`, but also say which source had it (for ``doctor``).
 
@@ -74,12 +82,13 @@ def find_secret(
     from agent.logs import register_secret
 
     tried: list[str] = []
-    sources = (
-        (f"$CREDENTIALS_DIRECTORY/{name}", lambda: _from_credentials(name, env)),
-        (f"the keyring (service {service!r}, user {username!r})", lambda: _from_keyring(service, username)),
-        ("password_command", lambda: _from_command(command, env)),
-    )
-    for label, source in sources:
+    known = {
+        "credentials": (f"$CREDENTIALS_DIRECTORY/{name}", lambda: _from_credentials(name, env)),
+        "keyring": (f"the keyring (service {service!r}, user {username!r})",
+                    lambda: _from_keyring(service, username)),
+        "command": ("password_command", lambda: _from_command(command, env)),
+    }
+    for label, source in (known[k] for k in sources):
         try:
             secret = source()
         except _NotFound as why:
@@ -87,6 +96,9 @@ def find_secret(
             continue
         register_secret(secret)
         return secret, label
+    skipped = [k for k in SOURCES if k not in sources]
+    if skipped:
+        tried.append("not asked (imap.secret_sources): " + ", ".join(skipped))
     raise AuthError(
         f"No secret found for {username or name!r}. Tried, in order: "
         + "; ".join(tried)

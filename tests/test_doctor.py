@@ -146,3 +146,11 @@ def test_bad_config_via_the_command_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "[FAIL] config: Unknown configuration key 'account.bogus'" in proc.stdout
     assert "fix: Edit" in proc.stdout
+
+
+def test_a_keyring_left_out_of_the_sources_is_not_asked(dovecot_user: DovecotUser, tmp_path: Path) -> None:
+    cfg = config(tmp_path, dovecot_user, secret_sources=["credentials", "command"])
+    rc, checks, text = doctor(cfg, creds_env(tmp_path, dovecot_user.password))
+    assert rc == 0, text
+    assert checks["keyring"]["status"] == "ok" and "not asked" in checks["keyring"]["detail"]
+    assert checks["login"]["status"] == "ok"

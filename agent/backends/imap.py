@@ -1279,6 +1279,7 @@ def credential_provider(cfg: ImapConfig, env: Mapping[str, str] | None = None) -
             username=cfg.username,
             command=cfg.password_command,
             env=environ,
+            sources=cfg.secret_sources,
         )
 
     if cfg.auth == "xoauth2":
