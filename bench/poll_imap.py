@@ -107,19 +107,20 @@ def load(server: DovecotServer, user: DovecotUser, total: int, work: Path) -> di
     return counts
 
 
-def write_config(root: Path, server: DovecotServer, user: DovecotUser, state: Path) -> Path:
+def write_config(root: Path, server: DovecotServer, user: DovecotUser, state: Path, extra: str = "",
+                 name: str | None = None) -> Path:
     secret = root / "imap-password"
     secret.write_text(user.password + "\n")
     secret.chmod(0o600)
     creds = root / "credentials"  # what systemd's LoadCredentialEncrypted= gives the service
     creds.mkdir(mode=0o700, exist_ok=True)
     (creds / "imap-password").write_text(user.password)
-    cfg = root / f"config-{state.stem}.toml"
+    cfg = root / f"config-{name or state.stem}.toml"
     cfg.write_text(
         '[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\ntimezone = "America/New_York"\n'
         '[mailbox]\nbackend = "imap"\n'
         f'[imap]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
-        f'username = "{user.username}"\npassword_command = "cat {secret}"\ntimeout = 120\n'
+        f'username = "{user.username}"\npassword_command = "cat {secret}"\ntimeout = 120\n{extra}'
         f'[state]\npath = "{state}"\n'
     )
     return cfg
@@ -264,6 +265,9 @@ def main() -> None:
                                                 stdout_json=False))
         warm_s, warm_doc, warm_rss = best(args.repeat, lambda: poll(cfg, env))
         warm_cmd_s, _doc, _rss = best(args.repeat, lambda: poll(cfg, None))
+        no_ring = write_config(root, server, user, state, 'secret_sources = ["credentials", "command"]\n',
+                               name="no-keyring")
+        warm_nokr_s, _doc, _rss = best(args.repeat, lambda: poll(no_ring, None))
         admin = user.connect()
         for i in range(5):
             admin.append("INBOX", message(f"Friend <f{i}@yahoo.com>", ME, f"New {i}", "hello", START,
@@ -289,6 +293,8 @@ def main() -> None:
                     f"{startup[0] + TARGET_WARM:.2f} s")),
             ("warm poll, password from password_command", warm_cmd_s,
              "the same, plus keyring's discovery before the command", ""),
+            ("  the same, keyring left out of secret_sources", warm_nokr_s,
+             "imap.secret_sources = [\"credentials\", \"command\"]", ""),
             ("poll after 5 new messages", new_s, f"engine {new_doc['stats']['seconds']} s, "
              f"{new_doc['stats']['added']} added", ""),
         ]
