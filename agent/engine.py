@@ -255,7 +255,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     lap("decide")
 
     # 5. plan against the drafts that exist now and the ledger
-    existing = _describe_drafts(mailbox.drafts(), store)
+    existing = _describe_drafts(mailbox, store)
     plan = make_plan(decisions, existing, store, now, config)
     stats["plan"] = len(plan)
     lap("plan")
@@ -431,26 +431,35 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
 _DRAFT_CACHE = "drafts-described"
 
 
-def _describe_drafts(drafts: list[DraftInfo], store: Store) -> list[_ExistingDraft]:
+def _describe_drafts(mailbox: Mailbox, store: Store) -> list[_ExistingDraft]:
     """What each draft is (ours? for which step? edited?), parsing only drafts not seen before.
 
-    Keyed by a hash of the draft's bytes, so an edit is always parsed afresh.
+    Descriptions are kept by a hash of the draft's bytes, so an edit is always
+    parsed afresh; and by draft id, which the mailbox is given as "seen": a
+    backend whose ids name unchanging bytes (IMAP) then lists those drafts
+    without fetching them again.
     """
     try:
-        cache: dict[str, list[Any]] = json.loads(store.get_meta(_DRAFT_CACHE) or "{}")
-    except ValueError:
-        cache = {}
-    out, fresh = [], {}
+        doc = json.loads(store.get_meta(_DRAFT_CACHE) or "{}")
+        cache: dict[str, list[Any]] = dict(doc["by_hash"])
+        ids: dict[str, str] = {i: h for i, h in dict(doc["by_id"]).items() if h in cache}
+    except (ValueError, KeyError, TypeError):
+        cache, ids = {}, {}
+    drafts = mailbox.drafts(seen=ids.keys())
+    if any(d.seen and d.id not in ids for d in drafts):  # a backend answering a question not asked
+        drafts = mailbox.drafts()
+    out, fresh, fresh_ids = [], {}, {}
     for d in drafts:
-        digest = hashlib.sha256(d.data).hexdigest()
+        digest = ids[d.id] if d.seen else hashlib.sha256(d.data).hexdigest()
         hit = cache.get(digest)
         if hit is None:
             described = _describe_draft(d)
             hit = [described.message_id, described.marker, sorted(described.refs), described.fingerprint]
         fresh[digest] = hit
+        fresh_ids[d.id] = digest
         out.append(_ExistingDraft(d, hit[0], dict(hit[1]), frozenset(hit[2]), hit[3]))
-    if fresh.keys() != cache.keys():
-        store.set_meta(_DRAFT_CACHE, json.dumps(fresh))
+    if fresh.keys() != cache.keys() or fresh_ids != ids:
+        store.set_meta(_DRAFT_CACHE, json.dumps({"by_hash": fresh, "by_id": fresh_ids}))
     return out
 
 

@@ -209,6 +209,9 @@ class DraftInfo:
     id: str  # backend id, used by delete_draft
     data: bytes  # the draft as stored (drafts are few; the engine fingerprints them)
     thread_hint: str | None = None
+    #: True when ``data`` was left out because the caller named this id as already seen
+    #: and the backend's ids name unchanging content (see ``Mailbox.drafts``)
+    seen: bool = False
 
 
 @dataclass(frozen=True)

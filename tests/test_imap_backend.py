@@ -815,3 +815,39 @@ def test_idle_wait_returns_when_the_server_goes_away(user: DovecotUser, mb: Imap
     user.server.restart()
     waiter.join(30)
     assert result == [True]
+
+
+def test_drafts_already_described_are_not_fetched_again(
+    user: DovecotUser, mb: ImapMailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm poll lists the Drafts folder but fetches only drafts it has not seen: a UID
+    names unchanging bytes, and an edit arrives as a new UID."""
+    from imapclient import IMAPClient
+
+    from agent import engine
+    from agent.store import Store
+    from tests.test_mailbox_conformance import make_draft
+
+    fetched: list[int] = []
+    real = IMAPClient.fetch
+
+    def spy(self: IMAPClient, messages: Any, data: Any, *a: Any, **k: Any) -> Any:
+        if any(str(d) == "BODY.PEEK[]" for d in data):
+            fetched.extend(int(m) for m in messages)
+        return real(self, messages, data, *a, **k)
+
+    monkeypatch.setattr(IMAPClient, "fetch", spy)
+    (m1, first), (m2, second) = make_draft(), make_draft()
+    with mb, Store.open(tmp_path / "state.db") as store:
+        mb.create_draft(first)
+        mb.create_draft(second)
+        described = engine._describe_drafts(mb, store)
+        assert sorted(d.message_id for d in described) == sorted([m1, m2]) and len(fetched) == 2
+        fetched.clear()
+        again = engine._describe_drafts(mb, store)
+        assert fetched == [] and [(d.message_id, d.fingerprint, d.marker) for d in again] == \
+            [(d.message_id, d.fingerprint, d.marker) for d in described]
+        (m3, third) = make_draft()
+        user.deliver("Drafts", third, flags=(b"\\Draft",))
+        latest = engine._describe_drafts(mb, store)
+        assert len(fetched) == 1 and sorted(d.message_id for d in latest) == sorted([m1, m2, m3])

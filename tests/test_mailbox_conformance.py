@@ -360,6 +360,28 @@ def test_user_edited_draft_is_seen(mailbox_env: MailboxEnv) -> None:
     assert norm(edited) in listed and norm(data) not in listed
 
 
+def test_drafts_named_as_seen_are_listed_and_an_edit_is_never_hidden(mailbox_env: MailboxEnv) -> None:
+    """``drafts(seen=...)`` lists every draft; a backend may leave out the bytes of the ones
+    named (marking them ``seen``), never of any other, and an edited draft is never one of
+    them (it comes back with its new bytes, under its id if the backend keeps ids)."""
+    mb = mailbox_env.mailbox
+    cursor = mb.changes(None).cursor
+    _m1, first = make_draft()
+    _m2, second = make_draft()
+    id1, id2 = mb.create_draft(first), mb.create_draft(second)
+    listed = {d.id: d for d in mb.drafts(seen={id1})}
+    assert set(listed) == {id1, id2}
+    assert not listed[id2].seen and norm(listed[id2].data) == norm(second)
+    assert listed[id1].seen or norm(listed[id1].data) == norm(first)
+    if listed[id1].seen:
+        assert listed[id1].data == b""
+    edited = first.replace(b"Thank you!", b"Thank you so much, it was great to meet the team.")
+    mailbox_env.user_edit_draft(id1, edited)
+    mb.changes(cursor)  # the next poll
+    again = mb.drafts(seen={id1, id2})
+    assert norm(edited) in [norm(d.data) for d in again if not d.seen]
+
+
 def test_user_deleted_draft_is_gone(mailbox_env: MailboxEnv) -> None:
     mb = mailbox_env.mailbox
     _mid, data = make_draft()

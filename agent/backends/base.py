@@ -16,7 +16,7 @@ Reading never changes mail: no flags, no moves, read-only selects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from agent.model import ChangeSet, DraftInfo
@@ -59,8 +59,14 @@ class Mailbox(Protocol):
         """Full bytes for these ids; ids that no longer exist are left out."""
         ...
 
-    def drafts(self) -> list[DraftInfo]:
-        """Drafts in the Drafts folder now (the user's and the agent's)."""
+    def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
+        """Drafts in the Drafts folder now (the user's and the agent's).
+
+        ``seen``: ids of drafts whose bytes the caller already has. A backend
+        whose draft ids name unchanging content (IMAP: an edited draft is a new
+        UID) may return those without ``data`` and with ``seen=True``; any
+        other backend ignores the hint and always returns the bytes.
+        """
         ...
 
     def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:

@@ -92,7 +92,7 @@ import re
 import time
 import urllib.parse
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -401,8 +401,11 @@ class GmailMailbox:
                 out[mid] = raw
         return out
 
-    def drafts(self) -> list[DraftInfo]:
-        """Every draft now (from the snapshot the history proved current, else listed)."""
+    def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
+        """Every draft now (from the snapshot the history proved current, else listed).
+
+        ``seen`` is ignored: a Gmail draft keeps its id when the user edits it.
+        """
         if self._drafts is None:
             self._drafts = self._load_drafts()
         return [DraftInfo(id=f"draft/{d}", data=raw, thread_hint=t) for d, _m, t, raw in self._drafts]

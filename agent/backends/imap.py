@@ -77,7 +77,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imapclient import IMAPClient, SocketTimeout, imap_utf7
@@ -349,9 +349,15 @@ class ImapMailbox:
         wanted = list(dict.fromkeys(ids))
         return self._run("fetching messages", lambda c, _a: self._fetch(c, wanted))
 
-    def drafts(self) -> list[DraftInfo]:
-        """Every draft in the Drafts folder (not flagged ``\\Deleted``), full bytes."""
-        return self._run("listing drafts", lambda c, _a: self._drafts(c))
+    def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
+        """Every draft in the Drafts folder (not flagged ``\\Deleted``).
+
+        Full bytes, except for drafts named in ``seen``: a UID (with its folder's
+        UIDVALIDITY) always names the same bytes (an edited draft is stored anew
+        under a new UID), so those are listed but not fetched again. Not on Gmail,
+        whose drafts also carry their thread id in the same FETCH.
+        """
+        return self._run("listing drafts", lambda c, _a: self._drafts(c, frozenset(seen)))
 
     def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:
         """APPEND ``data`` to Drafts with ``\\Draft \\Seen``; return its id.
@@ -899,27 +905,28 @@ class ImapMailbox:
 
     # --- drafts -----------------------------------------------------------------------
 
-    def _drafts(self, c: IMAPClient) -> list[DraftInfo]:
+    def _drafts(self, c: IMAPClient, seen: frozenset[str] = frozenset()) -> list[DraftInfo]:
         name = self._folder(c, DRAFTS)
         info = c.select_folder(name, readonly=True)
         uv = int(info[b"UIDVALIDITY"])
-        uids = [int(u) for u in c.search(["NOT", "DELETED"])]
+        uids = sorted(int(u) for u in c.search(["NOT", "DELETED"]))
         items = ["BODY.PEEK[]"] + (["X-GM-THRID"] if self.is_gmail else [])
-        out: list[DraftInfo] = []
-        for batch in _uid_ranges(uids, BODY_BATCH):
-            for uid, item in sorted(c.fetch(batch, items).items()):
+        found: dict[int, DraftInfo] = {}
+        if seen and not self.is_gmail:
+            found = {u: DraftInfo(id=self._id(DRAFTS, uv, u), data=b"", seen=True)
+                     for u in uids if self._id(DRAFTS, uv, u) in seen}
+        for batch in _uid_ranges([u for u in uids if u not in found], BODY_BATCH):
+            for uid, item in c.fetch(batch, items).items():
                 data = _section(item, b"BODY[]")
                 if data is None:
                     continue
                 thr = item.get(b"X-GM-THRID")
-                out.append(
-                    DraftInfo(
-                        id=self._id(DRAFTS, uv, int(uid)),
-                        data=data,
-                        thread_hint=str(thr) if thr is not None else None,
-                    )
+                found[int(uid)] = DraftInfo(
+                    id=self._id(DRAFTS, uv, int(uid)),
+                    data=data,
+                    thread_hint=str(thr) if thr is not None else None,
                 )
-        return out
+        return [found[u] for u in sorted(found)]
 
     def _find_draft(self, c: IMAPClient, name: str, message_id: str) -> str | None:
         info = c.select_folder(name, readonly=True)

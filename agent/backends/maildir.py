@@ -44,7 +44,7 @@ import secrets
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -181,8 +181,11 @@ class MaildirMailbox:
                     out[entry.id] = raw.data
         return out
 
-    def drafts(self) -> list[DraftInfo]:
-        """Every draft in the Drafts folder (``cur/`` and ``new/``), full bytes."""
+    def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
+        """Every draft in the Drafts folder (``cur/`` and ``new/``), full bytes.
+
+        ``seen`` is ignored: a Maildir client may rewrite a draft's file in place.
+        """
         out: list[DraftInfo] = []
         for _unique, entry in sorted(self._list(DRAFTS).items()):
             raw = self._read_entry(entry, headers_only=False)
