@@ -538,6 +538,9 @@ def make_plan(
             continue
         if _user_draft_in(conv, existing, ids, hints):
             continue  # the user is already writing in this conversation
+        if any(r.status == "edited" and (r.message_id in by_mid or any(d.info.id == r.draft_id for d in existing))
+               for r in rows):
+            continue  # so is a draft of ours the user edited (it is theirs now) and has not sent
         note = controls_for(store, conv, config).note
         draft = compose(conv, dec, nxt, now, config, note=note)
         plan.append(Action(CREATE, conv.id, owed_key, dec.reason, step=nxt.kind, to=nxt.to, draft=draft,

@@ -14,6 +14,7 @@ week after the first. A week after that the conversation is *moved on*.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -171,7 +172,10 @@ def decide(
         return out(OPEN, f"Interview held {_fmt(end, config)}; a thank-you is owed.", nxt,
                    round=rkey, interview=_iv(rnd), no_recipient=None if to else why)
 
-    if answered is not None:
+    # a timeline stated in the company's last answer: their own words start a new silence
+    answer_timeline = None if answered is None else next(
+        (d for d in reversed(deadlines) if d.evidence.message_id == answered.evidence.message_id), None)
+    if answered is not None and (answer_timeline is None or len(follow_ups) >= pc.max_follow_ups):
         # POLICY: a human reply means nothing is owed until a new silence starts -- this
         # includes a thank-you not yet sent: their message wants your own answer, and an
         # untouched draft of ours is withdrawn
@@ -179,9 +183,21 @@ def decide(
         return out(OPEN, f"{answered.data.get('from', 'The company')} answered on "
                          f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.",
                    round=rkey, interview=_iv(rnd))
+    if answered is not None:
+        # POLICY ("a new timeline in it replaces the old one"; the seed: when their own timeline
+        # passes by more than a week, one check-in is fine): the silence after an answer that
+        # stated a timeline is a new one. Its drafts carry their own round key, so that a draft
+        # withdrawn because of the answer does not stand in for the check-in the new timeline
+        # may call for.
+        assert answered.at is not None and answer_timeline is not None
+        rules.append(f"the company answered on {_day(answered.at, cfg=config)} with a timeline: "
+                     f"\u201c{answer_timeline.data['phrase']}\u201d")
+        rkey = f"{rkey}~{hashlib.sha256(answered.evidence.message_id.encode()).hexdigest()[:10]}"
+        deadlines = [answer_timeline]
 
-    # silence since the user's last message (or since a thank-you they chose not to send)
-    anchor = last_user or skipped_ty or end
+    # silence since the user's last message (or since a thank-you they chose not to send,
+    # or since the company's answer that stated a timeline)
+    anchor = (answered.at if answered is not None else None) or last_user or skipped_ty or end
     for step in (FOLLOW_UP_1, FOLLOW_UP_2):
         if (rkey, step) in skipped and len(follow_ups) < STEPS.index(step):
             follow_ups.append(skipped[(rkey, step)])  # "not this one": count it as done
@@ -199,14 +215,17 @@ def decide(
     step = FOLLOW_UP_1 if n == 0 else FOLLOW_UP_2
     arith = []
     deadline = deadlines[-1] if deadlines else None
-    if step == FOLLOW_UP_1 and deadline is not None:
+    if deadline is not None and (step == FOLLOW_UP_1 or answered is not None):
+        # the first follow-up waits for the stated timeline; after an answer that stated one,
+        # whichever follow-up comes next waits for it too
         last_day: date = deadline.data["last_day"]
         # the day ends in the zone the company's words were in (e.g. "by Friday, 5pm PT")
         zone = ZoneInfo(deadline.data["tz"]) if deadline.data.get("tz") else None
         raw = cal.end_of_day(last_day + pc.deadline_grace, tz=zone)
         arith.append(f"decision timeline \u201c{deadline.data['phrase']}\u201d → last day {last_day:%a %b %-d %Y}")
         arith.append(f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(raw, config)}")
-        rules.append("first follow-up: the stated timeline passed by more than the grace period")
+        rules.append(f"{'first' if step == FOLLOW_UP_1 else 'next'} follow-up: the stated timeline passed "
+                     "by more than the grace period")
     elif step == FOLLOW_UP_1:
         raw = _plus(anchor, pc.no_deadline_wait, config)
         arith.append(f"no timeline stated: your last message {_fmt(anchor, config)} + "
@@ -237,7 +256,7 @@ def decide(
                    arithmetic=tuple(arith))
     label = "first follow-up" if step == FOLLOW_UP_1 else "second follow-up"
     why_text = (f"they expected to decide by {deadline.data['last_day']:%b %-d} "
-                f"(\u201c{deadline.data['phrase']}\u201d)" if deadline and step == FOLLOW_UP_1
+                f"(\u201c{deadline.data['phrase']}\u201d)" if deadline and (step == FOLLOW_UP_1 or answered)
                 else "no answer since your last message")
     return out(OPEN, f"Waiting on the company: {why_text}; {label} due {_fmt(nxt.due, config)}.",
                nxt, round=rkey, interview=_iv(rnd), no_recipient=None if to else why_none)

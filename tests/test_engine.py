@@ -405,3 +405,28 @@ def test_a_failed_write_mid_plan_keeps_what_was_done(env: Env, monkeypatch: pyte
     assert [a.kind for a in r.plan] == ["create"]
     assert env.draft_steps() == ["thank_you", "thank_you"]
     assert env.poll(t(12, 1, 16, 20)).plan == []
+
+
+def test_an_answer_with_a_new_timeline_withdraws_the_waiting_follow_up_and_starts_a_new_silence(
+    env: Env,
+) -> None:
+    """POLICY: the company's answer withdraws our untouched draft; the timeline in it replaces
+    the old one, and once it has passed by a week a check-in is due again (the withdrawn draft
+    belonged to the old silence and does not stand in for it)."""
+    env.poll(t(12, 1, 16, 5))
+    env.user_sends_draft(t(12, 1, 17))  # the thank-you
+    env.poll(t(12, 1, 18))  # notes that it was sent
+    r = env.poll(t(12, 8, 9, 5))  # "end of the month" (Nov 30) + a week: Mon Dec 8 09:00
+    assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
+    env.reply(t(12, 8, 10), "Thanks Jordan, we now expect to decide by December 18.", n=3)
+    r = env.poll(t(12, 8, 11))
+    assert [(a.kind, a.step) for a in r.plan] == [("withdraw", "follow_up_1")]
+    assert env.draft_steps() == []
+    (dec,) = r.decisions
+    assert dec.next is not None and dec.next.kind == "follow_up_1"
+    assert dec.next.due == t(12, 28, 9)  # Dec 18 + 7 = Christmas Day: the next business morning
+    assert env.poll(t(12, 24, 9)).plan == []
+    r = env.poll(t(12, 28, 9, 5))
+    assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
+    draft = env.draft_files()[0].read_text()
+    assert "December 18" in draft and env.draft_steps() == ["follow_up_1"]
