@@ -130,3 +130,24 @@ def test_corrections_survive_a_full_resync(cfg: Path) -> None:
     ok(cfg, "poll", "--once", "--now", NOW)
     assert status(cfg)["Acmerobotics"]["state"] == "paused"
     assert drafts(cfg) == 0
+
+
+def test_mark_recruiting_finds_a_conversation_the_agent_passed_over(cfg: Path) -> None:
+    """Marking is most useful for the conversation detection missed: it is looked for in the
+    whole mailbox, not only among the candidates, and is tracked from the next poll on."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from agent.samples import deliver, message
+
+    deliver(cfg.parent / "Mail" / "INBOX", message(
+        "Dana Wu <dana.wu@umbrella-analytics.com>", "Jordan Lee <jordan.lee@gmail.com>", "Coffee next Tuesday?",
+        "Hi Jordan, I lead the data team here and would love to talk.\n\nDana",
+        datetime(2026, 11, 27, 9, tzinfo=ZoneInfo("America/New_York")), "umbrella-dw-1@umbrella-analytics.com"))
+    assert "Umbrella Analytics" not in status(cfg)
+    said = ok(cfg, "mark", "Coffee next Tuesday", "recruiting", "--now", NOW)
+    assert "Coffee next Tuesday?" in said
+    st = status(cfg)
+    tracked = [o for o in st.values() if o["subject"] == "Coffee next Tuesday?"]
+    assert len(tracked) == 1 and tracked[0]["user_marks"][0]["kind"] == "mark"
+    assert cli(cfg, "mark", "No such subject anywhere", "recruiting", "--now", NOW).returncode != 0
