@@ -102,8 +102,8 @@ def poll(
     dry_run: bool = False,
 ) -> PollResult:
     """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
-    with _collector_paused():
-        return _poll(config, mailbox, store, now, dry_run=dry_run)
+    with _collector_paused(), contextlib.ExitStack() as cleanup:
+        return _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
 
 
 @contextlib.contextmanager
@@ -127,7 +127,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_run: bool) -> PollResult:
+def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_run: bool,
+          cleanup: contextlib.ExitStack) -> PollResult:
     t0 = _time.perf_counter()
     phases: dict[str, float] = {}  # seconds per stage, for `--json` readers and bench/
 
@@ -152,7 +153,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     if cs.full and len(parsed) >= _FORK_AT:
         # the whole mailbox is threaded in a child process while this one writes it down
         # (agent/forked.py); the child builds its own key memo, so neither waits on the other
-        threading_all = Forked(functools.partial(_candidates_of, parsed, config, _forced(store), None))
+        threading_all = cleanup.enter_context(
+            Forked(functools.partial(_candidates_of, parsed, config, _forced(store), None)))
     keys = _company_keys(config)
     links = _links(parsed, config, keys)
     touched: set[str] = set()  # thread keys of what changed

@@ -27,8 +27,10 @@ Safety, and when it is not used:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -79,6 +81,23 @@ class Forked(Generic[T]):
     @property
     def forked(self) -> bool:
         return self._pid is not None
+
+    def cancel(self) -> None:
+        """Stop and reap a child whose answer is no longer wanted (the parent failed meanwhile)."""
+        if self._pid is None or self._fd is None:
+            return
+        pid, fd = self._pid, self._fd
+        self._pid = self._fd = None
+        os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
 
     def result(self) -> T:
         if self._pid is None or self._fd is None:

@@ -94,3 +94,20 @@ def test_a_cold_poll_threaded_in_a_child_decides_exactly_as_one_threaded_here(tm
     assert forked["conversations"] == here["conversations"]
     assert json.dumps(forked["status"]).replace(str(tmp_path / "a"), "") == \
         json.dumps(here["status"]).replace(str(tmp_path / "b"), "")
+
+
+def test_a_child_no_longer_wanted_is_stopped_and_reaped() -> None:
+    got = _run("""
+        import json, os, time
+        from agent.forked import Forked
+        with Forked(lambda: time.sleep(60)) as job:
+            pid = job._pid
+            started = job.forked
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        print(json.dumps({"started": started, "alive": alive, "forked": job.forked}))
+    """)
+    assert got == {"started": True, "alive": False, "forked": False}
