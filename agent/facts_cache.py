@@ -19,12 +19,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from agent import __version__
 from agent.config import Config
 from agent.model import Conversation, Evidence, Fact
+
+if TYPE_CHECKING:
+    from agent.store import Store
 
 _META_KEY = "facts"
 _FORMAT = 1
@@ -131,11 +134,11 @@ def _back(v: Any) -> Any:
     return v
 
 
-def load(store: Any, config: Config) -> FactsCache:
+def load(store: Store, config: Config) -> FactsCache:
     return FactsCache(store.get_meta(_META_KEY), config)
 
 
-def save(store: Any, cache: FactsCache) -> None:
+def save(store: Store, cache: FactsCache) -> None:
     raw = cache.dump()
     if raw is not None:
         store.set_meta(_META_KEY, raw)
