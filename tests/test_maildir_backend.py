@@ -181,6 +181,10 @@ def test_warm_poll_reads_no_files(box: tuple[MaildirMailbox, Path], monkeypatch:
     warm = mb.changes(cold.cursor)
     monkeypatch.undo()
     assert warm.added == () and warm.removed == () and not warm.full
+    assert warm.cursor is cold.cursor  # nothing changed: the cursor is handed back, not re-encoded
+    put(root, "INBOX", "cur", "new1.M1P1.host:2,S", message(9999))
+    after = mb.changes(warm.cursor)
+    assert [r.id for r in after.added] == ["inbox/new1.M1P1.host"] and after.cursor != warm.cursor
 
 
 @pytest.mark.parametrize("cursor", ["", "garbage", "md1:!!!", "md1:eJwDAAAAAAE=", '{"inbox": {}}'])

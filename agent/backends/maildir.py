@@ -139,10 +139,14 @@ class MaildirMailbox:
 
         full = seen is None
         previous = seen or {}
+        if not full and current == previous:
+            # nothing new, gone or re-flagged: the cursor stands as it was (not re-encoded)
+            assert cursor is not None
+            return ChangeSet(added=(), removed=(), cursor=cursor, full=False)
+        changed = entries if full else [
+            e for e in entries if previous.get(e.role, {}).get(e.unique) != e.flags]
         added: list[RawMessage] = []
-        for entry in sorted(entries):
-            if not full and previous.get(entry.role, {}).get(entry.unique) == entry.flags:
-                continue
+        for entry in sorted(changed):
             raw = self._read_entry(entry, headers_only=True)
             if raw is None:  # vanished between listing and reading
                 del current[entry.role][entry.unique]
