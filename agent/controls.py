@@ -97,7 +97,7 @@ def _from_whole_mailbox(query: str, config: Config, now: datetime) -> Any:
     # a dry run on a private copy of the state brings its message cache up to date
     with Store.open(config.state.path, readonly_dry_run=True) as store, open_mailbox(config) as mailbox:
         engine.poll(config, mailbox, store, now, dry_run=True)
-        convs = {c.id: c for c in engine._thread(store.get_messages(), config)}
+        convs = {c.id: c for c in engine.thread_messages(store.get_messages(), config)}
     return convs[find_conversation(query, SimpleNamespace(conversations=convs, decisions=[]))]
 
 

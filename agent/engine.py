@@ -176,7 +176,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     if cached is not None and touched:
         affected = store.linked_closure(touched)
         kept = [c for c in cached if not any(m.id in affected or m.id in cs.removed for m in c.messages)]
-        convs = _thread(store.get_messages(affected), config, keys)
+        convs = thread_messages(store.get_messages(affected), config, keys)
         forced = _forced(store)
         candidates = kept + [c for c in convs if c.id in forced or is_candidate(c, config)]
         stats.update(rethreaded=len(affected))
@@ -227,7 +227,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         affected = store.linked_closure({k for ks in new_links.values() for k in ks})
         forced = _forced(store)
         candidates = [c for c in candidates if not any(m.id in affected for m in c.messages)] + [
-            c for c in _thread(store.get_messages(affected), config) if c.id in forced or is_candidate(c, config)]
+            c for c in thread_messages(store.get_messages(affected), config) if c.id in forced or is_candidate(c, config)]
         store.set_meta(_CANDIDATES, json.dumps(
             {"config": _candidate_config_key(config),
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
@@ -294,7 +294,7 @@ _FORK_AT = 2000
 def _candidates_of(messages: list[Message], config: Config, forced: set[str], keys: CompanyKeys | None
                    ) -> tuple[list[Conversation], int]:
     """The candidate conversations among ``messages`` and how many conversations there are."""
-    convs = _thread(messages, config, keys if keys is not None else _company_keys(config))
+    convs = thread_messages(messages, config, keys if keys is not None else _company_keys(config))
     return [c for c in convs if c.id in forced or is_candidate(c, config)], len(convs)
 
 
@@ -303,7 +303,8 @@ def _links(messages: list[Message], config: Config, keys: CompanyKeys | None = N
                      personal_domains=config.recruiting.personal_domains, keys=keys)
 
 
-def _thread(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> list[Conversation]:
+def thread_messages(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> list[Conversation]:
+    """``messages`` grouped into conversations under this config's threading rules."""
     return build_conversations(
         messages,
         user_addresses=config.user_addresses,

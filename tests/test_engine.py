@@ -430,3 +430,27 @@ def test_an_answer_with_a_new_timeline_withdraws_the_waiting_follow_up_and_start
     assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
     draft = env.draft_files()[0].read_text()
     assert "December 18" in draft and env.draft_steps() == ["follow_up_1"]
+
+
+def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_it_had(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``drafts(seen=...)`` may only leave out the bytes of drafts named as seen; a backend that
+    leaves out others is asked again for everything, and the drafts are still recognised."""
+    from dataclasses import replace as dc_replace
+
+    env.poll(t(12, 1, 16, 5))  # a thank-you draft of ours
+    real = MaildirMailbox.drafts
+
+    def careless(self: MaildirMailbox, seen: object = None) -> list[object]:
+        listed = real(self)
+        if seen is None:  # asked for everything: answers properly
+            return listed  # type: ignore[return-value]
+        return [dc_replace(d, data=b"", seen=True) for d in listed]  # leaves out bytes it was not told of
+
+    monkeypatch.setattr(MaildirMailbox, "drafts", careless)
+    with Store.open(env.config.state.path) as store:
+        store.set_meta("drafts-described", None)  # nothing described yet: nothing may be left out
+        mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
+        described = engine._describe_drafts(mb, store)
+    assert [d.marker.get("step") for d in described] == ["thank_you"]
