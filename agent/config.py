@@ -9,12 +9,13 @@ agent reads or writes anything.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.errors import ConfigError
+from agent.identity import Identity
 
 DEFAULT_ATS_DOMAINS: tuple[str, ...] = (
     "greenhouse.io",
@@ -109,6 +111,8 @@ class AccountConfig:
     name: str
     addresses: tuple[str, ...]
     timezone: str
+    #: addresses the server says are the user's too (Gmail's sendAs), learned at run time
+    aliases: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -238,9 +242,22 @@ class Config:
         return False
 
     @functools.cached_property
+    def identity(self) -> Identity:
+        """Who the user is (agent/identity.py): asked for every message of a cold poll,
+        so it is made once per (immutable) config."""
+        return Identity.of(self.account.addresses, self.account.aliases)
+
+    @property
     def user_addresses(self) -> frozenset[str]:
-        # asked for every message of a cold poll: computed once per (immutable) config
-        return frozenset(a.lower() for a in self.account.addresses)
+        """The configured addresses and the aliases, lower-case (see :attr:`identity`)."""
+        return frozenset(self.identity.addresses)
+
+    def with_aliases(self, aliases: Iterable[str]) -> Config:
+        """This config, knowing the server's aliases of the user as well."""
+        found = tuple(sorted({a.strip().lower() for a in aliases if a and "@" in a}))
+        if found == self.account.aliases:
+            return self
+        return dataclasses.replace(self, account=dataclasses.replace(self.account, aliases=found))
 
 
 # --- defaults for paths ------------------------------------------------------------

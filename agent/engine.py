@@ -22,15 +22,15 @@ import json
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from agent import facts_cache
-from agent.backends.base import Labeller, Mailbox
+from agent.backends.base import AliasSource, Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
-from agent.errors import AgentError
+from agent.errors import AgentError, MailboxError
 from agent.forked import Forked
 from agent.mail.parse import parse_message
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
@@ -91,6 +91,8 @@ class PollResult:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     status: list[dict[str, Any]] = field(default_factory=list)  # status --json, one per decision
     history: dict[str, list[LedgerRow]] = field(default_factory=dict)  # drafts per conversation
+    #: the config the poll ran with: the given one plus the server's aliases of the user
+    config: Config | None = None
 
 
 def poll(
@@ -102,8 +104,43 @@ def poll(
     dry_run: bool = False,
 ) -> PollResult:
     """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
+    config = with_server_aliases(config, mailbox, store, now, dry_run=dry_run)
     with _collector_paused(), contextlib.ExitStack() as cleanup:
         return _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
+
+
+_ALIASES = "server-aliases"
+#: how long the server's list of the user's aliases is trusted before it is asked again
+ALIASES_FOR = timedelta(days=1)
+
+
+def with_server_aliases(config: Config, mailbox: Mailbox, store: Store, now: datetime, *,
+                        dry_run: bool = False) -> Config:
+    """``config`` knowing the aliases the server reports for the user (Gmail's sendAs).
+
+    Asked at most once a day (one quota unit) and remembered in the state; when
+    the server cannot say (a network fault, a token without the scope) the last
+    known list stands, since an alias never stops having been the user's.
+    """
+    if not isinstance(mailbox, AliasSource):
+        return config
+    known: dict[str, Any] = {}
+    with contextlib.suppress(ValueError, TypeError):
+        known = json.loads(store.get_meta(_ALIASES) or "{}")
+    aliases = [str(a) for a in known.get("aliases", ())]
+    try:
+        asked = datetime.fromisoformat(str(known["at"]))
+        fresh = now - ALIASES_FOR < asked <= now
+    except (KeyError, ValueError, TypeError):
+        fresh = False
+    if not fresh:
+        try:
+            aliases = list(mailbox.aliases())
+        except MailboxError:
+            return config.with_aliases(aliases)
+        if not dry_run:
+            store.set_meta(_ALIASES, json.dumps({"at": now.isoformat(), "aliases": aliases}))
+    return config.with_aliases(aliases)
 
 
 @contextlib.contextmanager
@@ -283,7 +320,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats["seconds"] = round(_time.perf_counter() - started, 3)
     stats["phases"] = phases
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
-                      {c.id: c for c in candidates}, status, history)
+                      {c.id: c for c in candidates}, status, history, config)
 
 
 _CANDIDATES = "candidates"
@@ -300,7 +337,8 @@ def _candidates_of(messages: list[Message], config: Config, forced: set[str], ke
 
 def _links(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> dict[str, frozenset[str]]:
     return link_keys(messages, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
-                     personal_domains=config.recruiting.personal_domains, keys=keys)
+                     personal_domains=config.recruiting.personal_domains,
+                     keys=keys if keys is not None else _company_keys(config))
 
 
 def thread_messages(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> list[Conversation]:
@@ -311,13 +349,13 @@ def thread_messages(messages: list[Message], config: Config, keys: CompanyKeys |
         ats_domains=config.recruiting.ats_domains,
         window=config.policy.thread_window,
         personal_domains=config.recruiting.personal_domains,
-        keys=keys,
+        keys=keys if keys is not None else _company_keys(config),
     )
 
 
 def _company_keys(config: Config) -> CompanyKeys:
     """One memo of company keys per poll, shared by the link index and the threading."""
-    return company_keys(config.user_addresses, config.recruiting.ats_domains, config.recruiting.personal_domains)
+    return company_keys(config.identity, config.recruiting.ats_domains, config.recruiting.personal_domains)
 
 
 def _candidate_config_key(config: Config) -> str:

@@ -68,6 +68,7 @@ UNITS = {
     "messages.list": 5, "messages.get": 5, "drafts.list": 5, "drafts.get": 5, "drafts.create": 10,
     "drafts.delete": 10, "drafts.update": 15, "drafts.send": 100, "messages.send": 100,
     "messages.import": 25, "messages.insert": 25, "messages.modify": 5, "labels.create": 5,
+    "settings.sendAs.list": 1,
 }
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
@@ -76,6 +77,8 @@ DEFAULT_GRANT = frozenset(SCOPE_PREFIX + s for s in ("gmail.readonly", "gmail.co
                                                       "gmail.modify"))
 #: the calls that need more than reading and drafts: any one of these scopes will do
 REQUIRED_SCOPES = {
+    "settings.sendAs.list": frozenset(SCOPE_PREFIX + x for x in (
+        "gmail.readonly", "gmail.modify", "gmail.metadata", "gmail.settings.basic")) | {"https://mail.google.com/"},
     "messages.modify": frozenset({SCOPE_PREFIX + "gmail.modify", "https://mail.google.com/"}),
     "labels.create": frozenset({SCOPE_PREFIX + "gmail.labels", SCOPE_PREFIX + "gmail.modify",
                                 "https://mail.google.com/"}),
@@ -141,6 +144,8 @@ class FakeGmail:
     """The in-memory mailbox and the HTTP server in front of it."""
 
     account: str = ACCOUNT
+    #: other addresses the user may send as (settings.sendAs.list lists them after the account)
+    send_as: tuple[str, ...] = ()
     messages: dict[str, Msg] = field(default_factory=dict)
     drafts: dict[str, str] = field(default_factory=dict)  # draft id -> message id
     labels: dict[str, str] = field(default_factory=lambda: {x: x for x in SYSTEM_LABELS})
@@ -458,6 +463,9 @@ class FakeGmail:
             return _json(200, {"emailAddress": self.account, "messagesTotal": len(self.messages),
                                "threadsTotal": len({m.thread_id for m in self.messages.values()}),
                                "historyId": str(self.history_id)})
+        if api == "settings.sendAs.list":
+            return _json(200, {"sendAs": [{"sendAsEmail": a, "isPrimary": a == self.account,
+                                           "displayName": ""} for a in (self.account, *self.send_as)]})
         if api == "labels.list":
             return _json(200, {"labels": [{"id": i, "name": n, "type": "system" if i == n else "user"}
                                           for i, n in self.labels.items()]})
@@ -601,6 +609,8 @@ def _api_name(method: str, rest: str) -> str:
         return "messages.insert"
     if head == "profile":
         return "getProfile"
+    if rest == "settings/sendAs" and method == "GET":
+        return "settings.sendAs.list"
     if head in ("messages", "threads") and len(parts) == 3 and parts[2] == "modify" and method == "POST":
         return f"{head}.modify"
     if head in ("threads", "messages", "drafts", "labels", "history"):

@@ -45,6 +45,19 @@ class Labeller(Protocol):
 
 
 @runtime_checkable
+class AliasSource(Protocol):
+    """Optional: a mailbox that knows other addresses of the user (Gmail's ``sendAs``).
+
+    The answer joins ``account.addresses`` in the user's identity
+    (agent/identity.py), so a message sent from an alias is the user's own.
+    """
+
+    def aliases(self) -> tuple[str, ...]:
+        """The user's other addresses, lower-case."""
+        ...
+
+
+@runtime_checkable
 class Mailbox(Protocol):
     """A mail store the agent reads and drafts into."""
 

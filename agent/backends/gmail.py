@@ -116,6 +116,7 @@ QUOTA_UNITS: dict[str, int] = {
     "messages.list": 5, "messages.get": 5, "drafts.list": 5, "drafts.get": 5, "drafts.create": 10,
     "drafts.delete": 10, "drafts.update": 15, "drafts.send": 100, "messages.send": 100,
     "messages.import": 25, "messages.insert": 25, "messages.modify": 5, "labels.create": 5,
+    "settings.sendAs.list": 1,
 }
 #: Gmail's per-user limit: 15,000 units a minute (250 a second, moving average)
 QUOTA_RATE = 250.0
@@ -636,6 +637,17 @@ class GmailMailbox:
             thread_hint=None if not meta.get("threadId") or _unthreaded_report(headers) else str(meta["threadId"]),
             labels=names,
         )
+
+    def aliases(self) -> tuple[str, ...]:
+        """The addresses Gmail lets the user send as (``sendAs``): they are the user's too.
+
+        One call (``users.settings.sendAs.list``, covered by the read-only scope);
+        the engine asks at most once a day.
+        """
+        resp = self._ok("listing send-as aliases",
+                        lambda: self.users.settings().sendAs().list(userId="me"), "settings.sendAs.list")
+        return tuple(sorted({str(a["sendAsEmail"]).lower() for a in resp.get("sendAs", ())
+                             if a.get("sendAsEmail")}))
 
     # --- labels and drafts --------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
+from agent.identity import Identity
 from agent.model import ALL, DRAFTS, INBOX, SENT, Address, Conversation, Message, utc
 
 # --- subjects -----------------------------------------------------------------------
@@ -308,7 +309,7 @@ class CompanyKeys:
     """Company keys of one message's counterparties (see the module docstring)."""
 
     def __init__(
-        self, users: frozenset[str], ats: tuple[str, ...], personal: frozenset[str]
+        self, users: Identity, ats: tuple[str, ...], personal: frozenset[str]
     ) -> None:
         self.users = users
         self.ats = ats
@@ -323,11 +324,7 @@ class CompanyKeys:
         ) | {"workday"}
 
     def is_user(self, a: Address) -> bool:
-        e = a.email.lower()
-        if e in self.users:
-            return True
-        local, _, dom = e.rpartition("@")
-        return "+" in local and f"{local.split('+', 1)[0]}@{dom}" in self.users
+        return self.users.is_user(a)
 
     def _ats_of(self, domain: str) -> str | None:
         try:
@@ -460,12 +457,12 @@ def _conversation_id(first: Message) -> str:
 
 
 def company_keys(
-    user_addresses: Iterable[str],
+    user_addresses: Iterable[str] | Identity,
     ats_domains: Iterable[str],
     personal_domains: Iterable[str] = DEFAULT_PERSONAL_DOMAINS,
 ) -> CompanyKeys:
     """One memo of company keys for :func:`link_keys` and :func:`build_conversations` to share."""
-    users = frozenset(a.lower() for a in user_addresses)
+    users = user_addresses if isinstance(user_addresses, Identity) else Identity(tuple(user_addresses))
     ats = tuple(sorted({d.lower() for d in ats_domains}, key=len, reverse=True))
     return CompanyKeys(users, ats, frozenset(d.lower() for d in personal_domains))
 

@@ -114,7 +114,7 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
     latest: dict[str, tuple[int, datetime, Message, CalendarEvent]] = {}
     for m in conv.messages:
         for i, ev in enumerate(m.calendar):
-            if ev.organizer and ev.organizer in config.user_addresses and ev.method == "REPLY":
+            if ev.organizer and config.identity.is_user(ev.organizer) and ev.method == "REPLY":
                 continue
             if ev.method == "REPLY":  # an attendee's answer, not an invitation
                 continue

@@ -76,7 +76,8 @@ def is_noreply(addr: Address) -> bool:
 
 
 def is_user(addr: Address | None, config: Config) -> bool:
-    return addr is not None and addr.email in config.user_addresses
+    """One of the user's addresses (plus-addresses and aliases too): see agent/identity.py."""
+    return config.identity.is_user(addr)
 
 
 def is_personal(addr: Address, config: Config) -> bool:
