@@ -56,6 +56,9 @@ class CalendarEvent:
     tzid: str | None = None  # the zone the organiser wrote the time in, when known
     uid: str | None = None
     organizer: str | None = None  # email address, lower-case
+    organizer_name: str | None = None  # the organizer's display name (CN), when given
+    attendees: tuple[str, ...] = ()  # email addresses, lower-case
+    description: str = ""  # capped like the summary
     method: str | None = None  # REQUEST | CANCEL | REPLY | PUBLISH ...
     status: str | None = None  # CONFIRMED | CANCELLED | TENTATIVE
     sequence: int = 0
@@ -303,6 +306,7 @@ def _message_from_json(d: dict[str, Any]) -> Message:
                 **c,
                 "start": datetime.fromisoformat(c["start"]),
                 "end": _dt(c.get("end")),
+                "attendees": tuple(c.get("attendees", ())),
             }
         )
         for c in d.get("calendar", ())

@@ -454,3 +454,17 @@ def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_
         mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
         described = engine._describe_drafts(mb, store)
     assert [d.marker.get("step") for d in described] == ["thank_you"]
+
+
+def test_a_state_written_by_another_parser_version_is_read_again_in_full(env: Env) -> None:
+    """Stored parses lack what a newer parser reads (e.g. invitations' attendees): a full resync."""
+    first = env.poll(t(11, 25, 10))
+    assert first.stats["full_sync"] is True
+    assert env.poll(t(11, 25, 11)).stats["full_sync"] is False
+    with Store.open(env.config.state.path) as store:
+        store.set_meta("parser-version", "1")
+    again = env.poll(t(11, 25, 12))
+    assert again.stats["full_sync"] is True
+    [conv] = again.conversations.values()
+    assert conv.messages[0].calendar[0].attendees == ("jordan.lee@gmail.com",)
+    assert env.poll(t(11, 25, 13)).stats["full_sync"] is False

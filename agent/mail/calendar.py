@@ -45,6 +45,8 @@ _KEEP_PROPS = frozenset(
         "SUMMARY",
         "UID",
         "ORGANIZER",
+        "ATTENDEE",
+        "DESCRIPTION",
         "STATUS",
         "SEQUENCE",
         "TZID",
@@ -197,6 +199,9 @@ def _event(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent |
         tzid=tzid,
         uid=_text(vevent.get("UID")) or None,
         organizer=_organizer(vevent.get("ORGANIZER")),
+        organizer_name=_param(vevent.get("ORGANIZER"), "CN") or None,
+        attendees=_attendees(vevent.get("ATTENDEE")),
+        description=_text(vevent.get("DESCRIPTION")),
         method=method,
         status=_upper(vevent.get("STATUS")),
         sequence=_int(vevent.get("SEQUENCE")),
@@ -284,6 +289,17 @@ def _int(value: Any) -> int:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return 0
+
+
+#: attendees kept per event: enough to see who is on an interview panel, bounded for hostile input
+MAX_ATTENDEES = 50
+
+
+def _attendees(value: Any) -> tuple[str, ...]:
+    """The attendees' addresses, lower-case (icalendar gives one value or a list)."""
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    out = (_organizer(v) for v in values[:MAX_ATTENDEES])
+    return tuple(dict.fromkeys(a for a in out if a))
 
 
 def _organizer(value: Any) -> str | None:
