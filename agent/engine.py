@@ -471,7 +471,9 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
             return True
     if user_wrote and any(not is_personal(m.from_, config) for m in others if m.from_):
         return True  # recruiter outreach with an unassuming subject that the user answered
-    return any(m.has_body and INTERVIEW_WORDS.search(m.text[:3000]) for m in others)
+    # text read whatever has_body says: a body stored by an older parser is marked header-only
+    # to be read again (agent.store) and keeps its text, so it stays the candidate it was
+    return any(INTERVIEW_WORDS.search(m.text[:3000]) for m in others)
 
 
 # --- drafts: plan -------------------------------------------------------------------

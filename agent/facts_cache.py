@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 _META_KEY = "facts"
-_FORMAT = 1
+_FORMAT = 2  # 2: messages carry their signature (facts may read it)
 
 
 def config_key(config: Config) -> str:

@@ -18,6 +18,10 @@ from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
+#: What a parsed :class:`Message` holds, as stored in the state. Bump it when the parser fills
+#: a field it did not fill before: stored bodies are then read again (agent.store). 2: signature.
+MESSAGE_FORMAT = 2
+
 # Folder roles. Backends map their own folder names onto these.
 INBOX = "inbox"
 SENT = "sent"
@@ -95,6 +99,9 @@ class Message:
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()  # capped to a sane length by the parser
     text: str = ""  # body text, quoted replies and signatures stripped, capped
+    #: the sign-off block cut off ``text`` ("Best,\nMaya Okafor\nRecruiter | Corvid Labs"),
+    #: capped (agent.mail.quotes.MAX_SIGNATURE); never quoted text; "" when headers only
+    signature: str = ""
     calendar: tuple[CalendarEvent, ...] = ()
     auto: AutoMarkers = field(default_factory=AutoMarkers)
     content_type: str = ""  # top-level type, lower-case (e.g. "multipart/mixed")
@@ -123,6 +130,7 @@ class Message:
             "in_reply_to": list(self.in_reply_to),
             "references": list(self.references),
             "text": self.text,
+            "signature": self.signature,
             "calendar": [_to_json(c) for c in self.calendar],
             "auto": _to_json(self.auto) if self.auto != _NO_MARKERS else {},
             "content_type": self.content_type,
@@ -144,7 +152,7 @@ _NO_MARKERS = AutoMarkers()
 def build_message(**fields: Any) -> Message:
     """``Message(**fields)`` for the parser's hot path, given every field.
 
-    Why: a frozen dataclass's ``__init__`` sets each of its 21 fields through
+    Why: a frozen dataclass's ``__init__`` sets each of its 22 fields through
     ``object.__setattr__``; a cold poll builds 20,000 messages, and that alone
     cost 0.07 s of it (filling the instance's ``__dict__`` at once: 0.01 s).
     The result is the same object (tests/test_parse_fast.py compares); with any
@@ -325,6 +333,7 @@ def _message_from_json(d: dict[str, Any]) -> Message:
         in_reply_to=tuple(d.get("in_reply_to", ())),
         references=tuple(d.get("references", ())),
         text=d.get("text", ""),
+        signature=d.get("signature", ""),  # absent in what older agents stored
         calendar=cal,
         auto=AutoMarkers(
             **{**auto, "failed_recipients": tuple(auto.get("failed_recipients", ()))}

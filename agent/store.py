@@ -19,6 +19,11 @@ Why these choices
     * **Schema versions** live in ``PRAGMA user_version``; :data:`MIGRATIONS`
       is an append-only list, each step run in its own transaction together
       with the version bump. A database from a newer agent is refused.
+    * **Parsed bodies carry the parser's format** (meta ``message_format``
+      against :data:`agent.model.MESSAGE_FORMAT`): when the parser learns to
+      fill a new field, bodies stored before are marked to be read again
+      (see :meth:`Store._reread_stale_bodies`), so no signal trusts a field
+      an older parser left empty.
     * **Dry runs write nothing**, by construction rather than by discipline:
       ``Store.open(path, readonly_dry_run=True)`` copies an existing database
       into a private in-memory database with SQLite's backup API (the file is
@@ -48,11 +53,12 @@ from types import TracebackType
 from typing import Any
 
 from agent.errors import AgentError, StateLockedError
-from agent.model import Message, RawMessage, utc
+from agent.model import MESSAGE_FORMAT, Message, RawMessage, utc
 
 LEDGER_STATUSES = frozenset({"intended", "created", "withdrawn", "user_deleted", "sent", "edited"})
 CONTROL_KINDS = frozenset({"pause", "snooze", "close", "mark", "note"})
 _CHUNK = 500  # ids per IN (...) query, far below SQLite's variable limit
+_MESSAGE_FORMAT_KEY = "message_format"
 
 
 def now_iso(at: datetime | None = None) -> str:
@@ -385,6 +391,25 @@ class Store:
             with self.transaction() as db:
                 MIGRATIONS[n](db)
                 db.execute(f"PRAGMA user_version = {n + 1}")
+        self._reread_stale_bodies()
+
+    def _reread_stale_bodies(self) -> None:
+        """Mark bodies stored by an older parser as header-only, so the next poll reads them again.
+
+        Why: a stored body is the parser's output, not the mail; a field the
+        parser fills since (``Message.signature``, format 2) is empty in rows
+        written before, and a signal reading it would see nothing. A row
+        marked header-only keeps everything else (its text too, so it stays
+        a candidate for the reason it was one), and the engine fetches and
+        parses the bodies of candidate conversations again, as on a cold poll.
+        """
+        if self.get_meta(_MESSAGE_FORMAT_KEY) == str(MESSAGE_FORMAT):
+            return
+        with self.transaction() as db:
+            rows = db.execute("SELECT id, json FROM messages WHERE raw IS NULL AND has_body = 1").fetchall()
+            db.executemany("UPDATE messages SET has_body = 0, json = ? WHERE id = ?",
+                           [(_without_body_mark(doc), mid) for mid, doc in rows])
+            self.set_meta(_MESSAGE_FORMAT_KEY, str(MESSAGE_FORMAT))
 
     @property
     def schema_version(self) -> int:
@@ -839,6 +864,13 @@ def _message_row(
         return (m.id, m.folder, m.message_id, 0, date, meta, raw.data)
     return (m.id, m.folder, m.message_id, int(m.has_body), date,
             json.dumps(m.to_json(), separators=(",", ":"), ensure_ascii=False), None)
+
+
+def _without_body_mark(doc: str) -> str:
+    """A stored message's JSON with ``has_body`` false (the engine fetches such bodies)."""
+    data = json.loads(doc)
+    data["has_body"] = False
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def _message_of(mid: str, folder: str, doc: str, raw: bytes | None) -> Message:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from agent import engine
 from agent.backends.maildir import MaildirMailbox
 from agent.config import Config, load_config
 from agent.errors import StateLockedError
+from agent.model import Message
 from agent.samples import deliver, ics, make_maildir, message
 from agent.store import StateLock, Store
 from tests.helpers import t
@@ -196,6 +199,31 @@ def test_warm_poll_parses_nothing_already_read(env: Env, monkeypatch: pytest.Mon
     env.reply(t(12, 1, 10, 30))
     env.poll(t(12, 1, 11))
     assert len(calls) == 2  # the new message's headers, then its body (candidate conversation)
+
+
+def test_bodies_stored_by_an_older_parser_are_read_again(env: Env) -> None:
+    """A state written before messages carried their signature is not trusted for it: the
+    next poll fetches the candidate conversations' bodies again and the signature appears."""
+    env.reply(t(12, 1, 16), "Thanks Jordan, we'll be in touch.\n\nBest,\nAnn Park\nTalent Partner | Acme Robotics")
+    env.poll(t(12, 1, 17))
+    reply_id = "<acme-2@acme.com>"
+
+    def stored() -> Message:
+        with Store.open(env.config.state.path) as store:
+            return next(m for m in store.get_messages() if m.message_id == reply_id)
+
+    assert stored().signature == "Best,\nAnn Park\nTalent Partner | Acme Robotics"
+    con = sqlite3.connect(env.config.state.path, isolation_level=None)
+    for mid, doc in con.execute("SELECT id, json FROM messages WHERE raw IS NULL").fetchall():
+        old = json.loads(doc)
+        old.pop("signature", None)  # what an older agent wrote
+        con.execute("UPDATE messages SET json = ? WHERE id = ?", (json.dumps(old), mid))
+    con.execute("DELETE FROM meta WHERE key = 'message_format'")
+    con.close()
+    r = env.poll(t(12, 1, 18))
+    assert r.stats["bodies_fetched"] == 2  # the invitation and the reply
+    assert stored().signature == "Best,\nAnn Park\nTalent Partner | Acme Robotics"
+    assert env.poll(t(12, 1, 19)).stats["bodies_fetched"] == 0
 
 
 def test_reading_changes_nothing_in_the_mailbox(env: Env) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from agent.mail.parse import (
     html_to_text,
     parse_message,
 )
-from agent.mail.quotes import strip_quoted
+from agent.mail.quotes import MAX_SIGNATURE, split_reply, strip_quoted
 from agent.model import Address, Message, RawMessage
 
 
@@ -825,6 +826,45 @@ def test_strip_quoted_keeps_ordinary_text(text: str) -> None:
     assert strip_quoted(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "body", "signature"),
+    [
+        (
+            "Thanks for coming in.\n\nBest regards,\nJane Doe\nTalent Partner | Acme\n+1 555 0100",
+            "Thanks for coming in.",
+            "Best regards,\nJane Doe\nTalent Partner | Acme\n+1 555 0100",
+        ),
+        ("Good news.\n\n-- \nJane\nAcme", "Good news.", "Jane\nAcme"),
+        (  # the quote below the sign-off belongs to neither
+            "Hi Jordan,\n\nCould you do Tuesday?\n\nThanks,\nMaya Okafor\nTechnical Recruiter | Corvid Labs"
+            "\n\nOn Mon, Jun 3, 2024 at 10:00 AM Jordan Lee <jordan.lee@gmail.com> wrote:\n> Hi Maya,\n"
+            "> Best,\n> Jordan Lee\n> Staff Engineer | Northwind",
+            "Hi Jordan,\n\nCould you do Tuesday?",
+            "Thanks,\nMaya Okafor\nTechnical Recruiter | Corvid Labs",
+        ),
+        (  # an Outlook reply block right under the name
+            "We expect to decide within two weeks.\n\nRegards\nJane\nHolloway Health\n"
+            "________________________________\nFrom: Ana Lima <ana@example.com>\nSent: Monday\n"
+            "To: Jane\nSubject: Thank you\n\nBest,\nAna\nNorthwind",
+            "We expect to decide within two weeks.",
+            "Regards\nJane\nHolloway Health",
+        ),
+        ("Thanks, we will decide by Friday.", "Thanks, we will decide by Friday.", ""),
+        ("", "", ""),
+    ],
+)
+def test_split_reply_keeps_the_sign_off_block_apart(text: str, body: str, signature: str) -> None:
+    assert split_reply(text) == (body, signature)
+    assert strip_quoted(text) == body
+
+
+def test_a_signature_is_capped() -> None:
+    text = "See you then.\n\n-- \n" + "Disclaimer: confidential. " * 60
+    body, signature = split_reply(text)
+    assert body == "See you then."
+    assert signature.startswith("Disclaimer: confidential.") and len(signature) <= MAX_SIGNATURE
+
+
 def test_strip_quoted_windows_line_endings_and_blank_runs() -> None:
     assert strip_quoted("a\r\n\r\n\r\n\r\nb\r\n> q") == "a\n\nb"
 
@@ -838,3 +878,56 @@ def test_strip_quoted_hostile_input_is_fast() -> None:
     strip_quoted(("On " + "ab " * 300 + "\n") * 60)
     strip_quoted(("Warning: mail " * 2000 + "\n") * 5)
     assert time.monotonic() - start < 2.0
+
+
+# --- Message.signature -------------------------------------------------------------
+
+
+SIGNED = """\
+From: Maya Okafor <maya@corvidlabs.com>
+To: Jordan Lee <jordan.lee@gmail.com>
+Subject: Re: Senior Data Engineer at Corvid Labs
+Date: Tue, 04 Jun 2024 09:00:00 -0700
+Message-ID: <signed1@corvidlabs.com>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Hi Jordan,
+
+Would Thursday at 2pm work for the onsite?
+
+Best,
+Maya Okafor
+Technical Recruiter | Corvid Labs
+
+On Mon, Jun 3, 2024 at 5:12 PM Jordan Lee <jordan.lee@gmail.com> wrote:
+> Thanks Maya!
+> Best,
+> Jordan Lee
+> Staff Engineer | Northwind Traders
+"""
+
+
+def test_the_parser_keeps_the_cut_signature() -> None:
+    m = parse(SIGNED)
+    assert m.text == "Hi Jordan,\n\nWould Thursday at 2pm work for the onsite?"
+    assert m.signature == "Best,\nMaya Okafor\nTechnical Recruiter | Corvid Labs"
+    assert Message.from_json(m.to_json()) == m
+
+
+def test_a_signature_from_html_and_none_from_headers_or_quotes() -> None:
+    html = SIGNED.split("\n\n")[0].replace("text/plain", "text/html") + (
+        "\n\n<html><body><p>Hi Jordan,</p><p>See you Thursday.</p><p>Kind regards,<br>Maya Okafor<br>"
+        "Technical Recruiter | Corvid Labs</p><blockquote>Best,<br>Jordan<br>Northwind</blockquote>"
+        "</body></html>\n")
+    assert parse(html).signature == "Kind regards,\nMaya Okafor\nTechnical Recruiter | Corvid Labs"
+    assert parse(SIGNED.split("\n\n")[0] + "\n\n", headers_only=True).signature == ""
+    assert parse(GMAIL_REPLY).signature == "Best,\nJane"  # never Ana's quoted words
+    assert parse(OUTLOOK_REPLY).signature == "Regards\nJane"
+
+
+def test_stored_json_without_a_signature_still_loads() -> None:
+    m = parse(SIGNED)
+    doc = m.to_json()
+    del doc["signature"]
+    assert Message.from_json(doc) == replace(m, signature="")

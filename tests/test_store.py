@@ -9,13 +9,14 @@ import stat
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.errors import AgentError, StateLockedError
-from agent.model import INBOX, Address, AutoMarkers, CalendarEvent, Message
+from agent.model import INBOX, MESSAGE_FORMAT, Address, AutoMarkers, CalendarEvent, Message
 from agent.store import SCHEMA_VERSION, StateLock, Store
 
 T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -382,7 +383,8 @@ def test_header_only_messages_are_kept_as_their_header_block(tmp_path: Path) -> 
 
 
 def test_a_version_2_database_keeps_its_messages(tmp_path: Path) -> None:
-    """Schema v3 adds the raw column; rows written before it are read as before."""
+    """Schema v3 adds the raw column; rows written before it are read as before (a body
+    stored by that older agent is only marked to be read again: see the message format)."""
     from agent import store as store_mod
 
     db = tmp_path / "s.db"
@@ -396,7 +398,7 @@ def test_a_version_2_database_keeps_its_messages(tmp_path: Path) -> None:
     con.close()
     with Store.open(db) as store:
         assert store.schema_version == SCHEMA_VERSION >= 3
-        assert store.get_messages() == [m]
+        assert store.get_messages() == [replace(m, has_body=False)]
 
 
 def test_ledger_and_controls_reads_follow_every_write(tmp_path: Path) -> None:
@@ -440,3 +442,50 @@ def test_a_messages_own_message_id_is_answered_by_the_messages_table(tmp_path: P
         assert store.linked_closure({"s:interview|acme"}) == {a.id, b.id}
         store.set_links(links)  # without own: every key written, the answers unchanged
         assert store.linked_closure({"m:<m1@acme.com>"}) == {a.id, b.id}
+
+
+# --- the parser's format: bodies stored by an older parser are read again ---------------
+
+
+def _old_agent_row(db: Path, m: Message) -> None:
+    """Write ``m`` as an agent before message format 2 did: no signature key, no format mark."""
+    with Store.open(db):
+        pass
+    doc = m.to_json()
+    del doc["signature"]
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("DELETE FROM meta WHERE key = 'message_format'")
+    con.execute("INSERT INTO messages(id, folder, message_id, has_body, date, json) VALUES (?,?,?,?,?,?)",
+                (m.id, m.folder, m.message_id, int(m.has_body), None, json.dumps(doc)))
+    con.close()
+
+
+def test_a_body_from_an_older_parser_is_marked_to_be_read_again(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    old_body, old_headers = sample(1), sample(2, has_body=False)
+    _old_agent_row(db, old_body)
+    _old_agent_row(db, old_headers)
+    with Store.open(db) as store:
+        got = {x.id: x for x in store.get_messages()}
+        assert got[old_body.id] == replace(old_body, has_body=False)  # text kept, body fetched again
+        assert got[old_headers.id] == old_headers
+        assert [r.has_body for r in store.header_rows()] == [False, False]
+        assert store.get_meta("message_format") == str(MESSAGE_FORMAT)
+
+
+def test_bodies_stored_by_this_parser_are_trusted_on_reopening(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    m = replace(sample(1), signature="Best,\nSam Ré\nTalent Partner | Acme")
+    with Store.open(db) as store:
+        store.put_messages([m])
+    with Store.open(db) as store:
+        assert store.get_messages() == [m]
+
+
+def test_a_dry_run_of_an_old_state_changes_nothing_on_disk(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    _old_agent_row(db, sample(1))
+    before = db.read_bytes()
+    with Store.open(db, readonly_dry_run=True) as store:
+        assert [x.has_body for x in store.get_messages()] == [False]
+    assert db.read_bytes() == before

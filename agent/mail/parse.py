@@ -45,7 +45,7 @@ from html.parser import HTMLParser
 
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
-from agent.mail.quotes import strip_quoted
+from agent.mail.quotes import split_reply
 from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage, build_message
 
 __all__ = [
@@ -192,13 +192,13 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
     if len(headers.all("content-type")) > 1:
         defects.append("multiple Content-Type headers (first one used)")
 
-    text = ""
+    text = signature = ""
     events: tuple[CalendarEvent, ...] = ()
     has_calendar = _calendar_hint(msg, headers, content_type)
     if not raw.headers_only:
         body = _Body(default_tz, defects)
         body.walk(msg)
-        text = body.text()
+        text, signature = body.text()
         events = body.events
         has_calendar = has_calendar or body.calendar_part
         failed_from_dsn = body.failed_recipients
@@ -223,6 +223,7 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
         text=text,
+        signature=signature,
         calendar=events,
         auto=_auto(headers, content_type, failed_from_dsn, defects),
         content_type=content_type,
@@ -307,6 +308,7 @@ def _parse_fields(
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
         text="",
+        signature="",
         calendar=(),
         auto=auto,
         content_type=content_type,
@@ -1068,8 +1070,8 @@ class _Body:
             if "@" in email and not _WS.search(email) and email not in self.failed_recipients:
                 self.failed_recipients.append(email[:320])
 
-    def text(self) -> str:
-        """Prefer text/plain; else HTML as text; then strip quotes; capped."""
+    def text(self) -> tuple[str, str]:
+        """Prefer text/plain; else HTML as text; then strip quotes; capped; with the signature cut."""
         plain = "\n\n".join(p for p in self.plain if p.strip())
         body = plain if plain.strip() else "\n\n".join(h for h in self.html if h.strip())
         if not body.strip() and self.salvage.strip():
@@ -1079,7 +1081,8 @@ class _Body:
         if len(body) > MAX_TEXT:
             self._defects.append("body text capped")
             body = body[:MAX_TEXT]
-        return strip_quoted(body)[:MAX_TEXT]
+        text, signature = split_reply(body)
+        return text[:MAX_TEXT], signature
 
 
 def _salvage(text: str) -> str:

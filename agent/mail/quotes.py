@@ -20,7 +20,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["LIB_LANGUAGES", "strip_quoted"]
+__all__ = ["LIB_LANGUAGES", "MAX_SIGNATURE", "split_reply", "strip_quoted"]
+
+#: Characters kept of a message's sign-off block (a name, a title, a company, a phone number).
+MAX_SIGNATURE = 400
 
 #: Languages whose reply headers and sign-offs the library looks for.
 LIB_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es")
@@ -89,12 +92,34 @@ def strip_quoted(text: str) -> str:
     Never raises; on any trouble inside the library the fallback's result is
     returned, which is always at least as short as the input.
     """
+    return split_reply(text)[0]
+
+
+def split_reply(text: str) -> tuple[str, str]:
+    """The newest reply in ``text`` as (body, signature).
+
+    ``body`` is :func:`strip_quoted`'s result; ``signature`` is the sign-off
+    block cut off its end ("Best,\nMaya Okafor\nTechnical Recruiter | Corvid
+    Labs"), at most :data:`MAX_SIGNATURE` characters, empty when none was cut.
+    Why keep it: the signature names the writer's company and title, which
+    the signals read (company names, who writes for whom) but must not take
+    for body text. It never holds quoted text: it is cut from the newest reply
+    only, and any quote header or ``>`` line inside it is dropped again.
+    """
     text = _normalise(text)
     text = _fallback(text)
-    text = _library(text)
+    text, by_library = _library(text)
     text = _fallback(text)
-    text = _cut_signoff(text)
-    return text.strip()
+    text, by_signoff = _cut_signoff(text)
+    return text.strip(), _signature(by_signoff, by_library)
+
+
+def _signature(*blocks: str) -> str:
+    """The cut blocks (in text order), without quotes or a bare "--" delimiter, capped."""
+    lines = _fallback("\n".join(b.strip() for b in blocks if b.strip())).split("\n")
+    while lines and lines[0].strip() in ("--", "__", "-- "):
+        lines = lines[1:]
+    return "\n".join(lines).strip()[:MAX_SIGNATURE].strip()
 
 
 def _normalise(text: str) -> str:
@@ -148,23 +173,24 @@ def _fallback(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _cut_signoff(text: str) -> str:
+def _cut_signoff(text: str) -> tuple[str, str]:
     """Drop a trailing sign-off block ("Best,\nJane\nRecruiter") the library left.
 
     Only a line that is nothing but a sign-off counts, and only when at most
     :data:`_SIGNOFF_TAIL` non-empty lines follow it, so body text is never lost.
+    Returns the text kept and the block cut ("" when none).
     """
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if i > 0 and line.strip() in ("--", "-- "):
-            return "\n".join(lines[:i]).rstrip()
+            return "\n".join(lines[:i]).rstrip(), "\n".join(lines[i + 1 :])
     for i in range(len(lines) - 1, 0, -1):
         if _SIGNOFF_ONLY.match(lines[i].strip()):
             tail = [x for x in lines[i + 1 :] if x.strip()]
             if len(tail) <= _SIGNOFF_TAIL:
-                return "\n".join(lines[:i]).rstrip()
+                return "\n".join(lines[:i]).rstrip(), "\n".join(lines[i:])
             break
-    return text
+    return text, ""
 
 
 def _followed_by_headers(lines: list[str], i: int) -> bool:
@@ -197,8 +223,10 @@ def _library_safe(text: str) -> bool:
     return True
 
 
-def _library(text: str) -> str:
+def _library(text: str) -> tuple[str, str]:
     """The newest reply according to mail-parser-reply, sign-off removed when safe.
+
+    Returns the reply and the sign-off block it cut ("" when none).
 
     The library treats a line starting with "Thanks," or "Best," as the start
     of a signature and drops everything after it; a recruiter's "Thanks, we
@@ -206,7 +234,7 @@ def _library(text: str) -> str:
     only accepted when the first signature line looks like a bare sign-off.
     """
     if not text or not _library_safe(text):
-        return text
+        return text, ""
     try:
         from mailparser_reply.parser import EmailMessage
 
@@ -214,26 +242,27 @@ def _library(text: str) -> str:
             text=text, languages=list(LIB_LANGUAGES), keep_hyphen_lists=True
         ).read()
         if not message.replies:
-            return text
+            return text, ""
         replies = message.replies
         reply = replies[0]
         first_header = str(reply.headers or "")
         if not first_header and len(replies) > 1:
             first_header = str(replies[1].headers or "")
         if first_header and not _plausible_header(first_header):
-            return text
+            return text, ""
         content = str(reply.content or "")
         headers = str(reply.headers or "")
         if headers:
             content = content.replace(headers, "")
         signature = str(reply.signatures or "")
+        cut = ""
         if signature and _looks_like_signoff(signature):
             idx = content.rfind(signature)
             if idx >= 0:
-                content = content[:idx]
-        return content.strip()
+                content, cut = content[:idx], content[idx:]
+        return content.strip(), cut
     except Exception:  # the library is third-party code fed hostile text
-        return text
+        return text, ""
 
 
 def _plausible_header(header: str) -> bool:
