@@ -181,9 +181,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
 
     # 1. sync: only what changed since the stored cursor is parsed
     cursor_key = f"cursor:{mailbox.name}"
-    # messages parsed by an older parser lack what this one reads: read everything again
-    current = store.get_meta(_PARSER_KEY) == str(PARSER_VERSION)
-    cs = mailbox.changes(store.get_meta(cursor_key) if current else None)
+    cs = mailbox.changes(store.get_meta(cursor_key))
     lap("sync")
     raws = {r.id: _keywords_as_labels(r) for r in cs.added if not _is_draft(r)}
     parsed = [parse_message(r) for r in raws.values()]
@@ -316,7 +314,6 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         with store.transaction():  # one commit (one disk sync) for the poll's closing records
             facts_cache.save(store, known_facts)
             store.set_meta(cursor_key, cs.cursor)
-            store.set_meta(_PARSER_KEY, str(PARSER_VERSION))
             store.set_meta("last_poll", now.isoformat())
             store.save_snapshot(status, at=now)
     lap("apply")
@@ -327,11 +324,6 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
 
 
 _CANDIDATES = "candidates"
-#: Bumped whenever the parser fills :class:`Message` with something new (2: invitations'
-#: attendees, organizer name and description). Stored parses from another version are
-#: not trusted: the next poll is a full resync.
-PARSER_VERSION = 2
-_PARSER_KEY = "parser-version"
 #: a full sync of at least this many messages threads them in a child process (agent/forked.py)
 _FORK_AT = 2000
 

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 _T = TypeVar("_T")
 
 #: What a parsed :class:`Message` holds, as stored in the state. Bump it when the parser fills
-#: a field it did not fill before: stored bodies are then read again (agent.store). 2: signature.
+#: a field it did not fill before: stored bodies are then read again (agent.store). 2: signature;
+#: invitations' attendees, organizer name and description.
 MESSAGE_FORMAT = 2
 
 # Folder roles. Backends map their own folder names onto these.
