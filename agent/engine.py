@@ -42,13 +42,12 @@ from agent.signals.events import extract_facts
 from agent.signals.recruiting import (
     _SUBJECT_WORDS,
     INTERVIEW_WORDS,
-    Tracking,
-    classify,
     guess_company,
     is_ats,
     is_personal,
     is_user,
 )
+from agent.signals.tracking import Tracking, classify
 from agent.store import ControlRow, LedgerRow, Store
 
 CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"

@@ -8,7 +8,7 @@ from agent.config import Config
 from agent.errors import AgentError
 from agent.model import Conversation
 from agent.policy import Decision
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import Tracking
 
 
 def find_conversation(query: str, result: Any) -> str:

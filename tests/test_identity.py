@@ -144,6 +144,7 @@ def test_a_gmail_send_as_alias_is_the_user_and_is_asked_once_a_day(tmp_path: Pat
                 return engine.poll(config, box, store, datetime.fromisoformat(now), dry_run=dry_run)
 
         first = poll("2026-11-17T10:00:00-05:00")
+        assert first.decisions, [(t.reason, t.possible) for _, t in first.untracked]
         [dec] = first.decisions
         assert dec.next is not None and dec.next.kind == "follow_up_1", dec.reason
         assert dec.next.to == "maya@corvidlabs.com"
