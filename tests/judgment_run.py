@@ -71,7 +71,7 @@ def evaluate(convs: list[CorpusConversation], root: Path, now: datetime = DECIDE
     reasons: dict[str, str] = {}
     companies: dict[str, str | None] = {}
     for d in result.decisions:
-        verdicts[d.conversation], reasons[d.conversation] = TRACKED, f"{d.state}: {d.reason}"
+        verdicts[d.conversation], reasons[d.conversation] = TRACKED, f"{d.tracked_because} [{d.state}: {d.reason}]"
         companies[d.conversation] = d.company
     for conv, t in result.untracked:
         verdicts[conv.id] = POSSIBLE if t.possible else IGNORED

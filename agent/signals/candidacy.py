@@ -17,6 +17,9 @@ from __future__ import annotations
 from agent.signals.cues import COMPANY, USER, Rule, rule
 
 CANDIDACY = "candidacy"
+#: evidence of *an* interview or a conversation, not of a job: it decides only where nothing
+#: says the conversation is something else (see agent/signals/tracking.py)
+INTERVIEW = "interview"
 
 #: a job, as recruiters write it: "the Senior Data Engineer role", "this position"
 _TITLE = (
@@ -43,9 +46,12 @@ RULES: tuple[Rule, ...] = (
          r"(?:of|in) (?:the|our) (?:interview|hiring|recruiting|process)\b|\bmove (?:you )?forward (?:to|with) "
          r"(?:the )?(?:next|final|onsite)\b", 3, COMPANY),
     rule(CANDIDACY, "an interview stage",
-         r"\b(?:phone|technical|coding|system design|behaviou?ral|case|culture|final|onsite|on-site|virtual "
-         r"onsite|panel|hiring manager|recruiter) (?:interview|screen|screening|round|assessment|exercise|challenge|"
-         r"call)s?\b|\btake-?home\b|\bcoding (?:challenge|exercise|test)\b|\bphone screen\w*\b", 3),
+         r"\b(?:technical|coding|system design|behaviou?ral|final|onsite|on-site|virtual onsite|hiring manager|"
+         r"recruiter|team fit) (?:interview|screen|screening|round|assessment|exercise|challenge|call)s?\b|"
+         r"\btake-?home (?:assignment|exercise|project|challenge|test)\b|\bcoding (?:challenge|exercise|test)\b", 3),
+    rule(CANDIDACY, "a phone screen", r"\bphone screen\b", 2, COMPANY),
+    rule(INTERVIEW, "a screening call", r"\b(?:phone|video|panel|case|culture|first|second|initial) "
+         r"(?:interview|screen|screening|round)s?\b|\bscreening call\b", 1),
     rule(CANDIDACY, "the hiring team",
          r"\b(?:hiring (?:manager|team|committee|lead)|talent (?:acquisition|team|partner)|recruit(?:ing|ment) "
          r"(?:team|coordinator|partner)|people (?:team|ops|operations))\b", 2),
@@ -58,13 +64,14 @@ RULES: tuple[Rule, ...] = (
          r"\bsubmit(?:ted)? (?:you|your (?:profile|resume|cv)) (?:to|for)\b|\bmy client\b[^.\n]{0,60}\b(?:hiring|"
          r"looking for|role|position)\b", 2, COMPANY),
     rule(CANDIDACY, "an offer's terms",
-         r"\b(?:offer letter|compensation|salary (?:range|expectations|band)|base salary|equity|sign-?on bonus|"
-         r"start date|benefits package|relocation|notice period|background check|right to work|work "
-         r"authori[sz]ation)\b", 2),
+         r"\b(?:offer letter|compensation (?:range|package|band|details)|salary (?:range|expectations|band)|"
+         r"base salary|equity|sign-?on bonus|benefits package|notice period|right to work|work "
+         r"authori[sz]ation|(?:annual|yearly) (?:salary|compensation))\b", 2),
+    rule(INTERVIEW, "onboarding words", r"\b(?:background check|start date|relocation|orientation)\b", 1),
     rule(CANDIDACY, "a decision about candidates",
          r"\b(?:other candidates|another candidate|move forward with your (?:application|candidacy)|"
          r"extend (?:you )?an offer|pleased to offer you|not (?:to )?(?:move|moving) forward)\b", 3, COMPANY),
-    rule(CANDIDACY, "your interview", r"\byour (?:\w+ )?interview\b", 1, COMPANY),
+    rule(INTERVIEW, "your interview", r"\byour (?:\w+ )?interview\b", 1, COMPANY),
     rule(CANDIDACY, "references wanted", r"\b(?:professional )?references\b|\breference check\b", 1, COMPANY),
     rule(CANDIDACY, "your résumé", r"\b(?:your|the attached|updated) (?:resume|résumé|cv|portfolio)\b", 1, COMPANY),
     # --- the user's own words ----------------------------------------------------------------------

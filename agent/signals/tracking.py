@@ -203,11 +203,11 @@ def _interview_cues(parties: _Parties, config: Config, employer: frozenset[str])
         said = " ".join((m.subject, m.text[:5000], *(ev.summary for ev in m.calendar)))
         hit = INTERVIEW_WORDS.search(said)
         if hit:
-            out.append(Cue(candidacy.CANDIDACY, "an interview with a company", 2, m.message_id,
+            out.append(Cue(candidacy.INTERVIEW, "an interview with a company", 2, m.message_id,
                            f"{m.from_.email if m.from_ else ''}: …{said[max(0, hit.start() - 40):hit.end() + 40]}…"))
             break
     if business and parties.user:
-        out.append(Cue(candidacy.CANDIDACY, "you answered them", 1, parties.user[0].message_id,
+        out.append(Cue(candidacy.INTERVIEW, "you answered them", 1, parties.user[0].message_id,
                        "a conversation you take part in"))
     return out
 
@@ -259,10 +259,10 @@ def _candidate_named(summary: str, organizer: str, config: Config) -> tuple[str,
     words = named.group(1).split()
     me = {w.lower() for w in config.account.name.split() if len(w) > 1}
     if {w.lower() for w in words} & me:
-        return candidacy.CANDIDACY, "you are the candidate", 3
+        return candidacy.INTERVIEW, "you are the one interviewed", 2
     squashed = "".join(w.lower() for w in words)
     if organizer and (squashed.startswith(organizer) or organizer.startswith(squashed)):
-        return candidacy.CANDIDACY, "an interview with the organizer's company", 2
+        return candidacy.INTERVIEW, "an interview with the organizer's company", 2
     if len(words) >= 2 and not _COMPANYISH.search(named.group(1)):
         return lookalike.INTERVIEWER, "someone else is the candidate", 2
     return None
@@ -320,7 +320,7 @@ def _without_mass_mail_if_answered(cues: tuple[Cue, ...], parties: _Parties) -> 
 PROCESS_CUES = frozenset({
     "an application for a role", "the hiring process", "an interview stage", "your interview",
     "a job title's interview", "a decision about candidates", "a recruiting system writes for a company",
-    "an interview with a company", "you are the candidate", "an interview with the organizer's company",
+    "an interview with a company", "you are the one interviewed", "an interview with the organizer's company",
 })
 
 
@@ -331,9 +331,9 @@ def _unsolicited(cues: tuple[Cue, ...], parties: _Parties) -> list[Cue]:
     against all the candidacy evidence there is, so it can only be settled by the
     user (an answer, or ``mark THREAD recruiting``).
     """
-    if parties.user or any(c.kind == candidacy.CANDIDACY and c.name in PROCESS_CUES for c in cues):
+    if parties.user or any(c.name in PROCESS_CUES for c in cues):
         return []
-    pro = total(cues, candidacy.CANDIDACY)
+    pro = total(cues, candidacy.CANDIDACY) + total(cues, candidacy.INTERVIEW)
     if pro == 0:
         return []
     m = parties.people[0]
@@ -345,26 +345,37 @@ def _unsolicited(cues: tuple[Cue, ...], parties: _Parties) -> list[Cue]:
 
 
 def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, config: Config) -> Tracking:
-    pro = total(cues, candidacy.CANDIDACY)
-    scores = {k: total(cues, k) for k in {c.kind for c in cues} - {candidacy.CANDIDACY}}
+    """Specific candidacy evidence against the strongest look-alike; interview evidence only alone.
+
+    Evidence that there is *an* interview or a conversation (``INTERVIEW`` cues)
+    says nothing about which kind: it carries a conversation only where no
+    look-alike evidence stands against it.
+    """
+    own = total(cues, candidacy.CANDIDACY)
+    generic = total(cues, candidacy.INTERVIEW)
+    scores = {k: total(cues, k) for k in {c.kind for c in cues} - {candidacy.CANDIDACY, candidacy.INTERVIEW}}
     against, looks = max(((v, k) for k, v in scores.items()), default=(0, None))
-    best = max((c for c in cues if c.kind == candidacy.CANDIDACY), key=lambda c: c.weight, default=None)
+    pro_cues = [c for c in cues if c.kind in (candidacy.CANDIDACY, candidacy.INTERVIEW)]
+    best = max(pro_cues, key=lambda c: (c.kind == candidacy.CANDIDACY, c.weight), default=None)
     decided_by = best.message_id if best else None
-    why_pro = _list(c.name for c in cues if c.kind == candidacy.CANDIDACY)
+    why_pro = _list(c.name for c in pro_cues)
     why_con = _list(c.name for c in cues if c.kind == looks)
-    if (pro >= TRACK_AT and pro - against >= MARGIN) or (pro >= TRACK_AT - 1 and against == 0 and best
-                                                         and best.weight >= 2):
-        return Tracking(True, f"your own candidacy: {why_pro}", company, decided_by, cues=cues)
-    if looks is not None and against >= 3 and against >= pro:
-        return Tracking(False, f"it looks like {DESCRIBED[looks]} ({why_con}), not your own job search",
-                        company, looks_like=looks, cues=cues)
-    if pro >= 2 or (pro >= 1 and _mentions_interview(parties)):
-        reason = (f"it could be your own job search ({why_pro}) but also {DESCRIBED[looks]} ({why_con})"
-                  if looks is not None and against > 0 else f"weak evidence of your own job search ({why_pro})")
+    looks_like = f"{DESCRIBED[looks]} ({why_con})" if looks is not None else ""
+    if against < 2:
+        if own >= 2 and own + generic >= TRACK_AT - 1:
+            return Tracking(True, f"your own candidacy: {why_pro}", company, decided_by, cues=cues)
+    elif own >= TRACK_AT and own - against >= MARGIN:
+        return Tracking(True, f"your own candidacy: {why_pro}, outweighing {looks_like}", company, decided_by,
+                        cues=cues)
+    elif against >= 3 and against >= own:
+        return Tracking(False, f"it looks like {looks_like}, not your own job search", company, looks_like=looks,
+                        cues=cues)
+    if own >= 2 or generic >= 2 or (own + generic >= 1 and _mentions_interview(parties)):
+        reason = (f"it could be your own job search ({why_pro}) but also {looks_like}" if against > 0
+                  else f"weak evidence of your own job search ({why_pro})")
         return Tracking(False, reason, company, decided_by, possible=True, looks_like=looks, cues=cues)
     if looks is not None and against >= 2:
-        return Tracking(False, f"it looks like {DESCRIBED[looks]} ({why_con})", company, looks_like=looks,
-                        cues=cues)
+        return Tracking(False, f"it looks like {looks_like}", company, looks_like=looks, cues=cues)
     return Tracking(False, "no sign of your own job search (personal or other mail)", company, cues=cues)
 
 
