@@ -100,6 +100,8 @@ RULES: tuple[Rule, ...] = (
     rule(PRESS, "journalist", r"\b(?:journalist|reporter|correspondent|staff writer|contributing writer|"
          r"freelance writer|columnist|newsroom|news desk)\b", 2),
     rule(PRESS, "on the record", r"\b(?:on|off) the record\b|\bquote you\b|\bbe quoted\b|\bfor attribution\b", 3),
+    rule(PRESS, "journalism", r"\bjournalism\b|\bprofile (?:piece|assignment|story)\b|\bwrite (?:a|an) "
+         r"(?:profile|piece|article|story) (?:on|about)\b", 3),
     rule(PRESS, "a publication", r"\b(?:magazine|newspaper|publication|news outlet|editorial|our readers|"
          r"press inquiry|media inquiry)\b", 2),
     rule(PRESS, "a piece about the user's work",
@@ -128,6 +130,8 @@ RULES: tuple[Rule, ...] = (
     rule(USER_RESEARCH, "user research",
          r"\b(?:user|customer|product|usability|UX|design) (?:research|interviews?|testing|study|studies|"
          r"feedback sessions?|sessions?)\b", 3),
+    rule(USER_RESEARCH, "a diary study", r"\b(?:diary study|diary entries|study sessions?|exit interview "
+         r"(?:for|about) (?:the|this|our) study)\b", 3),
     rule(USER_RESEARCH, "your experience with a product",
          r"\b(?:your experience (?:with|using)|how you use|feedback on (?:our|the) (?:app|product|prototype|"
          r"new feature|beta)|prototype|beta testers?|early access)\b", 2),
@@ -155,6 +159,8 @@ RULES: tuple[Rule, ...] = (
     rule(CLUB_BOARD, "a board seat", r"\b(?:board of (?:directors|trustees|governors)|board (?:seat|members?|"
          r"candidates?|nomination)|co-?op board|condo board|nominating committee|HOA|homeowners'? association)\b",
          3),
+    rule(CLUB_BOARD, "an election", r"\b(?:elections?|ballots?|nominations? committee|nominating|candidate "
+         r"statements?|treasurer|(?:board|chapter) officers?|bylaws|annual general meeting|AGM)\b", 2),
     rule(CLUB_BOARD, "a club", r"\b(?:club|membership (?:committee|application|interview|dues)|"
          r"(?:rotary|toastmasters|alumni association|chapter meeting)|new members?)\b", 2),
     # --- rentals ----------------------------------------------------------------------------------

@@ -139,6 +139,22 @@ def _plainly_not(parties: _Parties, config: Config) -> Tracking | None:
                         looks_like=lookalike.ACK)
     if not parties.people:
         return Tracking(False, "only automatic mail (bounces, automatic replies), no person")
+    return _all_colleagues(parties, config)
+
+
+def _all_colleagues(parties: _Parties, config: Config) -> Tracking | None:
+    """Everyone else writes from the user's current employer: their work, not their job search.
+
+    POLICY: the user as interviewer, panelist or scorecard writer at their own
+    employer is never tracked. (An internal move is the exception the user
+    settles with ``mark THREAD recruiting``.)
+    """
+    employer = employer_keys(parties, config)
+    senders = {registrable_name(m.from_.domain) for m in parties.people if m.from_}
+    if employer and senders and senders <= employer:
+        where = ", ".join(sorted({m.from_.domain for m in parties.people if m.from_}))
+        return Tracking(False, f"everyone else writes from your current employer ({where}): your own work, "
+                               "not your job search", looks_like=lookalike.INTERVIEWER)
     return None
 
 
