@@ -38,6 +38,7 @@ from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMes
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
 from agent.signals.autoreply import is_bulk
+from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import (
     _SUBJECT_WORDS,
@@ -458,7 +459,7 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
             return True  # a bounce whose body may name the conversation it belongs to
         if m.from_ and is_ats(m.from_, config):
             return True
-        if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject):
+        if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject) or JOB_SUBJECT.search(m.subject):
             return True
     if user_wrote and any(not is_personal(m.from_, config) for m in others if m.from_):
         return True  # recruiter outreach with an unassuming subject that the user answered

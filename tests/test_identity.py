@@ -122,7 +122,8 @@ def _gmail_config(tmp_path: Path, gmail: FakeGmail) -> Config:
 _INVITE = (b"From: Maya Okafor <maya@corvidlabs.com>\r\nTo: Jordan Lee <jordan.lee@gmail.com>\r\n"
            b"Subject: Corvid Labs interview\r\nDate: Tue, 10 Nov 2026 09:00:00 -0500\r\n"
            b"Message-ID: <alias-invite@corvidlabs.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-           b"Hi Jordan,\r\n\r\nYour interview is confirmed for Monday, November 16 at 10:00 AM ET.\r\n\r\nMaya\r\n")
+           b"Hi Jordan,\r\n\r\nYour interview for the Data Engineer role is confirmed for Monday, November 16 "
+           b"at 10:00 AM ET.\r\n\r\nMaya\r\n")
 _THANKS = (b"From: Jordan Lee <jl@jordanlee.dev>\r\nTo: Maya Okafor <maya@corvidlabs.com>\r\n"
            b"Subject: Re: Corvid Labs interview\r\nDate: Mon, 16 Nov 2026 15:00:00 -0500\r\n"
            b"Message-ID: <alias-thanks@jordanlee.dev>\r\nIn-Reply-To: <alias-invite@corvidlabs.com>\r\n"

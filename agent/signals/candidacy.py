@@ -14,7 +14,9 @@ Weights: 3 for what only a hiring process says, 2 for what it usually says,
 
 from __future__ import annotations
 
-from agent.signals.cues import COMPANY, USER, Rule, rule
+import re
+
+from agent.signals.cues import COMPANY, SUBJECT, USER, Rule, rule
 
 CANDIDACY = "candidacy"
 #: evidence of *an* interview or a conversation, not of a job: it decides only where nothing
@@ -28,6 +30,13 @@ _TITLE = (
     r"researcher|\w*writer|editor|producer|accountant|counsel|nurse|teacher|representative|SRE|devops)"
 )
 _JOB = rf"(?:role|position|opening|job|vacancy|req(?:uisition)?|{_TITLE})"
+#: a job title as a subject line names it: "Sr Data Engineer - Media client", "Founding data engineer @ X"
+_SENIORITY = r"(?:senior|sr\.?|staff|principal|lead|junior|jr\.?|founding|head of|director of|vp,?|chief)"
+
+_JOB_SUBJECT = (rf"\b(?:{_SENIORITY} )?(?:[A-Za-z][\w/&+-]* ){{0,2}}{_TITLE}\b|\breq(?:uisition)?\.? ?#? ?\d{{3,}}\b|"
+                r"\b(?:job|role|position|opening)\b")
+#: a subject naming a job: the engine's header-only look at candidates uses it too
+JOB_SUBJECT = re.compile(_JOB_SUBJECT, re.I)
 
 RULES: tuple[Rule, ...] = (
     rule(CANDIDACY, "an application for a role",
@@ -35,8 +44,16 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:applied|applying|application) (?:for|to) (?:the|our|a|this)\b[^.\n]{{0,60}}\b{_JOB}\b|"
          rf"\binterest in (?:the|our|this|joining)\b[^.\n]{{0,60}}\b(?:{_JOB}|team)\b", 3, COMPANY),
     rule(CANDIDACY, "a role named",
-         rf"\b(?:the|this|our|a|an) (?:[A-Z][\w/&+-]* ){{0,4}}{_TITLE}\b[^.\n]{{0,12}}\b(?:role|position|opening|"
+         rf"\b(?:the|this|our|a|an) (?:[A-Z][\w/&+-]*,? ){{0,4}}{_TITLE}\b[^.\n]{{0,40}}?\b(?:role|position|opening|"
          rf"job|vacancy)\b", 2),
+    rule(CANDIDACY, "a job title in the subject", _JOB_SUBJECT, 2, SUBJECT),
+    rule(CANDIDACY, "hiring",
+         rf"\b(?:we(?:'re| are)|I(?:'m| am)|(?:is|are)) (?:currently |actively |now )?(?:hiring|recruiting)\b|"
+         rf"\b(?:looking|searching) for (?:a |an |our (?:first |next )?)(?:[\w-]+ ){{0,3}}{_TITLE}\b|"
+         r"\bjob (?:description|posting|req)\b|\b(?:the|a) team you(?:'d| would) (?:join|be joining)\b|"
+         r"\bhiring for\b", 3, COMPANY),
+    rule(CANDIDACY, "contract terms", r"\b(?:contract[- ]to[- ]hire|W-?2|C2C|corp[- ]to[- ]corp|1099|"
+         r"(?:hourly|bill|pay) rate|\$\d+(?:-\d+)?(?:/| per )h(?:ou)?r)\b", 2, COMPANY),
     rule(CANDIDACY, "a job title's interview",
          rf"\b{_TITLE} (?:interview|screen|phone screen|onsite|candidate|opening|vacancy)s?\b|"
          r"\binterview\w* with (?:our|the) (?:\w+ ){0,2}(?:team|hiring manager|manager|lead|founders?|CTO|CEO|VP)\b",
@@ -57,8 +74,8 @@ RULES: tuple[Rule, ...] = (
          r"(?:team|coordinator|partner)|people (?:team|ops|operations))\b", 2),
     rule(CANDIDACY, "a recruiter's title",
          r"\b(?:(?:senior |technical |lead |principal |corporate |executive )?recruiter|talent (?:acquisition|partner|"
-         r"sourcer)|sourcer|head of talent|recruiting (?:lead|manager|coordinator)|HR (?:business )?partner)\b", 3,
-         COMPANY),
+         r"sourcer)|sourcer|head of talent|recruiting (?:lead|manager|coordinator|@|at)|HR (?:business )?partner)\b|"
+         r"\bRecruiting @", 3, COMPANY),
     rule(CANDIDACY, "a recruiter's voice",
          r"\bI(?:'m| am) (?:an? )?(?:[\w-]+ ){0,2}recruiter\b|\brecruit(?:er|ing) (?:at|for|with)\b|"
          r"\bsubmit(?:ted)? (?:you|your (?:profile|resume|cv)) (?:to|for)\b|\bmy client\b[^.\n]{0,60}\b(?:hiring|"
@@ -81,6 +98,8 @@ RULES: tuple[Rule, ...] = (
     rule(CANDIDACY, "the user's interest in the role",
          rf"\b(?:interest(?:ed)? in|excited about|enthusiasm for|passion for) (?:the|this|joining)\b[^.\n]{{0,60}}"
          rf"\b(?:{_JOB}|team|opportunity|company)\b|\bthank(?:s| you) for (?:considering me|the opportunity)\b", 3, USER),
+    rule(CANDIDACY, "the user speaks of the role",
+         r"\b(?:the|this|that|your) (?:[\w-]+ ){0,2}(?:role|position|opening|job posting|job description)\b", 2, USER),
     rule(CANDIDACY, "the user's résumé", r"\bmy (?:resume|résumé|cv|portfolio|references|availability for)\b", 2, USER),
     rule(CANDIDACY, "the user's job talk",
          r"\b(?:my (?:current (?:role|employer|company)|notice period|salary expectations|start date)|"

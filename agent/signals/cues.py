@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from agent.model import Message
 
 COMPANY, USER, EITHER = "company", "user", "either"
+#: only the subjects of the company side's messages (where a job title means a job)
+SUBJECT = "subject"
 
 #: characters of a message's new text that the rules read
 TEXT_CAP = 6000
@@ -78,6 +80,7 @@ def scan(rules: Iterable[Rule], company: Iterable[Message], user: Iterable[Messa
     texts: dict[str, list[tuple[Message, str]]] = {
         side: [(m, t) for m in msgs for t in texts_of(m)] for side, msgs in sides.items()
     }
+    texts[SUBJECT] = [(m, m.subject) for m in sides[COMPANY] if m.subject]
     out: list[Cue] = []
     for r in rules:
         for m, text in texts[r.side]:

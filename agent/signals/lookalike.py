@@ -75,9 +75,10 @@ RULES: tuple[Rule, ...] = (
     # --- the user as interviewer, panelist or scorecard writer ------------------------------
     rule(INTERVIEWER, "scorecards", r"\bscore ?cards?\b", 3),
     rule(INTERVIEWER, "feedback on a candidate",
-         r"\b(?:submit|share|leave|enter|complete|add|send|finish)\w* (?:your |my |the |in )?"
-         r"(?:interview )?(?:feedback|scorecard|notes|evaluation|assessment|ratings?)\b", 3),
-    rule(INTERVIEWER, "a debrief", r"\bde-?brief\b", 2),
+         r"\b(?:submit|share|leave|enter|complete|add|fill in|fill out)\w* (?:your |in your )"
+         r"(?:interview )?(?:feedback|scorecard|notes|evaluation|ratings?)\b", 3),
+    rule(INTERVIEWER, "a debrief", r"\b(?:interview |candidate |hiring )?de-?brief (?:meeting|session|invite|call|"
+         r"on (?:the )?candidate)\b|\b(?:the|a) (?:candidate |interview )?debrief\b", 2),
     rule(INTERVIEWER, "a seat on the panel",
          r"\b(?:join|sit on|be on|be part of|added to|part of|serve on|volunteer for) (?:the|our|an|this|a) "
          r"(?:interview(?:ing)? )?(?:panel|loop)\b", 3),
@@ -154,6 +155,8 @@ RULES: tuple[Rule, ...] = (
          r"naturali[sz]ation|immigration (?:officer|interview|appointment)|passport)\b", 3),
     # --- volunteering, clubs, boards --------------------------------------------------------------
     rule(VOLUNTEER, "volunteering", r"\bvolunteer(?:s|ing|ed)?\b", 3),
+    rule(VOLUNTEER, "an unpaid role", r"\b(?:volunteer|unpaid|pro[- ]bono)\s+(?:[\w-]+\s+){0,3}(?:role|position|"
+         r"opportunit\w*|project|work)\b|\bskills-based volunteering\b", 5),
     rule(VOLUNTEER, "a charity", r"\b(?:non-?profit|charity|food bank|shelter|mentoring program(?:me)?|"
          r"soup kitchen|animal rescue|literacy program(?:me)?)\b", 2),
     rule(CLUB_BOARD, "a board seat", r"\b(?:board of (?:directors|trustees|governors)|board (?:seat|members?|"

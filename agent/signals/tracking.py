@@ -55,7 +55,8 @@ from agent.signals.recruiting import (
 #: candidacy evidence at least this strong can be tracked ...
 TRACK_AT = 4
 #: ... when it outweighs the strongest look-alike by this much (one less will do when nothing at all
-#: says it is something else)
+#: says it is something else; and evidence twice as strong as TRACK_AT need only outweigh it: a
+#: podcast network's recruiter talks of podcasts, and says "your application for the role" too)
 MARGIN = 3
 #: settling a possible conversation
 SETTLE = ("followup-agent mark {thread} recruiting", "followup-agent mark {thread} not-recruiting")
@@ -202,7 +203,20 @@ def _structural_cues(conv: Conversation, parties: _Parties, config: Config) -> l
     out += _ats_cues(parties, config, employer)
     out += _personal_cues(parties, config)
     out += _interview_cues(parties, config, employer)
+    out += _blast_cues(parties, config)
     return out
+
+
+def _blast_cues(parties: _Parties, config: Config) -> list[Cue]:
+    """Mail that reached the user only as a blind copy ("undisclosed recipients"), never answered."""
+    if parties.user:
+        return []
+    blind = [m for m in parties.people
+             if (m.to or m.cc) and not any(config.identity.is_user(a) for a in (*m.to, *m.cc))]
+    if blind and len(blind) == len(parties.people):
+        return [Cue(lookalike.MASS_MAIL, "sent to others, you only in blind copy", 3, blind[0].message_id,
+                    f"To: {', '.join(a.email for a in blind[0].to[:2]) or 'undisclosed recipients'}")]
+    return []
 
 
 def _interview_cues(parties: _Parties, config: Config, employer: frozenset[str]) -> list[Cue]:
@@ -278,7 +292,7 @@ def _candidate_named(summary: str, organizer: str, config: Config) -> tuple[str,
         return candidacy.INTERVIEW, "you are the one interviewed", 2
     squashed = "".join(w.lower() for w in words)
     if organizer and (squashed.startswith(organizer) or organizer.startswith(squashed)):
-        return candidacy.INTERVIEW, "an interview with the organizer's company", 2
+        return candidacy.CANDIDACY, "an interview with the organizer's company", 2
     if len(words) >= 2 and not _COMPANYISH.search(named.group(1)):
         return lookalike.INTERVIEWER, "someone else is the candidate", 2
     return None
@@ -336,7 +350,7 @@ def _without_mass_mail_if_answered(cues: tuple[Cue, ...], parties: _Parties) -> 
 PROCESS_CUES = frozenset({
     "an application for a role", "the hiring process", "an interview stage", "your interview",
     "a job title's interview", "a decision about candidates", "a recruiting system writes for a company",
-    "an interview with a company", "you are the one interviewed", "an interview with the organizer's company",
+    "you are the one interviewed", "an interview with the organizer's company", "a phone screen",
 })
 
 
@@ -380,7 +394,7 @@ def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, conf
     if against < 2:
         if own >= 2 and own + generic >= TRACK_AT - 1:
             return Tracking(True, f"your own candidacy: {why_pro}", company, decided_by, cues=cues)
-    elif own >= TRACK_AT and own - against >= MARGIN:
+    elif own >= TRACK_AT and (own - against >= MARGIN or (own >= 2 * TRACK_AT and own > against)):
         return Tracking(True, f"your own candidacy: {why_pro}, outweighing {looks_like}", company, decided_by,
                         cues=cues)
     elif against >= 3 and against >= own:
