@@ -346,6 +346,11 @@ class CompanyKeys:
             got = self._memo[memo_key] = self._compute(m)
         return got
 
+    def of_sender(self, m: Message) -> frozenset[str]:
+        """The company keys of ``m``'s sender side only (From, Reply-To): who writes, not
+        everyone copied (a partner in Cc is no company)."""
+        return self._keys(((m.from_,) if m.from_ else ()) + m.reply_to, m.reply_to)
+
     def subject(self, subject: str) -> str:
         """:func:`subject_key`, computed once per subject for this object's life."""
         got = self._subjects.get(subject)
@@ -354,15 +359,17 @@ class CompanyKeys:
         return got
 
     def _compute(self, m: Message) -> frozenset[str]:
+        return self._keys(((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc, m.reply_to)
+
+    def _keys(self, people: tuple[Address, ...], reply_to: tuple[Address, ...]) -> frozenset[str]:
         keys: set[str] = set()
-        people = ((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc
         for a in people:
             if not a.email or self.is_user(a):
                 continue
             dom = a.domain.lower()
             ats = self._ats_of(dom)
             if ats is not None:
-                tenant = _tenant(a, ats, m.reply_to, self.personal, self.brands)
+                tenant = _tenant(a, ats, reply_to, self.personal, self.brands)
                 if tenant:
                     keys.add(tenant)
             elif dom in self.personal:
