@@ -103,7 +103,7 @@ def _companies(outcomes: list[Outcome]) -> None:
 def _listing(outcomes: list[Outcome], *, everything: bool) -> None:
     print("conversations judged wrong:" if not everything else "every conversation:")
     for o in outcomes:
-        if everything or not o.right or o.mixed_with:
+        if everything or not o.right or (o.mixed_with and o.conv.recruiting):
             mark = "ok " if o.right else "BAD"
             print(f"  {mark} {o.conv.file} [{o.verdict}] {o.conv.note}")
             for r in o.reasons:
