@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -560,3 +561,21 @@ def test_a_stranger_arriving_later_changes_nothing_and_a_cold_poll_agrees(env: E
     cold = env.poll(t(12, 1, 16, 30), dry_run=True)
     assert _candidate_sets(cold) == _candidate_sets(later)
     assert _threads(cold) == _threads(later)
+
+
+def test_candidates_cached_under_older_threading_rules_are_threaded_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state written before the rules changed (there: the stranger had replaced the invitation,
+    and the candidates cached without it) is not trusted: the next poll threads everything again,
+    though no mail changed, and the conversation is back with its draft."""
+    deliver(env.inbox, _stranger("newsletter"), name="0000-stranger")
+    env.poll(t(12, 1, 9))
+    with Store.open(env.config.state.path) as store:
+        monkeypatch.setattr(engine, "THREADING_RULES", engine.THREADING_RULES - 1)
+        store.set_meta("candidates", json.dumps(
+            {"config": engine._candidate_config_key(env.config), "conversations": []}))
+        monkeypatch.undo()
+    r = env.poll(t(12, 1, 16, 5))
+    assert r.stats["rethreaded"] == 2 and r.stats["added"] == 0
+    assert _threads(r) == {_CONVERSATION: ["thank_you"]} and env.draft_steps() == ["thank_you"]
