@@ -488,6 +488,19 @@ def test_a_stranger_reusing_a_missing_roots_id_after_its_replies_stays_out() -> 
     assert where(after) == {**before, holding(after, "inbox/stranger-first-0").id: ("inbox/stranger-first-0",)}
 
 
+@pytest.mark.parametrize("with_stranger", [False, True])
+def test_a_reply_with_a_wrong_clock_still_joins_what_it_answers(with_stranger: bool) -> None:
+    """The user's reply is dated days before the messages it answers (a device's clock): it
+    shares a company and subject with them, so the thread is neither split nor renamed."""
+    thread = [dataclasses.replace(m, date=T0 - timedelta(days=5)) if m.id == "sent/acc" else m
+              for m in acme_thread()]
+    strangers = [stranger("inv", day=-6), stranger("first", day=-7, n=1, subject="Lunch?")] if with_stranger else []
+    cs = convs([*strangers, *thread])
+    assert [m.id for m in holding(cs, "inbox/inv").messages] == ["sent/acc", "inbox/first", "inbox/inv", "inbox/ans"]
+    assert holding(cs, "inbox/inv").id == cid("<first>")
+    assert len(cs) == 1 + len(strangers)
+
+
 def test_copies_in_inbox_sent_and_all_mail_still_collapse() -> None:
     inbox = msg("d", folder=INBOX, has_body=False, labels=frozenset({"Recruiting"}), hint="111")
     sent = msg("d", folder=SENT, has_body=True, text="body", hint="111")

@@ -35,21 +35,22 @@ Rules (:func:`identify`):
    apart; the original keeps its messages and its conversation, under a new
    id.)
 3. **References.** A message that references a shared id (In-Reply-To,
-   References) answers one of its holders: among those not dated after it
-   (beyond :data:`REPLY_SKEW` of clock error), the one sharing the most
-   evidence with it (a counterparty company key, a non-generic subject), the
-   latest first; with no evidence, the latest before it (a reply follows
-   what it answers, so a backdated stranger loses). It never joins two.
-4. **The absent original.** When every message holding an id is dated after
-   a message that references it, the reference meant a message that is not
-   in the mailbox (deleted, or older than what a Gmail query returns). The
-   id then stays the absent original's, as it was before any holder came:
-   the holders get derived keys, so a stranger reusing the id of a missing
-   root neither joins its replies nor moves their conversation id. This is
-   checked for every id (a dictionary look-up per reference), since one
-   holder is enough. (Limit: one dated before the replies that shares no
-   evidence with them is joined, as a bounce is to the message it returns;
-   nothing tells the two apart.)
+   References) answers one of its holders: of those sharing evidence with it
+   (a counterparty company key, a non-generic subject), one not dated after
+   it (beyond :data:`REPLY_SKEW` of clock error) first, then the most
+   evidence, then the latest; with no evidence, the latest not dated after it
+   (a reply follows what it answers, so a backdated stranger loses). It never
+   joins two.
+4. **The absent original.** When a message references an id, shares no
+   evidence with any message holding it, and all of them are dated after it,
+   it meant a message that is not in the mailbox (deleted, or older than what
+   a Gmail query returns). The id then stays the absent original's, as it was
+   before any holder came: the holders get derived keys, so a stranger reusing
+   the id of a missing root neither joins its replies nor moves their
+   conversation id. This is looked for on every id (a dictionary look-up per
+   reference), since one holder is enough. (Limit: a stranger dated before
+   the replies is joined, as a bounce is to the message it returns; nothing
+   tells the two apart.)
 
 Cost: grouping is a dictionary pass; only ids held by several messages (or
 by one dated after a reference to it) go further, and those are sorted once:
@@ -112,6 +113,7 @@ class Identities:
         """The node key that ``m``'s reference ``ref`` names."""
         return self.refs.get((m.id, ref), ref) if self.refs else ref
 
+
 def identify(messages: Iterable[Message], judge: Judge) -> Identities:
     """Collapse copies and tell strangers apart (see the module docstring)."""
     by_mid: dict[str, list[Message]] = defaultdict(list)
@@ -142,9 +144,9 @@ def identify(messages: Iterable[Message], judge: Judge) -> Identities:
 
 
 def _too_late(messages: list[Message], held: dict[str, list[Message]]) -> set[str]:
-    """Ids held by one message that something referencing them predates: that message is
-    not what the reference meant (a reply is never older than what it answers), so its
-    holder is settled like a stranger beside the absent original."""
+    """Ids held by one message that something referencing them predates: that message may not
+    be what the reference meant (a reply is never older than what it answers), so the id is
+    settled as a shared one (rule 4 decides)."""
     when = {mid: h[0].date for mid, h in held.items() if len(h) == 1 and h[0].date is not None}
     return {r for m in messages if m.date is not None for r in (*m.references, *m.in_reply_to)
             if (parent := when.get(r)) is not None and parent > m.date and parent - m.date > REPLY_SKEW}
@@ -286,16 +288,14 @@ class _Evidence:
         return keys
 
     def answered_by(self, r: Message) -> int:
-        """The holder ``r`` plausibly answers: the most shared evidence (company, subject) among
-        those not dated after it, then the latest; with no evidence, the latest before it;
-        ANY when ``r`` has no date to tell; ABSENT when every holder is dated after it."""
+        """The holder ``r`` plausibly answers (rule 3), ANY when ``r`` has no date to tell by,
+        ABSENT when it shares nothing with any and all are dated after it (rule 4)."""
         score: dict[int, int] = defaultdict(int)
         for k in self._keys(r):
             for i in self.by_key.get(k, ()):
-                if _not_after(self.holders[i], r):
-                    score[i] += 1
-        if score:
-            return min(score, key=lambda i: (-score[i], *self._recency(i)))
+                score[i] += 1
+        if score:  # not dated after r first (a wrong clock is no reason to split a thread)
+            return min(score, key=lambda i: (not _not_after(self.holders[i], r), -score[i], *self._recency(i)))
         if r.date is None:
             return ANY
         before = bisect_right(self.stamps, stamp(r) + REPLY_SKEW.total_seconds())
