@@ -379,10 +379,16 @@ def _company_keys(config: Config) -> CompanyKeys:
     return company_keys(config.identity, config.recruiting.ats_domains, config.recruiting.personal_domains)
 
 
+#: the threading's rules: raised whenever they group the same mail differently, so that candidates
+#: cached under older rules are threaded again (2: a message reusing another's Message-ID is no
+#: longer collapsed into it, which had cached conversations without their invitation)
+THREADING_RULES = 2
+
+
 def _candidate_config_key(config: Config) -> str:
     """What candidate selection depends on besides the mail: a change re-threads everything."""
     rc = config.recruiting
-    parts = ("links-v1", sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
+    parts = ("links-v1", THREADING_RULES, sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
              rc.track_label, rc.ignore_label, config.policy.thread_window.total_seconds())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
