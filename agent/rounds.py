@@ -28,7 +28,10 @@ machine. Its phases:
     moment.
 
 A draft of ours that the user deleted ("not this one") counts as its step
-done. Every silence that follows a company answer carries its own round key
+done, at the moment the deletion was noticed, in its place among the
+messages: a message of the user's soon after it (by the end of the next
+business day) is their own version of that step; a later one is the next
+step. Every silence that follows a company answer carries its own round key
 (the interview's key plus a digest of the answer), so that a draft withdrawn
 because of that answer never stands in for a step the new silence owes.
 
@@ -97,6 +100,7 @@ class Round:
     quiet_since: datetime | None = None
     quiet_what: str = "the interview's end"
     deadline: Fact | None = None
+    declined: UsedStep | None = None  # the step whose draft the user just deleted, if nothing came since
     notes: tuple[str, ...] = ()
 
     @property
@@ -123,20 +127,27 @@ def account(
     max_follow_ups: int,
     cal: BusinessCalendar,
 ) -> Round:
-    """Walk the round's facts (those at or after the interview's ``end``, in date order).
+    """Walk the round's facts (those at or after the interview's ``end``) in date order.
 
     ``deadlines`` are the timelines stated since the previous round (also
     before this interview), in date order: the last one governs. ``skipped``
-    maps (round key, step) to when the user deleted the agent's draft for it.
+    maps (round key, step) to when the user deleted the agent's draft for it;
+    a deletion takes its place among the messages at that moment (any silence
+    of this interview's round: a step is done once per round).
     """
     state = Round(base_key=base_key, key=base_key, phase=Phase.THANK_YOU_OWED,
                   max_follow_ups=min(max_follow_ups, len(FOLLOW_UPS)), since=end, quiet_since=end)
-    for f in round_facts:
-        if f.kind == E.USER_WROTE and f.at is not None:
-            state = _user_wrote(state, f, cal)
-        elif f.kind == E.HUMAN_REPLY and f.at is not None:
-            state = _company_answered(state, f, _timeline_of(f, deadlines), cal)
-    state = _deleted_drafts(state, skipped)
+    events: list[tuple[datetime, int, Fact | str]] = [
+        (f.at, 0, f) for f in round_facts if f.at is not None and f.kind in (E.USER_WROTE, E.HUMAN_REPLY)]
+    events += [(at, 1, step) for (key, step), at in skipped.items()
+               if key.split("~")[0] == base_key and at >= end and step in STEPS]
+    for _at, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, str):
+            state = _deleted_draft(state, event, _at, cal)
+        elif event.kind == E.USER_WROTE:
+            state = _user_wrote(state, event, cal)
+        else:
+            state = _company_answered(state, event, _timeline_of(event, deadlines), cal)
     return replace(state, deadline=deadlines[-1] if deadlines else None)
 
 
@@ -144,12 +155,19 @@ def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
     """The user's message uses up the step owed at that moment, or answers the company."""
     assert f.at is not None
     day = _day(f.at, cal)
-    if state.phase is Phase.THANK_YOU_OWED:
+    declined = state.declined
+    if declined is not None and f.at < _next_business_day_over(declined.at, cal):
+        # they threw our draft away and wrote their own: it is that step, not the next one
+        state = replace(state, used=(*state.used[:-1], replace(declined, at=f.at, message_id=f.evidence.message_id,
+                                                                why=f"your own message of {day}")),
+                        notes=(*state.notes, f"your message of {day} is your own version of "
+                                             f"{_NAMES[declined.step]} whose draft you deleted"))
+    elif state.phase is Phase.THANK_YOU_OWED:
         state = _use(state, THANK_YOU, f.at, f.evidence.message_id, f"your first message after the interview ({day})")
     elif state.phase is Phase.ANSWERED or (
-            state.phase is Phase.TIMELINE and f.at < _prompt_answer_by(state, cal)):
+            state.phase is Phase.TIMELINE and f.at < _next_business_day_over(state.since or f.at, cal)):
         state = (_note(state, f"your message of {day} answered theirs: a new silence starts, "
-                              "it is not a follow-up") if state.last_user is not None
+                              "it is not a follow-up") if state.last_user or THANK_YOU in state.used_steps
                  else _use(state, THANK_YOU, f.at, f.evidence.message_id,
                            f"your first message after the interview ({day}) answered theirs"))
     elif state.follow_ups_done < state.max_follow_ups:
@@ -160,7 +178,7 @@ def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
     else:
         state = _note(state, f"your message of {day} came after every follow-up was used")
     return replace(state, phase=Phase.SILENCE, last_user=f.at, since=f.at, quiet_since=f.at,
-                   quiet_what="your last message")
+                   quiet_what="your last message", declined=None)
 
 
 def _company_answered(state: Round, f: Fact, timeline: Fact | None, cal: BusinessCalendar) -> Round:
@@ -170,31 +188,33 @@ def _company_answered(state: Round, f: Fact, timeline: Fact | None, cal: Busines
     waits = timeline is not None and state.follow_ups_done < state.max_follow_ups
     said = f" with a timeline: \u201c{timeline.data['phrase']}\u201d" if timeline is not None else ""
     return replace(state, key=key, phase=Phase.TIMELINE if waits else Phase.ANSWERED, answer=f,
-                   answer_timeline=timeline, since=f.at,
+                   answer_timeline=timeline, since=f.at, declined=None,
                    notes=(*state.notes, f"the company answered on {_day(f.at, cal)}{said}"))
 
 
-def _deleted_drafts(state: Round, skipped: Mapping[tuple[str, str], datetime]) -> Round:
+def _deleted_draft(state: Round, step: str, at: datetime, cal: BusinessCalendar) -> Round:
     """A draft of ours the user deleted counts as its step done ("not this one").
 
-    Applied after the messages, as before: a message of the user's that
-    already counts as that step (they deleted our draft and wrote their own)
-    is not counted a second time. Any silence of this interview's round
-    counts: a step is done once per round.
+    A thank-you counts only while it is still owed; a follow-up whenever the
+    round has not got that far yet (the deletion may be noticed after the
+    company's answer, which does not undo it). The user's own message soon
+    after (by the end of the next business day) is their version of the same
+    step, not the next one.
     """
-    mine = sorted((at, step) for (key, step), at in skipped.items() if key.split("~")[0] == state.base_key)
-    for at, step in mine:
-        if step == THANK_YOU and state.phase is Phase.THANK_YOU_OWED:
-            state = _use(state, THANK_YOU, at, None, f"you deleted the thank-you draft ({at:%b %-d})")
-            state = replace(state, phase=Phase.SILENCE, since=at, quiet_since=at,
-                            quiet_what="the thank-you you chose not to send")
-        elif step in FOLLOW_UPS and state.follow_ups_done <= FOLLOW_UPS.index(step):
-            state = _use(state, step, at, None, f"you deleted the draft for it ({at:%b %-d})")
-            assert state.quiet_since is not None
-            if at > state.quiet_since:
-                state = replace(state, quiet_since=at, quiet_what=f"the {_ordinal(step)} follow-up you chose "
-                                                                  "not to send")
-    return state
+    day = _day(at, cal)
+    if step == THANK_YOU and state.phase is Phase.THANK_YOU_OWED:
+        state = _use(state, THANK_YOU, at, None, f"you deleted its draft ({day})")
+        state = replace(state, phase=Phase.SILENCE, since=at, quiet_since=at,
+                        quiet_what="the thank-you you chose not to send")
+    elif step in FOLLOW_UPS and state.follow_ups_done <= FOLLOW_UPS.index(step):
+        state = _use(state, step, at, None, f"you deleted its draft ({day})")
+        assert state.quiet_since is not None
+        if at > state.quiet_since:
+            state = replace(state, quiet_since=at,
+                            quiet_what=f"the {_ordinal(step)} follow-up you chose not to send")
+    else:
+        return state
+    return replace(state, declined=state.used[-1])
 
 
 def _use(state: Round, step: str, at: datetime, message_id: str | None, why: str) -> Round:
@@ -214,15 +234,15 @@ def _timeline_of(answer: Fact, deadlines: Sequence[Fact]) -> Fact | None:
                  if d.evidence.message_id == answer.evidence.message_id and d.at == answer.at), None)
 
 
-def _prompt_answer_by(state: Round, cal: BusinessCalendar) -> datetime:
-    """Until when a message of the user's is their answer to the company's, not a check-in.
+def _next_business_day_over(at: datetime, cal: BusinessCalendar) -> datetime:
+    """The end (midnight) of the next business day after ``at``.
 
-    One business day (through its midnight), so that a reply on Monday to a
-    Friday answer is still an answer. A check-in, by its nature, comes later:
-    nobody asks "where do things stand?" the day after being told.
+    Until then a message of the user's answers what just happened -- the
+    company's answer, or the draft of ours they threw away -- so that a reply
+    on Monday to a Friday answer is still an answer. A check-in comes later by
+    its nature: nobody asks "where do things stand?" the day after being told.
     """
-    assert state.answer is not None and state.answer.at is not None
-    return cal.end_of_day(cal.add_business_days(state.answer.at.astimezone(cal.tz).date(), 1))
+    return cal.end_of_day(cal.add_business_days(at.astimezone(cal.tz).date(), 1))
 
 
 def _day(at: datetime, cal: BusinessCalendar) -> str:

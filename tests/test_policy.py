@@ -461,3 +461,21 @@ def test_thank_you_then_timeline_reached_on_the_day_a_week_after_keeps_their_dat
     facts = [deadline(t(11, 24, 9), date(2026, 11, 30)), interview(t(12, 1, 13)), said(t(12, 1, 17))]
     d = run(facts, now=t(12, 2, 9))
     assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 8, 9)
+
+
+def test_deleted_thank_you_then_your_own_soon_after_is_the_thank_you() -> None:
+    iv = interview(t(12, 1, 10))
+    skipped = {(run([iv], now=t(12, 1, 12)).round, THANK_YOU): t(12, 1, 16, 5)}
+    d = run([iv, said(t(12, 1, 18))], now=t(12, 2, 9), skipped=skipped)
+    assert [(u.step, u.message_id) for u in d.used] == [(THANK_YOU, "<jordan-12011800@gmail.com>")]
+    assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 9, 9)  # Dec 8 18:00 → Wed
+
+
+def test_deleted_thank_you_then_the_follow_up_sent_a_week_later_is_the_first_follow_up() -> None:
+    # found by the property test: the message used to count as the thank-you, leaving the
+    # first follow-up owed again (and never drafted: the engine had made it once)
+    iv = interview(t(12, 1, 10))
+    skipped = {(run([iv], now=t(12, 1, 12)).round, THANK_YOU): t(12, 1, 16, 5)}
+    d = run([iv, said(t(12, 8, 16, 5))], now=t(12, 8, 17), skipped=skipped)
+    assert [u.step for u in d.used] == [THANK_YOU, FOLLOW_UP_1]
+    assert d.next is not None and d.next.kind == FOLLOW_UP_2 and d.next.due == t(12, 15, 16, 5)
