@@ -171,7 +171,7 @@ def decide(
         # untouched draft of ours is withdrawn
         answered = state.answer
         assert answered is not None
-        rules.append(f"the company answered on {_day(answered.at, cfg=config)} after your last message")
+        rules.append("nothing is owed until you write again")
         return out(OPEN, f"{answered.data.get('from', 'The company')} answered on "
                          f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.", **at_round)
     if step is None:
@@ -184,7 +184,6 @@ def _moving_on(state: Round, now: datetime, config: Config, out: Callable[..., D
     """Every follow-up of the round is used: moved on a week after the user's side last acted."""
     pc = config.policy
     n = state.follow_ups_done
-    assert state.quiet_since is not None
     moved = _plus(state.quiet_since, pc.move_on_after, config)
     rules.append(f"{n} follow-up(s) already sent this round (at most {pc.max_follow_ups})")
     if now >= moved:
@@ -203,16 +202,7 @@ def _follow_up(conv: Conversation, state: Round, step: str, in_round: list[Fact]
     if due != raw:
         arith.append(f"snapped to the next business moment {_fmt(due, config)}"
                      + (f" ({snap_note})" if snap_note else ""))
-    since = state.since
-    ooo = [f for f in in_round if f.kind == E.AUTO_REPLY and f.at and since and f.at >= since
-           and f.data.get("return_date")]
-    if ooo:
-        back: date = max(f.data["return_date"] for f in ooo)
-        after = cal.next_business_day_start(back)
-        if after > due:
-            due = after
-            arith.append(f"out-of-office until {back:%a %b %-d}: moved to {_fmt(due, config)}")
-            rules.append("an out-of-office return date pushes the draft past the return")
+    due = _after_out_of_office(due, [f for f in in_round if f.at and f.at >= state.since], arith, rules, config, cal)
     deadline = state.deadline
     to, why_none = choose_recipient(conv, config, unusable)
     nxt = NextStep(step, _snooze(due, controls, arith, cal), to, state.key,
@@ -225,6 +215,22 @@ def _follow_up(conv: Conversation, state: Round, step: str, in_round: list[Fact]
                 else "no answer since your last message")
     return out(OPEN, f"Waiting on the company: {why_text}; {label} due {_fmt(nxt.due, config)}.",
                nxt, no_recipient=None if to else why_none, **at_round)
+
+
+def _after_out_of_office(due: datetime, silence: list[Fact], arith: list[str], rules: list[str], config: Config,
+                         cal: BusinessCalendar) -> datetime:
+    """POLICY: an out-of-office return date in this silence moves the draft past the return."""
+    returns: list[date] = [f.data["return_date"] for f in silence
+                           if f.kind == E.AUTO_REPLY and f.data.get("return_date")]
+    if not returns:
+        return due
+    back = max(returns)
+    after = cal.next_business_day_start(back)
+    if after <= due:
+        return due
+    arith.append(f"out-of-office until {back:%a %b %-d}: moved to {_fmt(after, config)}")
+    rules.append("an out-of-office return date pushes the draft past the return")
+    return after
 
 
 def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalendar,
@@ -241,7 +247,6 @@ def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalenda
     pc = config.policy
     first = step == FOLLOW_UP_1
     wait = pc.no_deadline_wait if first else pc.second_follow_up_wait
-    assert state.quiet_since is not None
     after_quiet = _plus(state.quiet_since, wait, config)
     quiet_line = (f"{state.quiet_what} {_fmt(state.quiet_since, config)} + {wait.days} days = "
                   f"{_fmt(after_quiet, config)}")
@@ -261,8 +266,8 @@ def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalenda
                      "by more than the grace period")
         return exceeded, arith, deadline
     arith.append(f"later still: {quiet_line}")
-    rules.append(f"{'first' if first else 'second'} follow-up: the stated timeline had passed; "
-                 f"a week after {state.quiet_what}")
+    rules.append(f"{'first' if first else 'second'} follow-up: a week after {state.quiet_what}, "
+                 "later than the stated timeline + the grace period")
     return after_quiet, arith, None
 
 

@@ -91,14 +91,13 @@ class Round:
     key: str
     phase: Phase
     max_follow_ups: int
+    since: datetime
+    quiet_since: datetime
+    quiet_what: str = "the interview's end"
     used: tuple[UsedStep, ...] = ()
     follow_ups_done: int = 0
     last_user: datetime | None = None
     answer: Fact | None = None
-    answer_timeline: Fact | None = None
-    since: datetime | None = None
-    quiet_since: datetime | None = None
-    quiet_what: str = "the interview's end"
     deadline: Fact | None = None
     declined: UsedStep | None = None  # the step whose draft the user just deleted, if nothing came since
     notes: tuple[str, ...] = ()
@@ -141,9 +140,9 @@ def account(
         (f.at, 0, f) for f in round_facts if f.at is not None and f.kind in (E.USER_WROTE, E.HUMAN_REPLY)]
     events += [(at, 1, step) for (key, step), at in skipped.items()
                if key.split("~")[0] == base_key and at >= end and step in STEPS]
-    for _at, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
+    for at, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
         if isinstance(event, str):
-            state = _deleted_draft(state, event, _at, cal)
+            state = _deleted_draft(state, event, at, cal)
         elif event.kind == E.USER_WROTE:
             state = _user_wrote(state, event, cal)
         else:
@@ -155,21 +154,17 @@ def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
     """The user's message uses up the step owed at that moment, or answers the company."""
     assert f.at is not None
     day = _day(f.at, cal)
-    declined = state.declined
-    if declined is not None and f.at < _next_business_day_over(declined.at, cal):
-        # they threw our draft away and wrote their own: it is that step, not the next one
-        state = replace(state, used=(*state.used[:-1], replace(declined, at=f.at, message_id=f.evidence.message_id,
-                                                                why=f"your own message of {day}")),
-                        notes=(*state.notes, f"your message of {day} is your own version of "
-                                             f"{_NAMES[declined.step]} whose draft you deleted"))
+    if state.declined is not None and f.at < _next_business_day_over(state.declined.at, cal):
+        state = _own_version(state, state.declined, f, day)
     elif state.phase is Phase.THANK_YOU_OWED:
         state = _use(state, THANK_YOU, f.at, f.evidence.message_id, f"your first message after the interview ({day})")
     elif state.phase is Phase.ANSWERED or (
-            state.phase is Phase.TIMELINE and f.at < _next_business_day_over(state.since or f.at, cal)):
-        state = (_note(state, f"your message of {day} answered theirs: a new silence starts, "
-                              "it is not a follow-up") if state.last_user or THANK_YOU in state.used_steps
-                 else _use(state, THANK_YOU, f.at, f.evidence.message_id,
-                           f"your first message after the interview ({day}) answered theirs"))
+            state.phase is Phase.TIMELINE and f.at < _next_business_day_over(state.since, cal)):
+        first = state.last_user is None and THANK_YOU not in state.used_steps
+        state = (_use(state, THANK_YOU, f.at, f.evidence.message_id,
+                      f"your first message after the interview ({day}) answered theirs") if first
+                 else _note(state, f"your message of {day} answered theirs: a new silence starts, "
+                                   "it is not a follow-up"))
     elif state.follow_ups_done < state.max_follow_ups:
         step = FOLLOW_UPS[state.follow_ups_done]
         why = (f"your check-in of {day} after their answer with a timeline" if state.phase is Phase.TIMELINE
@@ -181,6 +176,15 @@ def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
                    quiet_what="your last message", declined=None)
 
 
+def _own_version(state: Round, declined: UsedStep, f: Fact, day: str) -> Round:
+    """They threw our draft away and wrote their own soon after: it is that step, not the next one."""
+    assert f.at is not None
+    mine = replace(declined, at=f.at, message_id=f.evidence.message_id, why=f"your own message of {day}")
+    return replace(state, used=(*state.used[:-1], mine),
+                   notes=(*state.notes, f"your message of {day} is your own version of "
+                                        f"{_NAMES[declined.step]}, whose draft you deleted"))
+
+
 def _company_answered(state: Round, f: Fact, timeline: Fact | None, cal: BusinessCalendar) -> Round:
     """A human answer uses up nothing: it ends the silence, and a timeline in it starts a new one."""
     assert f.at is not None
@@ -188,7 +192,7 @@ def _company_answered(state: Round, f: Fact, timeline: Fact | None, cal: Busines
     waits = timeline is not None and state.follow_ups_done < state.max_follow_ups
     said = f" with a timeline: \u201c{timeline.data['phrase']}\u201d" if timeline is not None else ""
     return replace(state, key=key, phase=Phase.TIMELINE if waits else Phase.ANSWERED, answer=f,
-                   answer_timeline=timeline, since=f.at, declined=None,
+                   since=f.at, declined=None,
                    notes=(*state.notes, f"the company answered on {_day(f.at, cal)}{said}"))
 
 
@@ -208,10 +212,8 @@ def _deleted_draft(state: Round, step: str, at: datetime, cal: BusinessCalendar)
                         quiet_what="the thank-you you chose not to send")
     elif step in FOLLOW_UPS and state.follow_ups_done <= FOLLOW_UPS.index(step):
         state = _use(state, step, at, None, f"you deleted its draft ({day})")
-        assert state.quiet_since is not None
         if at > state.quiet_since:
-            state = replace(state, quiet_since=at,
-                            quiet_what=f"the {_ordinal(step)} follow-up you chose not to send")
+            state = replace(state, quiet_since=at, quiet_what=f"{_NAMES[step]} you chose not to send")
     else:
         return state
     return replace(state, declined=state.used[-1])
@@ -247,7 +249,3 @@ def _next_business_day_over(at: datetime, cal: BusinessCalendar) -> datetime:
 
 def _day(at: datetime, cal: BusinessCalendar) -> str:
     return at.astimezone(cal.tz).strftime("%b %-d")
-
-
-def _ordinal(step: str) -> str:
-    return "first" if step == FOLLOW_UP_1 else "second"
