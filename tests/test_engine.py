@@ -501,6 +501,29 @@ def test_an_answer_with_a_new_timeline_withdraws_the_waiting_follow_up_and_start
     assert "December 18" in draft and env.draft_steps() == ["follow_up_1"]
 
 
+def test_an_answer_without_a_timeline_and_your_reply_start_a_silence_whose_follow_up_is_drafted(
+    env: Env,
+) -> None:
+    """Issue 10: the follow-up withdrawn because the company answered belonged to the old silence;
+    after your reply the new silence owes a first follow-up again, a week after your reply (the
+    old "end of the month" + a week is long past), and it is drafted, not blocked by the
+    withdrawn one."""
+    env.poll(t(12, 1, 16, 5))
+    env.user_sends_draft(t(12, 1, 17))  # the thank-you
+    env.poll(t(12, 1, 18))
+    assert [(a.kind, a.step) for a in env.poll(t(12, 8, 9, 5)).plan] == [("create", "follow_up_1")]
+    env.reply(t(12, 8, 10), "Thanks Jordan, we are still talking to a few candidates.", n=3)
+    assert [(a.kind, a.step) for a in env.poll(t(12, 8, 11)).plan] == [("withdraw", "follow_up_1")]
+    deliver(env.sent, message(ME, ANN, "Re: Interview for the Platform Engineer role", "Thanks Ann, understood.",
+                              t(12, 8, 12), "jordan-3@gmail.com", in_reply_to="acme-3@acme.com"))
+    (dec,) = env.poll(t(12, 8, 13)).decisions
+    assert dec.next is not None and dec.next.kind == "follow_up_1" and dec.next.due == t(12, 15, 12)
+    assert env.poll(t(12, 15, 11)).plan == []
+    r = env.poll(t(12, 15, 12, 5))
+    assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
+    assert env.draft_steps() == ["follow_up_1"]
+
+
 def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_it_had(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
