@@ -58,6 +58,12 @@ RULES: tuple[Rule, ...] = (
          rf"\b{_TITLE} (?:interview|screen|phone screen|onsite|opening|vacancy)s?\b|"
          r"\binterview\w* with (?:our|the) (?:\w+ ){0,2}(?:team|hiring manager|manager|lead|founders?|CTO|CEO|VP)\b",
          2, COMPANY),
+    rule(CANDIDACY, "an interview for a role",
+         r"\binterview\w* (?:for|about) (?:the|a|an|our|this) (?:[\w,/&-]+ ){0,5}(?:role|position|opening|job)\b", 3,
+         COMPANY),
+    rule(CANDIDACY, "a decision to come",
+         r"\b(?:we|the team|I) (?:will|'ll|hope to|expect to|plan to|aim to|should) (?:make (?:a|our) )?decid\w*|"
+         r"\bmake (?:a|our|the) (?:final )?decision\b|\b(?:hiring )?decision (?:by|within|on|early|next)\b", 2, COMPANY),
     rule(CANDIDACY, "the hiring process",
          r"\b(?:hiring|recruiting|recruitment|interview|selection) process\b|\bnext (?:round|stage|step)s? "
          r"(?:of|in) (?:the|our) (?:interview|hiring|recruiting|process)\b|\bmove (?:you )?forward (?:to|with) "
