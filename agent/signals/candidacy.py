@@ -51,7 +51,8 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:we(?:'re| are)|I(?:'m| am)|(?:is|are)) (?:currently |actively |now )?(?:hiring|recruiting)\b|"
          rf"\b(?:looking|searching) for (?:a |an |our (?:first |next )?)(?:[\w-]+ ){{0,3}}{_TITLE}\b|"
          r"\bjob (?:description|posting|req)\b|\b(?:the|a) team you(?:'d| would) (?:join|be joining)\b|"
-         r"\bhiring for\b", 3, COMPANY),
+         r"\bhiring for\b|\b(?:need|hire|hiring|looking for|want) (?:our|a|an) (?:first|next|founding|second) "
+         r"(?:[\w-]+ ){0,2}(?:person|hire|engineer|analyst|scientist|developer|designer|lead)\b", 3, COMPANY),
     rule(CANDIDACY, "contract terms", r"\b(?:contract[- ]to[- ]hire|W-?2|C2C|corp[- ]to[- ]corp|1099|"
          r"(?:hourly|bill|pay) rate|\$\d+(?:-\d+)?(?:/| per )h(?:ou)?r)\b", 2, COMPANY),
     rule(CANDIDACY, "a job title's interview",
