@@ -24,7 +24,9 @@ checked too, so that a right day reached from the wrong words fails.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -378,6 +380,33 @@ def test_a_revised_timeline_keeps_the_new_one() -> None:
     text = "We had hoped to decide by December 4, but we now expect to decide in early January."
     found = find_deadlines(text, WED, NY)
     assert [(f.phrase, f.last_day) for f in found] == [("in early January", d(2027, 1, 10))]
+
+
+# --- the README's table is the module's behaviour ------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_README_ROW = re.compile(r'^\|\s*"(?P<phrase>[^"]+)"\s*\|\s*(?P<day>\d{4}-\d{2}-\d{2}|nothing)\s*\|', re.M)
+
+
+def _readme_rows() -> list[tuple[str, str]]:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## How vague timelines are read")
+    section = text[start : text.index("\n## ", start + 1)]
+    return [(m["phrase"], m["day"]) for m in _README_ROW.finditer(section)]
+
+
+def test_readme_table_has_rows() -> None:
+    assert len(_readme_rows()) >= 10
+
+
+@pytest.mark.parametrize(("phrase", "day"), _readme_rows())
+def test_readme_table_matches_the_module(phrase: str, day: str) -> None:
+    """README: 'said on Wednesday, December 2, 2026 (New York)', in a decision sentence."""
+    found = parse_deadline(f"We'll get back to you {phrase}.", WED, NY)
+    if day == "nothing":
+        assert found is None
+    else:
+        assert found is not None and found.last_day.isoformat() == day
 
 
 # --- hostile input: every pattern stays linear ------------------------------------------------------
