@@ -3,9 +3,12 @@
 ``extract_facts`` reads a conversation (quoted text already stripped by the
 parser) and returns what happened in it: interviews, stated decision
 timelines, human and automatic replies, bounces, rejections, offers, "please
-do not follow up", reference requests and the user's own messages. It does
-not look at the clock: whether an interview is in the past is the policy's
-question, asked with ``now``.
+do not follow up", reference requests, the user's own messages and the user's
+withdrawal. Outcomes and instructions are read by structure in
+:mod:`agent.signals.instructions`: from the company's own new text for the
+company's words, from the user's own new text for a withdrawal, never from
+quoted text. It does not look at the clock: whether an interview is in the
+past is the policy's question, asked with ``now``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message, utc
-from agent.signals import autoreply, recruiting, timeline
+from agent.signals import autoreply, instructions, recruiting, timeline
 
 INTERVIEW = "interview"
 INTERVIEW_CANCELLED = "interview_cancelled"
@@ -24,37 +27,14 @@ DEADLINE = "deadline"
 HUMAN_REPLY = "human_reply"
 AUTO_REPLY = "auto_reply"
 BOUNCE = "bounce"
-REJECTION = "rejection"
-OFFER = "offer"
-NO_FOLLOW_UP = "no_follow_up"
+REJECTION = instructions.REJECTION
+OFFER = instructions.OFFER
+NO_FOLLOW_UP = instructions.NO_FOLLOW_UP
+WITHDRAWN = instructions.WITHDRAWN  # the user withdrew their candidacy
 REFERENCES = "references"
 USER_WROTE = "user_wrote"
 ACK = "acknowledgement"
 
-REJECTION_RE = re.compile(
-    r"\b(decided to (move|go) forward with (other|another) (candidates?|applicants?)|"
-    r"(will|won't|would) not (be )?(moving|move) forward|not (be )?moving forward with your|"
-    r"decided not to (move|proceed)|(position|role) (has been|was|is now) (filled|closed)|"
-    r"(pursue|proceed with) other candidates|unfortunately,? (we|i) (have|had|will|are)[^.]{0,80}"
-    r"(other candidates|not (be )?(moving|proceed)|another candidate|not selected)|"
-    r"you (have|were) not (been )?selected|we regret to inform you|"
-    r"not (a|the right) (fit|match) (for|at) this time)",
-    re.I,
-)
-OFFER_RE = re.compile(
-    r"\b((pleased|delighted|happy|excited|thrilled) to (extend (you )?an |make you an |formally )?"
-    r"offer(ing)? you|offer letter|extend(ing)? (you )?an offer|verbal offer|"
-    r"we('d| would) like to offer you|an offer of employment|job offer)\b",
-    re.I,
-)
-NO_FOLLOW_UP_RE = re.compile(
-    r"\b(please do not (follow up|reply|respond)|please don't (follow up|reply|respond)|"
-    r"no need to (reply|respond|follow up)|do not reply to this (e-?mail|message)|"
-    r"(this|the) (inbox|mailbox|e-?mail address) is (not|un)monitored|"
-    r"(is|are) not monitored|please use the (candidate )?portal|"
-    r"we are unable to respond to (individual )?(inquiries|emails))\b",
-    re.I,
-)
 REFERENCES_RE = re.compile(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
     r"(professional )?references\b|\breference (check|contacts?)\b|\bcontact (your|the) references\b",
@@ -145,6 +125,7 @@ def _message_facts(
     if recruiting.is_user(m.from_, config):
         to = [a.email for a in (*m.to, *m.cc)]
         out.append(Fact(USER_WROTE, at, _ev(m, m.subject or text[:80]), {"to": to}))
+        out.extend(_read(m, instructions.read_user(text)))
         out.extend(_stated_interviews(m, config, tz, calendar_starts))
         return out
     b = autoreply.bounce(m)
@@ -164,12 +145,11 @@ def _message_facts(
         out.append(Fact(ACK, at, _ev(m, m.subject)))
     else:
         out.append(Fact(HUMAN_REPLY, at, _ev(m, m.subject or text[:80]), {"from": m.from_.email}))
+    out.extend(_read(m, instructions.read_company(m.subject, text)))
     body = f"{m.subject}\n{text}" if m.subject else text
-    for kind, rx in ((REJECTION, REJECTION_RE), (OFFER, OFFER_RE), (NO_FOLLOW_UP, NO_FOLLOW_UP_RE),
-                     (REFERENCES, REFERENCES_RE)):
-        hit = rx.search(body)
-        if hit and not (kind == OFFER and _negated_offer(body, hit.start())):
-            out.append(Fact(kind, at, _ev(m, _sentence(body, hit.start(), hit.end()))))
+    hit = REFERENCES_RE.search(body)
+    if hit:
+        out.append(Fact(REFERENCES, at, _ev(m, _sentence(body, hit.start(), hit.end()))))
     if at is not None:
         for d in timeline.find_deadlines(text, at, tz):
             out.append(Fact(DEADLINE, at, _ev(m, d.phrase),
@@ -178,9 +158,9 @@ def _message_facts(
     return out
 
 
-def _negated_offer(text: str, pos: int) -> bool:
-    window = text[max(0, pos - 60): pos].lower()
-    return any(w in window for w in ("not ", "unable", "won't", "cannot", "no longer"))
+def _read(m: Message, findings: tuple[instructions.Finding, ...]) -> list[Fact]:
+    """Findings as facts dated by their message, the sentence as evidence."""
+    return [Fact(f.kind, m.date, _ev(m, f.sentence), {"rule": f.rule}) for f in findings]
 
 
 _TZ_ABBR = timeline.ZONE_ABBR
