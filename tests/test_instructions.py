@@ -85,6 +85,26 @@ NO_FOLLOW_UP_SAID = [
     "After the interview, please do not follow up by email: our recruiting team contacts every "
     "candidate by December 11 either way.",
     "We ask that applicants refrain from following up on their application.",
+    "We kindly request that you do not contact our staff regarding your application.",
+    "Please refrain from following up with our interviewers.",
+    "We'd ask that you hold off on contacting the team while we finish interviews.",
+    "Please note that we are unable to reply to every applicant personally.",
+    "Please note: this is a send-only address and replies will not be received.",
+    "Our team will get in touch only if your qualifications match our needs.",
+    "Should your application be successful, we will contact you directly.",
+    "In the event that we wish to proceed, a recruiter will reach out to you.",
+    "Please don't reach out to us for updates — we'll email you as soon as there's news.",
+    "You are not required to send a thank-you email to the panel.",
+    "Please do not contact anyone at Acme about the status of your application.",
+    "Direct contact with interviewers is not permitted.",
+    "Please do not send follow-up emails to the hiring manager.",
+    "Status inquiries will not be answered.",
+    "We won't be able to respond to individual emails about this role.",
+    "Any questions should be submitted through the candidate portal.",
+    "Please log in to the applicant portal to check your status; this mailbox is unattended.",
+    "Do NOT reply to this message.",
+    "PLEASE DO NOT FOLLOW UP.",
+    "Please do not contact us by phone or email.",
 ]
 
 NO_FOLLOW_UP_NOT_SAID = [
@@ -120,6 +140,18 @@ NO_FOLLOW_UP_NOT_SAID = [
     "Please don't follow up until after December 11; we'll share an update then.",
     "Please do not contact us before your interview; the coordinator will send the details.",
     "Should candidates avoid contacting the interviewers?",
+    "Please don't hesitate to get in touch if anything comes up.",
+    "Please do not contact me on my personal phone after 6pm.",
+    "If you have any questions before then, please reach out.",
+    "Please let me know if you need anything else.",
+    "We'll follow up with next steps after the debrief on Thursday.",
+    "Please reply with your availability for next week.",
+    "You don't need to reply to the calendar invite, it's already on your calendar.",
+    "No need to bring anything except your laptop.",
+    "I'll contact you directly tomorrow to discuss next steps.",
+    "Our hiring manager will reach out directly to set up the final interview.",
+    "We'll reach out either way once we've made a decision.",
+    "Please do not call the main office line; use my cell instead: 555-0100.",
 ]
 
 # --- rejections and offers ------------------------------------------------------------------
@@ -155,6 +187,19 @@ REJECTION_SAID = [
     "We extended an offer to another candidate, who accepted.",
     "We're not in a position to make you an offer.",
     "The requisition has been closed due to a reorganization.",
+    "Thank you for your interest in Acme. Unfortunately, we will not be proceeding with your application.",
+    "After much deliberation, the team has decided to pursue candidates whose backgrounds are more aligned.",
+    "We've made the difficult decision not to move you forward to the onsite.",
+    "I'm sorry to let you know that we've decided to go with another candidate.",
+    "Unfortunately we have decided to offer the role to a candidate with more fintech experience.",
+    "While your background is impressive, we will not be moving your application forward.",
+    "The hiring team has concluded that you are not the right match for this position.",
+    "We have decided to close the position.",
+    "We won't be moving ahead with your candidacy.",
+    "We're going to pass on your application for now.",
+    "Unfortunately this time you haven't been successful.",
+    "We have filled the position with an internal candidate.",
+    "Our client has decided to proceed with other applicants.",
 ]
 
 REJECTION_NOT_SAID = [
@@ -180,6 +225,14 @@ REJECTION_NOT_SAID = [
     "The other role has been filled, but this one is still open.",
     "We're not able to offer you a signing bonus, but the base salary is flexible.",
     "Tuesday is not a good fit for the panel, so we moved it to Thursday.",
+    "We are excited to move you forward to the final round!",
+    "Good news: the team wants to proceed with an onsite.",
+    "We can't proceed without your signed NDA.",
+    "I'm not moving forward with scheduling until I hear back from the panel.",
+    "We decided to go with the 2pm slot.",
+    "We've chosen a date for your onsite: December 8.",
+    "We have not made a final decision yet.",
+    "The position remains open and we're excited about your candidacy.",
 ]
 
 OFFER_SAID = [
@@ -197,6 +250,12 @@ OFFER_SAID = [
     "On behalf of the whole team, I'm happy to extend you a verbal offer.",
     "We would love to offer you the opportunity to join our team as a Product Designer.",
     "The offer letter is attached; let's find a time this week to go over it.",
+    "I'm excited to share that we'd like to extend you an offer to join Acme as a Senior Analyst.",
+    "Following your final interview, we are delighted to offer you the Data Scientist position.",
+    "It gives me great pleasure to offer you employment with Acme.",
+    "Please review and sign the attached offer letter by Friday.",
+    "We want to offer you the job.",
+    "I've attached your offer package with the compensation details.",
 ]
 
 OFFER_NOT_SAID = [
@@ -214,6 +273,11 @@ OFFER_NOT_SAID = [
     "Once references are back, we plan to make you an offer.",
     "We can offer you a slot on Thursday at 2pm.",
     "Congratulations on your other offer!",
+    "We'd like to offer you some flexibility on the start date.",
+    "Our offer letters usually go out within a week of the final round.",
+    "We are not in a position to extend offers until the budget is approved.",
+    "Would you consider an offer below your target?",
+    "We offer all candidates a stipend for the onsite.",
 ]
 
 COMPANY_TABLE = (
@@ -240,6 +304,17 @@ WITHDRAWAL_SAID = [
     "I need to step back from the process for personal reasons.",
     "I am no longer looking for a new role.",
     "I would like to formally withdraw my name from consideration.",
+    "Unfortunately, I have to withdraw my candidacy due to a family situation.",
+    "I wanted to let you know that I've accepted a role at another company.",
+    "I have decided to accept another opportunity, so I'd like to withdraw from the process.",
+    "I'm writing to let you know I'd like to be removed from consideration for the role.",
+    "After careful thought, I've decided the role isn't the right fit for me and would like to withdraw.",
+    "I will be withdrawing my application, effective immediately.",
+    "Please consider this email my formal withdrawal from the process.",
+    "I'm going to bow out of the process.",
+    "I'd like to respectfully decline your offer.",
+    "I've decided to turn down the offer.",
+    "I have chosen to pursue another opportunity and am withdrawing my application.",
 ]
 
 WITHDRAWAL_NOT_SAID = [
@@ -260,6 +335,19 @@ WITHDRAWAL_NOT_SAID = [
     "I have received another offer with a deadline of Friday.",
     "I'm not withdrawing; I just need a little more time.",
     "I have decided not to move forward with the other company's offer.",
+    "I'd like to withdraw the question I asked yesterday, I found the answer.",
+    "I'm still very interested in the role and look forward to hearing from you.",
+    "Thanks for the offer! Could I have until Friday to decide?",
+    "I'm thinking about withdrawing, but wanted to talk first.",
+    "I had to withdraw from a conference, so my schedule is open next week.",
+    "I've accepted the invitation for Thursday.",
+    "I'm no longer available at 2pm but 3pm works.",
+    "Would it be possible to withdraw and reapply for the senior role?",
+    "I won't be withdrawing my application.",
+    "I declined another company's offer because I'm excited about this role.",
+    "I'm pulling together my references now.",
+    "I'd like to step back and think about the compensation before we talk numbers.",
+    "I might withdraw my application.",
 ]
 
 USER_TABLE = [(s, WD) for s in WITHDRAWAL_SAID] + [(s, NONE) for s in WITHDRAWAL_NOT_SAID]
@@ -466,6 +554,35 @@ def test_the_latest_ending_says_why() -> None:
     assert d.state == CLOSED and d.reason.startswith("Closed: you withdrew on Dec 5")
     d = _decide(_interview_conv(offer), t(12, 7, 9))
     assert d.state == CLOSED and d.reason.startswith("Closed with an offer on Dec 3")
+
+
+# --- an instruction overtaken by a later interview ------------------------------------------------
+
+
+def test_an_interview_arranged_later_overtakes_a_promise_to_contact_you() -> None:
+    second = CalendarEvent("Final round: Jordan Lee / Acme", t(12, 10, 10), t(12, 10, 11), uid="u2",
+                           organizer="ann@acme.com")
+    c = _interview_conv(
+        msg(ME, "Re: Interview", "Thank you for today!", t(12, 1, 15), to="ann@acme.com"),
+        msg("ann@acme.com", "Re: Interview", "Thanks Jordan. We'll reach out to you directly if the team "
+            "wants to move forward.", t(12, 2, 9)),
+        msg("ann@acme.com", "Final round", "Great news: the team would like to meet you again. The "
+            "invitation is attached.", t(12, 4, 9), calendar=(second,)))
+    assert E.NO_FOLLOW_UP not in {f.kind for f in E.extract_facts(c, CFG)}
+    d = _decide(c, t(12, 10, 12))
+    assert d.state == OPEN and d.next is not None and d.next.kind == THANK_YOU
+
+
+def test_an_instruction_stands_through_a_rescheduled_invitation() -> None:
+    ev = CalendarEvent("Interview", t(12, 1, 10), t(12, 1, 11), uid="u1", organizer="ann@acme.com")
+    moved = CalendarEvent("Interview", t(12, 2, 10), t(12, 2, 11), uid="u1", organizer="ann@acme.com",
+                          sequence=1)
+    c = conv(msg("ann@acme.com", "Interview", "The invitation is attached. Please do not follow up after "
+                 "the interview; we contact every candidate by December 11.", t(11, 24, 9), calendar=(ev,)),
+             msg("ann@acme.com", "Updated: Interview", "Moved by a day, sorry!", t(11, 27, 9), calendar=(moved,)))
+    assert E.NO_FOLLOW_UP in {f.kind for f in E.extract_facts(c, CFG)}
+    d = _decide(c, t(12, 2, 15))
+    assert d.state == OPEN and d.next is None and "no follow-ups" in d.reason
 
 
 # --- a whole poll: "kindly refrain from contacting the hiring team" ------------------------------

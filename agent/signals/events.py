@@ -69,8 +69,31 @@ def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
     calendar_starts = {f.data["start"] for f in facts if f.kind == INTERVIEW}
     for m in conv.messages:
         facts.extend(_message_facts(m, config, tz, calendar_starts))
+    facts = _without_superseded_instructions(facts)
     facts.sort(key=lambda f: (f.at or datetime.min.replace(tzinfo=tz), f.kind))
     return facts
+
+
+def _without_superseded_instructions(facts: list[Fact]) -> list[Fact]:
+    """Drop a "no follow-ups wanted" that an interview arranged after it has overtaken.
+
+    "We'll contact you directly if the team wants to meet you", then an
+    invitation: they did contact you, and the instruction was about the stage
+    before it (the policy treats a rejection followed by a later interview
+    the same way). An instruction in the invitation itself, or after it,
+    stands. An interview counts from the first message that arranged it (a
+    rescheduled invitation keeps its first date; a time restated later is
+    the same interview).
+    """
+    first: dict[datetime, datetime] = {}
+    for f in facts:
+        arranged = f.data.get("arranged") if f.kind == INTERVIEW else None
+        if arranged is not None:
+            start = f.data["start"]
+            same = next((s for s in first if abs((s - start).total_seconds()) < 3600), start)
+            first[same] = min(arranged, first.get(same, arranged))
+    return [f for f in facts
+            if not (f.kind == NO_FOLLOW_UP and f.at is not None and any(a > f.at for a in first.values()))]
 
 
 def _ev(m: Message, quote: str) -> Evidence:
@@ -92,6 +115,7 @@ def _sentence(text: str, start: int, end: int) -> str:
 def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
     """Interviews from invitations: the latest SEQUENCE of each UID wins; cancellations remove."""
     latest: dict[str, tuple[int, datetime, Message, CalendarEvent]] = {}
+    first_seen: dict[str, datetime] = {}
     for m in conv.messages:
         for i, ev in enumerate(m.calendar):
             if ev.organizer and ev.organizer in config.user_addresses and ev.method == "REPLY":
@@ -100,17 +124,18 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
                 continue
             key = ev.uid or f"{m.message_id}#{i}"
             stamp = m.date or ev.start
+            first_seen[key] = min(stamp, first_seen.get(key, stamp))
             prev = latest.get(key)
             if prev is None or (ev.sequence, stamp) >= (prev[0], prev[1]):
                 latest[key] = (ev.sequence, stamp, m, ev)
     facts = []
-    for _key, (_seq, _stamp, m, ev) in latest.items():
+    for key, (_seq, _stamp, m, ev) in latest.items():
         cancelled = (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
         end = ev.end or ev.start + config.policy.interview_default_length
         if ev.all_day:  # an all-day "interview day": treat it as over at the end of the day
             end = ev.end or ev.start + timedelta(days=1)
         data = {"start": ev.start, "end": end, "source": "calendar", "summary": ev.summary,
-                "tzid": ev.tzid}
+                "tzid": ev.tzid, "arranged": first_seen[key]}
         kind = INTERVIEW_CANCELLED if cancelled else INTERVIEW
         facts.append(Fact(kind, end, _ev(m, f"invitation: {ev.summary}"), data))
     return facts
@@ -233,5 +258,5 @@ def _stated_interviews(
             continue  # the invitation already says it
         out.append(Fact(INTERVIEW, end, _ev(m, sentence),
                         {"start": start, "end": end, "source": "stated", "summary": _clip(sentence, 80),
-                         "tzid": getattr(zone, "key", None)}))
+                         "tzid": getattr(zone, "key", None), "arranged": m.date}))
     return out
