@@ -424,9 +424,44 @@ def test_subject_is_read_when_the_company_wrote_it(subject: str, expected: froze
 
 
 def test_one_finding_per_kind_the_first_in_reading_order() -> None:
-    body = "Please do not reply to this email. Kindly refrain from contacting the hiring team."
+    body = "Kindly refrain from contacting the hiring team. Please do not follow up by phone either."
     [f] = I.read_company("", body)
-    assert f.sentence == "Please do not reply to this email."
+    assert f.sentence == "Kindly refrain from contacting the hiring team."
+
+
+def test_do_not_reply_is_about_this_message_when_it_names_a_person_to_write_to() -> None:
+    ats = ("Your interview with Acme has been scheduled for Tuesday, December 1 at 10:00 AM ET.\n\n"
+           "If you need to reschedule, please contact your recruiter, Ann Park (ann.park@acme.com).\n\n"
+           "This is an automated message, please do not reply.")
+    assert I.read_company("Interview scheduled", ats) == ()
+    alone = ats.split("\n\nIf you need")[0] + "\n\nThis is an automated message, please do not reply."
+    assert [f.kind for f in I.read_company("Interview scheduled", alone)] == [I.NO_FOLLOW_UP]
+    unread = ats.replace("please do not reply", "replies to this address are not read")
+    assert [f.kind for f in I.read_company("Interview scheduled", unread)] == [I.NO_FOLLOW_UP]
+
+
+def test_an_agency_keeping_the_client_out_of_it_is_not_a_no_follow_up() -> None:
+    body = ("Great news, the client loved you! Please do not contact the client directly; all communication "
+            "should go through me so I can keep things moving.")
+    assert I.read_company("Re: Acme", body) == ()
+
+
+def test_the_cheap_cues_never_hide_a_finding() -> None:
+    """Each reader first looks for words its rules cannot match without; the table reads the same without."""
+    import re
+    everything = re.compile("")
+    cues = ("_PROHIBITION_CUE", "_PORTAL_CUE", "_REJECTION_CUE", "_WITHDRAWAL_CUE")
+    rows = COMPANY_TABLE + USER_TABLE
+    before = [(I.read_company("", s), I.read_user(s)) for s, _ in rows]
+    saved = {name: getattr(I, name) for name in cues}
+    try:
+        for name in cues:
+            setattr(I, name, everything)
+        after = [(I.read_company("", s), I.read_user(s)) for s, _ in rows]
+    finally:
+        for name, rx in saved.items():
+            setattr(I, name, rx)
+    assert after == before
 
 
 # --- only the company's new words, only the user's own withdrawal ------------------------------

@@ -110,42 +110,54 @@ def _split_unit(unit: str) -> Iterator[str]:
         yield rest
 
 
-_CONTRACTIONS = (
-    (re.compile(r"\bcan['’]t\b|\bcannot\b"), "can not"),
-    (re.compile(r"\bwon['’]t\b"), "will not"),
-    (re.compile(r"\bshan['’]t\b"), "shall not"),
-    (re.compile(r"n['’]t\b"), " not"),
-    (re.compile(r"['’]ll\b"), " will"),
-    (re.compile(r"['’]re\b"), " are"),
-    (re.compile(r"['’]ve\b"), " have"),
-    (re.compile(r"\bi['’]m\b"), "i am"),
-    (re.compile(r"['’]d\b"), " would"),
-    (re.compile(r"\blet['’]s\b"), "let us"),
-    (re.compile(r"\b(it|that|there|here|what|who|he|she)['’]s\b"), r"\1 is"),
+#: Whole words that a contraction rule below would get wrong.
+_WORDS = {"can't": "can not", "cannot": "can not", "won't": "will not", "shan't": "shall not",
+          "let's": "let us", "i'm": "i am"}
+_SUFFIXES = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " have", "'d": " would"}
+_IS = frozenset({"it", "that", "there", "here", "what", "who", "he", "she"})
+_CONTRACTION = re.compile(r"\b\w+'(?:t|ll|re|ve|d|s|m)\b|\bcannot\b")
+
+
+def _expand(m: re.Match[str]) -> str:
+    word = m.group()
+    if word in _WORDS:
+        return _WORDS[word]
+    for suffix, full in _SUFFIXES.items():
+        if word.endswith(suffix):
+            return word[: -len(suffix)] + full
+    stem = word[:-2]
+    return f"{stem} is" if word.endswith("'s") and stem in _IS else word  # "acme's" stays
+
+
+_JOINED = {"replyall": "replyall", "no-reply": "noreply", "do-not-reply": "noreply"}
+_COMPOUND = re.compile(
+    r"\breply[- ]?(?:to[- ])?all\b|\bno-reply\b|\bdo-not-reply\b|\bfollow[- ]?ups?\b|\bcheck-in\b|"
+    r"\be-mail|\bthank-you\b|\bon-?site\b"
 )
-_COMPOUNDS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"\breply[- ]?(?:to[- ])?all\b"), "replyall"),
-    (re.compile(r"\bno-reply\b|\bdo-not-reply\b"), "noreply"),  # the address, not the instruction
-    (re.compile(r"\bfollow[- ]?ups?\b"), lambda m: "follow ups" if m.group().endswith("s") else "follow up"),
-    (re.compile(r"\bcheck[- ]in\b"), "check in"),
-    (re.compile(r"\be[- ]mail"), "email"),
-    (re.compile(r"\bthank[- ]you\b"), "thank you"),
-    (re.compile(r"\bon[- ]?site\b"), "onsite"),
-)
+
+
+def _join(m: re.Match[str]) -> str:
+    """One spelling per compound; "no-reply" the address, not the instruction "do not reply"."""
+    w = m.group()
+    if w.startswith("reply"):
+        return "replyall"
+    if w in _JOINED:
+        return _JOINED[w]
+    if w.startswith("follow"):
+        return "follow ups" if w.endswith("s") else "follow up"
+    return {"check-in": "check in", "e-mail": "email", "thank-you": "thank you"}.get(w, "onsite")
+
+
+_BREAK = re.compile(r"\s+[-–—]+\s+|--+|[–—]|[;:]")
+_MARKS = re.compile(r"[^\w@.,;' ]+|[.](?=\s|$)")
 
 
 def normalise(sentence: str) -> str:
     """Lower case, contractions expanded, dashes and semicolons as ``;``, other marks dropped."""
     s = sentence.lower().replace("‘", "'").replace("’", "'")
-    for rx, repl in _CONTRACTIONS:
-        s = rx.sub(repl, s)
-    for compound, joined in _COMPOUNDS:
-        s = compound.sub(joined, s)
-    s = re.sub(r"\s+[-–—]+\s+|--+|[–—]|[;:]", " ; ", s)
-    s = re.sub(r"[^\w@.,;' ]+", " ", s)
-    s = re.sub(r"(?<=\w)[.](?=\s|$)|[.](?=\s|$)", " ", s)
-    s = re.sub(r"\s*,\s*", " , ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    s = _COMPOUND.sub(_join, _CONTRACTION.sub(_expand, s))
+    s = _MARKS.sub(" ", _BREAK.sub(" ; ", s))
+    return " ".join(s.replace(",", " , ").split())
 
 
 def clauses(text: str) -> list[Clause]:
@@ -241,8 +253,12 @@ _WHOLE = re.compile(
     r"^(?:back |out |in |again |further |directly |personally )*(?:to |with )?"
     r"(?:us|me|anyone|anybody|any of us|recruiting|hr|human resources|your recruiter|the recruiters?|"
     r"our recruiters?|(?:our|the) (?:\w+ ){0,2}(?:team|company|office|offices|department|firm|organization)|"
-    r"(?:this|the) (?:\w+ ){0,2}(?:email|message|notification|address|inbox|mailbox|thread|account)|"
     r"by email|via email|over email)\b"
+)
+#: "this email", "this automated message": the channel of this message only.
+_THIS_CHANNEL = re.compile(
+    r"^(?:back |directly )?(?:to |on )?(?:this|the) (?:\w+ ){0,2}(?:email|message|notification|address|inbox|"
+    r"mailbox|thread|account)\b"
 )
 _PART = re.compile(
     r"^(?:back |out |in |again |further )*(?:to |with )?(?:(?:the|our|your|any|individual|specific|other) "
@@ -278,6 +294,8 @@ def _prohibition_scope(rest: str) -> str | None:
         return None
     if _SIDE_CHANNEL.search(s) and not re.search(r"\bemail", s):
         return "part"
+    if _THIS_CHANNEL.match(s):
+        return "part"
     if _WHOLE.match(s) or _ADVERBIAL.match(s):
         return "all"
     if _PART.match(s):
@@ -287,16 +305,22 @@ def _prohibition_scope(rest: str) -> str | None:
     return "part"  # a named person ("do not contact ann directly")
 
 
+#: Every prohibitive frame holds one of these: a cheap test that skips most clauses.
+_PROHIBITION_CUE = re.compile(r"\b(?:not|never|refrain|avoid|hold off|no need)\b")
+
+
 def _prohibited_contact(c: Clause) -> tuple[str, str] | None:
+    if c.question or not _PROHIBITION_CUE.search(c.text):
+        return None
     if re.search(r"\b(?:hesitate|feel free)\b", c.text):
         return None  # "please don't hesitate to reach out": an invitation
-    if c.question:
-        return None
     for m in _PROHIBITIONS.finditer(c.text):
         rest = m.group("rest")
         if m.group("verb").startswith("send"):
             rest = _SENT_THING.sub("", rest, count=1)  # "send a thank-you note (to us)"
         scope = _prohibition_scope(rest)
+        if scope and m.group("verb").startswith(("repl", "respond")):
+            scope = "part"  # "please do not reply": to this message; a person it names may be written to
         if scope:
             return scope, f"asked not to be contacted (\u201c{m.group('verb')}\u201d)"
     return None
@@ -371,6 +395,7 @@ def _unmonitored(c: Clause) -> str | None:
 _PORTAL = (r"(?:the|our|your) (?:(?:candidate|applicant|careers?|application|recruiting|recruitment|hiring|"
            r"jobs?|talent|workday|greenhouse|lever|taleo|icims|successfactors) )*"
            r"(?:portal|dashboard|hub|home|account|profile|site|website|page|centre|center)")
+_PORTAL_CUE = re.compile(r"portal|dashboard|hub\b|home\b|account|profile|site\b|page\b|centre|center")
 _PORTAL_ONLY = re.compile(
     r"(?:^|, |\bplease |\bkindly )(?:use|go through|visit|log ?in to|sign in to|refer to) " + _PORTAL +
     r"(?:$| ,| (?:for|to) (?:any |all |your |further )?(?:questions|inquiries|enquiries|communication|"
@@ -387,7 +412,7 @@ _PORTAL_ONLY = re.compile(
 
 
 def _portal_only(c: Clause) -> str | None:
-    m = _PORTAL_ONLY.search(c.text)
+    m = _PORTAL_ONLY.search(c.text) if _PORTAL_CUE.search(c.text) else None
     if m is None or _conditional(c, m.start()) or _NEGATION.search(_tail(c.text[:m.start()])):
         return None
     return "the candidate portal is the only channel"
@@ -431,6 +456,9 @@ _INVITATION = re.compile(
     r"|\b(?:reach|contact|email|call|text) me (?:at|on|directly|anytime|any time)\b"
     r"|\bmy (?:door|inbox) is (?:always )?open\b|\blet me know if you have (?:any )?(?:other |further )?questions"
     r"|\buse my (?:cell|mobile|phone|email|number|personal \w+|direct \w+)\b"
+    r"|\b(?:all|any) (?:further )?(?:communication|correspondence|questions|follow ups|contact) (?:\w+ ){0,2}"
+    r"(?:should|must|can|will|may) (?:go|come|be directed|be sent|be addressed|run) (?:through|to|via) "
+    r"(?:me|us|your recruiter|[a-z]+)\b(?! portal)"
     r"|(?:^|, |\bplease |\binstead ,? )(?:contact|reach out to|email|write to|call|ping|message|"
     r"get in touch with) (?:me|us|your recruiter|\S+@\S+|[a-z]+ (?:directly|at|instead))\b"
 )
@@ -542,8 +570,19 @@ _APPLICATION_CLOSED = re.compile(
 )
 
 
+#: Every rejection rule holds one of these (a cheap test that skips most clauses).
+_REJECTION_CUE = re.compile(
+    r"\b(?:not|never|no longer|unable|other|another|different|stronger|internal|alternative|more|someone|"
+    r"somebody|whose|direction|within|offer|gave|give|given|giving|pass|filled|clos|cancel|withdr|eliminat|"
+    r"frozen|rescind|removed|hold|paused|hiring|recruiting|unsuccessful|declin|reject|archiv|retract|revok|"
+    r"pull|regret)"
+)
+
+
 def _rejection(c: Clause) -> str | None:
     t = c.text
+    if not _REJECTION_CUE.search(t):
+        return None
     m = _NEGATED_PROGRESS.search(t)
     if m and not _conditional(c, m.start()) and _decline_object_ok(m.group("rest")):
         return "they decided not to go on with your candidacy"
@@ -665,10 +704,17 @@ _UNSURE = re.compile(r"\b(?:considering|consider (?:whether|if)|considered|think
                      r"wondering|debating|not sure|unsure|might|may|hesitant|should i|do i|would it)\b")
 
 
+#: Every withdrawal rule holds one of these (a cheap test that skips most clauses).
+_WITHDRAWAL_CUE = re.compile(
+    r"\b(?:withdr|pull|retract|step|bow|drop|back|remove|tak|accept|signed|decline|decided|"
+    r"chosen|chose|elected|opted|decision|pass|turn|no longer)"
+)
+
+
 def _withdrawal(c: Clause) -> str | None:
     """The user withdrawing in their own words; never a condition, a question or a doubt."""
     t = c.text
-    if c.question:
+    if c.question or not _WITHDRAWAL_CUE.search(t):
         return None
     m = _WITHDRAW_VERB.search(t)
     if m and _first_person_decided(t[:m.start()]):
@@ -740,8 +786,11 @@ def read_company(subject: str, text: str) -> tuple[Finding, ...]:
     ``text`` must be the message's own new text; ``subject`` is read only when
     the company wrote it (not a "Re:" of someone else's subject). One finding
     per kind, the first in reading order. A narrow prohibition ("do not
-    contact the interviewers") does not count when the same message opens a
-    channel to a person ("reach out to me with any questions").
+    contact the interviewers", "this is an automated message, please do not
+    reply") does not count when the same message opens a channel to a person
+    ("reach out to me with any questions", "please contact your recruiter");
+    alone, it counts. A mailbox said to be unread always counts: the agent
+    could otherwise pick that very address to write to.
     """
     units = clauses(text)
     fresh = subject.strip() and not _REPLY_PREFIX.match(subject)
