@@ -105,6 +105,9 @@ NO_FOLLOW_UP_SAID = [
     "Do NOT reply to this message.",
     "PLEASE DO NOT FOLLOW UP.",
     "Please do not contact us by phone or email.",
+    "Please do not send thank-you notes to the interviewers; they will not be read.",
+    "Out of respect for our interviewers' time, we ask candidates not to reach out to them after the interview.",
+    "Please refrain from reaching out to employees on LinkedIn about this opening.",
 ]
 
 NO_FOLLOW_UP_NOT_SAID = [
@@ -152,6 +155,11 @@ NO_FOLLOW_UP_NOT_SAID = [
     "Our hiring manager will reach out directly to set up the final interview.",
     "We'll reach out either way once we've made a decision.",
     "Please do not call the main office line; use my cell instead: 555-0100.",
+    "We do not provide updates by phone.",
+    "Please avoid following up more than once.",
+    "There's no need to send a thank-you, but if you want to, send it to me.",
+    "Please don't send anything else until you hear from us.",
+    "We'll keep your resume on file and reach out if a suitable position opens up.",
 ]
 
 # --- rejections and offers ------------------------------------------------------------------
@@ -200,6 +208,11 @@ REJECTION_SAID = [
     "Unfortunately this time you haven't been successful.",
     "We have filled the position with an internal candidate.",
     "Our client has decided to proceed with other applicants.",
+    "Unfortunately, we have decided not to move forward at this time, but we will keep your details on file.",
+    "We are no longer considering external candidates for this role.",
+    "At this stage we won't be progressing to interview.",
+    "I'm afraid the team has gone with someone whose experience is closer to what they need.",
+    "We went with someone who has a lot more experience in payments.",
 ]
 
 REJECTION_NOT_SAID = [
@@ -233,6 +246,12 @@ REJECTION_NOT_SAID = [
     "We've chosen a date for your onsite: December 8.",
     "We have not made a final decision yet.",
     "The position remains open and we're excited about your candidacy.",
+    "We're not going to be able to make the 3pm slot work, sorry.",
+    "You have been selected for the next round!",
+    "Your application has been shortlisted.",
+    "We've decided to move forward with your candidacy and would like to schedule a final round.",
+    "Our hiring manager is someone who loves to chat, so expect a relaxed call.",
+    "Thanks for your patience! We're not quite ready to make a decision, but I'll update you on Friday.",
 ]
 
 OFFER_SAID = [
@@ -256,6 +275,7 @@ OFFER_SAID = [
     "Please review and sign the attached offer letter by Friday.",
     "We want to offer you the job.",
     "I've attached your offer package with the compensation details.",
+    "Congratulations! We'd love to have you join the team — the offer details are below.",
 ]
 
 OFFER_NOT_SAID = [
@@ -278,6 +298,7 @@ OFFER_NOT_SAID = [
     "We are not in a position to extend offers until the budget is approved.",
     "Would you consider an offer below your target?",
     "We offer all candidates a stipend for the onsite.",
+    "We'd love to have you join the team for lunch during your onsite.",
 ]
 
 COMPANY_TABLE = (

@@ -187,7 +187,6 @@ CONTACT = (
     r"send(?:ing)?(?= (?:(?:a|an|any|us|me|them|further|additional|more|your|separate|individual) )*"
     r"(?:follow ups?|thank you|notes?|emails?|messages?|inquir|enquir|reminders?|status requests?)))"
 )
-_CONTACT_RE = re.compile(r"\b" + CONTACT + r"\b")
 _CONDITION = re.compile(r"\b(?:if|whether|unless|in case|even if|in the event|should (?:we|you|i|they))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|unable|without|nor)\b")
 _HEDGE_WORDS = re.compile(
@@ -247,7 +246,8 @@ _SIDE_CHANNEL = re.compile(
     r"linkedin|social media|whatsapp|number|line|extension|voicemail)\b"
     r"|^(?:the|our|my) (?:\w+ ){0,2}(?:line|number|phone|cell|mobile|extension|voicemail)\b"
 )
-_LIMITED = re.compile(r"\bwith (?:your|any) (?!(?:questions|inquiries|enquiries|follow|updates?|status|recruiter|"
+_LIMITED = re.compile(r"\bmore than (?:once|twice|one|two|\w+ times)\b|\brepeatedly\b|\bmultiple times\b|"
+                      r"\bwith (?:your|any) (?!(?:questions|inquiries|enquiries|follow|updates?|status|recruiter|"
                       r"interviewers?|hiring|team|application|candidacy)\b)\w+")
 _WHOLE = re.compile(
     r"^(?:back |out |in |again |further |directly |personally )*(?:to |with )?"
@@ -266,12 +266,12 @@ _PART = re.compile(
     r"staff members?|engineers|client|clients|members of (?:our|the) team)"
     r"|(?:\w+ )?(?:by|via|over|through|on) (?:phone|telephone|text|sms|linkedin|social media|whatsapp))\b"
 )
-_FOREIGN = re.compile(r"^(?:to |with )?(?:your|the|a|an|my|his|her|their|them|him|these|those|that|this|"
+_FOREIGN = re.compile(r"^(?:to |with )?(?:your|the|a|an|my|his|their|these|those|that|this|"
                       r"other|some|another)\b")
 _ADVERBIAL = re.compile(
     r"^(?:$|,|directly|again|further|anymore|any further|about|regarding|concerning|on |for |at this|"
     r"as |after|during|in the meantime|while|individually|personally|please|at all|to check|to ask|"
-    r"to inquire|unnecessarily|repeatedly)"
+    r"to inquire|unnecessarily)"
 )
 
 
@@ -445,6 +445,9 @@ def _cannot_respond(c: Clause) -> str | None:
     m = _CANNOT_RESPOND.search(c.text)
     if m is None or _conditional(c, m.start()):
         return None
+    rest = c.text[m.end():]
+    if _SIDE_CHANNEL.search(rest) and "email" not in rest:
+        return None  # "we do not provide updates by phone": email is not what they refuse
     return "they will not answer follow-ups"
 
 
@@ -466,7 +469,13 @@ _INVITATION = re.compile(
 
 def _invites_contact(c: Clause) -> bool:
     """An open channel to a person: it turns a narrow prohibition into a redirection."""
-    return "portal" not in c.text and not c.question and bool(_INVITATION.search(c.text))
+    if "portal" in c.text or c.question:
+        return False
+    m = _INVITATION.search(c.text)
+    if m is None:
+        return False
+    # "please do not send thank-you notes to the interviewers" names a person, and forbids it
+    return "hesitate" in m.group() or not _NEGATION.search(_tail(c.text[:m.start()]))
 
 
 # --- rejection ------------------------------------------------------------------------
@@ -509,9 +518,9 @@ _OTHER_CANDIDATES = re.compile(
     r"select(?:ed|ing)?|hir(?:e|ed|ing)|fill(?:ed)? the (?:\w+ )?(?:role|position) with|focus(?:ing)? on|"
     r"decided on)(?: with)? (?:(?:an?|the|some|several|a few|a small number of|one|two) )?"
     r"(?:(?:other|another|different|stronger|internal|alternative|more \w+) (?:\w+ )?"
-    r"(?:candidates?|applicants?|individuals?|finalists?|profiles?|person|people|hire)|someone else|"
-    r"somebody else)\b"
-    r"|\bwhose (?:\w+ ){1,3}(?:more|better|most) (?:closely |directly )?(?:match|align|fit|suit|meet)"
+    r"(?:candidates?|applicants?|individuals?|finalists?|profiles?|person|people|hire)|"
+    r"(?:someone|somebody) (?:else|whose|with|who))\b"
+    r"|\bwhose (?:\w+ ){1,3}(?:more|better|most|closer|closely)\b"
     r"|\b(?:offer(?:ed|ing)?|giv(?:e|en|ing)|gave) the (?:\w+ )?(?:role|position|job) to (?!you\b)"
     r"|\bextend(?:ed|ing)? (?:an|the|our) (?:\w+ )?offer to (?!you\b)"
     r"|\bpass(?:ing)? on (?:you|your (?:\w+ )?(?:application|candidacy|profile))\b"
@@ -529,6 +538,8 @@ _POSITION_CLOSED = re.compile(
     r"(?:close|cancel|eliminate|withdraw)) (?:the|this|that|our) (?:\w+ )?"
     r"(?:position|role|opening|search|req|requisition)"
     r"|\bwe are no longer (?:hiring|recruiting) for (?:the|this|that) (?:\w+ )?(?:position|role|opening)"
+    r"|\bno longer (?:accepting|considering|reviewing) (?:any )?(?:external |outside |new |further )?"
+    r"(?:candidates|applicants|applications)\b"
 )
 _NO_OFFER = re.compile(
     r"\b(?:unable|not able|not be able|can not|will not|would not|are not|not|no longer)(?: be)?"
@@ -619,6 +630,9 @@ _OFFER_TO_YOU = re.compile(
     r"(?:formal |official |verbal |written |conditional |final |job |employment )*offer\b"
     r"(?! to (?:a|an|another|the|other|someone|somebody|one|two|them|him|her)\b)"
     r"|\b(?:we are|i am) offering you\b"
+    r"|\b(?:like|love|want|thrilled|excited|delighted|pleased|happy) to (?:have you join (?:the|our) (?:\w+ )?team"
+    r"|have you join us as|have you on board|welcome you (?:aboard|to the team|as our))\b"
+    r"(?! (?:for|at|during|on|in|to meet)\b)"
     r"|\byou got the (?:job|role|position)\b"
     r"|\bcongratulations (?:on|for) (?:your|the) (?:(?!other|competing|another)\w+ )?offer\b"
 )
@@ -628,7 +642,7 @@ _OFFER_PAPERS = re.compile(
 )
 _YOUR_PAPERS = re.compile(r"\byour (?:\w+ )?offer (?:letter|package|paperwork|documents?)")
 _PAPERS_HERE = re.compile(
-    r"\b(?:attached|enclosed|attaching|enclosing|find|here is|here are|sent (?:you|over|it)|docusign|"
+    r"\b(?:attached|enclosed|attaching|enclosing|find|below|here is|here are|sent (?:you|over|it)|docusign|"
     r"for your (?:review|signature)|to (?:sign|review)|countersign|in your inbox)\b"
 )
 
