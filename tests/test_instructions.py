@@ -108,6 +108,8 @@ NO_FOLLOW_UP_SAID = [
     "Please do not send thank-you notes to the interviewers; they will not be read.",
     "Out of respect for our interviewers' time, we ask candidates not to reach out to them after the interview.",
     "Please refrain from reaching out to employees on LinkedIn about this opening.",
+    "Please refrain from contacting the team until a decision has been made.",
+    "Kindly don't reach out to the interviewers before we get back to you.",
 ]
 
 NO_FOLLOW_UP_NOT_SAID = [
@@ -160,6 +162,7 @@ NO_FOLLOW_UP_NOT_SAID = [
     "There's no need to send a thank-you, but if you want to, send it to me.",
     "Please don't send anything else until you hear from us.",
     "We'll keep your resume on file and reach out if a suitable position opens up.",
+    "Please don't contact the office until Monday, we're closed for the holiday.",
 ]
 
 # --- rejections and offers ------------------------------------------------------------------
@@ -555,7 +558,8 @@ def test_new_text_above_a_quote_is_read() -> None:
     reply = parse_message(_raw(message("Ann Park <ann.park@acme.com>", ME, "Re: Interview", body,
                                        t(12, 1, 10), "r2@acme.com")))
     facts = [f for f in E.extract_facts(conv(reply), CFG) if f.kind == E.NO_FOLLOW_UP]
-    assert [f.evidence.quote for f in facts] == ["We will contact you directly once the panel has met."]
+    assert [f.evidence.quote for f in facts] == [
+        "Kindly refrain from contacting the hiring team until you hear from us."]
 
 
 def test_auto_replies_and_bounces_give_no_instruction() -> None:

@@ -235,8 +235,13 @@ _PROHIBITIONS = re.compile(
     r"again|separately|yourself|also|feel (?:the need|obliged|obligated|compelled) to|worry about|"
     r"bother(?: to| with)?|need to|have to) )*)(?P<verb>" + CONTACT + r")\b(?P<rest>.*)"
 )
+#: Until a date or an event of the user's: temporary. Until *they* decide or write: that is the
+#: instruction itself ("refrain from contacting us until you hear from us").
+_THEIR_MOVE = (r"(?! (?:you (?:hear|have heard|are contacted|receive|get)|we (?:contact|reach|get back|are in "
+               r"touch|have made|make|decide|have decided|complete|have completed|finish|have finished)|"
+               r"a (?:final )?decision|the (?:final )?(?:decision|outcome|process|search)|our (?:decision|process)))")
 _TEMPORARY = re.compile(
-    r"\b(?:until|till|before|prior to|unless you (?:have not|do not) hear)\b"
+    r"\b(?:until|till|before|prior to)\b" + _THEIR_MOVE + r"|\bunless you (?:have not|do not) hear\b"
     r"|\bafter (?:\d|noon|midnight|(?:business |office |work |working )?hours)"
     r"|\bon (?:weekends|the weekend|saturdays?|sundays?|holidays)\b|\bat night\b|\bin the evenings?\b"
 )
