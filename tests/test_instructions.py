@@ -693,3 +693,23 @@ def test_poll_writes_no_thank_you_where_the_company_asked_not_to_be_contacted(tm
                             "meantime: we", "We")
     steps, _ = _poll_drafts(tmp_path / "plain", plain, t(12, 1, 16, 30))
     assert steps == ["thank_you"]
+
+
+def test_poll_withdraws_a_waiting_draft_when_the_user_withdraws(tmp_path: Path) -> None:
+    config, drafts = _mailbox(tmp_path, "Hi Jordan,\n\nThe invitation for Tuesday is attached.\n\nAnn\n")
+
+    def poll(now: datetime) -> engine.PollResult:
+        with Store.open(config.state.path) as store:
+            return engine.poll(config, MaildirMailbox.from_config(config.maildir), store, now)  # type: ignore[arg-type]
+
+    first = poll(t(12, 1, 16, 30))
+    assert [a.kind for a in first.plan] == ["create"] and first.decisions[0].next.kind == THANK_YOU  # type: ignore[union-attr]
+    deliver(config.maildir.sent, message(USER, ANN, "Re: Interview for the Platform Engineer role",  # type: ignore[union-attr]
+                                         "Hi Ann,\n\nThank you for your time. I've accepted another offer and "
+                                         "would like to withdraw my application.\n\nBest,\nJordan\n",
+                                         t(12, 1, 17), "jordan-1@gmail.com", in_reply_to="acme-1@acme.com"))
+    second = poll(t(12, 1, 17, 30))
+    [d] = second.decisions
+    assert d.state == CLOSED and d.reason.startswith("Closed: you withdrew on Dec 1")
+    assert [a.kind for a in second.plan] == ["withdraw"]
+    assert not [p for sub in ("cur", "new") for p in (drafts / sub).iterdir()]
