@@ -420,6 +420,12 @@ def test_a_heading_does_not_run_into_the_instruction_under_it() -> None:
     assert [f.kind for f in I.read_company("", body)] == [I.NO_FOLLOW_UP]
 
 
+def test_a_short_wrapped_line_goes_on_in_the_next() -> None:
+    body = "Thanks again, Jordan.\nPlease do not contact the\nhiring team directly.\nAnn"
+    assert I.sentences(body) == ["Thanks again, Jordan.", "Please do not contact the hiring team directly.", "Ann"]
+    assert [f.kind for f in I.read_company("", body)] == [I.NO_FOLLOW_UP]
+
+
 def test_sentences_keep_abbreviations_and_split_lists() -> None:
     text = "Bring ID, e.g. a passport. Dr. Lee will join at 2 p.m. sharp.\n- Item one\n- Item two"
     assert I.sentences(text) == ["Bring ID, e.g. a passport.", "Dr. Lee will join at 2 p.m. sharp.",
@@ -486,6 +492,22 @@ def test_the_cheap_cues_never_hide_a_finding() -> None:
         for name, rx in saved.items():
             setattr(I, name, rx)
     assert after == before
+
+
+@pytest.mark.parametrize("text", [
+    "please do not " + "very " * 5000 + "contact us",
+    "the hiring team " * 3000,
+    "- " * 20000,
+    "please , " * 10000,
+    "offer you the " * 3000 + "position",
+    "i " + "withdraw " * 5000,
+    "\u00e9" * 50000,
+    "",
+])
+def test_hostile_text_is_read_without_error(text: str) -> None:
+    """Long clauses with no punctuation and repeated frames: the rules stay linear (no nested repeats)."""
+    assert isinstance(I.read_company(text[:200], text), tuple)
+    assert isinstance(I.read_user(text), tuple)
 
 
 # --- only the company's new words, only the user's own withdrawal ------------------------------

@@ -67,9 +67,10 @@ _SENTENCE_END = re.compile(r"[.!?]+(?=[\"'”’)\]]*(?:\s|$))")
 def sentences(text: str) -> list[str]:
     """``text`` as sentences: paragraphs, list items and short lines stand alone.
 
-    A wrapped line (long, no closing punctuation) is joined to the next one; a
-    short line without punctuation ("Next steps", "Hi Jordan") is a unit of
-    its own, so a heading never runs into the instruction under it.
+    A wrapped line (long, or followed by a line that goes on in lower case) is
+    joined to the next one; a short line without punctuation before a capital
+    ("Next steps", "Hi Jordan") is a unit of its own, so a heading never runs
+    into the instruction under it.
     """
     out: list[str] = []
     for unit in _line_units(text):
@@ -79,7 +80,8 @@ def sentences(text: str) -> list[str]:
 
 def _line_units(text: str) -> Iterator[str]:
     current: list[str] = []
-    for raw in text.replace("\r", "").split("\n"):
+    lines = text.replace("\r", "").split("\n")
+    for i, raw in enumerate(lines):
         line = raw.strip()
         if not line or _BULLET.match(raw):
             if current:
@@ -87,7 +89,8 @@ def _line_units(text: str) -> Iterator[str]:
             current = [_BULLET.sub("", raw).strip()] if line else []
             continue
         current.append(line)
-        if len(line) < 50 or line.endswith((".", "!", "?", ";", ":")):
+        following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if line.endswith((".", "!", "?", ";", ":")) or (len(line) < 50 and not following[:1].islower()):
             yield " ".join(current)
             current = []
     if current:
