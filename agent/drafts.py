@@ -24,10 +24,12 @@ from email.parser import BytesParser
 from email.utils import format_datetime
 from importlib import resources
 from string import Template
+from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import Conversation, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, Decision, NextStep
+from agent.signals.autoreply import auto_reply, bounce
 
 MARKER_HEADER = "X-Followup-Agent"
 _MAX_REFERENCES = 20
@@ -157,7 +159,7 @@ def compose(
     body = _tidy(template.safe_substitute(values))
     if config.drafts.signature:
         body = body.rstrip() + "\n" + config.drafts.signature.strip() + "\n"
-    last = _reply_target(conv)
+    last = reply_target(conv, tz)
     msg = EmailMessage(policy=_SMTP)
     msg["From"] = _from_header(config.account.name, config.account.primary)
     msg["To"] = step.to
@@ -188,11 +190,14 @@ def _from_header(name: str, address: str) -> BaseHeader:
     return _SMTP.header_factory("From", formataddr((name, address)))
 
 
-def _reply_target(conv: Conversation) -> Message | None:
-    """The last message of the conversation's own thread: the draft goes in there."""
+def reply_target(conv: Conversation, tz: ZoneInfo) -> Message | None:
+    """The message the draft answers: the last one a person wrote in the conversation's own
+    thread (the draft goes in there). An out-of-office or a bounce is nobody to answer; the
+    References chain still runs through the thread."""
     own = conv.own_messages
     real = [m for m in own if not m.message_id.startswith("<synthetic.")] or list(own)
-    return real[-1] if real else None
+    people = [m for m in real if auto_reply(m, tz) is None and bounce(m) is None]
+    return (people or real)[-1] if real else None
 
 
 def _has_deadline(decision: Decision) -> bool:

@@ -2,8 +2,10 @@
 tests/gmail_imap_server.py, IMAP).
 
 A message joins the thread of a message it references (In-Reply-To/References) or that
-references it, else of a message with the same base subject (Re:/Fwd:/Aw:/Automatic reply:
-aside) that shares a correspondent other than the account; else it starts a thread. Each
+references it when their subjects agree (Re:/Fwd:/Aw: aside; a delivery report joins on
+its references alone), else of a message with the same base subject that shares a
+correspondent other than the account; else it starts a thread. As in Gmail, Outlook's
+"Automatic reply:" is no reply prefix: an out-of-office starts a thread of its own. Each
 server keeps its own thread ids and its own way of merging threads: this module only says
 which messages belong together.
 """
@@ -13,12 +15,12 @@ from __future__ import annotations
 import email.utils
 import functools
 import re
-from collections import Counter
 from collections.abc import Iterable
 from typing import TypeVar
 
 _MSG_ID = re.compile(r"<[^<>\s]+>")
-_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw|automatic reply)\s*:\s*)+", re.I)
+_REPLY_PREFIXES = re.compile(r"^(?:\s*(?:re|fwd?|aw)\s*:\s*)+", re.I)
+_REPORT = re.compile(r"multipart/report|^(?:mailer-daemon|postmaster)@", re.I)
 
 
 class ThreadHeaders:
@@ -43,6 +45,12 @@ class ThreadHeaders:
         return _REPLY_PREFIXES.sub("", self.header("Subject")).strip().lower()
 
     @functools.cached_property
+    def is_report(self) -> bool:
+        """A delivery status report: Gmail files it with the message it reports on."""
+        sender = email.utils.parseaddr(self.header("From"))[1]
+        return bool(_REPORT.search(self.header("Content-Type")) or _REPORT.search(sender))
+
+    @functools.cached_property
     def people(self) -> set[str]:
         """The From/To/Cc addresses, lower-cased."""
         pairs = email.utils.getaddresses([self.header(h) for h in ("From", "To", "Cc")])
@@ -55,18 +63,17 @@ M = TypeVar("M", bound=ThreadHeaders)
 def linked(new: ThreadHeaders, existing: Iterable[M]) -> list[M]:
     """The messages ``new`` references or that reference it, in the order of ``existing``.
 
-    Gmail also wants the subjects to agree. These stand-ins ask for that only where the
-    Message-ID in question is held by more than one message (a broken or hostile sender
-    reusing it): a reply then joins the thread of the message it answers, and a stranger
-    reusing an id neither joins the thread of the message it imitates nor merges the two.
+    Gmail also wants the subjects to agree (a delivery report aside, and a message without
+    a subject): so an Outlook "Automatic reply: Re: …" stays apart from the thread it
+    answers, and a stranger reusing a Message-ID neither joins the thread of the message it
+    imitates nor merges the two.
     """
     existing = list(existing)
     mid = new.message_id
-    holders = Counter(m.message_id for m in existing)
-    holders[mid] += 1
 
-    def agrees(shared_id: str, m: M) -> bool:
-        return holders[shared_id] < 2 or m.base_subject == new.base_subject
+    def agrees(_shared_id: str, m: M) -> bool:
+        return (new.is_report or m.is_report or not new.base_subject or not m.base_subject
+                or m.base_subject == new.base_subject)
 
     return [m for m in existing
             if (m.message_id in new.refs and agrees(m.message_id, m)) or (mid and mid in m.refs and agrees(mid, m))]

@@ -506,3 +506,73 @@ def test_a_stranger_reusing_the_companys_answer_arrives_later_and_the_timeline_s
     assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
     assert _engine_poll(mailbox_env, state, due + timedelta(hours=1)).plan == []
     assert len(mailbox_env.mailbox.drafts()) == 1
+
+
+# --- the engine over every backend: answers outside the thread (issue 10, item 6) --------------
+#
+# On the Gmail stand-ins an Outlook "Automatic reply: Re: …" lands in a thread of its own (as in
+# Gmail, whose subject threading does not know that prefix) and a new subject always does; the
+# agent must read both as part of the conversation and still draft into the conversation's own
+# thread.
+
+TOM = "Tom Reyes <tom.reyes@acme.example>"
+THANKS = "CAthanks1@mail.gmail.com"
+
+
+def _thanked(env: MailboxEnv) -> None:
+    """The interview (Dec 1, 13:00) and the user's thank-you that afternoon: nothing more."""
+    _conversation(env, answered=False)
+    env.deliver(SENT, message(USER, ANN, "Re: Interview for the Platform Engineer role",
+                              "Thank you for today, Ann.\n\nJordan", t(12, 1, 17), THANKS,
+                              in_reply_to=ACCEPT, references=(INVITE, ACCEPT)))
+
+
+def _conversation_hint(env: MailboxEnv) -> str | None:
+    return next((raw.thread_hint for raw in env.mailbox.changes(None).added if mid_of(raw.data) == f"<{INVITE}>"),
+                None)
+
+
+def test_an_answer_under_a_new_subject_withdraws_the_waiting_draft(mailbox_env: MailboxEnv, tmp_path: Path) -> None:
+    """Another person at the company answers in a thread of their own after the user's last
+    message: it is the company's answer. The untouched follow-up is withdrawn, and nothing is
+    owed until the user writes again."""
+    _thanked(mailbox_env)
+    state = tmp_path / "state.db"
+    first = _engine_poll(mailbox_env, state, t(12, 9, 9, 30))  # due Dec 9 09:00 (a week, snapped)
+    assert [(a.kind, a.step) for a in first.plan] == [("create", "follow_up_1")]
+    mailbox_env.deliver(INBOX, message(TOM, USER, "Next steps at Acme",
+                                       "Hi Jordan, I'm the hiring manager. We'd like you to meet the team for a "
+                                       "final round; Ann will send times.\n\nTom", t(12, 9, 10), "tom-1@acme.example"))
+    r = _engine_poll(mailbox_env, state, t(12, 9, 11))
+    assert [(a.kind, a.step) for a in r.plan] == [("withdraw", "follow_up_1")]
+    status = _ours(r)
+    assert status["next"] is None and "tom.reyes@acme.example answered" in status["reason"]
+    assert f"<{INVITE}>" in {m.message_id for m in r.conversations[status["thread"]].messages}
+    assert mailbox_env.mailbox.drafts() == []
+    assert _engine_poll(mailbox_env, state, t(12, 21, 10)).plan == []  # the silence is theirs to break
+
+
+def test_an_automatic_reply_in_its_own_thread_moves_the_draft_and_it_goes_into_the_conversation(
+    mailbox_env: MailboxEnv, tmp_path: Path
+) -> None:
+    """Ann's out-of-office answers the user's thank-you (In-Reply-To it, "Automatic reply:"
+    subject): not a reply; her return (Dec 14) pushes the first follow-up (else Dec 9 09:00),
+    which then answers the user's thank-you in the conversation's own thread."""
+    _thanked(mailbox_env)
+    mailbox_env.deliver(INBOX, message(
+        ANN, USER, "Automatic reply: Re: Interview for the Platform Engineer role",
+        "I am out of the office until Monday, December 14, with limited access to email.", t(12, 1, 17, 1),
+        "ooo-1@acme.example", in_reply_to=THANKS, headers={"Auto-Submitted": "auto-replied"}))
+    raws = {mid_of(raw.data): raw for raw in mailbox_env.mailbox.changes(None).added}
+    own = _conversation_hint(mailbox_env)
+    if own is not None:  # Gmail: a thread of its own
+        assert raws["<ooo-1@acme.example>"].thread_hint not in (None, own)
+    state = tmp_path / "state.db"
+    early = _ours(_engine_poll(mailbox_env, state, t(12, 8, 17, 30)))
+    assert early["next"]["kind"] == "follow_up_1"
+    assert datetime.fromisoformat(early["next"]["due"]) == t(12, 15, 9)
+    r = _engine_poll(mailbox_env, state, t(12, 15, 9, 30))
+    (create,) = [a for a in r.plan if a.kind == "create"]
+    assert create.draft is not None and create.draft.thread_hint == own
+    (draft,) = mailbox_env.mailbox.drafts()
+    assert f"In-Reply-To: <{THANKS}>".encode() in draft.data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agent.drafts import _reply_target
+from agent.drafts import reply_target
 from agent.engine import related_threads
 from agent.mail.related import MAX_THREADS_PER_KEY, join_related
 from agent.mail.thread import company_keys
@@ -40,7 +40,7 @@ def test_an_answer_in_a_new_thread_joins_the_conversation_it_answers() -> None:
     assert joined.outside == frozenset({"b1"})
     assert [m.id for m in joined.own_messages] == ["a1", "a2", "a3"]
     assert joined.subject == "Corvid Labs interview"
-    assert _reply_target(joined).id == "a3"  # type: ignore[union-attr]
+    assert reply_target(joined, CFG.account.tz).id == "a3"  # type: ignore[union-attr]
     # for the policy it is the company's answer after the user's last message
     answered = [f for f in extract_facts(joined, CFG) if f.kind == E.HUMAN_REPLY]
     assert [f.evidence.message_id for f in answered] == ["<a1@x>", "<b1@x>"]
@@ -53,7 +53,7 @@ def test_the_draft_goes_where_the_user_last_wrote() -> None:
                   cid="c-two")
     [joined] = join(_thread1(), answer)
     assert joined.id == "c-one"  # the first thread the user wrote in keeps its id (ledger, controls)
-    assert _reply_target(joined).id == "b2"  # type: ignore[union-attr]
+    assert reply_target(joined, CFG.account.tz).id == "b2"  # type: ignore[union-attr]
     assert joined.outside == frozenset({"a1", "a2", "a3"})
 
 
