@@ -26,7 +26,7 @@ def test_status_json_contract(sample: Path) -> None:
     proc = cli(sample, "status", "--json", "--now", "2026-12-01T10:00:00-05:00")
     assert proc.returncode == 0, proc.stderr
     objs = json.loads(proc.stdout)
-    assert {o["company"] for o in objs} == {"Acmerobotics", "Globex", "Initech", "Hooli"}
+    assert {o["company"] for o in objs} == {"Acme Robotics", "Globex", "Initech", "Hooli"}
     for o in objs:
         assert set(o) >= {"thread", "subject", "company", "state", "next", "reason"}
         assert o["state"] in ("open", "moved_on", "closed", "paused")
@@ -57,7 +57,7 @@ def test_poll_dry_run_then_real_then_cached(sample: Path) -> None:
     cached = cli(sample, "status", "--cached", "--json")
     assert cached.returncode == 0
     objs = json.loads(cached.stdout)
-    acme = next(o for o in objs if o["company"] == "Acmerobotics")
+    acme = next(o for o in objs if o["company"] == "Acme Robotics")
     assert acme["drafts"][0]["status"] == "created"
     assert "waiting in Drafts" in acme["reason"]
     table = cli(sample, "status", "--now", now)
