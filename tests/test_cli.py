@@ -72,6 +72,8 @@ def test_explain(sample: Path) -> None:
     assert "last day Mon Nov 30 2026" in out
     assert "follow_up_1 due Tue 2026-12-08 09:00" in out
     assert "human_reply" in out and "user_wrote" in out
+    assert "Company: Globex (from the subject \u201cGlobex interview - Data Engineer\u201d; agrees with the " \
+           "domain globex.com)" in out
 
 
 def test_explain_unknown_and_ambiguous(sample: Path) -> None:
