@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--now", type=_parse_now)
     sp.add_argument("--cached", action="store_true", help="the last poll's view, without connecting")
+    sp.add_argument("--possible", action="store_true",
+                    help="conversations that might be your job search but are not tracked, and how to settle each")
 
     sp = sub.add_parser("explain", help="the evidence and rules behind one conversation")
     sp.add_argument("thread", help="conversation id, or a unique part of its subject or company")
@@ -134,13 +136,15 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return run_control(args, config, out)
     now = getattr(args, "now", None) or datetime.now(UTC)
     if args.command == "status" and args.cached:
-        return _status_cached(config, args.json, out)
+        return _status_cached(config, args.json, out, possible=args.possible)
     dry = args.command in ("status", "explain") or bool(getattr(args, "dry_run", False))
     result = run_poll(config, now, dry_run=dry)
     if args.command == "poll":
         _print_poll(result, config, args.json, out)
+    elif args.command == "status" and args.possible:
+        _print_possible(result.possible, args.json, out)
     elif args.command == "status":
-        _print_status(result.status, args.json, out)
+        _print_status(result.status, args.json, out, possible=result.possible)
     elif args.command == "explain":
         from agent.explain import explain
 
@@ -238,12 +242,37 @@ def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None
         out.write(f"{verb} {what} [{a.conversation}]: {a.reason}\n")
 
 
-def _print_status(objs: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
+def _print_status(objs: list[dict[str, Any]], as_json: bool, out: TextIO,
+                  possible: list[dict[str, Any]] | None = None) -> None:
     objs = sorted(objs, key=lambda o: (o["state"] != "open", o["next"]["due"] if o["next"] else "9999", o["subject"]))
-    if as_json:
+    if as_json:  # CONTRACT: the array of tracked conversations, unchanged (--possible lists the others)
         out.write(json.dumps(objs, indent=2) + "\n")
         return
     write_table(objs, out)
+    if possible:
+        out.write("\n")
+        write_possible(possible, out)
+
+
+def _print_possible(objs: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
+    objs = sorted(objs, key=lambda o: o["last_message"] or "", reverse=True)
+    if as_json:
+        out.write(json.dumps(objs, indent=2) + "\n")
+        return
+    if not objs:
+        out.write("No conversations are waiting for your review.\n")
+        return
+    write_possible(objs, out)
+
+
+def write_possible(objs: list[dict[str, Any]], out: TextIO) -> None:
+    """The review queue: each unsure conversation, why, and the two commands that settle it."""
+    out.write(f"Possible, not tracked ({len(objs)}): no drafts until you say which they are.\n")
+    for o in objs:
+        when = (o.get("last_message") or "")[:10] or "undated"
+        out.write(f"  {o['thread']}  {when}  {(o['company'] or '?')[:24]}  {o['subject'][:60]}\n")
+        out.write(f"    why: {o['reason']}\n")
+        out.write(f"    settle: {o['settle'][0]}   or   {o['settle'][1]}\n")
 
 
 def write_table(objs: list[dict[str, Any]], out: TextIO) -> None:
@@ -263,7 +292,7 @@ def write_table(objs: list[dict[str, Any]], out: TextIO) -> None:
             out.write(f"    {objs[i - 1]['subject'][:70]} — {objs[i - 1]['reason']}\n")
 
 
-def _status_cached(config: Config, as_json: bool, out: TextIO) -> int:
+def _status_cached(config: Config, as_json: bool, out: TextIO, *, possible: bool = False) -> int:
     from agent.store import Store
 
     if not config.state.path.exists():
@@ -272,11 +301,13 @@ def _status_cached(config: Config, as_json: bool, out: TextIO) -> int:
         snap = store.load_snapshot()
     if snap is None:
         raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
-    objs = snap.data
-    if as_json:
-        out.write(json.dumps(objs, indent=2) + "\n")
+    # a snapshot written before the review queue existed is the bare list of tracked ones
+    tracked = snap.data["tracked"] if isinstance(snap.data, dict) else snap.data
+    unsure = snap.data.get("possible", []) if isinstance(snap.data, dict) else []
+    if possible:
+        _print_possible(unsure, as_json, out)
     else:
-        write_table(objs, out)
+        _print_status(tracked, as_json, out, possible=unsure)
     return 0
 
 

@@ -113,6 +113,8 @@ class AccountConfig:
     timezone: str
     #: addresses the server says are the user's too (Gmail's sendAs), learned at run time
     aliases: tuple[str, ...] = ()
+    #: the domains of the user's current employer: mail from there is never their job search
+    employer_domains: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -323,7 +325,12 @@ def parse_config(
             f"account.timezone = {tzname!r} is not an IANA time zone name "
             "(for example \"America/New_York\" or \"Europe/Berlin\")."
         ) from None
-    account = AccountConfig(name=name, addresses=tuple(a.lower() for a in addresses), timezone=tzname)
+    employer = _get(acc, "account.employer_domains", list, default=[])
+    if not all(isinstance(d, str) and "." in d and "@" not in d.lstrip("@") for d in employer):
+        raise ConfigError(f"account.employer_domains = {employer!r} must be a list of domain names "
+                          "(for example [\"northwindtraders.com\"]).")
+    account = AccountConfig(name=name, addresses=tuple(a.lower() for a in addresses), timezone=tzname,
+                            employer_domains=tuple(d.lower().lstrip("@") for d in employer))
 
     mb = _section(data, "mailbox")
     backend = _get(mb, "mailbox.backend", str, required=True)
@@ -365,7 +372,7 @@ def parse_config(
 # --- sections ----------------------------------------------------------------------
 
 _SECTIONS: dict[str, Any] = {
-    "account": {"name", "addresses", "timezone"},
+    "account": {"name", "addresses", "timezone", "employer_domains"},
     "mailbox": {"backend"},
     "maildir": {"inbox", "sent", "drafts"},
     "imap": {

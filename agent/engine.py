@@ -38,17 +38,17 @@ from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMes
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
 from agent.signals.autoreply import is_bulk
+from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import (
     _SUBJECT_WORDS,
     INTERVIEW_WORDS,
-    Tracking,
-    classify,
     guess_company,
     is_ats,
     is_personal,
     is_user,
 )
+from agent.signals.tracking import SETTLE, Tracking, classify
 from agent.store import ControlRow, LedgerRow, Store
 
 CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"
@@ -93,6 +93,10 @@ class PollResult:
     history: dict[str, list[LedgerRow]] = field(default_factory=dict)  # drafts per conversation
     #: the config the poll ran with: the given one plus the server's aliases of the user
     config: Config | None = None
+    #: status --possible: conversations that might be the job search but are not tracked
+    possible: list[dict[str, Any]] = field(default_factory=list)
+    #: every candidate's tracking verdict with its evidence (for ``explain``)
+    tracking: dict[str, Tracking] = field(default_factory=dict)
 
 
 def poll(
@@ -275,13 +279,15 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     known_facts = facts_cache.load(store, config)
     decisions: list[tuple[Conversation, Decision]] = []
     untracked: list[tuple[Conversation, Tracking]] = []
+    verdicts: dict[str, Tracking] = {}
     for conv in candidates:
         tracking = classify(conv, config)
         controls = controls_for(store, conv, config)
-        if controls.recruiting is not None and controls.recruiting != tracking.tracked:
+        if controls.recruiting is not None and (controls.recruiting != tracking.tracked or tracking.possible):
             tracking = Tracking(controls.recruiting, "you marked it as " + (
                 "a recruiting conversation" if controls.recruiting else "not a recruiting conversation"),
-                tracking.company or guess_company(conv, config))
+                tracking.company or guess_company(conv, config), cues=tracking.cues)
+        verdicts[conv.id] = tracking
         if not tracking.tracked:
             untracked.append((conv, tracking))
             continue
@@ -310,17 +316,18 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
             stats["label_error"] = str(err)
     status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
               for _, d in decisions]
+    possible = [possible_object(conv, t, config) for conv, t in untracked if t.possible]
     if not dry_run:
         with store.transaction():  # one commit (one disk sync) for the poll's closing records
             facts_cache.save(store, known_facts)
             store.set_meta(cursor_key, cs.cursor)
             store.set_meta("last_poll", now.isoformat())
-            store.save_snapshot(status, at=now)
+            store.save_snapshot({"tracked": status, "possible": possible}, at=now)
     lap("apply")
     stats["seconds"] = round(_time.perf_counter() - started, 3)
     stats["phases"] = phases
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, untracked,
-                      {c.id: c for c in candidates}, status, history, config)
+                      {c.id: c for c in candidates}, status, history, config, possible, verdicts)
 
 
 _CANDIDATES = "candidates"
@@ -459,7 +466,7 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
             return True  # a bounce whose body may name the conversation it belongs to
         if m.from_ and is_ats(m.from_, config):
             return True
-        if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject):
+        if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject) or JOB_SUBJECT.search(m.subject):
             return True
     if user_wrote and any(not is_personal(m.from_, config) for m in others if m.from_):
         return True  # recruiter outreach with an unassuming subject that the user answered
@@ -732,6 +739,23 @@ def controls_for(store: Store, conv: Conversation, config: Config) -> Controls:
         recruiting=recruiting,
         marks=tuple(marks),
     )
+
+
+def possible_object(conv: Conversation, tracking: Tracking, config: Config) -> dict[str, Any]:
+    """One element of ``status --possible --json``: why the agent is unsure, and how to settle it."""
+    dates = [m.date for m in conv.messages if m.date is not None]
+    return {
+        "thread": conv.id,
+        "subject": conv.subject,
+        "company": tracking.company,
+        "reason": tracking.reason,
+        "looks_like": tracking.looks_like,
+        "messages": len(conv.messages),
+        "last_message": max(dates).astimezone(config.account.tz).isoformat() if dates else None,
+        "evidence": [{"kind": c.kind, "rule": c.name, "weight": c.weight, "quote": c.quote}
+                     for c in sorted(tracking.cues, key=lambda c: -c.weight)[:8]],
+        "settle": [cmd.format(thread=conv.id) for cmd in SETTLE],
+    }
 
 
 def _mark_value(r: ControlRow) -> Any:

@@ -9,7 +9,7 @@ from agent.errors import AgentError
 from agent.model import Conversation
 from agent.policy import Decision
 from agent.signals.company import company_name
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import SETTLE, Tracking
 
 
 def find_conversation(query: str, result: Any) -> str:
@@ -48,13 +48,23 @@ def explain(query: str, result: Any, config: Config) -> str:
     tz = config.account.tz
     dec: Decision | None = next((d for d in result.decisions if d.conversation == cid), None)
     lines = [f"Conversation {cid}: {conv.subject!r}"]
-    if dec is None:
-        tracking: Tracking | None = next((t for c, t in result.untracked if c.id == cid), None)
+    tracking: Tracking | None = getattr(result, "tracking", {}).get(cid) or next(
+        (t for c, t in result.untracked if c.id == cid), None)
+    if dec is None and tracking is not None and tracking.possible:
+        lines.append(f"Possible, not tracked: {tracking.reason}. Nothing is drafted until you settle it:")
+        lines.extend(f"  {cmd.format(thread=cid)}" for cmd in SETTLE)
+    elif dec is None:
         lines.append(f"Not tracked: {tracking.reason if tracking else 'not a recruiting conversation'}.")
+        lines.append(f"  (wrong? {SETTLE[0].format(thread=cid)})")
     else:
         lines.append(f"Company: {_company(conv, dec, config)}")
         lines.append(f"Tracked because: {dec.tracked_because}.")
         lines.append(f"State: {dec.state}. {dec.reason}")
+    if tracking is not None and tracking.cues:
+        lines.append("")
+        lines.append("Evidence weighed (your own job search or something else):")
+        for c in sorted(tracking.cues, key=lambda c: (c.kind, -c.weight)):
+            lines.append(f"  {c.kind:<14} +{c.weight}  {c.name}: \u201c{c.quote[:110]}\u201d")
     lines.append("")
     lines.append("Messages:")
     for m in conv.messages:

@@ -25,7 +25,7 @@ from agent.config import Config
 from agent.model import Conversation, Fact
 from agent.recipients import choose_recipient
 from agent.signals import events as E
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import Tracking
 
 THANK_YOU = "thank_you"
 FOLLOW_UP_1 = "follow_up_1"

@@ -18,7 +18,7 @@ from agent.drafts import compose, draft_message_id, fingerprint, reply_subject, 
 from agent.model import Evidence, Fact
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, THANK_YOU, decide
 from agent.signals import events as E
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t
 
 CFG = make_config()

@@ -122,7 +122,8 @@ def _gmail_config(tmp_path: Path, gmail: FakeGmail) -> Config:
 _INVITE = (b"From: Maya Okafor <maya@corvidlabs.com>\r\nTo: Jordan Lee <jordan.lee@gmail.com>\r\n"
            b"Subject: Corvid Labs interview\r\nDate: Tue, 10 Nov 2026 09:00:00 -0500\r\n"
            b"Message-ID: <alias-invite@corvidlabs.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-           b"Hi Jordan,\r\n\r\nYour interview is confirmed for Monday, November 16 at 10:00 AM ET.\r\n\r\nMaya\r\n")
+           b"Hi Jordan,\r\n\r\nYour interview for the Data Engineer role is confirmed for Monday, November 16 "
+           b"at 10:00 AM ET.\r\n\r\nMaya\r\n")
 _THANKS = (b"From: Jordan Lee <jl@jordanlee.dev>\r\nTo: Maya Okafor <maya@corvidlabs.com>\r\n"
            b"Subject: Re: Corvid Labs interview\r\nDate: Mon, 16 Nov 2026 15:00:00 -0500\r\n"
            b"Message-ID: <alias-thanks@jordanlee.dev>\r\nIn-Reply-To: <alias-invite@corvidlabs.com>\r\n"
@@ -144,6 +145,7 @@ def test_a_gmail_send_as_alias_is_the_user_and_is_asked_once_a_day(tmp_path: Pat
                 return engine.poll(config, box, store, datetime.fromisoformat(now), dry_run=dry_run)
 
         first = poll("2026-11-17T10:00:00-05:00")
+        assert first.decisions, [(t.reason, t.possible) for _, t in first.untracked]
         [dec] = first.decisions
         assert dec.next is not None and dec.next.kind == "follow_up_1", dec.reason
         assert dec.next.to == "maya@corvidlabs.com"

@@ -20,7 +20,7 @@ from agent.policy import (
     decide,
 )
 from agent.signals import events as E
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t
 
 CFG = make_config()

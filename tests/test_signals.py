@@ -10,7 +10,8 @@ from agent.model import Address, AutoMarkers, CalendarEvent
 from agent.recipients import choose_recipient
 from agent.signals import autoreply
 from agent.signals import events as E
-from agent.signals.recruiting import classify, company_from_domain, guess_company, is_noreply
+from agent.signals.recruiting import company_from_domain, guess_company, is_noreply
+from agent.signals.tracking import classify
 from tests.helpers import ME, NY, conv, make_config, msg, t
 
 CFG = make_config()

@@ -12,11 +12,10 @@ job alerts, marketing, automatic acknowledgements and personal mail are not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from agent.config import Config
 from agent.model import Address, Conversation, Message
-from agent.signals.autoreply import _domain_in, bounce, is_bulk
+from agent.signals.autoreply import _domain_in
 from agent.signals.company import company_name
 from agent.signals.company_domain import name_from_domain
 
@@ -91,68 +90,10 @@ def is_ack(msg: Message, config: Config) -> bool:
     return automated_sender and bool(_ACK.search(text)) and not INTERVIEW_WORDS.search(text)
 
 
-@dataclass(frozen=True)
-class Tracking:
-    """The verdict with its reason, for ``status`` and ``explain``."""
-
-    tracked: bool
-    reason: str
-    company: str | None = None
-    message_id: str | None = None  # the message that decided it
-
-
-def classify(conv: Conversation, config: Config) -> Tracking:
-    """Decide whether ``conv`` is a recruiting conversation."""
-    rc = config.recruiting
-    labels = frozenset().union(*(m.labels for m in conv.messages))
-    company = guess_company(conv, config)
-    for label in (config.labels.ignore, rc.ignore_label):
-        if label in labels:
-            return Tracking(False, f"the label {label!r} says to ignore it")
-    for label in (config.labels.track, rc.track_label):
-        if label in labels:
-            return Tracking(True, f"the label {label!r} says to track it", company)
-
-    others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
-    user_wrote = any(is_user(m.from_, config) for m in conv.messages)
-    if not others:
-        return Tracking(False, "only the user's own messages")
-    bulk = [m for m in others if is_bulk(m, rc.job_alert_domains)]
-    if len(bulk) == len(others):
-        return Tracking(False, f"bulk or list mail ({is_bulk(bulk[0], rc.job_alert_domains)})")
-    people = [m for m in others if m not in bulk and bounce(m) is None]
-    if people and all(is_ack(m, config) for m in people) and not user_wrote:
-        return Tracking(False, "only an automatic application acknowledgement, no human contact")
-
-    for m in conv.messages:
-        for ev in m.calendar:
-            if INTERVIEW_WORDS.search(ev.summary):
-                return Tracking(True, f"calendar invitation {ev.summary!r}", company, m.message_id)
-    for m in people:
-        if is_ats(m.from_, config) and not is_ack(m, config):  # type: ignore[arg-type]
-            return Tracking(True, f"recruiting system sender {m.from_.domain}", company, m.message_id)  # type: ignore[union-attr]
-    for m in people:
-        if INTERVIEW_WORDS.search(m.subject) or INTERVIEW_WORDS.search(m.text[:5000]):
-            if is_personal(m.from_, config) and not (  # type: ignore[arg-type]
-                    user_wrote and any(RECRUITER_VOICE.search(x.text[:5000]) for x in people)):
-                continue
-            return Tracking(True, "a company message about an interview", company, m.message_id)
-    business = [m for m in people if not is_personal(m.from_, config)]  # type: ignore[arg-type]
-    for m in business:
-        if _SUBJECT_WORDS.search(m.subject) and user_wrote:
-            return Tracking(True, f"recruiting subject {m.subject[:60]!r} and the user answered",
-                            company, m.message_id)
-        terms = {t.lower() for t in _BODY_WORDS.findall(m.text[:5000])}
-        if len(terms) >= 3 and user_wrote:
-            return Tracking(True, "recruiter outreach that the user answered", company, m.message_id)
-    return Tracking(False, "no sign of a recruiting conversation (personal or other mail)")
-
-
 def guess_company(conv: Conversation, config: Config) -> str | None:
     """The company's name as it writes it (see agent/signals/company.py), or None."""
     found = company_name(conv, config)
     return found.name if found else None
-
 
 
 def company_from_domain(domain: str) -> str:
