@@ -313,6 +313,9 @@ def test_mail_from_the_users_employer_is_not_a_prospective_employer() -> None:
     c = msg("dan@northwindtraders.com", "Panel for Priya Shah", "Can you join the panel?", t(11, 20),
             name="Dan Cole", signature="Dan Cole\nEngineering Manager | Northwind Traders")
     assert name(c, config=CFG_WORK) is None
+    by_setting = make_config(account={"employer_domains": ["northwindtraders.com"]})
+    assert name(c, config=by_setting) is None
+    assert name(c, config=CFG) == "Northwind Traders"  # nothing says it is the user's employer
 
 
 # --- full messages, parsed: quotes and signatures -------------------------------------------------

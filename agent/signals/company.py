@@ -166,10 +166,16 @@ def _business(addr: Address, config: Config) -> bool:
     domain = addr.domain
     if not domain or _is_user(addr, config) or _TOOL_LOCALS.match(addr.local):
         return False
-    if _domain_in(domain, tuple(config.identity.own_domains(rc.personal_domains))):
+    if _domain_in(domain, _own_domains(config)):
         return False
     return not any(_domain_in(domain, group) for group in
                    (rc.personal_domains, rc.ats_domains, rc.job_alert_domains, _TOOL_DOMAINS))
+
+
+def _own_domains(config: Config) -> tuple[str, ...]:
+    """The user's employer: ``account.employer_domains`` and the domains of their work addresses."""
+    own = config.identity.own_domains(config.recruiting.personal_domains)
+    return tuple(sorted({*config.account.employer_domains, *own}))
 
 
 def _organizers(m: Message, config: Config) -> list[Address]:
@@ -207,7 +213,7 @@ def _context(conv: Conversation, msgs: list[Message], config: Config) -> _Contex
     agents = frozenset(m.from_.email for m in agency_msgs if m.from_ is not None)
     full = config.account.name.strip()
     user_names = tuple(dict.fromkeys(n for n in (full, full.split(" ")[0]) if n))  # "Jordan Lee", "Jordan"
-    own = frozenset(domain_label(d) for d in config.identity.own_domains(config.recruiting.personal_domains))
+    own = frozenset(domain_label(d) for d in _own_domains(config))
     return _Context(labels, agency_labels, agents, _persons(conv, user_names),
                     user_names, _user_orgs(conv, config), own, _brands(config))
 
@@ -344,7 +350,8 @@ def _acceptable(c: _Candidate, ctx: _Context) -> bool:
     if _best_agreement(name, ctx.labels)[0] >= _EXTENDS:
         return True  # the company's own domain spells it: no person or brand is called that here
     forms = squash_forms(name)
-    if forms & ctx.brands or forms & ctx.user_orgs:
+    written = {squash(x) for x in (c.whole, c.written) if x}  # "Microsoft Teams meeting" cut to "Microsoft"
+    if forms & ctx.brands or forms & ctx.user_orgs or written & ctx.brands:
         return False
     return not _is_person(name, ctx)
 

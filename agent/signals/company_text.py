@@ -334,7 +334,8 @@ _SIGNOFF = re.compile(
 _SKIP_LINE = re.compile(
     r"@|https?://|www\.|\.(?:com|org|io|net|co)\b|\d{3}[\s.)-]*\d{3}|^\+?\d|\b(?:she|he|they)/|"
     r"^(?:sent from|get outlook|confidential|this (?:e-?mail|message))|^\W*(?:phone|mobile|tel|cell|"
-    r"fax|office|direct|linkedin|twitter|pronouns)\b", re.I)
+    r"fax|office|direct|linkedin|twitter|pronouns)\b|^\W*(?:microsoft teams|zoom|google meet|webex)\b"
+    r"|\b(?:meeting id|passcode|join (?:the )?meeting|dial[- ]in)\b", re.I)
 _PLACE = re.compile(r"^[A-Z][\w .'-]*,\s*(?:[A-Z]{2}|USA|UK|U\.S\.A?\.?|Germany|Deutschland|France|"
                     r"Canada|Ireland|India|Spain|Netherlands|Australia|Singapore|Japan)\b")
 _SIG_PARTS = re.compile(r"\s*[|·•]\s*")
