@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.engine import thread_messages
 from agent.mail.parse import parse_message
@@ -412,6 +414,23 @@ def test_never_raises_on_odd_input() -> None:
     ]
     for m in odd:
         company(m)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(subject=_TEXT, text=_TEXT, display=_TEXT, signature=_TEXT, summary=_TEXT, cn=_TEXT,
+       local=st.from_regex(r"[a-z0-9.+-]{1,12}", fullmatch=True),
+       domain=st.from_regex(r"(?:[a-z0-9-]{1,10}\.){1,3}[a-z]{2,6}", fullmatch=True))
+def test_any_words_give_a_name_or_none_and_never_an_error(
+    subject: str, text: str, display: str, signature: str, summary: str, cn: str, local: str, domain: str,
+) -> None:
+    m = msg(f"{local}@{domain}", subject, text, t(11, 20), name=display, signature=signature,
+            calendar=(invitation(summary, f"{local}@{domain}", cn),))
+    found = company(m, reply_from_user(21, f"{local}@{domain}"))
+    if found is not None:
+        assert found.name.strip() and len(found.name) <= 60 and found.reason
 
 
 # --- the labeled corpus ---------------------------------------------------------------------------
