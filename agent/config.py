@@ -52,6 +52,8 @@ DEFAULT_ATS_DOMAINS: tuple[str, ...] = (
     "rippling.com",
     "pinpointhq.com",
     "personio.de",
+    "personio.com",
+    "workablemail.com",
 )
 
 DEFAULT_PERSONAL_DOMAINS: tuple[str, ...] = (

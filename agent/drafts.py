@@ -174,7 +174,7 @@ def compose(
     msg[MARKER_HEADER] = f"v=1; step={step.kind}; conversation={conv.id}; round={step.round}"
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
     data = msg.as_bytes()
-    hint = next((m.thread_hint for m in reversed(conv.messages) if m.thread_hint), None)
+    hint = next((m.thread_hint for m in reversed(conv.own_messages) if m.thread_hint), None)
     return Draft(key=key, message_id=message_id, to=step.to, subject=str(msg["Subject"]), body=body,
                  data=data, fingerprint=_own_fingerprint(data), thread_hint=hint)
 
@@ -189,7 +189,9 @@ def _from_header(name: str, address: str) -> BaseHeader:
 
 
 def _reply_target(conv: Conversation) -> Message | None:
-    real = [m for m in conv.messages if not m.message_id.startswith("<synthetic.")] or list(conv.messages)
+    """The last message of the conversation's own thread: the draft goes in there."""
+    own = conv.own_messages
+    real = [m for m in own if not m.message_id.startswith("<synthetic.")] or list(own)
     return real[-1] if real else None
 
 

@@ -32,12 +32,14 @@ from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.errors import AgentError, MailboxError
 from agent.forked import Forked
+from agent.identity import Identity
 from agent.mail.parse import parse_message
+from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
 from agent.policy import OPEN, Controls, Decision, decide
 from agent.signals import events as E
-from agent.signals.autoreply import is_bulk
+from agent.signals.autoreply import bounce, is_bulk
 from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import (
@@ -273,6 +275,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
             {"config": _candidate_config_key(config),
              "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
     stats["bodies_fetched"] = fetched
+    candidates = related_threads(candidates, config)
     lap("bodies")
 
     # 4. decide (the facts of conversations whose messages did not change are remembered)
@@ -335,6 +338,17 @@ _CANDIDATES = "candidates"
 _FORK_AT = 2000
 
 
+def related_threads(candidates: list[Conversation], config: Config) -> list[Conversation]:
+    """The company's answers, notices and invitations in other threads joined to their conversation
+    (agent/mail/related.py)."""
+    rc = config.recruiting
+    employer = (*config.account.employer_domains,
+                *Identity.of(config.account.addresses).own_domains(rc.personal_domains))
+    return join_related(candidates, keys=_company_keys(config), users=config.identity,
+                        window=config.policy.thread_window, employer_domains=employer,
+                        skip=lambda m: is_bulk(m, rc.job_alert_domains) is not None or bounce(m) is not None)
+
+
 def _candidates_of(messages: list[Message], config: Config, forced: set[str], keys: CompanyKeys | None
                    ) -> tuple[list[Conversation], int]:
     """The candidate conversations among ``messages`` and how many conversations there are."""
@@ -365,10 +379,16 @@ def _company_keys(config: Config) -> CompanyKeys:
     return company_keys(config.identity, config.recruiting.ats_domains, config.recruiting.personal_domains)
 
 
+#: the threading's rules: raised whenever they group the same mail differently, so that candidates
+#: cached under older rules are threaded again (2: a message reusing another's Message-ID is no
+#: longer collapsed into it, which had cached conversations without their invitation)
+THREADING_RULES = 2
+
+
 def _candidate_config_key(config: Config) -> str:
     """What candidate selection depends on besides the mail: a change re-threads everything."""
     rc = config.recruiting
-    parts = ("links-v1", sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
+    parts = ("links-v1", THREADING_RULES, sorted(config.user_addresses), rc.ats_domains, rc.personal_domains, rc.job_alert_domains,
              rc.track_label, rc.ignore_label, config.policy.thread_window.total_seconds())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 

@@ -228,16 +228,30 @@ class DraftInfo:
 
 @dataclass(frozen=True)
 class Conversation:
-    """A thread: messages in date order plus a stable id that survives resyncs."""
+    """A thread: messages in date order plus a stable id that survives resyncs.
+
+    A conversation may also hold the company's messages from other threads (an
+    answer under a new subject, an automatic reply Gmail shows on its own, an
+    invitation): ``outside`` names them (backend ids). They count as evidence
+    and as answers; the conversation's own thread is where its drafts go.
+    """
 
     id: str
     messages: tuple[Message, ...]
+    outside: frozenset[str] = frozenset()
+
+    @property
+    def own_messages(self) -> tuple[Message, ...]:
+        """The messages of the conversation's own thread (all of them when nothing came from outside)."""
+        if not self.outside:
+            return self.messages
+        return tuple(m for m in self.messages if m.id not in self.outside) or self.messages
 
     @property
     def subject(self) -> str:
         from agent.mail.thread import base_subject
 
-        for m in self.messages:
+        for m in self.own_messages:
             if m.subject:
                 return base_subject(m.subject)
         return ""

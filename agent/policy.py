@@ -10,27 +10,30 @@ A *round* starts with each interview. In a round the user owes one thank-you
 follow-ups: the first a week after the stated decision date has passed (or a
 week after the user's last message when no date was stated), the second a
 week after the first. A week after that the conversation is *moved on*.
+
+Which of those steps the user's own messages have already used up, and when
+the current silence started, is ``agent.rounds``' accounting; this module turns
+it into a state, a due moment and the reasons for both.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.businesstime import BusinessCalendar
+from agent.businesstime import BusinessCalendar, wall_time
 from agent.config import Config
 from agent.model import Conversation, Fact
 from agent.recipients import choose_recipient
+from agent.rounds import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, Phase, Round, UsedStep, account
 from agent.signals import events as E
 from agent.signals.tracking import Tracking
 
-THANK_YOU = "thank_you"
-FOLLOW_UP_1 = "follow_up_1"
-FOLLOW_UP_2 = "follow_up_2"
-STEPS = (THANK_YOU, FOLLOW_UP_1, FOLLOW_UP_2)
+__all__ = ["CLOSED", "FOLLOW_UP_1", "FOLLOW_UP_2", "MOVED_ON", "OPEN", "PAUSED", "STEPS", "THANK_YOU",
+           "Controls", "Decision", "NextStep", "decide"]
 
 OPEN, MOVED_ON, CLOSED, PAUSED = "open", "moved_on", "closed", "paused"
 
@@ -75,6 +78,7 @@ class Decision:
     no_recipient: str | None = None  # why a due draft cannot be written
     tracked_because: str = ""
     facts: tuple[Fact, ...] = field(default=(), repr=False)
+    used: tuple[UsedStep, ...] = field(default=(), repr=False)  # the round's steps done, in order
 
 
 def _fmt(dt: datetime, cfg: Config) -> str:
@@ -149,117 +153,127 @@ def decide(
                          "nothing will be drafted.", round=rkey, interview=_iv(rnd))
 
     deadlines = [f for f in past if f.kind == E.DEADLINE and (prev_end is None or (f.at and f.at > prev_end))]
-    thank_you_at: datetime | None = None
-    follow_ups: list[datetime] = []
-    last_user: datetime | None = None
-    answered: Fact | None = None
-    for f in in_round:
-        if f.kind == E.USER_WROTE:
-            assert f.at is not None
-            if thank_you_at is None:
-                thank_you_at = f.at
-            elif answered is None:
-                follow_ups.append(f.at)
-            last_user, answered = f.at, None
-        elif f.kind == E.HUMAN_REPLY:
-            answered = f  # a new timeline in it replaces the old one: deadlines[-1] below
-    skipped_ty = skipped.get((rkey, THANK_YOU))
-    if thank_you_at is None and skipped_ty is None and answered is None:
+    state = account(in_round, base_key=rkey, end=end, deadlines=deadlines, skipped=skipped,
+                    max_follow_ups=pc.max_follow_ups, cal=cal)
+    rules.extend(state.notes)
+    at_round: dict[str, Any] = {"round": state.key, "interview": _iv(rnd), "used": state.used}
+    step = state.next_step
+    if step == THANK_YOU:
         to, why = choose_recipient(conv, config, unusable)
         due, arith = _thank_you_due(end, config, cal)
         rules.append("thank-you owed once per round; you have not written since the interview")
-        nxt = NextStep(THANK_YOU, _snooze(due, controls, arith, cal), to, rkey, arithmetic=tuple(arith))
+        nxt = NextStep(THANK_YOU, _snooze(due, controls, arith, cal), to, state.key, arithmetic=tuple(arith))
         return out(OPEN, f"Interview held {_fmt(end, config)}; a thank-you is owed.", nxt,
-                   round=rkey, interview=_iv(rnd), no_recipient=None if to else why)
-
-    # a timeline stated in the company's last answer: their own words start a new silence
-    answer_timeline = None if answered is None else next(
-        (d for d in reversed(deadlines) if d.evidence.message_id == answered.evidence.message_id), None)
-    if answered is not None and (answer_timeline is None or len(follow_ups) >= pc.max_follow_ups):
+                   no_recipient=None if to else why, **at_round)
+    if state.phase is Phase.ANSWERED:
         # POLICY: a human reply means nothing is owed until a new silence starts -- this
         # includes a thank-you not yet sent: their message wants your own answer, and an
         # untouched draft of ours is withdrawn
-        rules.append(f"the company answered on {_day(answered.at, cfg=config)} after your last message")
+        answered = state.answer
+        assert answered is not None
+        rules.append("nothing is owed until you write again")
         return out(OPEN, f"{answered.data.get('from', 'The company')} answered on "
-                         f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.",
-                   round=rkey, interview=_iv(rnd))
-    if answered is not None:
-        # POLICY ("a new timeline in it replaces the old one"; the seed: when their own timeline
-        # passes by more than a week, one check-in is fine): the silence after an answer that
-        # stated a timeline is a new one. Its drafts carry their own round key, so that a draft
-        # withdrawn because of the answer does not stand in for the check-in the new timeline
-        # may call for.
-        assert answered.at is not None and answer_timeline is not None
-        rules.append(f"the company answered on {_day(answered.at, cfg=config)} with a timeline: "
-                     f"\u201c{answer_timeline.data['phrase']}\u201d")
-        rkey = f"{rkey}~{hashlib.sha256(answered.evidence.message_id.encode()).hexdigest()[:10]}"
-        deadlines = [answer_timeline]
+                         f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.", **at_round)
+    if step is None:
+        return _moving_on(state, now, config, out, rules, at_round)
+    return _follow_up(conv, state, step, in_round, unusable, controls, config, cal, out, rules, at_round)
 
-    # silence since the user's last message (or since a thank-you they chose not to send,
-    # or since the company's answer that stated a timeline)
-    anchor = (answered.at if answered is not None else None) or last_user or skipped_ty or end
-    for step in (FOLLOW_UP_1, FOLLOW_UP_2):
-        if (rkey, step) in skipped and len(follow_ups) < STEPS.index(step):
-            follow_ups.append(skipped[(rkey, step)])  # "not this one": count it as done
-    n = len(follow_ups)
-    if n >= pc.max_follow_ups:
-        last = follow_ups[-1] if follow_ups else anchor
-        moved = _plus(last, pc.move_on_after, config)
-        rules.append(f"{n} follow-up(s) already sent this round (at most {pc.max_follow_ups})")
-        if now >= moved:
-            return out(MOVED_ON, f"No answer to {n} follow-up(s); moved on {_fmt(moved, config)}. "
-                                 "A message from them reopens it.", round=rkey, interview=_iv(rnd))
-        return out(OPEN, f"{n} follow-up(s) sent; if nothing comes back, moving on "
-                         f"{_fmt(moved, config)}.", round=rkey, interview=_iv(rnd))
 
-    step = FOLLOW_UP_1 if n == 0 else FOLLOW_UP_2
-    arith = []
-    deadline = deadlines[-1] if deadlines else None
-    if deadline is not None and (step == FOLLOW_UP_1 or answered is not None):
-        # the first follow-up waits for the stated timeline; after an answer that stated one,
-        # whichever follow-up comes next waits for it too
-        last_day: date = deadline.data["last_day"]
-        # the day ends in the zone the company's words were in (e.g. "by Friday, 5pm PT")
-        zone = ZoneInfo(deadline.data["tz"]) if deadline.data.get("tz") else None
-        raw = cal.end_of_day(last_day + pc.deadline_grace, tz=zone)
-        arith.append(f"decision timeline \u201c{deadline.data['phrase']}\u201d → last day {last_day:%a %b %-d %Y}")
-        arith.append(f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(raw, config)}")
-        rules.append(f"{'first' if step == FOLLOW_UP_1 else 'next'} follow-up: the stated timeline passed "
-                     "by more than the grace period")
-    elif step == FOLLOW_UP_1:
-        raw = _plus(anchor, pc.no_deadline_wait, config)
-        arith.append(f"no timeline stated: your last message {_fmt(anchor, config)} + "
-                     f"{pc.no_deadline_wait.days} days = {_fmt(raw, config)}")
-        rules.append("first follow-up: no timeline known, a week after your last message")
-    else:
-        raw = _plus(follow_ups[-1], pc.second_follow_up_wait, config)
-        arith.append(f"first follow-up {_fmt(follow_ups[-1], config)} + "
-                     f"{pc.second_follow_up_wait.days} days = {_fmt(raw, config)}")
-        rules.append("second follow-up: a week after the first with no answer")
+def _moving_on(state: Round, now: datetime, config: Config, out: Callable[..., Decision], rules: list[str],
+               at_round: dict[str, Any]) -> Decision:
+    """Every follow-up of the round is used: moved on a week after the user's side last acted."""
+    pc = config.policy
+    n = state.follow_ups_done
+    moved = _plus(state.quiet_since, pc.move_on_after, config)
+    rules.append(f"{n} follow-up(s) already sent this round (at most {pc.max_follow_ups})")
+    if now >= moved:
+        return out(MOVED_ON, f"No answer to {n} follow-up(s); moved on {_fmt(moved, config)}. "
+                             "A message from them reopens it.", **at_round)
+    return out(OPEN, f"{n} follow-up(s) sent; if nothing comes back, moving on "
+                     f"{_fmt(moved, config)}.", **at_round)
+
+
+def _follow_up(conv: Conversation, state: Round, step: str, in_round: list[Fact], unusable: tuple[str, ...],
+               controls: Controls, config: Config, cal: BusinessCalendar, out: Callable[..., Decision], rules: list[str],
+               at_round: dict[str, Any]) -> Decision:
+    """The next follow-up of the round, with its due moment and the arithmetic behind it."""
+    raw, arith, governing = _follow_up_due(state, step, config, cal, rules)
     due, snap_note = cal.describe_snap(raw)
     if due != raw:
         arith.append(f"snapped to the next business moment {_fmt(due, config)}"
                      + (f" ({snap_note})" if snap_note else ""))
-    deadline_phrase: str | None = deadline.data["phrase"] if deadline else None
-    ooo = [f for f in in_round if f.kind == E.AUTO_REPLY and f.at and f.at >= anchor and f.data.get("return_date")]
-    if ooo:
-        back: date = max(f.data["return_date"] for f in ooo)
-        after = cal.next_business_day_start(back)
-        if after > due:
-            due = after
-            arith.append(f"out-of-office until {back:%a %b %-d}: moved to {_fmt(due, config)}")
-            rules.append("an out-of-office return date pushes the draft past the return")
+    due = _after_out_of_office(due, [f for f in in_round if f.at and f.at >= state.since], arith, rules, config, cal)
+    deadline = state.deadline
     to, why_none = choose_recipient(conv, config, unusable)
-    nxt = NextStep(step, _snooze(due, controls, arith, cal), to, rkey,
-                   deadline_phrase=deadline_phrase,
+    nxt = NextStep(step, _snooze(due, controls, arith, cal), to, state.key,
+                   deadline_phrase=deadline.data["phrase"] if deadline else None,
                    deadline_day=deadline.data["last_day"] if deadline else None,
                    arithmetic=tuple(arith))
     label = "first follow-up" if step == FOLLOW_UP_1 else "second follow-up"
-    why_text = (f"they expected to decide by {deadline.data['last_day']:%b %-d} "
-                f"(\u201c{deadline.data['phrase']}\u201d)" if deadline and (step == FOLLOW_UP_1 or answered)
+    why_text = (f"they expected to decide by {governing.data['last_day']:%b %-d} "
+                f"(\u201c{governing.data['phrase']}\u201d)" if governing is not None
                 else "no answer since your last message")
     return out(OPEN, f"Waiting on the company: {why_text}; {label} due {_fmt(nxt.due, config)}.",
-               nxt, round=rkey, interview=_iv(rnd), no_recipient=None if to else why_none)
+               nxt, no_recipient=None if to else why_none, **at_round)
+
+
+def _after_out_of_office(due: datetime, silence: list[Fact], arith: list[str], rules: list[str], config: Config,
+                         cal: BusinessCalendar) -> datetime:
+    """POLICY: an out-of-office return date in this silence moves the draft past the return."""
+    returns: list[date] = [f.data["return_date"] for f in silence
+                           if f.kind == E.AUTO_REPLY and f.data.get("return_date")]
+    if not returns:
+        return due
+    back = max(returns)
+    after = cal.next_business_day_start(back)
+    if after <= due:
+        return due
+    arith.append(f"out-of-office until {back:%a %b %-d}: moved to {_fmt(after, config)}")
+    rules.append("an out-of-office return date pushes the draft past the return")
+    return after
+
+
+def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalendar,
+                   rules: list[str]) -> tuple[datetime, list[str], Fact | None]:
+    """When the next follow-up falls due, before snapping: (moment, arithmetic, governing timeline).
+
+    POLICY: a stated timeline + the grace period; with none, a week after the
+    user's last message. Never less than that week either (counted in whole
+    days when a timeline governs, as the timeline itself is): a follow-up is
+    never due right after a message of the user's -- their own check-in, a
+    late thank-you, their answer to a reply -- even when an old timeline has
+    long passed.
+    """
+    pc = config.policy
+    first = step == FOLLOW_UP_1
+    wait = pc.no_deadline_wait if first else pc.second_follow_up_wait
+    after_quiet = _plus(state.quiet_since, wait, config)
+    quiet_line = (f"{state.quiet_what} {_fmt(state.quiet_since, config)} + {wait.days} days = "
+                  f"{_fmt(after_quiet, config)}")
+    deadline = state.deadline
+    if deadline is None:
+        rules.append(f"{'first' if first else 'second'} follow-up: no timeline known, "
+                     f"a week after {state.quiet_what}")
+        return after_quiet, [f"no timeline stated: {quiet_line}"], None
+    last_day: date = deadline.data["last_day"]
+    # the day ends in the zone the company's words were in (e.g. "by Friday, 5pm PT")
+    zone = ZoneInfo(deadline.data["tz"]) if deadline.data.get("tz") else None
+    exceeded = cal.end_of_day(last_day + pc.deadline_grace, tz=zone)
+    arith = [f"decision timeline \u201c{deadline.data['phrase']}\u201d → last day {last_day:%a %b %-d %Y}",
+             f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(exceeded, config)}"]
+    if exceeded >= _day_start(after_quiet, cal):
+        rules.append(f"{'first' if first else 'next'} follow-up: the stated timeline passed "
+                     "by more than the grace period")
+        return exceeded, arith, deadline
+    arith.append(f"later still: {quiet_line}")
+    rules.append(f"{'first' if first else 'second'} follow-up: a week after {state.quiet_what}, "
+                 "later than the stated timeline + the grace period")
+    return after_quiet, arith, None
+
+
+def _day_start(at: datetime, cal: BusinessCalendar) -> datetime:
+    """Midnight at the start of ``at``'s day in the user's zone."""
+    return wall_time(at.astimezone(cal.tz).date(), time(0, 0), cal.tz)
 
 
 def _plus(at: datetime, delta: timedelta, config: Config) -> datetime:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -52,9 +53,23 @@ M = TypeVar("M", bound=ThreadHeaders)
 
 
 def linked(new: ThreadHeaders, existing: Iterable[M]) -> list[M]:
-    """The messages ``new`` references or that reference it, in the order of ``existing``."""
+    """The messages ``new`` references or that reference it, in the order of ``existing``.
+
+    Gmail also wants the subjects to agree. These stand-ins ask for that only where the
+    Message-ID in question is held by more than one message (a broken or hostile sender
+    reusing it): a reply then joins the thread of the message it answers, and a stranger
+    reusing an id neither joins the thread of the message it imitates nor merges the two.
+    """
+    existing = list(existing)
     mid = new.message_id
-    return [m for m in existing if m.message_id in new.refs or (mid and mid in m.refs)]
+    holders = Counter(m.message_id for m in existing)
+    holders[mid] += 1
+
+    def agrees(shared_id: str, m: M) -> bool:
+        return holders[shared_id] < 2 or m.base_subject == new.base_subject
+
+    return [m for m in existing
+            if (m.message_id in new.refs and agrees(m.message_id, m)) or (mid and mid in m.refs and agrees(mid, m))]
 
 
 def same_subject(new: ThreadHeaders, existing: Iterable[M], account: str) -> M | None:

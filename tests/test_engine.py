@@ -290,28 +290,40 @@ def _candidate_sets(result: engine.PollResult) -> set[tuple[str, frozenset[str]]
     return {(cid, frozenset(m.id for m in c.messages)) for cid, c in result.conversations.items()}
 
 
+def _random_mail(env: Env, rnd: object, i: int, sent_ids: list[str], *, collide: float = 0.0) -> Path:
+    """One generated message (i-th): a reply, a new thread, or the user's; with ``collide``, at
+    that rate it reuses the Message-ID of an earlier one (another sender, subject and date)."""
+    import random
+
+    assert isinstance(rnd, random.Random)
+    companies = ["acme", "globex", "initech", "umbrella"]
+    subjects = ["Interview for the Platform Engineer role", "Your application", "Next steps", "Hello"]
+    co = rnd.choice(companies)
+    when = t(11, 1 + i % 28, 9 + i % 8)
+    subject = rnd.choice(subjects)
+    mid = f"gen{i}@{co}.com"
+    if collide and rnd.random() < collide:
+        mid = rnd.choice(sent_ids)  # a stranger (or a broken mailer) reusing an earlier id
+    kind = rnd.random()
+    parent = rnd.choice(sent_ids) if kind < 0.4 else None
+    frm = f"Rec <rec@{co}.com>" if kind < 0.8 else ME
+    folder = env.inbox if frm != ME else env.sent
+    path = deliver(folder, message(frm, ME if frm != ME else f"rec@{co}.com",
+                                   ("Re: " if parent else "") + subject, "interview next steps", when, mid,
+                                   in_reply_to=parent), name=f"gen{i:03d}")
+    sent_ids.append(mid)
+    return path
+
+
 def test_incremental_threading_matches_a_full_rebuild(env: Env) -> None:
     """Polls that re-thread only what changed see the same conversations as a cold start."""
     import random
 
     rnd = random.Random(5)
-    companies = ["acme", "globex", "initech", "umbrella"]
-    subjects = ["Interview for the Platform Engineer role", "Your application", "Next steps", "Hello"]
     sent_ids: list[str] = ["acme-1@acme.com"]
     rethreaded: list[int] = []
     for i in range(40):
-        co = rnd.choice(companies)
-        when = t(11, 1 + i % 28, 9 + i % 8)
-        subject = rnd.choice(subjects)
-        mid = f"gen{i}@{co}.com"
-        kind = rnd.random()
-        parent = rnd.choice(sent_ids) if kind < 0.4 else None
-        frm = f"Rec <rec@{co}.com>" if kind < 0.8 else ME
-        folder = env.inbox if frm != ME else env.sent
-        path = deliver(folder, message(frm, ME if frm != ME else f"rec@{co}.com",
-                                       ("Re: " if parent else "") + subject, "interview next steps", when, mid,
-                                       in_reply_to=parent))
-        sent_ids.append(mid)
+        path = _random_mail(env, rnd, i, sent_ids)
         if i % 9 == 8:  # the user deletes an older message now and then
             path.unlink()
         if i % 4 == 3:
@@ -326,6 +338,35 @@ def test_incremental_threading_matches_a_full_rebuild(env: Env) -> None:
     assert _candidate_sets(incremental) == _candidate_sets(cold)
     assert [d.conversation for d in incremental.decisions] and \
         sorted(d.conversation for d in incremental.decisions) == sorted(d.conversation for d in cold.decisions)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_incremental_threading_matches_a_full_rebuild_with_colliding_ids(env: Env, seed: int) -> None:
+    """The same with a quarter of the mail reusing an earlier Message-ID (the invitation's
+    too): the strangers arrive between polls, and the conversations, their ids and the
+    decisions are those of a cold start over the same mail; the invitation is never lost."""
+    import random
+
+    rnd = random.Random(seed)
+    sent_ids: list[str] = ["acme-1@acme.com"]
+    deliver(env.inbox, _stranger("newsletter"), name="0000-stranger")
+    for i in range(32):
+        path = _random_mail(env, rnd, i, sent_ids, collide=0.25)
+        if i % 11 == 10:
+            path.unlink()
+        if i % 4 == 3:
+            env.poll(t(12, 1, 9))
+    incremental = env.poll(t(12, 1, 9))
+    assert "rethreaded" not in incremental.stats
+    # (its conversation id may move here: some generated mail reuses its id from acme.com, dated
+    # earlier, and nothing tells which of two such messages the id first named)
+    assert [m.message_id for c in incremental.conversations.values() for m in c.messages if m.calendar] == \
+        [f"<{_INVITATION}>"]
+    env.config.state.path.unlink()
+    cold = env.poll(t(12, 1, 9), dry_run=True)
+    assert _candidate_sets(incremental) == _candidate_sets(cold)
+    assert sorted((s["thread"], s["state"], s["next"] and s["next"]["kind"]) for s in incremental.status) == \
+        sorted((s["thread"], s["state"], s["next"] and s["next"]["kind"]) for s in cold.status)
 
 
 class LabellingMaildir(MaildirMailbox):
@@ -460,6 +501,29 @@ def test_an_answer_with_a_new_timeline_withdraws_the_waiting_follow_up_and_start
     assert "December 18" in draft and env.draft_steps() == ["follow_up_1"]
 
 
+def test_an_answer_without_a_timeline_and_your_reply_start_a_silence_whose_follow_up_is_drafted(
+    env: Env,
+) -> None:
+    """Issue 10: the follow-up withdrawn because the company answered belonged to the old silence;
+    after your reply the new silence owes a first follow-up again, a week after your reply (the
+    old "end of the month" + a week is long past), and it is drafted, not blocked by the
+    withdrawn one."""
+    env.poll(t(12, 1, 16, 5))
+    env.user_sends_draft(t(12, 1, 17))  # the thank-you
+    env.poll(t(12, 1, 18))
+    assert [(a.kind, a.step) for a in env.poll(t(12, 8, 9, 5)).plan] == [("create", "follow_up_1")]
+    env.reply(t(12, 8, 10), "Thanks Jordan, we are still talking to a few candidates.", n=3)
+    assert [(a.kind, a.step) for a in env.poll(t(12, 8, 11)).plan] == [("withdraw", "follow_up_1")]
+    deliver(env.sent, message(ME, ANN, "Re: Interview for the Platform Engineer role", "Thanks Ann, understood.",
+                              t(12, 8, 12), "jordan-3@gmail.com", in_reply_to="acme-3@acme.com"))
+    (dec,) = env.poll(t(12, 8, 13)).decisions
+    assert dec.next is not None and dec.next.kind == "follow_up_1" and dec.next.due == t(12, 15, 12)
+    assert env.poll(t(12, 15, 11)).plan == []
+    r = env.poll(t(12, 15, 12, 5))
+    assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
+    assert env.draft_steps() == ["follow_up_1"]
+
+
 def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_it_had(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -494,3 +558,85 @@ def test_a_state_written_by_an_older_parser_is_read_again(env: Env) -> None:
     [conv] = again.conversations.values()
     assert conv.messages[0].calendar[0].attendees == ("jordan.lee@gmail.com",)
     assert env.poll(t(11, 25, 13)).stats["bodies_fetched"] == 0
+
+# --- a stranger reusing a Message-ID (issue 10, item 8) ------------------------------------------
+
+#: the invitation's Message-ID (Env delivers it), and the conversation id it is the root of
+_INVITATION = "acme-1@acme.com"
+_CONVERSATION = "c-" + hashlib.sha256(f"<{_INVITATION}>".encode()).hexdigest()[:16]
+
+_STRANGERS = {
+    # a newsletter with a long text, named so that it sorts before the invitation's file
+    "newsletter": ("Weekly Digest <news@digest.example>", "Your weekly reading list",
+                   "This week's stories, in full. " * 60, t(11, 26, 8)),
+    # a person asking for an interview (a candidate conversation of its own), backdated
+    "podcast-backdated": ("Pat Host <pat@podcast.example>", "Interview request for our show",
+                          "Would you come on the show for an interview?", t(11, 20, 9)),
+    # the invitation's own sender and subject, a day later: a broken mailer, not a copy
+    "same-sender": (ANN, "Interview for the Platform Engineer role",
+                    "Reminder: see you on Tuesday.", t(11, 25, 9)),
+}
+
+
+def _stranger(kind: str) -> bytes:
+    frm, subject, text, when = _STRANGERS[kind]
+    return message(frm, ME, subject, text, when, _INVITATION)
+
+
+def _threads(result: engine.PollResult) -> dict[str, list[str]]:
+    return {s["thread"]: [s["next"]["kind"] if s["next"] else None] for s in result.status}
+
+
+@pytest.mark.parametrize("kind", sorted(_STRANGERS))
+def test_a_stranger_reusing_the_invitations_id_keeps_the_conversation_and_its_draft(env: Env, kind: str) -> None:
+    """The bug: an unrelated message with the invitation's Message-ID replaced it, and the
+    conversation left `status` with no draft. Both are kept; the conversation keeps its id."""
+    deliver(env.inbox, _stranger(kind), name="0000-stranger")
+    r = env.poll(t(12, 1, 16, 5))
+    assert ("create", "thank_you") in [(a.kind, a.step) for a in r.plan]
+    assert env.draft_steps() == ["thank_you"]
+    mine = next(s for s in r.status if s["thread"] == _CONVERSATION)
+    assert mine["next"]["kind"] == "thank_you" and mine["company"] == "Acme"
+    conv = r.conversations[_CONVERSATION]
+    assert any(m.calendar for m in conv.messages), "the invitation is in its conversation"
+    assert env.poll(t(12, 1, 17)).plan == []  # and nothing more to do
+    draft = message_from_bytes(env.draft_files()[0].read_bytes())
+    assert draft["In-Reply-To"] == f"<{_INVITATION}>" and draft["To"] == "ann.park@acme.com"
+
+
+@pytest.mark.parametrize("kind", sorted(_STRANGERS))
+def test_a_stranger_arriving_later_changes_nothing_and_a_cold_poll_agrees(env: Env, kind: str) -> None:
+    first = env.poll(t(12, 1, 16, 5))
+    assert _threads(first) == {_CONVERSATION: ["thank_you"]} and env.draft_steps() == ["thank_you"]
+    deliver(env.inbox, _stranger(kind), name="0000-stranger")
+    later = env.poll(t(12, 1, 16, 30))
+    assert later.plan == [] and env.draft_steps() == ["thank_you"]
+    assert later.stats["rethreaded"] >= 2  # the invitation was threaded again beside the stranger
+    mine = next(s for s in later.status if s["thread"] == _CONVERSATION)
+    assert mine["next"]["kind"] == "thank_you" and [d["status"] for d in mine["drafts"]] == ["created"]
+    with Store.open(env.config.state.path) as store:
+        held = [m for m in store.get_messages() if m.message_id == f"<{_INVITATION}>"]
+        assert len(held) == 2  # the state keeps both messages
+        assert {m.id for m in held} <= store.linked_closure({f"m:<{_INVITATION}>"})
+    env.config.state.path.unlink()
+    cold = env.poll(t(12, 1, 16, 30), dry_run=True)
+    assert _candidate_sets(cold) == _candidate_sets(later)
+    assert _threads(cold) == _threads(later)
+
+
+def test_candidates_cached_under_older_threading_rules_are_threaded_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state written before the rules changed (there: the stranger had replaced the invitation,
+    and the candidates cached without it) is not trusted: the next poll threads everything again,
+    though no mail changed, and the conversation is back with its draft."""
+    deliver(env.inbox, _stranger("newsletter"), name="0000-stranger")
+    env.poll(t(12, 1, 9))
+    with Store.open(env.config.state.path) as store:
+        monkeypatch.setattr(engine, "THREADING_RULES", engine.THREADING_RULES - 1)
+        store.set_meta("candidates", json.dumps(
+            {"config": engine._candidate_config_key(env.config), "conversations": []}))
+        monkeypatch.undo()
+    r = env.poll(t(12, 1, 16, 5))
+    assert r.stats["rethreaded"] == 2 and r.stats["added"] == 0
+    assert _threads(r) == {_CONVERSATION: ["thank_you"]} and env.draft_steps() == ["thank_you"]

@@ -2,7 +2,8 @@
 
 A recruiting conversation must be tracked; a look-alike must never be tracked
 and never get a draft. All of them share one mailbox, as in real life, and no
-agent conversation may mix two corpus conversations.
+agent conversation may mix a recruiting conversation with another corpus
+conversation.
 """
 
 from __future__ import annotations
@@ -39,4 +40,6 @@ def test_recruiting_conversation_is_tracked(file: str, outcomes: dict[str, Outco
 def test_lookalike_is_never_tracked_nor_drafted(file: str, outcomes: dict[str, Outcome]) -> None:
     o = outcomes[file]
     assert o.verdict != TRACKED and o.drafts == (), f"{o.conv.category}: {o.conv.note}: {o.reasons} {o.drafts}"
-    assert not o.mixed_with, f"threaded together with {o.mixed_with}"
+    # two look-alikes with one organisation may be one conversation (an MBA admissions office and its
+    # scholarship committee); with a recruiting conversation, never
+    assert not [f for f in o.mixed_with if f.startswith("recruiting/")], f"joined with {o.mixed_with}"

@@ -32,15 +32,19 @@ import stat
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
+from agent import engine
 from agent.backends.base import Mailbox
 from agent.backends.maildir import MaildirMailbox, split_name
 from agent.model import INBOX, SENT
-from tests.helpers import by_mid, mid_of
+from agent.samples import ics, message
+from agent.store import Store
+from tests.helpers import by_mid, make_config, mid_of, t
 
 # --- the registry ---------------------------------------------------------------------
 
@@ -403,3 +407,102 @@ def test_reading_changes_nothing(mailbox_env: MailboxEnv) -> None:
     mb.fetch([raw.id for raw in first.added])
     mb.drafts()
     assert mailbox_env.snapshot() == before
+
+
+# --- the engine over every backend: a stranger reusing a Message-ID (issue 10, item 8) ----------
+#
+# The mail is delivered through each backend (on the Gmail stand-ins it is threaded the way
+# Gmail threads it), then polled by the real engine; what status shows must not depend on
+# the backend.
+
+ANN = "Ann Park <ann.park@acme.example>"
+USER = "Jordan Lee <jordan.lee@gmail.com>"
+CFG = make_config()
+#: the user's acceptance, the company's answer with a timeline, and a stranger reusing one id
+INVITE, ACCEPT, ANSWER = "inv-1@acme.example", "CAaccept1@mail.gmail.com", "ans-1@acme.example"
+
+
+def _conversation(env: MailboxEnv, *, answered: bool) -> None:
+    """Ann invites (Dec 1, 13:00-14:00 in New York), the user accepts; after the interview the
+    user thanks her and, if ``answered``, Ann answers with a decision date (Dec 11)."""
+    inv = ics("Interview: Jordan Lee / Acme", t(12, 1, 13), t(12, 1, 14), organizer="ann.park@acme.example",
+              attendee="jordan.lee@gmail.com")
+    subject = "Interview for the Platform Engineer role"
+    env.deliver(INBOX, message(ANN, USER, subject, "Hi Jordan, the invitation is attached.\n\nAnn",
+                               t(11, 24, 9), INVITE, calendar=inv))
+    env.deliver(SENT, message(USER, ANN, "Re: " + subject, "Thank you, I accept.\n\nJordan", t(11, 24, 12),
+                              ACCEPT, in_reply_to=INVITE, references=(INVITE,)))
+    if answered:
+        env.deliver(SENT, message(USER, ANN, "Re: " + subject, "Thank you for today, Ann.\n\nJordan",
+                                  t(12, 1, 17), "CAthanks1@mail.gmail.com", in_reply_to=ACCEPT,
+                                  references=(INVITE, ACCEPT)))
+        env.deliver(INBOX, message(ANN, USER, "Re: " + subject,
+                                   "Thanks Jordan! We expect to decide by December 11.\n\nAnn", t(12, 2, 10),
+                                   ANSWER, in_reply_to="CAthanks1@mail.gmail.com",
+                                   references=(INVITE, ACCEPT, "CAthanks1@mail.gmail.com")))
+
+
+def _stranger(reused: str) -> bytes:
+    """A newsletter with a long text, reusing ``reused`` as its Message-ID."""
+    return message("Weekly Digest <news@digest.example>", USER, "Your weekly reading list",
+                   "This week's stories, in full. " * 60, t(11, 26, 8), reused,
+                   headers={"List-Unsubscribe": "<mailto:leave@digest.example>"})
+
+
+def _engine_poll(env: MailboxEnv, state: Path, now: datetime) -> engine.PollResult:
+    with Store.open(state) as store:
+        return engine.poll(CFG, env.mailbox, store, now)
+
+
+def _ours(result: engine.PollResult) -> dict[str, Any]:
+    """The status object of the conversation holding the invitation (there is exactly one)."""
+    (cid,) = [c.id for c in result.conversations.values() if any(m.calendar for m in c.messages)]
+    (status,) = [s for s in result.status if s["thread"] == cid]
+    conv = result.conversations[cid]
+    assert {m.message_id for m in conv.messages} >= {f"<{INVITE}>", f"<{ACCEPT}>"}
+    assert not any(m.from_ and m.from_.email == "news@digest.example" for m in conv.messages)
+    return status
+
+
+@pytest.mark.parametrize("reused", [INVITE, ACCEPT])
+def test_a_stranger_reusing_an_id_leaves_the_thank_you_owed(
+    mailbox_env: MailboxEnv, tmp_path: Path, reused: str
+) -> None:
+    """The stranger reuses the invitation's or the user's acceptance's id, and is delivered
+    first (so every backend lists it first). The thank-you is written, in the conversation's
+    own thread."""
+    mailbox_env.deliver(INBOX, _stranger(reused))
+    _conversation(mailbox_env, answered=False)
+    raws = mailbox_env.mailbox.changes(None).added
+    hints = {b"digest" in raw.data: raw.thread_hint for raw in raws if mid_of(raw.data) == f"<{reused}>"}
+    assert len(hints) == 2 and (hints[True] is None or hints[True] != hints[False])  # Gmail: apart
+    r = _engine_poll(mailbox_env, tmp_path / "state.db", t(12, 1, 16, 5))
+    status = _ours(r)
+    assert status["next"]["kind"] == "thank_you" and status["next"]["to"] == "ann.park@acme.example"
+    (create,) = [a for a in r.plan if a.kind == "create"]
+    assert create.conversation == status["thread"] and create.draft is not None
+    if hints[False] is not None:
+        assert create.draft.thread_hint == hints[False]  # into the conversation's Gmail thread
+    (draft,) = mailbox_env.mailbox.drafts()
+    assert mid_of(draft.data) == create.draft.message_id
+
+
+def test_a_stranger_reusing_the_companys_answer_arrives_later_and_the_timeline_stands(
+    mailbox_env: MailboxEnv, tmp_path: Path
+) -> None:
+    """The company's answer (the human reply the policy reads: decision by Dec 11) is reused by
+    a stranger that arrives between two polls: the next step is still the first follow-up
+    after that date, and it is drafted once."""
+    _conversation(mailbox_env, answered=True)
+    state = tmp_path / "state.db"
+    first = _ours(_engine_poll(mailbox_env, state, t(12, 3, 9)))
+    due = datetime.fromisoformat(first["next"]["due"])
+    # read from the answer: without it, a week after the user's thank-you (Dec 8) would be due
+    assert first["next"]["kind"] == "follow_up_1" and due >= t(12, 18, 9)
+    mailbox_env.deliver(INBOX, _stranger(ANSWER))
+    r = _engine_poll(mailbox_env, state, due + timedelta(minutes=5))
+    status = _ours(r)
+    assert status["thread"] == first["thread"] and status["next"] == first["next"]
+    assert [(a.kind, a.step) for a in r.plan] == [("create", "follow_up_1")]
+    assert _engine_poll(mailbox_env, state, due + timedelta(hours=1)).plan == []
+    assert len(mailbox_env.mailbox.drafts()) == 1

@@ -39,24 +39,31 @@ Conversation ids survive full resyncs
     Message-ID). Using the referenced root rather than the earliest present
     message keeps the id unchanged when a missing parent shows up later.
 
-Duplicates (an INBOX copy and a Sent copy, Gmail's All Mail) share a
-Message-ID: they collapse into the richest copy (a body beats headers only,
-then longer text, then a fixed folder order), keeping the union of labels.
+Shared Message-IDs (agent/mail/message_ids.py)
+    Copies of one message (an INBOX and a Sent copy, Gmail's All Mail) share a
+    Message-ID and collapse into the richest copy. Messages that share one
+    without being copies (a broken or hostile sender) stay distinct: one keeps
+    the id, the others join the threading under derived keys, and a reference
+    to the id joins the one it plausibly answers. The rules above run on those
+    keys, and the root a conversation id is hashed from is the key the earliest
+    message's root reference resolves to.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import hashlib
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
 from agent.identity import Identity
-from agent.model import ALL, DRAFTS, INBOX, SENT, Address, Conversation, Message, utc
+from agent.mail.message_ids import Identities, Judge, date_key, identify
+from agent.model import Address, Conversation, Message, utc
 
 # --- subjects -----------------------------------------------------------------------
 
@@ -346,6 +353,11 @@ class CompanyKeys:
             got = self._memo[memo_key] = self._compute(m)
         return got
 
+    def of_sender(self, m: Message) -> frozenset[str]:
+        """The company keys of ``m``'s sender side only (From, Reply-To): who writes, not
+        everyone copied (a partner in Cc is no company)."""
+        return self._keys(((m.from_,) if m.from_ else ()) + m.reply_to, m.reply_to)
+
     def subject(self, subject: str) -> str:
         """:func:`subject_key`, computed once per subject for this object's life."""
         got = self._subjects.get(subject)
@@ -354,15 +366,17 @@ class CompanyKeys:
         return got
 
     def _compute(self, m: Message) -> frozenset[str]:
+        return self._keys(((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc, m.reply_to)
+
+    def _keys(self, people: tuple[Address, ...], reply_to: tuple[Address, ...]) -> frozenset[str]:
         keys: set[str] = set()
-        people = ((m.from_,) if m.from_ else ()) + m.reply_to + m.to + m.cc
         for a in people:
             if not a.email or self.is_user(a):
                 continue
             dom = a.domain.lower()
             ats = self._ats_of(dom)
             if ats is not None:
-                tenant = _tenant(a, ats, m.reply_to, self.personal, self.brands)
+                tenant = _tenant(a, ats, reply_to, self.personal, self.brands)
                 if tenant:
                     keys.add(tenant)
             elif dom in self.personal:
@@ -373,43 +387,6 @@ class CompanyKeys:
                     name = self._name_cache[dom] = registrable_name(dom)
                 keys.add(name)
         return frozenset(keys)
-
-
-# --- duplicates ----------------------------------------------------------------------
-
-_FOLDER_RANK = {SENT: 0, INBOX: 1, ALL: 2, DRAFTS: 3}
-
-
-def _richness(m: Message) -> tuple[int, int, int, int, int, str]:
-    return (
-        0 if m.has_body else 1,
-        -len(m.text),
-        -len(m.calendar),
-        0 if m.date is not None else 1,
-        _FOLDER_RANK.get(m.folder, 9),
-        m.id,
-    )
-
-
-def _dedupe(messages: Iterable[Message]) -> list[Message]:
-    by_mid: dict[str, list[Message]] = defaultdict(list)
-    for m in messages:
-        by_mid[m.message_id].append(m)
-    out: list[Message] = []
-    for copies in by_mid.values():
-        if len(copies) == 1:
-            out.append(copies[0])
-            continue
-        copies.sort(key=_richness)
-        best = copies[0]
-        labels = frozenset().union(*(c.labels for c in copies))
-        hint = best.thread_hint or min(
-            (c.thread_hint for c in copies if c.thread_hint), default=None
-        )
-        if labels != best.labels or hint != best.thread_hint:
-            best = dataclasses.replace(best, labels=labels, thread_hint=hint)
-        out.append(best)
-    return out
 
 
 # --- union-find ------------------------------------------------------------------------
@@ -446,14 +423,20 @@ def _stamp(d: datetime | None) -> float:
     return utc(d).timestamp() if d is not None else 0.0
 
 
-def _date_key(m: Message) -> tuple[bool, float, str, str]:
-    """Date order, undated last, ties by Message-ID then backend id: input order never matters."""
-    return (m.date is None, _stamp(m.date), m.message_id, m.id)
+_date_key = date_key
 
 
-def _conversation_id(first: Message) -> str:
-    root = (first.references[:1] or first.in_reply_to[:1] or (first.message_id,))[0]
+def _conversation_id(first: Message, ids: Identities) -> str:
+    ref = (first.references[:1] or first.in_reply_to[:1])
+    root = ids.ref(first, ref[0]) if ref else ids.node(first)
     return "c-" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _judge(keys: CompanyKeys) -> Judge:
+    """What message_ids needs of the threading's notions (it cannot import this module)."""
+    return Judge(counterparties=keys.of, subject_key=keys.subject,
+                 base_subject=lambda s: base_subject(s).casefold(), organisation=registrable_name,
+                 personal=keys.personal)
 
 
 def company_keys(
@@ -513,31 +496,81 @@ def build_conversations(
     then by id); messages inside are in date order, undated last, ties broken
     by Message-ID, so the output never depends on the input order.
     """
-    msgs = _dedupe(messages)
     if keys is None:
         keys = company_keys(user_addresses, ats_domains, personal_domains)
+    ids = identify(messages, _judge(keys))
 
+    node = ids.node if ids.nodes else _own_id  # the common case without a call per message
+    refs = functools.partial(_refs, ids=ids) if ids.refs else _own_refs
     hinted: dict[str, list[Message]] = defaultdict(list)
     plain: list[Message] = []
-    hint_of_mid: dict[str, str] = {}
-    for m in msgs:
+    hint_of: dict[str, str] = {}  # node key -> server thread id
+    for m in ids.messages:
         if m.thread_hint:
             hinted[m.thread_hint].append(m)
-            hint_of_mid[m.message_id] = m.thread_hint
+            hint_of[node(m)] = m.thread_hint
         else:
             plain.append(m)
 
-    # rule 2: header chains among the unhinted messages
     uf = _UF()
+    _chain(plain, node, refs, uf)
+    _join_by_subject(plain, node, keys, window, uf)
+    groups: dict[str, list[Message]] = defaultdict(list)
     for m in plain:
-        mid = m.message_id
-        uf.find(mid)
-        for ref in m.in_reply_to:
-            uf.union(mid, ref)
-        for ref in m.references:
-            uf.union(mid, ref)
+        groups[uf.find(node(m))].append(m)
 
-    # rule 3: subject + company within the window (single linkage in date order)
+    # rule 1 again: an unhinted group that chains into hinted messages joins them
+    result: dict[str, list[Message]] = {f"gm-{h}": list(ms) for h, ms in hinted.items()}
+    for members in groups.values():
+        linked = sorted({hint_of[key] for m in members for key in refs(m) if key in hint_of})
+        if linked:
+            result[f"gm-{linked[0]}"].extend(members)
+            continue
+        first = members[0] if len(members) == 1 else min(members, key=_date_key)
+        result.setdefault(_conversation_id(first, ids), []).extend(members)
+
+    conversations = [
+        Conversation(id=cid, messages=tuple(ms) if len(ms) == 1 else tuple(sorted(ms, key=_date_key)))
+        for cid, ms in result.items()
+    ]
+    conversations.sort(key=_conversation_order)
+    return conversations
+
+
+_own_id = operator.attrgetter("message_id")
+
+
+def _own_refs(m: Message) -> tuple[str, ...]:
+    return (*m.in_reply_to, *m.references)
+
+
+def _refs(m: Message, ids: Identities) -> list[str]:
+    """The node keys ``m`` references (In-Reply-To, then References)."""
+    return [ids.ref(m, r) for r in (*m.in_reply_to, *m.references)]
+
+
+def _chain(plain: list[Message], node: Callable[[Message], str], refs: Callable[[Message], Sequence[str]],
+           uf: _UF) -> None:
+    """Rule 2: header chains among the unhinted messages, on node keys."""
+    if refs is _own_refs and node is _own_id:  # no shared ids: the loop without calls (20,000 messages)
+        for m in plain:
+            mid = m.message_id
+            uf.find(mid)
+            for ref in m.in_reply_to:
+                uf.union(mid, ref)
+            for ref in m.references:
+                uf.union(mid, ref)
+        return
+    for m in plain:
+        key = node(m)
+        uf.find(key)
+        for ref in refs(m):
+            uf.union(key, ref)
+
+
+def _join_by_subject(plain: list[Message], node: Callable[[Message], str], keys: CompanyKeys,
+                     window: timedelta, uf: _UF) -> None:
+    """Rule 3: subject + company within the window (single linkage in date order)."""
     buckets: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
     for m in plain:
         if m.date is None:
@@ -546,8 +579,9 @@ def build_conversations(
         if not skey:
             continue
         stamp = _stamp(m.date)
+        key = node(m)
         for ckey in keys.of(m):
-            buckets[(skey, ckey)].append((stamp, m.message_id))
+            buckets[(skey, ckey)].append((stamp, key))
     span = window.total_seconds()
     for items in buckets.values():
         if len(items) < 2:
@@ -556,34 +590,6 @@ def build_conversations(
         for (ta, a), (tb, b) in pairwise(items):
             if tb - ta <= span:
                 uf.union(a, b)
-
-    groups: dict[str, list[Message]] = defaultdict(list)
-    for m in plain:
-        groups[uf.find(m.message_id)].append(m)
-
-    # rule 1 again: an unhinted group that chains into hinted messages joins them
-    result: dict[str, list[Message]] = {f"gm-{h}": list(ms) for h, ms in hinted.items()}
-    for members in groups.values():
-        linked = sorted(
-            {
-                hint_of_mid[ref]
-                for m in members
-                for ref in (*m.in_reply_to, *m.references)
-                if ref in hint_of_mid
-            }
-        )
-        if linked:
-            result[f"gm-{linked[0]}"].extend(members)
-            continue
-        first = members[0] if len(members) == 1 else min(members, key=_date_key)
-        result.setdefault(_conversation_id(first), []).extend(members)
-
-    conversations = [
-        Conversation(id=cid, messages=tuple(ms) if len(ms) == 1 else tuple(sorted(ms, key=_date_key)))
-        for cid, ms in result.items()
-    ]
-    conversations.sort(key=_conversation_order)
-    return conversations
 
 
 def _conversation_order(c: Conversation) -> tuple[bool, float, str]:

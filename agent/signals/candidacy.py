@@ -34,7 +34,7 @@ _JOB = rf"(?:role|position|opening|job|vacancy|req(?:uisition)?|{_TITLE})"
 _SENIORITY = r"(?:senior|sr\.?|staff|principal|lead|junior|jr\.?|founding|head of|director of|vp,?|chief)"
 
 _JOB_SUBJECT = (rf"\b(?:{_SENIORITY} )?(?:[A-Za-z][\w/&+-]* ){{0,2}}{_TITLE}\b|\breq(?:uisition)?\.? ?#? ?\d{{3,}}\b|"
-                r"\b(?:job|role|position|opening)\b")
+                r"\b(?:job|role|position) (?:at|with|for)\b")
 #: a subject naming a job: the engine's header-only look at candidates uses it too
 JOB_SUBJECT = re.compile(_JOB_SUBJECT, re.I)
 
@@ -55,7 +55,7 @@ RULES: tuple[Rule, ...] = (
     rule(CANDIDACY, "contract terms", r"\b(?:contract[- ]to[- ]hire|W-?2|C2C|corp[- ]to[- ]corp|1099|"
          r"(?:hourly|bill|pay) rate|\$\d+(?:-\d+)?(?:/| per )h(?:ou)?r)\b", 2, COMPANY),
     rule(CANDIDACY, "a job title's interview",
-         rf"\b{_TITLE} (?:interview|screen|phone screen|onsite|candidate|opening|vacancy)s?\b|"
+         rf"\b{_TITLE} (?:interview|screen|phone screen|onsite|opening|vacancy)s?\b|"
          r"\binterview\w* with (?:our|the) (?:\w+ ){0,2}(?:team|hiring manager|manager|lead|founders?|CTO|CEO|VP)\b",
          2, COMPANY),
     rule(CANDIDACY, "the hiring process",
@@ -65,17 +65,20 @@ RULES: tuple[Rule, ...] = (
     rule(CANDIDACY, "an interview stage",
          r"\b(?:technical|coding|system design|behaviou?ral|final|onsite|on-site|virtual onsite|hiring manager|"
          r"recruiter|team fit) (?:interview|screen|screening|round|assessment|exercise|challenge|call)s?\b|"
-         r"\btake-?home (?:assignment|exercise|project|challenge|test)\b|\bcoding (?:challenge|exercise|test)\b", 3),
+         r"\btake-?home (?:assignment|exercise|project|challenge|test)\b|\bcoding (?:challenge|exercise|test)\b", 3,
+         COMPANY),
     rule(CANDIDACY, "a phone screen", r"\bphone screen\b", 2, COMPANY),
     rule(INTERVIEW, "a screening call", r"\b(?:phone|video|panel|case|culture|first|second|initial) "
          r"(?:interview|screen|screening|round)s?\b|\bscreening call\b", 1),
     rule(CANDIDACY, "the hiring team",
          r"\b(?:hiring (?:manager|team|committee|lead)|talent (?:acquisition|team|partner)|recruit(?:ing|ment) "
-         r"(?:team|coordinator|partner)|people (?:team|ops|operations))\b", 2),
+         r"(?:team|coordinator|partner)|people (?:team|ops|operations))\b", 2, COMPANY),
+    # a title as signatures write it: at the start of a line, or after "|" or a comma ("Maya Okafor,
+    # Technical Recruiter"); "write to the recruiter" in a coach's advice is no title
     rule(CANDIDACY, "a recruiter's title",
-         r"\b(?:(?:senior |technical |lead |principal |corporate |executive )?recruiter|talent (?:acquisition|partner|"
-         r"sourcer)|sourcer|head of talent|recruiting (?:lead|manager|coordinator|@|at)|HR (?:business )?partner)\b|"
-         r"\bRecruiting @", 3, COMPANY),
+         r"(?:^|\||,)[ \t]*(?:[\w&./-]+[ \t]+){0,3}(?:recruiter|talent (?:acquisition|partner|sourcer)|sourcer|"
+         r"head of talent|recruiting(?: lead| manager| coordinator| partner)?|HR (?:business )?partner)"
+         r"[ \t]*(?:$|\||,|@|\bat\b|-|–|\bfor\b)", 3, COMPANY),
     rule(CANDIDACY, "a recruiter's voice",
          r"\bI(?:'m| am) (?:an? )?(?:[\w-]+ ){0,2}recruiter\b|\brecruit(?:er|ing) (?:at|for|with)\b|"
          r"\bsubmit(?:ted)? (?:you|your (?:profile|resume|cv)) (?:to|for)\b|\bmy client\b[^.\n]{0,60}\b(?:hiring|"
@@ -99,7 +102,7 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:interest(?:ed)? in|excited about|enthusiasm for|passion for) (?:the|this|joining)\b[^.\n]{{0,60}}"
          rf"\b(?:{_JOB}|team|opportunity|company)\b|\bthank(?:s| you) for (?:considering me|the opportunity)\b", 3, USER),
     rule(CANDIDACY, "the user speaks of the role",
-         r"\b(?:the|this|that|your) (?:[\w-]+ ){0,2}(?:role|position|opening|job posting|job description)\b", 2, USER),
+         r"\b(?:the|this|that|your) (?:[\w-]+ ){0,2}(?:role|position|job posting|job description)\b", 2, USER),
     rule(CANDIDACY, "the user's résumé", r"\bmy (?:resume|résumé|cv|portfolio|references|availability for)\b", 2, USER),
     rule(CANDIDACY, "the user's job talk",
          r"\b(?:my (?:current (?:role|employer|company)|notice period|salary expectations|start date)|"

@@ -56,7 +56,8 @@ class Cue:
 
 
 def rule(kind: str, name: str, pattern: str, weight: int, side: str = EITHER) -> Rule:
-    return Rule(kind, name, re.compile(pattern, re.I), weight, side)
+    """A rule; the pattern is case-insensitive, and ``^`` matches at every line's start."""
+    return Rule(kind, name, re.compile(pattern, re.I | re.M), weight, side)
 
 
 def texts_of(m: Message) -> Iterator[str]:

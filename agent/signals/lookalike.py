@@ -98,6 +98,11 @@ RULES: tuple[Rule, ...] = (
     rule(PRESS, "a story being written",
          r"\b(?:story|article|piece|feature|report|profile) (?:I'?m|we'?re|I am|we are) "
          r"(?:writing|working on|reporting|putting together|doing)\b", 3),
+    rule(PRESS, "a story in the works",
+         r"\b(?:I'?m|we'?re|I am|we are) (?:writing|working on|reporting|putting together|doing|researching) "
+         r"(?:a|an) (?:story|article|piece|feature|profile|report|series)\b|\bmy editor\b|\bthe (?:story|piece|"
+         r"article) (?:will|should|is going to) (?:run|publish|come out|go live)\b|\b(?:direct )?quotes? (?:from you|"
+         r"back)\b|\bread you back\b|\bon background\b", 3),
     rule(PRESS, "journalist", r"\b(?:journalist|reporter|correspondent|staff writer|contributing writer|"
          r"freelance writer|columnist|newsroom|news desk)\b", 2),
     rule(PRESS, "on the record", r"\b(?:on|off) the record\b|\bquote you\b|\bbe quoted\b|\bfor attribution\b", 3),
@@ -178,6 +183,9 @@ RULES: tuple[Rule, ...] = (
          r"x-?rays?|physician|pediatric\w*|orthodont\w*|optometr\w*|dermatolog\w*|physical therap\w*|"
          r"physio\w*|pharmac\w*|prescription|co-?pay|insurance card|veterinar\w*|vet clinic|your pet|"
          r"vaccin\w*|check-?up|MyChart|patient portal|medical (?:records?|history|center|centre))\b", 3),
+    rule(MEDICAL, "therapy", r"\b(?:therap(?:y|ist|ists)|counsel(?:l)?ing (?:practice|collective|center|centre|"
+         r"services)|psychiatr\w*|psycholog\w+|Psy\.?D\b|LCSW|LMHC|intake (?:interview|call|forms?|appointment|"
+         r"session)|client portal|wait ?list|weekly sessions?)\b", 3),
     rule(MEDICAL, "an appointment", r"\b(?:your|an|the) appointment\b", 1),
     rule(MEDICAL, "a doctor", r"\bDr\.? [A-Z]", 1),
     # --- vendors and sales ------------------------------------------------------------------------------
@@ -186,6 +194,14 @@ RULES: tuple[Rule, ...] = (
     rule(VENDOR, "selling", r"\b(?:pricing|quote for|proposal|procurement|ROI|use cases?|our (?:platform|"
          r"solution|software|tool|product)s? (?:can|helps?|will|lets|allows|enables|integrates|is built)|your (?:team'?s|stack|workflow|tooling|current (?:vendor|provider|"
          r"solution))|licen[cs]es?|seats|contract renewal|integrat(?:e|es|ion) with your)\b", 2),
+    # the counterpart offers the user candidates: the user is the hiring side
+    rule(VENDOR, "your openings", r"\byour (?:open|current) (?:roles|openings|positions|reqs|requisitions)\b|"
+         r"\byour (?:open role|opening|req|requisition|hiring needs|vacanc(?:y|ies))\b", 4, COMPANY),
+    rule(VENDOR, "candidates offered to you", r"\b(?:candidates|profiles|resumes|engineers) (?:for your|available "
+         r"to interview|who match (?:the|your))\b|\bpre-?vetted\b|\bstaff(?:ing)? augmentation\b|"
+         r"\bplacement fee\b|\bour (?:bench|talent pool)\b", 4, COMPANY),
+    rule(VENDOR, "your hiring team", r"\byour (?:talent acquisition|recruiting|hiring|HR|people) (?:team|lead|"
+         r"partner|manager)s?\b", 4, COMPANY),
     rule(VENDOR, "a sales title", r"\b(?:account executive|sales development|business development "
          r"representative|SDR|BDR|solutions? (?:engineer|consultant)|customer success manager)\b", 2),
     # --- credit, loans, insurance ----------------------------------------------------------------------------

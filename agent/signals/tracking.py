@@ -204,7 +204,51 @@ def _structural_cues(conv: Conversation, parties: _Parties, config: Config) -> l
     out += _personal_cues(parties, config)
     out += _interview_cues(parties, config, employer)
     out += _blast_cues(parties, config)
+    out += _list_reply_cues(conv, parties)
+    out += _employer_hiring_cues(parties, employer)
     return out
+
+
+_HIRING_AT = re.compile(
+    r"\b((?:[A-Z][\w&'.-]*\s+){0,3}[A-Z][\w&'.-]*)\s+(?:is|are)\s+(?:currently\s+|now\s+)?hiring\b|"
+    r"\b(?:hiring|openings?|roles?|reqs?|positions?)\s+at\s+((?:[A-Z][\w&'.-]*\s*){1,4})"
+)
+
+
+def _employer_hiring_cues(parties: _Parties, employer: frozenset[str]) -> list[Cue]:
+    """The company said to be hiring is the user's own employer: they are the hiring side
+    (an agency offering them candidates, a vendor), not a candidate."""
+    if not employer:
+        return []
+    for m in parties.people:
+        for hit in _HIRING_AT.finditer(m.text[:5000]):
+            name = "".join(w.lower() for w in re.findall(r"\w+", hit.group(1) or hit.group(2) or ""))
+            if len(name) >= 4 and any(k in name or name in k for k in employer if len(k) >= 4):
+                return [Cue(lookalike.VENDOR, "your own employer is the one hiring", 6, m.message_id,
+                            " ".join(hit.group(0).split()))]
+    return []
+
+
+def _list_reply_cues(conv: Conversation, parties: _Parties) -> list[Cue]:
+    """A person answering in a thread that began as their own newsletter or list mail.
+
+    The person is the list's sender when they write from its domain or under the name it
+    is sent in ("Marguerite Ellison-Diaz from The Offer Stage" on a newsletter platform).
+    """
+    # a real list (List-Id, Precedence: bulk or list), not merely List-Unsubscribe: recruiters'
+    # sequencing tools add that one to one-to-one outreach too
+    lists = [m.from_ for m in conv.messages
+             if m.from_ and (m.auto.list_id or m.auto.precedence in ("bulk", "list"))]
+    if not lists:
+        return []
+    domains = {a.domain for a in lists}
+    names = [a.name.lower() for a in lists if a.name]
+    writers = [m for m in parties.people if m.from_ and (
+        m.from_.domain in domains or (m.from_.name and any(m.from_.name.lower() in n for n in names)))]
+    if not writers:
+        return []
+    return [Cue(lookalike.NEWSLETTER, "an answer in a newsletter's thread", 4, writers[0].message_id,
+                f"{writers[0].from_.email if writers[0].from_ else ''} also sends the list mail in this thread")]
 
 
 def _blast_cues(parties: _Parties, config: Config) -> list[Cue]:
