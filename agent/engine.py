@@ -19,6 +19,7 @@ import functools
 import gc
 import hashlib
 import json
+import re
 import time as _time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -463,6 +464,9 @@ def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -
     return out
 
 
+_RECRUITER_ADDRESS = re.compile(r"recruit|talent|search|staffing|hiring|careers|headhunt|placement", re.I)
+
+
 def is_candidate(conv: Conversation, config: Config) -> bool:
     """A cheap, header-only test: could this be a recruiting conversation?
 
@@ -488,8 +492,11 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
             return True
         if INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject) or JOB_SUBJECT.search(m.subject):
             return True
-    if user_wrote and any(not is_personal(m.from_, config) for m in others if m.from_):
-        return True  # recruiter outreach with an unassuming subject that the user answered
+    if user_wrote and any(not is_personal(m.from_, config) or _RECRUITER_ADDRESS.search(
+            f"{m.from_.local} {m.from_.name}") for m in others if m.from_):
+        # recruiter outreach with an unassuming subject that the user answered: from a business,
+        # or from web-mail under a recruiter's name ("rosa.quintero.search@gmail.com")
+        return True
     # text read whatever has_body says: a body stored by an older parser is marked header-only
     # to be read again (agent.store) and keeps its text, so it stays the candidate it was
     return any(INTERVIEW_WORDS.search(m.text[:3000]) for m in others)

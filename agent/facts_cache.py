@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 _META_KEY = "facts"
-_FORMAT = 2  # 2: messages carry their signature (facts may read it)
+_FORMAT = 3  # 2: messages carry their signature (facts may read it); 3: instructions read by structure
 
 
 def config_key(config: Config) -> str:

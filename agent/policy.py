@@ -111,15 +111,11 @@ def decide(
     past = [f for f in facts if (f.at is None or f.at <= now)]
     if controls.closed:
         return out(CLOSED, f"Closed: {controls.closed_by} ({controls.closed}).")
-    for kind, state_reason in ((E.OFFER, "closed with an offer"), (E.REJECTION, "closed: the company declined")):
-        hits = [f for f in past if f.kind == kind]
-        if hits:
-            f = hits[-1]
-            later_interview = [i for i in past if i.kind == E.INTERVIEW and i.at and f.at and i.at > f.at]
-            if not later_interview:
-                rules.append(f"{kind}: {f.evidence.quote!r}")
-                return out(CLOSED, f"{state_reason.capitalize()} on {_day(f.at, cfg=config)}: "
-                                   f"\u201c{f.evidence.quote.rstrip('.')}\u201d.")
+    ended = _closing_fact(past)
+    if ended is not None:
+        rules.append(f"{ended.kind}: {ended.evidence.quote!r}")
+        return out(CLOSED, f"{_CLOSED_BY[ended.kind].capitalize()} on {_day(ended.at, cfg=config)}: "
+                           f"\u201c{ended.evidence.quote.rstrip('.')}\u201d.")
     if controls.paused:
         return out(PAUSED, f"Paused: {controls.paused_by}; nothing is drafted until it is resumed.")
 
@@ -274,6 +270,26 @@ def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalenda
 def _day_start(at: datetime, cal: BusinessCalendar) -> datetime:
     """Midnight at the start of ``at``'s day in the user's zone."""
     return wall_time(at.astimezone(cal.tz).date(), time(0, 0), cal.tz)
+
+
+_CLOSED_BY = {E.OFFER: "closed with an offer", E.REJECTION: "closed: the company declined",
+              E.WITHDRAWN: "closed: you withdrew"}
+
+
+def _closing_fact(past: list[Fact]) -> Fact | None:
+    """The offer, rejection or withdrawal that ends the conversation, if one still stands.
+
+    One followed by a later interview no longer stands (the process went on).
+    The latest says why it ended: an offer the user then declined ("I must
+    decline the offer") closed by the user's withdrawal, an offer rescinded by
+    the rejection that followed it.
+    """
+    ends = [f for f in past if f.kind in _CLOSED_BY]
+    if not ends:
+        return None
+    last = ends[-1]
+    later_interview = any(i.kind == E.INTERVIEW and i.at and last.at and i.at > last.at for i in past)
+    return None if later_interview else last
 
 
 def _plus(at: datetime, delta: timedelta, config: Config) -> datetime:

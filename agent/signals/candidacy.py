@@ -51,13 +51,20 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:we(?:'re| are)|I(?:'m| am)|(?:is|are)) (?:currently |actively |now )?(?:hiring|recruiting)\b|"
          rf"\b(?:looking|searching) for (?:a |an |our (?:first |next )?)(?:[\w-]+ ){{0,3}}{_TITLE}\b|"
          r"\bjob (?:description|posting|req)\b|\b(?:the|a) team you(?:'d| would) (?:join|be joining)\b|"
-         r"\bhiring for\b", 3, COMPANY),
+         r"\bhiring for\b|\b(?:need|hire|hiring|looking for|want) (?:our|a|an) (?:first|next|founding|second) "
+         r"(?:[\w-]+ ){0,2}(?:person|hire|engineer|analyst|scientist|developer|designer|lead)\b", 3, COMPANY),
     rule(CANDIDACY, "contract terms", r"\b(?:contract[- ]to[- ]hire|W-?2|C2C|corp[- ]to[- ]corp|1099|"
          r"(?:hourly|bill|pay) rate|\$\d+(?:-\d+)?(?:/| per )h(?:ou)?r)\b", 2, COMPANY),
     rule(CANDIDACY, "a job title's interview",
          rf"\b{_TITLE} (?:interview|screen|phone screen|onsite|opening|vacancy)s?\b|"
          r"\binterview\w* with (?:our|the) (?:\w+ ){0,2}(?:team|hiring manager|manager|lead|founders?|CTO|CEO|VP)\b",
          2, COMPANY),
+    rule(CANDIDACY, "an interview for a role",
+         r"\binterview\w* (?:for|about) (?:the|a|an|our|this) (?:[\w,/&-]+ ){0,5}(?:role|position|opening|job)\b", 3,
+         COMPANY),
+    rule(CANDIDACY, "a decision to come",
+         r"\b(?:we|the team|I) (?:will|'ll|hope to|expect to|plan to|aim to|should) (?:make (?:a|our) )?decid\w*|"
+         r"\bmake (?:a|our|the) (?:final )?decision\b|\b(?:hiring )?decision (?:by|within|on|early|next)\b", 2, COMPANY),
     rule(CANDIDACY, "the hiring process",
          r"\b(?:hiring|recruiting|recruitment|interview|selection) process\b|\bnext (?:round|stage|step)s? "
          r"(?:of|in) (?:the|our) (?:interview|hiring|recruiting|process)\b|\bmove (?:you )?forward (?:to|with) "

@@ -3,9 +3,12 @@
 ``extract_facts`` reads a conversation (quoted text already stripped by the
 parser) and returns what happened in it: interviews, stated decision
 timelines, human and automatic replies, bounces, rejections, offers, "please
-do not follow up", reference requests and the user's own messages. It does
-not look at the clock: whether an interview is in the past is the policy's
-question, asked with ``now``.
+do not follow up", reference requests, the user's own messages and the user's
+withdrawal. Outcomes and instructions are read by structure in
+:mod:`agent.signals.instructions`: from the company's own new text for the
+company's words, from the user's own new text for a withdrawal, never from
+quoted text. It does not look at the clock: whether an interview is in the
+past is the policy's question, asked with ``now``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message, utc
-from agent.signals import autoreply, recruiting, timeline
+from agent.signals import autoreply, instructions, recruiting, timeline
 
 INTERVIEW = "interview"
 INTERVIEW_CANCELLED = "interview_cancelled"
@@ -24,37 +27,14 @@ DEADLINE = "deadline"
 HUMAN_REPLY = "human_reply"
 AUTO_REPLY = "auto_reply"
 BOUNCE = "bounce"
-REJECTION = "rejection"
-OFFER = "offer"
-NO_FOLLOW_UP = "no_follow_up"
+REJECTION = instructions.REJECTION
+OFFER = instructions.OFFER
+NO_FOLLOW_UP = instructions.NO_FOLLOW_UP
+WITHDRAWN = instructions.WITHDRAWN  # the user withdrew their candidacy
 REFERENCES = "references"
 USER_WROTE = "user_wrote"
 ACK = "acknowledgement"
 
-REJECTION_RE = re.compile(
-    r"\b(decided to (move|go) forward with (other|another) (candidates?|applicants?)|"
-    r"(will|won't|would) not (be )?(moving|move) forward|not (be )?moving forward with your|"
-    r"decided not to (move|proceed)|(position|role) (has been|was|is now) (filled|closed)|"
-    r"(pursue|proceed with) other candidates|unfortunately,? (we|i) (have|had|will|are)[^.]{0,80}"
-    r"(other candidates|not (be )?(moving|proceed)|another candidate|not selected)|"
-    r"you (have|were) not (been )?selected|we regret to inform you|"
-    r"not (a|the right) (fit|match) (for|at) this time)",
-    re.I,
-)
-OFFER_RE = re.compile(
-    r"\b((pleased|delighted|happy|excited|thrilled) to (extend (you )?an |make you an |formally )?"
-    r"offer(ing)? you|offer letter|extend(ing)? (you )?an offer|verbal offer|"
-    r"we('d| would) like to offer you|an offer of employment|job offer)\b",
-    re.I,
-)
-NO_FOLLOW_UP_RE = re.compile(
-    r"\b(please do not (follow up|reply|respond)|please don't (follow up|reply|respond)|"
-    r"no need to (reply|respond|follow up)|do not reply to this (e-?mail|message)|"
-    r"(this|the) (inbox|mailbox|e-?mail address) is (not|un)monitored|"
-    r"(is|are) not monitored|please use the (candidate )?portal|"
-    r"we are unable to respond to (individual )?(inquiries|emails))\b",
-    re.I,
-)
 REFERENCES_RE = re.compile(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
     r"(professional )?references\b|\breference (check|contacts?)\b|\bcontact (your|the) references\b",
@@ -89,8 +69,31 @@ def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
     calendar_starts = {f.data["start"] for f in facts if f.kind == INTERVIEW}
     for m in conv.messages:
         facts.extend(_message_facts(m, config, tz, calendar_starts))
+    facts = _without_superseded_instructions(facts)
     facts.sort(key=lambda f: (f.at or datetime.min.replace(tzinfo=tz), f.kind))
     return facts
+
+
+def _without_superseded_instructions(facts: list[Fact]) -> list[Fact]:
+    """Drop a "no follow-ups wanted" that an interview arranged after it has overtaken.
+
+    "We'll contact you directly if the team wants to meet you", then an
+    invitation: they did contact you, and the instruction was about the stage
+    before it (the policy treats a rejection followed by a later interview
+    the same way). An instruction in the invitation itself, or after it,
+    stands. An interview counts from the first message that arranged it (a
+    rescheduled invitation keeps its first date; a time restated later is
+    the same interview).
+    """
+    first: dict[datetime, datetime] = {}
+    for f in facts:
+        arranged = f.data.get("arranged") if f.kind == INTERVIEW else None
+        if arranged is not None:
+            start = f.data["start"]
+            same = next((s for s in first if abs((s - start).total_seconds()) < 3600), start)
+            first[same] = min(arranged, first.get(same, arranged))
+    return [f for f in facts
+            if not (f.kind == NO_FOLLOW_UP and f.at is not None and any(a > f.at for a in first.values()))]
 
 
 def _ev(m: Message, quote: str) -> Evidence:
@@ -112,6 +115,7 @@ def _sentence(text: str, start: int, end: int) -> str:
 def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
     """Interviews from invitations: the latest SEQUENCE of each UID wins; cancellations remove."""
     latest: dict[str, tuple[int, datetime, Message, CalendarEvent]] = {}
+    first_seen: dict[str, datetime] = {}
     for m in conv.messages:
         for i, ev in enumerate(m.calendar):
             if ev.organizer and config.identity.is_user(ev.organizer) and ev.method == "REPLY":
@@ -120,17 +124,18 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
                 continue
             key = ev.uid or f"{m.message_id}#{i}"
             stamp = m.date or ev.start
+            first_seen[key] = min(stamp, first_seen.get(key, stamp))
             prev = latest.get(key)
             if prev is None or (ev.sequence, stamp) >= (prev[0], prev[1]):
                 latest[key] = (ev.sequence, stamp, m, ev)
     facts = []
-    for _key, (_seq, _stamp, m, ev) in latest.items():
+    for key, (_seq, _stamp, m, ev) in latest.items():
         cancelled = (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
         end = ev.end or ev.start + config.policy.interview_default_length
         if ev.all_day:  # an all-day "interview day": treat it as over at the end of the day
             end = ev.end or ev.start + timedelta(days=1)
         data = {"start": ev.start, "end": end, "source": "calendar", "summary": ev.summary,
-                "tzid": ev.tzid}
+                "tzid": ev.tzid, "arranged": first_seen[key]}
         kind = INTERVIEW_CANCELLED if cancelled else INTERVIEW
         facts.append(Fact(kind, end, _ev(m, f"invitation: {ev.summary}"), data))
     return facts
@@ -145,6 +150,7 @@ def _message_facts(
     if recruiting.is_user(m.from_, config):
         to = [a.email for a in (*m.to, *m.cc)]
         out.append(Fact(USER_WROTE, at, _ev(m, m.subject or text[:80]), {"to": to}))
+        out.extend(_read(m, instructions.read_user(text)))
         out.extend(_stated_interviews(m, config, tz, calendar_starts))
         return out
     b = autoreply.bounce(m)
@@ -164,12 +170,11 @@ def _message_facts(
         out.append(Fact(ACK, at, _ev(m, m.subject)))
     else:
         out.append(Fact(HUMAN_REPLY, at, _ev(m, m.subject or text[:80]), {"from": m.from_.email}))
+    out.extend(_read(m, instructions.read_company(m.subject, text)))
     body = f"{m.subject}\n{text}" if m.subject else text
-    for kind, rx in ((REJECTION, REJECTION_RE), (OFFER, OFFER_RE), (NO_FOLLOW_UP, NO_FOLLOW_UP_RE),
-                     (REFERENCES, REFERENCES_RE)):
-        hit = rx.search(body)
-        if hit and not (kind == OFFER and _negated_offer(body, hit.start())):
-            out.append(Fact(kind, at, _ev(m, _sentence(body, hit.start(), hit.end()))))
+    hit = REFERENCES_RE.search(body)
+    if hit:
+        out.append(Fact(REFERENCES, at, _ev(m, _sentence(body, hit.start(), hit.end()))))
     if at is not None:
         for d in timeline.find_deadlines(text, at, tz):
             out.append(Fact(DEADLINE, at, _ev(m, d.phrase),
@@ -178,9 +183,9 @@ def _message_facts(
     return out
 
 
-def _negated_offer(text: str, pos: int) -> bool:
-    window = text[max(0, pos - 60): pos].lower()
-    return any(w in window for w in ("not ", "unable", "won't", "cannot", "no longer"))
+def _read(m: Message, findings: tuple[instructions.Finding, ...]) -> list[Fact]:
+    """Findings as facts dated by their message, the sentence as evidence."""
+    return [Fact(f.kind, m.date, _ev(m, f.sentence), {"rule": f.rule}) for f in findings]
 
 
 _TZ_ABBR = timeline.ZONE_ABBR
@@ -253,5 +258,5 @@ def _stated_interviews(
             continue  # the invitation already says it
         out.append(Fact(INTERVIEW, end, _ev(m, sentence),
                         {"start": start, "end": end, "source": "stated", "summary": _clip(sentence, 80),
-                         "tzid": getattr(zone, "key", None)}))
+                         "tzid": getattr(zone, "key", None), "arranged": m.date}))
     return out

@@ -93,7 +93,8 @@ RULES: tuple[Rule, ...] = (
          COMPANY),
     rule(INTERVIEWER, "the user interviewed someone",
          r"\bI (?:interviewed|met with|spoke with) (?:him|her|them|the candidate)\b", 3, USER),
-    rule(INTERVIEWER, "a req to fill", r"\b(?:backfill|headcount|req(?:uisition)? is (?:open|approved))\b", 2),
+    rule(INTERVIEWER, "a req to fill", r"\b(?:headcount (?:for|approved|is)|backfill (?:for|the role|the position)|"
+         r"req(?:uisition)? is (?:open|approved))\b", 2),
     # --- press ----------------------------------------------------------------------------
     rule(PRESS, "a story being written",
          r"\b(?:story|article|piece|feature|report|profile) (?:I'?m|we'?re|I am|we are) "

@@ -395,6 +395,7 @@ PROCESS_CUES = frozenset({
     "an application for a role", "the hiring process", "an interview stage", "your interview",
     "a job title's interview", "a decision about candidates", "a recruiting system writes for a company",
     "you are the one interviewed", "an interview with the organizer's company", "a phone screen",
+    "an interview for a role", "a decision to come",
 })
 
 
