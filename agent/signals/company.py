@@ -250,7 +250,9 @@ def _named_in_address(a: Address) -> set[str]:
     local = a.local.lower()
     pieces = set(re.split(r"[._+-]", local))
     out: set[str] = set()
-    for part in re.split(r"\s+(?:at|from|via|@)\s+|[|(),/]|\s+[-–—]\s+", a.name):
+    last_first = re.fullmatch(r"\s*([^,|()]+),\s*([^,|()]+)\s*", a.name)  # Outlook's "Greaves, Philippa"
+    display = f"{last_first.group(2)} {last_first.group(1)}" if last_first else a.name
+    for part in re.split(r"\s+(?:at|from|via|@)\s+|[|(),/]|\s+[-–—]\s+", display):
         part = part.strip()
         if not _name_shaped(part):
             continue
@@ -371,7 +373,7 @@ def _choose(candidates: list[_Candidate], ctx: _Context) -> CompanyName | None:
     pool, labels, note = _pool(candidates, ctx)
     groups: dict[str, list[_Candidate]] = {}
     for c in pool:
-        groups.setdefault(squash(c.name), []).append(c)
+        groups.setdefault(squash(re.sub(r"^The\s+", "", c.name)), []).append(c)
     scored = [(_agreeing(g, labels), g) for g in groups.values()]
     agreeing = [(a, g) for a, g in scored if a[0] > 0]
     if agreeing:
@@ -457,11 +459,12 @@ def _from_domain(msgs: list[Message], ctx: _Context, config: Config) -> CompanyN
     """The last resort: the latest company sender's domain, an organizer's, an ATS tenant."""
     for m in reversed(msgs):
         for a in (m.from_, *m.reply_to, *_organizers(m, config)):
-            if a is not None and _business(a, config):
+            if a is not None and _business(a, config) and any(ch.isalnum() for ch in name_from_domain(a.domain)):
                 return CompanyName(name_from_domain(a.domain), "domain", a.domain, m.message_id,
                                    "no message names the company: read from the sender's domain")
     tenants = sorted(t for t, where in ctx.labels.items() if where.startswith("the recruiting"))
-    if tenants:
-        return CompanyName(name_from_label(tenants[0]), "ats", tenants[0], None,
-                           "no message names the company: read from the recruiting system's tenant")
+    for tenant in tenants:
+        if any(ch.isalnum() for ch in name_from_label(tenant)):
+            return CompanyName(name_from_label(tenant), "ats", tenant, None,
+                               "no message names the company: read from the recruiting system's tenant")
     return None

@@ -120,6 +120,7 @@ def squash_forms(text: str) -> frozenset[str]:
     """The spellings a domain may use for ``text``: "&" as "and" or nothing, umlauts as "ue"."""
     low = re.sub(r"\.(?:com|io|ai|co|net|org|de|co\.uk)$", "", text.lower())  # "Booking.com"
     forms = {low, low.replace("&", "and"), low.replace("+", "plus")}
+    forms |= {f[4:] for f in forms if f.startswith("the ")}  # "The Aldous Gazette" at aldousgazette.com
     forms |= {f.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss") for f in forms}
     return frozenset(s for s in (squash(f) for f in forms) if s)
 
@@ -144,8 +145,9 @@ def agreement(name: str, label: str) -> int:
 
     4 letter for letter ("Corvid Labs" ~ corvidlabs); 3 the label's letters then more
     words ("Vandelay Industries" ~ vandelay); 2 the name starts the label, is it without
-    an affix, or starts each of its hyphenated parts ("Bluefin" ~ bluefin-robotics,
-    "Corvid" ~ getcorvid, "Quayside Technical Recruitment" ~ quayside-tech); 1 initials
+    an affix, starts each of its hyphenated parts, or the label spells some of its words
+    ("Bluefin" ~ bluefin-robotics, "Corvid" ~ getcorvid, "Quayside Technical Recruitment" ~
+    quayside-tech, "Bancroft Technical Staffing" ~ bancroftstaffing); 1 initials
     ("Boston Consulting Group" ~ bcg).
     """
     exact, loose = _label_forms(label)
@@ -161,8 +163,23 @@ def agreement(name: str, label: str) -> int:
         return 2
     if any(len(f) >= 4 and any(x.startswith(f) for x in exact) for f in forms) or _parts_start(words, label):
         return 2
+    if _some_words(words, exact):
+        return 2
     initials = "".join(w[0] for w in words if w.lower() not in _CONNECTOR_WORDS and w[:1].isalnum())
     return 1 if len(words) >= 2 and len(initials) >= 2 and initials.lower() in exact else 0
+
+
+def _some_words(words: list[str], exact: frozenset[str]) -> bool:
+    """The label spells the name's first word and some of the others, in order ("Bancroft
+    Technical Staffing" ~ bancroftstaffing)."""
+    named = [squash(w) for w in words if w.lower() not in _CONNECTOR_WORDS][:6]
+    if len(named) < 3:
+        return False
+    for mask in range(1, 2 ** (len(named) - 1) - 1):  # every proper subset of the later words
+        picked = named[0] + "".join(w for i, w in enumerate(named[1:]) if mask >> i & 1)
+        if picked in exact:
+            return True
+    return False
 
 
 def _parts_start(words: list[str], label: str) -> bool:

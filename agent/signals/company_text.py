@@ -83,6 +83,8 @@ jan feb mar apr jun jul aug sep sept oct nov dec am pm et pt ct mt est edt pst p
 mst mdt utc gmt bst cet cest ist
 dr mr mrs ms mx prof phd mba mha md rn cpa msc bsc ma ba jd esq phr sphr shrm-cp shrm-scp
 corporate headquarters hq support head-office
+direct contract contract-to-hire full-time part-time permanent temporary temp remote hybrid w2 c2c
+freelance automatic auto out ooo absence vacation away
 """)
 # Job titles: a phrase holding one of these is a role ("Senior Data Engineer"), not a company.
 _TITLES = _wordset("""
@@ -90,6 +92,8 @@ engineer developer manager designer scientist analyst director architect special
 recruiter sourcer coordinator partner lead head vp svp evp president officer associate intern
 internship generalist administrator researcher technician representative assistant advisor
 strategist programmer owner ceo cto cfo coo cpo cro founder co-founder chair chairman
+editor reporter producer writer professor dean teacher attorney counsel accountant nurse physician
+librarian supervisor lecturer clerk secretary treasurer
 """)
 # Departments and fields: "Senior Consultant - Data Engineering" names a team, not an employer.
 # Only a phrase made of nothing else is taken for one ("Corvid Data" stays a company).
@@ -192,8 +196,8 @@ def clean(name: str, *, keep_team_words: bool = False) -> str:
     if not keep_team_words:
         while words and words[-1].lower().strip(".,'’") in _EDGE:
             words.pop()
-        while words and words[0].lower().strip(".,'’") in _EDGE:
-            words.pop(0)
+        while words and words[0].lower().strip(".,'’") in _EDGE and words[0] != "The":
+            words.pop(0)  # a capital "The" may be the name's own ("The Aldous Gazette")
     while words and words[-1].lower() in _CONNECTORS:
         words.pop()
     name = " ".join(words)
@@ -338,6 +342,9 @@ _SKIP_LINE = re.compile(
     r"|\b(?:meeting id|passcode|join (?:the )?meeting|dial[- ]in)\b", re.I)
 _PLACE = re.compile(r"^[A-Z][\w .'-]*,\s*(?:[A-Z]{2}|USA|UK|U\.S\.A?\.?|Germany|Deutschland|France|"
                     r"Canada|Ireland|India|Spain|Netherlands|Australia|Singapore|Japan)\b")
+# what follows a name on its line: pronouns, degrees ("Grace Adebayo-Hunt (she/her)", "Philippa Greaves, PhD")
+_NAME_EXTRAS = re.compile(r"\s*\((?:she|he|they|ze)/[^)]*\)|,\s*(?:Ph\.?D|MBA|MHA|MD|RN|CPA|MSc|MA|MS|JD|Esq)\.?(?=\s*(?:\||$))",
+                          re.I)
 _SIG_PARTS = re.compile(r"\s*[|·•]\s*")
 _SIG_SPLIT = re.compile(r"\s*,\s*|\s+[-–—]\s+|\s+(?:at|@|with)\s+", re.I)
 _ADDRESS = re.compile(
@@ -357,10 +364,12 @@ def signature_lines(signature: str) -> tuple[str, list[str]]:
     while lines and _SIGNOFF.match(lines[0]):
         lines = lines[1:]
     person = ""
-    if lines and _person_line(lines[0]):
-        person, lines = lines[0], lines[1:]
-    rest = [x for x in lines[:8] if len(x) <= 90 and not _SKIP_LINE.search(x) and not _PLACE.match(x)]
-    return person, rest
+    if lines:
+        first, _, firm = _NAME_EXTRAS.sub("", lines[0]).partition(" | ")  # "Rosa Quintero | Quintero Search"
+        if _person_line(first.strip()):
+            person, lines = first.strip(), ([firm] if firm.strip() else []) + lines[1:]
+    kept = [x for x in lines[:8] if len(x) <= 90 and not _SKIP_LINE.search(x) and not _PLACE.match(x)]
+    return person, kept
 
 
 def _person_line(line: str) -> bool:
