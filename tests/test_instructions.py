@@ -27,7 +27,7 @@ from agent.policy import CLOSED, OPEN, THANK_YOU, decide
 from agent.samples import deliver, ics, make_maildir, message
 from agent.signals import events as E
 from agent.signals import instructions as I
-from agent.signals.recruiting import Tracking
+from agent.signals.tracking import Tracking
 from agent.store import Store
 from tests.helpers import ME, conv, make_config, msg, t
 
