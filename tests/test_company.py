@@ -131,7 +131,7 @@ CASES = [
             "schedule an interview.", t(11, 20), name="Workday"),), "Corvid Labs"),
     Case("ATS: Workday tenant alone, as a last resort", (
         msg("corvidlabs@myworkday.com", "Interview scheduled", "Your interview has been scheduled.",
-            t(11, 20), name="Workday"),), "Corvidlabs", "ats"),
+            t(11, 20), name="Workday"),), "Corvid Labs", "ats"),
     Case("ATS: the job-board link names the tenant", (
         msg("no-reply@greenhouse.io", "Thanks for your time",
             "Hi Jordan,\n\nThe role is still open: https://boards.greenhouse.io/bluefinrobotics/jobs/4412\n"
@@ -153,21 +153,21 @@ CASES = [
         "Corvid Labs"),
     Case("display name: Outlook's last-first is a person", (
         msg("maya.okafor@corvidlabs.com", "Interview times", "Hi Jordan, here are three slots.", t(11, 20),
-            name="Okafor, Maya"),), "Corvidlabs", "domain"),
+            name="Okafor, Maya"),), "Corvid Labs", "domain"),
     # --- never a person, a title, a team, a brand, the user --------------------------------------
     Case("a person in the subject is not the company", (
         msg("maya.okafor@corvidlabs.com", "Interview with Maya Okafor", "See you Thursday.", t(11, 20),
-            name="Maya Okafor"),), "Corvidlabs", "domain"),
+            name="Maya Okafor"),), "Corvid Labs", "domain"),
     Case("titles and teams are not the company", (
         msg("jobs@hollowayhealth.org", "Senior Data Engineer - Talent Team",
             "Thank you for your application. We will be in touch.", t(11, 20), name="Talent Acquisition"),),
-        "Hollowayhealth", "domain"),
+        "Holloway Health", "domain"),
     Case("an independent recruiter on web-mail, nothing named", (
         msg("sam.smith.recruits@gmail.com", "Quick question", "Hi Jordan, are you open to new roles?",
             t(11, 20), name="Sam Smith"),), None),
     Case("the user's own signature never names the company", (
         msg("sam@corvidlabs.com", "Hello", "Hi Jordan, are you free to talk?", t(11, 20), name="Sam Lee"),
-        reply_from_user(21, "sam@corvidlabs.com")), "Corvidlabs", "domain"),
+        reply_from_user(21, "sam@corvidlabs.com")), "Corvid Labs", "domain"),
     Case("the user's own name in a pair is never the company", (
         msg("maya.okafor@corvidlabs.com", "Corvid Labs / Jordan Lee", "Confirmed for Tuesday.", t(11, 20),
             name="Maya Okafor"),), "Corvid Labs", "subject"),
@@ -293,7 +293,7 @@ def test_an_agency_choice_says_so() -> None:
 
 def test_the_domain_as_last_resort_says_so() -> None:
     found = company(msg("ann@corvidlabs.com", "Hello", "Hi Jordan", t(11, 20), name="Ann Park"))
-    assert found is not None and (found.name, found.source, found.quote) == ("Corvidlabs", "domain", "corvidlabs.com")
+    assert found is not None and (found.name, found.source, found.quote) == ("Corvid Labs", "domain", "corvidlabs.com")
     assert "no message names the company" in found.reason
 
 
@@ -307,8 +307,8 @@ def test_the_users_plus_address_and_employer_are_never_the_company() -> None:
              "Northwind Traders caught our eye. Would you be open to a chat?", t(11, 20), name="Sam Lee"),
          msg("jordan.lee+jobs@gmail.com", "Re: Hello", "Happy to talk.", t(11, 21), to="sam@corvidlabs.com",
              signature="Jordan Lee\nStaff Engineer | Northwind Traders"))
-    assert name(*c, config=CFG_WORK) == "Corvidlabs"
-    assert name(*c, config=CFG) == "Corvidlabs"  # the user's signature alone rules it out
+    assert name(*c, config=CFG_WORK) == "Corvid Labs"
+    assert name(*c, config=CFG) == "Corvid Labs"  # the user's signature alone rules it out
 
 
 def test_mail_from_the_users_employer_is_not_a_prospective_employer() -> None:
@@ -372,7 +372,7 @@ def test_agreement_with_a_domain(candidate: str, label: str, strength: int) -> N
 
 
 @pytest.mark.parametrize(("domain", "label", "fallback"), [
-    ("talent.corvidlabs.com", "corvidlabs", "Corvidlabs"),
+    ("talent.corvidlabs.com", "corvidlabs", "Corvid Labs"),
     ("bluefin-robotics.io", "bluefin-robotics", "Bluefin Robotics"),
     ("mail.globex.co.uk", "globex", "Globex"),
     ("karriere.mueller-soehne.de", "mueller-soehne", "Mueller Soehne"),
@@ -479,3 +479,16 @@ def test_time_plays_no_part() -> None:
     a = msg("maya.okafor@corvidlabs.com", "Corvid Labs - Interview", "x", t(11, 20))
     b = msg("maya.okafor@corvidlabs.com", "Corvid Labs - Interview", "x", t(11, 20) + timedelta(days=300))
     assert name(a) == name(b) == "Corvid Labs"
+
+
+@pytest.mark.parametrize(("domain", "name"), [
+    ("corvidlabs.com", "Corvid Labs"), ("hollowayhealth.org", "Holloway Health"),
+    ("bluefin-robotics.io", "Bluefin Robotics"), ("kitelinetravel.com", "Kiteline Travel"),
+    ("harbormeridianbank.com", "Harbormeridian Bank"), ("acmedatasystems.com", "Acmedata Systems"),
+    ("initech.io", "Initech"), ("sprocketry.co", "Sprocketry"), ("healthlabs.com", "Healthlabs"),
+    ("labs.com", "Labs"), ("talent.northwindtraders.co.uk", "Northwind Traders"),
+])
+def test_the_last_resort_splits_only_hyphens_and_a_trailing_company_word(domain: str, name: str) -> None:
+    from agent.signals.company_domain import name_from_domain
+
+    assert name_from_domain(domain) == name

@@ -22,8 +22,9 @@ Which one wins:
    closest agreement, then the most often named;
 2. else the name an applicant-tracking system sends as;
 3. else the name given most often;
-4. only then the domain itself ("Corvidlabs", "Bluefin Robotics": hyphens are
-   the only word breaks a domain gives).
+4. only then the domain itself ("Bluefin Robotics", "Corvid Labs": hyphens, and
+   a trailing word companies put after their names, are the only word breaks read
+   in a domain; "Sprocketry" stays whole).
 
 Agencies: a recruiter at an agency writes for a client. The company is the
 agency, unless the client is named plainly (the subject, an invitation, "my

@@ -92,20 +92,41 @@ def domain_label(domain: str) -> str:
     return label
 
 
-def name_from_domain(domain: str) -> str:
-    """The last resort: ``bluefin-robotics.io`` → "Bluefin Robotics", ``corvidlabs.com`` → "Corvidlabs".
+#: Words companies put after their names ("Corvid Labs", "Kiteline Travel", "Harbor Meridian Bank"):
+#: the only word breaks read inside a squashed domain label, from its end (see name_from_label).
+_TRAILING_WORDS = _wordset("""
+labs health healthcare robotics travel legal analytics traders trading bank systems software
+technologies technology games energy foods therapeutics pharma insurance financial consulting
+digital networks solutions logistics freight security ventures holdings learning education
+industries medical dental clinic markets mobility materials payments capital partners group media
+studios
+""")
 
-    Hyphens are the only word breaks taken from a domain: splitting "corvidlabs"
-    into words would need a dictionary guess that is wrong as often as not
-    ("expertsexchange"), so the label's letters are kept as they are.
+
+def name_from_domain(domain: str) -> str:
+    """The last resort: ``bluefin-robotics.io`` → "Bluefin Robotics", ``corvidlabs.com`` → "Corvid Labs".
+
+    Word breaks are taken from hyphens, and from the end of a label that closes on a
+    word companies put after their names ("labs", "health", "travel", …); the rest is
+    kept as it is: splitting "kiteline" or "sprocketry" into words would need a
+    dictionary guess that is wrong as often as not ("sp rocketry", "expertsexchange").
     """
     return name_from_label(domain_label(domain))
 
 
 def name_from_label(label: str) -> str:
-    """A label's words capitalised, split at hyphens only (see :func:`name_from_domain`)."""
-    parts = [p for p in re.split(r"[-_]+", label) if p]
+    """A label's words capitalised, split at hyphens and before trailing company words."""
+    parts = [w for p in re.split(r"[-_]+", label) if p for w in _split_trailing(p)]
     return " ".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def _split_trailing(word: str) -> list[str]:
+    """``kitelinetravel`` → ["kiteline", "travel"]; ``harbormeridianbank`` → ["harbormeridian", "bank"]."""
+    for tail in sorted(_TRAILING_WORDS, key=len, reverse=True):
+        head = word[: -len(tail)]
+        if word.endswith(tail) and len(head) >= 4 and head not in _TRAILING_WORDS:
+            return [*_split_trailing(head), tail] if head.endswith(tuple(_TRAILING_WORDS)) else [head, tail]
+    return [word]
 
 
 @functools.lru_cache(maxsize=16384)
