@@ -168,6 +168,10 @@ NO_FOLLOW_UP_NOT_SAID = [
 # --- rejections and offers ------------------------------------------------------------------
 
 REJECTION_SAID = [
+    "As a result, we are closing the search for now and won't be moving forward with any candidates.",
+    "The company has decided to put the Senior Data Engineer position on hold until at least the second half "
+    "of next year.",
+    "We've decided to close the search for this role without making a hire.",
     "Unfortunately, we have decided to move forward with other candidates.",
     "We will not be moving forward with your application.",
     "The position has been filled.",

@@ -548,6 +548,14 @@ _POSITION_CLOSED = re.compile(
     r"|\bwe are no longer (?:hiring|recruiting) for (?:the|this|that) (?:\w+ )?(?:position|role|opening)"
     r"|\bno longer (?:accepting|considering|reviewing) (?:any )?(?:external |outside |new |further )?"
     r"(?:candidates|applicants|applications)\b"
+    # the search ends for everyone: "we won't be moving forward with any candidates", "closing the search"
+    r"|\b(?:not|no longer) (?:be )?(?:mov(?:e|ing) forward|proceed(?:ing)?|continu(?:e|ing)|hir(?:e|ing)) "
+    r"(?:with )?(?:any|anyone|anybody)(?: of the)?(?: \w+)? ?(?:candidates|applicants|finalists|one|body)?\b"
+    r"|\b(?:we are|we're|we have|we've|we will be|we'll be|are|is|be) (?:now )?clos(?:ing|ed) (?:the|this|our) "
+    r"(?:\w+ )?(?:search|req|requisition|hiring process|recruitment|recruiting process)\b"
+    r"|\b(?:put|placed|putting|placing) (?:the|this|our) (?:\w+ ){0,4}(?:position|role|opening|search|req|"
+    r"requisition|hiring) on hold (?:indefinitely|until (?:further notice|at least|next year|the (?:first|second) "
+    r"half|(?:early |mid-?|late )?20\d\d))"
 )
 _NO_OFFER = re.compile(
     r"\b(?:unable|not able|not be able|can not|will not|would not|are not|not|no longer)(?: be)?"
