@@ -497,7 +497,7 @@ _NEGATED_PROGRESS = re.compile(
     r"(?:forward|ahead|further|on)\b)(?P<rest>.*)"
 )
 _CANDIDACY = (r"(?:you|your|the (?:\w+ )?(?:application|candidacy|process|position|role|opportunity|next)|"
-              r"this (?:position|role|opportunity|process|application|search)|next steps|us)\b")
+              r"this (?:position|role|opportunity|process|application|search)|next steps|us|an offer)\b")
 
 
 _NEXT_STAGE = re.compile(
@@ -524,6 +524,7 @@ _OTHER_CANDIDATES = re.compile(
     r"\b(?:mov(?:e|ed|ing) forward|go(?:ing)? forward|proceed(?:ed|ing)?|continu(?:e|ed|ing)|"
     r"pursu(?:e|ed|ing)|progress(?:ed|ing)?|advanc(?:e|ed|ing)|go(?:ne|ing)?|went|chose|chosen|choos(?:e|ing)|"
     r"select(?:ed|ing)?|hir(?:e|ed|ing)|fill(?:ed)? the (?:\w+ )?(?:role|position) with|focus(?:ing)? on|"
+    r"prioriti[sz](?:e|ed|ing)|"
     r"decided on)(?: with)? (?:(?:an?|the|some|several|a few|a small number of|one|two) )?"
     r"(?:(?:other|another|different|stronger|internal|alternative|more \w+) (?:\w+ )?"
     r"(?:candidates?|applicants?|individuals?|finalists?|profiles?|person|people|hire)|"
