@@ -285,7 +285,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     untracked: list[tuple[Conversation, Tracking]] = []
     verdicts: dict[str, Tracking] = {}
     for conv in candidates:
-        tracking = classify(conv, config)
+        tracking = known_facts.tracking(conv, functools.partial(classify, conv, config))
         controls = controls_for(store, conv, config)
         if controls.recruiting is not None and (controls.recruiting != tracking.tracked or tracking.possible):
             tracking = Tracking(controls.recruiting, "you marked it as " + (

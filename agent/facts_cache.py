@@ -1,4 +1,4 @@
-"""The facts of each candidate conversation, remembered between polls.
+"""The facts and the tracking verdict of each candidate conversation, remembered between polls.
 
 Why: a poll decides every tracked conversation again (time passes, so a
 follow-up can fall due with no new mail), but the *facts* of a conversation
@@ -7,7 +7,11 @@ Extracting them runs every timeline rule over every body: on a warm poll with
 nothing new it was the largest part of the engine's own time. So they are
 kept in the state, keyed by a signature of the conversation's messages, and
 extracted again only for conversations whose messages changed, or when the
-settings they depend on or the agent's version change.
+settings they depend on or the agent's version change. The tracking verdict
+(agent/signals/tracking.py, with the company's name) depends on nothing else
+either, and weighing a hundred rules over every candidate's text was most of
+a warm poll's time once there were a few hundred candidates: it is kept the
+same way.
 
 The cache is one meta row (``facts``) holding JSON; values inside a fact's
 ``data`` keep their types (aware datetimes with their zone, dates, lists).
@@ -25,12 +29,16 @@ from zoneinfo import ZoneInfo
 from agent import __version__
 from agent.config import Config
 from agent.model import Conversation, Evidence, Fact
+from agent.signals.cues import Cue
+from agent.signals.tracking import Tracking
 
 if TYPE_CHECKING:
     from agent.store import Store
 
 _META_KEY = "facts"
-_FORMAT = 3  # 2: messages carry their signature (facts may read it); 3: instructions read by structure
+# 2: messages carry their signature (facts may read it); 3: instructions read by structure;
+# 4: the tracking verdict is kept too
+_FORMAT = 4
 
 
 def config_key(config: Config) -> str:
@@ -64,20 +72,40 @@ class FactsCache:
                 self._entries = {}
         self._used: set[str] = set()
 
-    def facts(self, conv: Conversation, extract: Callable[[], list[Fact]]) -> list[Fact]:
-        """The facts of ``conv``: remembered when its messages are unchanged, else ``extract()``."""
+    def _entry(self, conv: Conversation) -> list[Any]:
+        """``[signature, facts or None, tracking or None]`` for ``conv``, fresh when its mail changed."""
         sig = signature(conv)
         self._used.add(conv.id)
         entry = self._entries.get(conv.id)
-        if entry is not None and entry[0] == sig:
+        if not isinstance(entry, list) or len(entry) != 3 or entry[0] != sig:
+            entry = self._entries[conv.id] = [sig, None, None]
+        return entry
+
+    def facts(self, conv: Conversation, extract: Callable[[], list[Fact]]) -> list[Fact]:
+        """The facts of ``conv``: remembered when its messages are unchanged, else ``extract()``."""
+        entry = self._entry(conv)
+        if entry[1] is not None:
             try:
                 return [_fact(f) for f in entry[1]]
             except (ValueError, KeyError, TypeError, IndexError):
                 pass  # written by something else: extract again
         found = extract()
-        self._entries[conv.id] = [sig, [_doc(f) for f in found]]
+        entry[1] = [_doc(f) for f in found]
         self._changed = True
         return found
+
+    def tracking(self, conv: Conversation, classify: Callable[[], Tracking]) -> Tracking:
+        """The tracking verdict of ``conv``: remembered when its messages are unchanged."""
+        entry = self._entry(conv)
+        if entry[2] is not None:
+            try:
+                return _tracking(entry[2])
+            except (ValueError, KeyError, TypeError, IndexError):
+                pass
+        verdict = classify()
+        entry[2] = _tracking_doc(verdict)
+        self._changed = True
+        return verdict
 
     def dump(self) -> str | None:
         """The JSON to store, or None when nothing changed (conversations gone are dropped)."""
@@ -90,6 +118,17 @@ class FactsCache:
 
 
 # --- encoding ---------------------------------------------------------------------------
+
+
+def _tracking_doc(t: Tracking) -> list[Any]:
+    return [t.tracked, t.reason, t.company, t.message_id, t.possible, t.looks_like,
+            [[c.kind, c.name, c.weight, c.message_id, c.quote] for c in t.cues]]
+
+
+def _tracking(d: list[Any]) -> Tracking:
+    tracked, reason, company, message_id, possible, looks_like, cues = d
+    return Tracking(bool(tracked), str(reason), company, message_id, bool(possible), looks_like,
+                    tuple(Cue(str(k), str(n), int(w), str(mid), str(q)) for k, n, w, mid, q in cues))
 
 
 def _doc(f: Fact) -> list[Any]:

@@ -122,3 +122,26 @@ def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
     assert len(seen) == 1  # only the conversation that got a message
     with Store.open(env.config.state.path) as store:
         assert store.get_meta("facts")
+
+
+def test_the_tracking_verdict_is_remembered_like_the_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Weighing the tracking rules is done again only for a conversation whose mail changed."""
+    from tests.test_engine import Env
+
+    env = Env(tmp_path)
+    seen: list[str] = []
+    real = engine.classify
+
+    def counting(c: object, cfg: object) -> object:
+        seen.append(c.id)  # type: ignore[attr-defined]
+        return real(c, cfg)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "classify", counting)
+    first = env.poll(t(11, 25, 9))
+    assert len(seen) == 1 and first.decisions
+    seen.clear()
+    warm = env.poll(t(11, 25, 10))
+    assert seen == [] and warm.tracking == first.tracking
+    env.reply(t(11, 25, 11))
+    again = env.poll(t(11, 25, 12))
+    assert len(seen) == 1 and again.decisions[0].tracked_because == first.decisions[0].tracked_because
