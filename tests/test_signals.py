@@ -268,3 +268,15 @@ def test_bounce_without_a_parsable_sender() -> None:
                 auto=AutoMarkers(is_report=True, failed_recipients=("ann@acme.com",)))
     facts = E.extract_facts(conv(b), CFG)
     assert [f.kind for f in facts] == [E.BOUNCE]
+
+
+def test_an_invitation_that_also_invites_your_colleagues_is_your_work() -> None:
+    """Organised by an outside recruiter, but two colleagues at your employer are on it: a panel you sit on."""
+    cfg = make_config(account={"employer_domains": ["northwindtraders.com"]})
+    ev = CalendarEvent("Interview: Priya Shah", t(12, 1, 10), t(12, 1, 11), organizer="sam@talentbridge.example",
+                       attendees=("jordan.lee@gmail.com", "dana@northwindtraders.com", "priya.shah@gmail.com"))
+    c = conv(msg("sam@talentbridge.example", "Interview: Priya Shah - Senior Data Engineer", "", t(11, 25),
+                 calendar=(ev,)))
+    verdict = classify(c, cfg)
+    assert not verdict.tracked and verdict.looks_like == "interviewer"
+    assert any(cue.name == "your colleagues are invited too" for cue in verdict.cues)

@@ -312,6 +312,11 @@ def _calendar_cues(conv: Conversation, config: Config, employer: frozenset[str])
             if org and org in employer:
                 out.append(Cue(lookalike.INTERVIEWER, "organised at your own employer", 5, m.message_id,
                                f"invitation {ev.summary!r} from {ev.organizer}"))
+            colleagues = [a for a in ev.attendees if not config.identity.is_user(a)
+                          and registrable_name(a.rpartition("@")[2]) in employer]
+            if colleagues:  # a prospective employer never invites your colleagues to your interview
+                out.append(Cue(lookalike.INTERVIEWER, "your colleagues are invited too", 4, m.message_id,
+                               f"invitation {ev.summary!r} also invites {colleagues[0]}"))
             if INTERVIEW_WORDS.search(ev.summary):
                 cue = _candidate_named(ev.summary, org, config)
                 if cue is not None:
