@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 _META_KEY = "facts"
-_FORMAT = 3  # 2: messages carry their signature (facts may read it); 3: instructions read by structure
+_FORMAT = 4  # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
+# 4: interviews agreed in words, said after the fact, or accepted by the user (agent.signals.interviews)
 
 
 def config_key(config: Config) -> str:
