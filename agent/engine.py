@@ -382,8 +382,9 @@ def _company_keys(config: Config) -> CompanyKeys:
 
 #: the threading's rules: raised whenever they group the same mail differently, so that candidates
 #: cached under older rules are threaded again (2: a message reusing another's Message-ID is no
-#: longer collapsed into it, which had cached conversations without their invitation)
-THREADING_RULES = 2
+#: longer collapsed into it, which had cached conversations without their invitation; 3: an ATS
+#: tenant is read from a local part with role words around it, "careers-corbel@…")
+THREADING_RULES = 3
 
 
 def _candidate_config_key(config: Config) -> str:

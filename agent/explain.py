@@ -8,6 +8,7 @@ from agent.config import Config
 from agent.errors import AgentError
 from agent.model import Conversation
 from agent.policy import Decision
+from agent.signals.company import company_name
 from agent.signals.tracking import SETTLE, Tracking
 
 
@@ -33,6 +34,14 @@ def find_conversation(query: str, result: Any) -> str:
     raise AgentError(f"{query!r} matches {len(hits)} conversations: {listing}. Use the id.")
 
 
+def _company(conv: Conversation, dec: Decision, config: Config) -> str:
+    """The company's name with where it was read, when the name shown is the one read from the mail."""
+    found = company_name(conv, config)
+    if found is not None and found.name == dec.company:
+        return found.describe()
+    return dec.company or "unknown"
+
+
 def explain(query: str, result: Any, config: Config) -> str:
     cid = find_conversation(query, result)
     conv: Conversation = result.conversations[cid]
@@ -48,7 +57,7 @@ def explain(query: str, result: Any, config: Config) -> str:
         lines.append(f"Not tracked: {tracking.reason if tracking else 'not a recruiting conversation'}.")
         lines.append(f"  (wrong? {SETTLE[0].format(thread=cid)})")
     else:
-        lines.append(f"Company: {dec.company or 'unknown'}")
+        lines.append(f"Company: {_company(conv, dec, config)}")
         lines.append(f"Tracked because: {dec.tracked_because}.")
         lines.append(f"State: {dec.state}. {dec.reason}")
     if tracking is not None and tracking.cues:

@@ -24,11 +24,12 @@ import argparse
 import sys
 import tempfile
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.judgment_corpus import load
+from tests.judgment_corpus import Expectation, expectations, load
 from tests.judgment_run import POSSIBLE, TRACKED, Outcome, evaluate
 
 TARGET_PRECISION = 0.97
@@ -50,6 +51,7 @@ def main() -> int:
     _summary(outcomes)
     _table(outcomes)
     _companies(outcomes)
+    _standing(outcomes, expectations(), everything=args.list)
     _listing(outcomes, everything=args.list)
     return 0
 
@@ -98,6 +100,38 @@ def _companies(outcomes: list[Outcome]) -> None:
         if o not in right:
             print(f"  {o.conv.file}: shown {list(o.companies)}, written {o.conv.company!r}")
     print()
+
+
+def _standing(outcomes: list[Outcome], expected: dict[str, Expectation], *, everything: bool) -> None:
+    """Where each annotated recruiting conversation stands, against a person's reading of it."""
+    pairs = [(o, expected[o.conv.file]) for o in outcomes if o.conv.file in expected and o.verdict == TRACKED]
+    if not pairs:
+        return
+    n = len(pairs)
+    same_step = [(o, e) for o, e in pairs if o.standing and o.standing[:2] == (e.state, e.next)]
+    same_due = [(o, e) for o, e in same_step if o.standing and o.standing[2] == e.due]
+    near = [(o, e) for o, e in same_step if o.standing and _within(o.standing[2], e.due, 60)]
+    held = [(o, e) for o, e in pairs if e.interview]
+    seen = [(o, e) for o, e in held if o.standing and _within(o.standing[3], e.interview, 60)]
+    print(f"where conversations stand, against a person's reading ({n} annotated, tracked):")
+    print(f"  same state and next step   {len(same_step):4d} of {n}")
+    print(f"  ... and due the same minute {len(same_due):3d}   (within an hour: {len(near)})")
+    print(f"  interview held, found      {len(seen):4d} of {len(held)}   (its start within an hour)")
+    for o, e in pairs:
+        if everything or (o, e) not in same_due:
+            got = o.standing or ("?", "?", None, None)
+            print(f"  {'ok ' if (o, e) in same_due else 'DIFF'} {o.conv.file}")
+            print(f"        agent:  {got[0]} {got[1]} {got[2] or ''} (interview {got[3] or 'unknown'})")
+            print(f"        person: {e.state} {e.next} {e.due or ''} (interview {e.interview or 'none'}; "
+                  f"{e.confidence}) {e.why[:150]}")
+    print()
+
+
+def _within(a: str | None, b: str | None, minutes: int) -> bool:
+    if a is None or b is None:
+        return a == b
+    da, db = datetime.fromisoformat(a), datetime.fromisoformat(b)
+    return abs((da - db).total_seconds()) <= minutes * 60
 
 
 def _listing(outcomes: list[Outcome], *, everything: bool) -> None:

@@ -63,6 +63,34 @@ class CorpusConversation:
         return Path(self.file).stem
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """Where a recruiting conversation stands at the bench's decision moment, as a person
+    reading the mail against POLICY.md says (``expect-*.toml``; written without running the agent)."""
+
+    file: str
+    state: str  # open | closed | moved_on
+    next: str  # thank_you | follow_up_1 | follow_up_2 | none
+    due: str | None  # local New York time, "2026-11-24T09:00"
+    interview: str | None  # start of the last interview held, or None
+    confidence: str
+    why: str
+
+
+def expectations(root: Path = CORPUS) -> dict[str, Expectation]:
+    """Every ``[[expect]]`` entry of the manifests, by corpus file."""
+    out: dict[str, Expectation] = {}
+    for manifest in sorted(root.glob("*.toml")):
+        with manifest.open("rb") as f:
+            for e in tomllib.load(f).get("expect", []):
+                interview = e.get("interview")
+                out[e["file"]] = Expectation(
+                    file=e["file"], state=e["state"], next=e["next"], due=e.get("due"),
+                    interview=None if interview in (None, "none") else interview,
+                    confidence=e.get("confidence", "high"), why=e.get("why", ""))
+    return out
+
+
 def _messages(path: Path) -> tuple[CorpusMessage, ...]:
     out = []
     for i, m in enumerate(mailbox.mbox(path, create=False)):

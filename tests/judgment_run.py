@@ -11,7 +11,7 @@ written. Shared by ``tests/test_judgment.py`` (each label asserted) and
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +35,9 @@ class Outcome:
     drafts: tuple[str, ...]  # "step to address" of every draft created
     threads: tuple[str, ...]  # the agent's conversation ids
     mixed_with: tuple[str, ...] = ()  # other corpus files sharing an agent conversation
+    #: for a tracked one: (state, next step or "none", due as local "YYYY-MM-DDTHH:MM" or None,
+    #: the last interview's start the same way or None)
+    standing: tuple[str, str, str | None, str | None] | None = None
 
     @property
     def right(self) -> bool:
@@ -68,11 +71,15 @@ def evaluate(convs: list[CorpusConversation], root: Path, now: datetime = DECIDE
         result = engine.poll(config, mailbox, store, now)
     file_of = {m.message_id: c.file for c in convs for m in c.messages}
     verdicts: dict[str, str] = {}
+    standing: dict[str, tuple[str, str, str | None, str | None]] = {}
     reasons: dict[str, str] = {}
     companies: dict[str, str | None] = {}
     for d in result.decisions:
         verdicts[d.conversation], reasons[d.conversation] = TRACKED, f"{d.tracked_because} [{d.state}: {d.reason}]"
         companies[d.conversation] = d.company
+        standing[d.conversation] = (
+            d.state, d.next.kind if d.next else "none", _local(d.next.due, config) if d.next else None,
+            _local(d.interview["start"], config) if d.interview else None)
     for conv, t in result.untracked:
         verdicts[conv.id] = POSSIBLE if t.possible else IGNORED
         reasons[conv.id] = t.reason
@@ -88,7 +95,13 @@ def evaluate(convs: list[CorpusConversation], root: Path, now: datetime = DECIDE
             if m.message_id in file_of:
                 parts[file_of[m.message_id]].add(cid)
                 members[cid].add(file_of[m.message_id])
-    return [_outcome(c, sorted(parts[c.file]), verdicts, reasons, companies, drafts, members) for c in convs]
+    return [replace(_outcome(c, sorted(parts[c.file]), verdicts, reasons, companies, drafts, members),
+                    standing=next((standing[cid] for cid in sorted(parts[c.file]) if cid in standing), None))
+            for c in convs]
+
+
+def _local(at: datetime, config: Config) -> str:
+    return at.astimezone(config.account.tz).strftime("%Y-%m-%dT%H:%M")
 
 
 def _outcome(c: CorpusConversation, cids: list[str], verdicts: dict[str, str], reasons: dict[str, str],

@@ -26,7 +26,7 @@ def test_status_json_contract(sample: Path) -> None:
     proc = cli(sample, "status", "--json", "--now", "2026-12-01T10:00:00-05:00")
     assert proc.returncode == 0, proc.stderr
     objs = json.loads(proc.stdout)
-    assert {o["company"] for o in objs} == {"Acmerobotics", "Globex", "Initech", "Hooli"}
+    assert {o["company"] for o in objs} == {"Acme Robotics", "Globex", "Initech", "Hooli"}
     for o in objs:
         assert set(o) >= {"thread", "subject", "company", "state", "next", "reason"}
         assert o["state"] in ("open", "moved_on", "closed", "paused")
@@ -57,7 +57,7 @@ def test_poll_dry_run_then_real_then_cached(sample: Path) -> None:
     cached = cli(sample, "status", "--cached", "--json")
     assert cached.returncode == 0
     objs = json.loads(cached.stdout)
-    acme = next(o for o in objs if o["company"] == "Acmerobotics")
+    acme = next(o for o in objs if o["company"] == "Acme Robotics")
     assert acme["drafts"][0]["status"] == "created"
     assert "waiting in Drafts" in acme["reason"]
     table = cli(sample, "status", "--now", now)
@@ -72,6 +72,8 @@ def test_explain(sample: Path) -> None:
     assert "last day Mon Nov 30 2026" in out
     assert "follow_up_1 due Tue 2026-12-08 09:00" in out
     assert "human_reply" in out and "user_wrote" in out
+    assert "Company: Globex (from the subject \u201cGlobex interview - Data Engineer\u201d; agrees with the " \
+           "domain globex.com)" in out
 
 
 def test_explain_unknown_and_ambiguous(sample: Path) -> None:

@@ -39,21 +39,21 @@ def cfg(tmp_path: Path) -> Path:
 
 
 def test_pause_and_resume(cfg: Path) -> None:
-    assert "Paused" in ok(cfg, "pause", "Acmerobotics", "--now", NOW)
-    st = status(cfg)["Acmerobotics"]
+    assert "Paused" in ok(cfg, "pause", "Acme Robotics", "--now", NOW)
+    st = status(cfg)["Acme Robotics"]
     assert st["state"] == "paused" and st["next"] is None
     assert st["user_marks"][0]["kind"] == "pause"
     ok(cfg, "poll", "--once", "--now", NOW)
     assert drafts(cfg) == 0
-    ok(cfg, "resume", "Acmerobotics", "--now", NOW)
-    assert status(cfg)["Acmerobotics"]["state"] == "open"
+    ok(cfg, "resume", "Acme Robotics", "--now", NOW)
+    assert status(cfg)["Acme Robotics"]["state"] == "open"
     ok(cfg, "poll", "--once", "--now", NOW)
     assert drafts(cfg) == 1
 
 
 def test_snooze(cfg: Path) -> None:
     ok(cfg, "snooze", "Senior Platform", "--until", "2026-12-03", "--now", NOW)
-    st = status(cfg)["Acmerobotics"]
+    st = status(cfg)["Acme Robotics"]
     assert st["snoozed_until"] == "2026-12-03T00:00:00-05:00"
     assert st["next"]["due"] == "2026-12-03T09:00:00-05:00"
     ok(cfg, "poll", "--once", "--now", NOW)
@@ -63,17 +63,17 @@ def test_snooze(cfg: Path) -> None:
 
 
 def test_snooze_in_the_past_is_refused_and_changes_nothing(cfg: Path) -> None:
-    proc = cli(cfg, "snooze", "Acmerobotics", "--until", "2026-11-30", "--now", NOW)
+    proc = cli(cfg, "snooze", "Acme Robotics", "--until", "2026-11-30", "--now", NOW)
     assert proc.returncode != 0 and "not in the future" in proc.stderr
     assert not (cfg.parent / "state").exists()
 
 
 def test_close_and_reopen(cfg: Path) -> None:
-    ok(cfg, "close", "Acmerobotics", "--reason", "withdrew", "--now", NOW)
-    st = status(cfg)["Acmerobotics"]
+    ok(cfg, "close", "Acme Robotics", "--reason", "withdrew", "--now", NOW)
+    st = status(cfg)["Acme Robotics"]
     assert st["state"] == "closed" and "withdrew" in st["reason"]
-    ok(cfg, "reopen", "Acmerobotics", "--now", NOW)
-    assert status(cfg)["Acmerobotics"]["state"] == "open"
+    ok(cfg, "reopen", "Acme Robotics", "--now", NOW)
+    assert status(cfg)["Acme Robotics"]["state"] == "open"
 
 
 def test_mark_interviewed_and_timeline(cfg: Path) -> None:
@@ -101,11 +101,11 @@ def test_mark_not_recruiting_then_recruiting(cfg: Path) -> None:
 
 
 def test_note_used_once(cfg: Path) -> None:
-    ok(cfg, "note", "Acmerobotics", "Congratulations on the new robotics lab in Austin.", "--now", NOW)
+    ok(cfg, "note", "Acme Robotics", "Congratulations on the new robotics lab in Austin.", "--now", NOW)
     ok(cfg, "poll", "--once", "--now", NOW)
     [draft] = (cfg.parent / "Mail" / "Drafts" / "cur").iterdir()
     assert b"robotics lab in Austin" in draft.read_bytes().replace(b"=\r\n", b"")
-    st = status(cfg)["Acmerobotics"]
+    st = status(cfg)["Acme Robotics"]
     assert not [m for m in st["user_marks"] if m["kind"] == "note"]
 
 
@@ -117,7 +117,7 @@ def test_unknown_and_ambiguous_thread(cfg: Path) -> None:
 
 
 def test_corrections_survive_a_full_resync(cfg: Path) -> None:
-    ok(cfg, "pause", "Acmerobotics", "--now", NOW)
+    ok(cfg, "pause", "Acme Robotics", "--now", NOW)
     ok(cfg, "poll", "--once", "--now", NOW)
     # a full resync: the cursor is forgotten, every message is read again
     import sqlite3
@@ -128,7 +128,7 @@ def test_corrections_survive_a_full_resync(cfg: Path) -> None:
     db.commit()
     db.close()
     ok(cfg, "poll", "--once", "--now", NOW)
-    assert status(cfg)["Acmerobotics"]["state"] == "paused"
+    assert status(cfg)["Acme Robotics"]["state"] == "paused"
     assert drafts(cfg) == 0
 
 

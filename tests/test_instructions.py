@@ -168,6 +168,12 @@ NO_FOLLOW_UP_NOT_SAID = [
 # --- rejections and offers ------------------------------------------------------------------
 
 REJECTION_SAID = [
+    "After a lot of discussion, we've decided not to move forward with an offer for the Data Platform Engineer role.",
+    "For this hire they're prioritizing someone with more hands-on experience with robotics telemetry.",
+    "As a result, we are closing the search for now and won't be moving forward with any candidates.",
+    "The company has decided to put the Senior Data Engineer position on hold until at least the second half "
+    "of next year.",
+    "We've decided to close the search for this role without making a hire.",
     "Unfortunately, we have decided to move forward with other candidates.",
     "We will not be moving forward with your application.",
     "The position has been filled.",
@@ -219,6 +225,8 @@ REJECTION_SAID = [
 ]
 
 REJECTION_NOT_SAID = [
+    "We're looking for someone who can own ingestion end to end.",
+    "The team needs someone with deep Spark experience, which is why I thought of you.",
     "We're moving forward with your application and would love to schedule an onsite.",
     "We have decided to move forward with you!",
     "Unfortunately I need to reschedule our call.",

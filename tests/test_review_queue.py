@@ -65,7 +65,7 @@ def test_unsure_conversations_are_listed_not_drafted(mailbox: Path) -> None:
     assert unsure["evidence"] and unsure["last_message"] == "2026-11-20T11:00:00-05:00"
     # status --json: the contract's array of tracked conversations, unchanged
     tracked = json.loads(cli(mailbox, "status", "--json", "--now", NOW).stdout)
-    assert {o["company"] for o in tracked} == {"Acmerobotics", "Globex", "Initech", "Hooli"}
+    assert {o["company"] for o in tracked} == {"Acme Robotics", "Globex", "Initech", "Hooli"}
     assert all("possible" not in o and "settle" not in o for o in tracked)
     # the text view has both, the unsure ones under their own heading
     text = cli(mailbox, "status", "--now", NOW).stdout

@@ -301,8 +301,11 @@ def _tenant(
         if r.domain and r.domain not in personal and _under(r.domain, (ats,)) is None:
             return registrable_name(r.domain)
     local = addr.local.split("+", 1)[0].lower()
-    if local and local not in _ROLE_WORDS and not local.startswith(("no-reply", "noreply")):
-        return _PUNCT.sub("", local) or None
+    if local and not local.startswith(("no-reply", "noreply")):
+        # "careers-corbelindustrial@talent.icims.com": the role words around the tenant go
+        named = [w for w in re.split(r"[-_.]+", local) if w and w not in _ROLE_WORDS]
+        if named:
+            return _PUNCT.sub("", "".join(named)) or None
     sub = addr.domain[: -len(ats)].rstrip(".")
     if sub:
         label = sub.split(".")[-1]

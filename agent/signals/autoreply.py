@@ -133,6 +133,13 @@ def auto_reply(msg: Message, tz: ZoneInfo) -> AutoVerdict | None:
     return AutoVerdict("auto_reply", reason, return_date=return_date(msg.text, sent))
 
 
+def out_of_office(msg: Message) -> bool:
+    """An absence notice ("out of the office until …"), as opposed to an automatic notice that
+    speaks for the company (an ATS's status update, a rejection sent by a system)."""
+    return bool(_OOO_SUBJECT.search(msg.subject) or _OOO_TEXT.search(msg.text[:2000])
+                or return_date(msg.text, None) is not None)
+
+
 def return_date(text: str, sent: date | None) -> date | None:
     """The date an out-of-office says the person is back (the last one stated)."""
     text = text[:4000]

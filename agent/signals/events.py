@@ -159,6 +159,10 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
     if ar is not None:
         out.append(Fact(AUTO_REPLY, at, _ev(m, ar.reason),
                         {"return_date": ar.return_date, "from": m.from_.email}))
+        if not autoreply.out_of_office(m):
+            # a system's notice speaks for the company: "we kindly ask that you refrain from
+            # contacting the hiring team", a rejection sent by the ATS (never a person's answer)
+            out.extend(_read(m, instructions.read_company(m.subject, text)))
         return out
     if recruiting.is_ack(m, config):
         out.append(Fact(ACK, at, _ev(m, m.subject)))

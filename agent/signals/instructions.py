@@ -497,7 +497,7 @@ _NEGATED_PROGRESS = re.compile(
     r"(?:forward|ahead|further|on)\b)(?P<rest>.*)"
 )
 _CANDIDACY = (r"(?:you|your|the (?:\w+ )?(?:application|candidacy|process|position|role|opportunity|next)|"
-              r"this (?:position|role|opportunity|process|application|search)|next steps|us)\b")
+              r"this (?:position|role|opportunity|process|application|search)|next steps|us|an offer)\b")
 
 
 _NEXT_STAGE = re.compile(
@@ -524,6 +524,7 @@ _OTHER_CANDIDATES = re.compile(
     r"\b(?:mov(?:e|ed|ing) forward|go(?:ing)? forward|proceed(?:ed|ing)?|continu(?:e|ed|ing)|"
     r"pursu(?:e|ed|ing)|progress(?:ed|ing)?|advanc(?:e|ed|ing)|go(?:ne|ing)?|went|chose|chosen|choos(?:e|ing)|"
     r"select(?:ed|ing)?|hir(?:e|ed|ing)|fill(?:ed)? the (?:\w+ )?(?:role|position) with|focus(?:ing)? on|"
+    r"prioriti[sz](?:e|ed|ing)|"
     r"decided on)(?: with)? (?:(?:an?|the|some|several|a few|a small number of|one|two) )?"
     r"(?:(?:other|another|different|stronger|internal|alternative|more \w+) (?:\w+ )?"
     r"(?:candidates?|applicants?|individuals?|finalists?|profiles?|person|people|hire)|"
@@ -548,6 +549,14 @@ _POSITION_CLOSED = re.compile(
     r"|\bwe are no longer (?:hiring|recruiting) for (?:the|this|that) (?:\w+ )?(?:position|role|opening)"
     r"|\bno longer (?:accepting|considering|reviewing) (?:any )?(?:external |outside |new |further )?"
     r"(?:candidates|applicants|applications)\b"
+    # the search ends for everyone: "we won't be moving forward with any candidates", "closing the search"
+    r"|\b(?:not|no longer) (?:be )?(?:mov(?:e|ing) forward|proceed(?:ing)?|continu(?:e|ing)|hir(?:e|ing)) "
+    r"(?:with )?(?:any|anyone|anybody)(?: of the)?(?: \w+)? ?(?:candidates|applicants|finalists|one|body)?\b"
+    r"|\b(?:we are|we're|we have|we've|we will be|we'll be|are|is|be) (?:now )?clos(?:ing|ed) (?:the|this|our) "
+    r"(?:\w+ )?(?:search|req|requisition|hiring process|recruitment|recruiting process)\b"
+    r"|\b(?:put|placed|putting|placing) (?:the|this|our) (?:\w+ ){0,4}(?:position|role|opening|search|req|"
+    r"requisition|hiring) on hold (?:indefinitely|until (?:further notice|at least|next year|the (?:first|second) "
+    r"half|(?:early |mid-?|late )?20\d\d))"
 )
 _NO_OFFER = re.compile(
     r"\b(?:unable|not able|not be able|can not|will not|would not|are not|not|no longer)(?: be)?"

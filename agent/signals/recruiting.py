@@ -16,6 +16,8 @@ import re
 from agent.config import Config
 from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in
+from agent.signals.company import company_name
+from agent.signals.company_domain import name_from_domain
 
 INTERVIEW_WORDS = re.compile(
     r"\b(interview(s|ing|ed)?|phone screen(ing)?|screening call|technical screen|onsite|on-site|"
@@ -60,14 +62,6 @@ _NOREPLY = re.compile(
     r"([-_.+]|$)",
     re.I,
 )
-_CO_SUFFIX = re.compile(
-    r"\s*[-–|,@]?\s*\b(recruiting|recruitment|talent( acquisition)?( team)?|hiring( team)?|careers|"
-    r"people( team)?|hr|jobs|team|via \w+|at)\b.*$",
-    re.I,
-)
-_GENERIC_LABELS = {"mail", "email", "smtp", "mx", "corp", "inc", "hq", "team", "jobs", "careers",
-                   "hire", "recruiting", "talent", "us", "eu", "co", "com", "app"}
-
 
 def is_noreply(addr: Address) -> bool:
     """A no-reply style mailbox: never a recipient."""
@@ -97,42 +91,11 @@ def is_ack(msg: Message, config: Config) -> bool:
 
 
 def guess_company(conv: Conversation, config: Config) -> str | None:
-    """A best guess at the company's name: a business sender's domain, else an ATS display name."""
-    for m in reversed(conv.messages):
-        for a in (m.from_, *m.reply_to):
-            if a is None or is_user(a, config) or is_personal(a, config):
-                continue
-            if is_ats(a, config) or _domain_in(a.domain, config.recruiting.job_alert_domains):
-                continue
-            if _BOUNCE_LOCAL.match(a.local):
-                continue
-            return company_from_domain(a.domain)
-    for m in reversed(conv.messages):
-        a = m.from_
-        if a is not None and is_ats(a, config) and a.name:
-            name = _CO_SUFFIX.sub("", a.name).strip(" -|,")
-            if name:
-                return name
-    for m in conv.messages:
-        for ev in m.calendar:
-            if ev.organizer and "@" in ev.organizer:
-                dom = ev.organizer.rpartition("@")[2]
-                if not _domain_in(dom, config.recruiting.personal_domains + config.recruiting.ats_domains):
-                    return company_from_domain(dom)
-    return None
-
-
-_BOUNCE_LOCAL = re.compile(r"^(mailer-daemon|postmaster)$", re.I)
+    """The company's name as it writes it (see agent/signals/company.py), or None."""
+    found = company_name(conv, config)
+    return found.name if found else None
 
 
 def company_from_domain(domain: str) -> str:
-    """``talent.acme-robotics.com`` → ``Acme Robotics``; ``acme.co.uk`` → ``Acme``."""
-    labels = [x for x in domain.lower().split(".") if x]
-    # drop the public suffix (two labels for the common second-level ccTLD forms)
-    if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov") and len(labels[-1]) == 2:
-        labels = labels[:-2]
-    elif len(labels) >= 2:
-        labels = labels[:-1]
-    core = [x for x in labels if x not in _GENERIC_LABELS] or labels
-    name = core[-1] if core else domain
-    return " ".join(part.capitalize() for part in re.split(r"[-_]", name) if part)
+    """``talent.acme-robotics.com`` → ``Acme Robotics``; ``acme.co.uk`` → ``Acme`` (the last resort)."""
+    return name_from_domain(domain)

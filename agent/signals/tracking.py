@@ -442,7 +442,8 @@ def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, conf
     elif own >= TRACK_AT and (own - against >= MARGIN or (own >= 2 * TRACK_AT and own > against)):
         return Tracking(True, f"your own candidacy: {why_pro}, outweighing {looks_like}", company, decided_by,
                         cues=cues)
-    elif against >= 3 and against >= own:
+    elif (against >= 3 and against >= own) or own == 0:
+        # nothing speaks of a job, and something says what else it is
         return Tracking(False, f"it looks like {looks_like}, not your own job search", company, looks_like=looks,
                         cues=cues)
     if own >= 2 or generic >= 2 or (own + generic >= 1 and _mentions_interview(parties)):
