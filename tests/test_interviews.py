@@ -26,7 +26,7 @@ CAL = BusinessCalendar.from_config(CFG)
 TRACK = Tracking(True, "test", "Acme")
 ANN = "ann.park@acme.com"
 OPENER = msg(ANN, "Data Engineer at Acme", "Thanks for applying to the Data Engineer role at Acme. "
-             "I'd love to set up a 30-minute call to tell you about the team.", t(11, 2, 9), name="Ann Park")
+             "I'd love to set up a call to tell you about the team.", t(11, 2, 9), name="Ann Park")
 MON = t(11, 2, 15)  # when a scheduling sentence is written
 THU = t(11, 5, 16, 30)  # when an after-the-fact sentence is written
 USER, COMPANY = ME, ANN
@@ -350,3 +350,50 @@ def test_the_companys_great_chatting_yesterday_is_their_answer() -> None:
     mine = reply(ME, "Thanks Ann, great to hear!", t(11, 5, 13))
     d = decided(t(11, 6, 9), OPENER, theirs, mine)
     assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(11, 12, 13)
+
+
+# --- how long it lasts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ask", "minutes"), [
+    ("Would you have 20 minutes for a quick intro call this week?", 20),
+    ("I'd like to set up a 30-minute phone screen.", 30),
+    ("Helen would like to do a 45 min video screen.", 45),
+    ("Could you do 30-45 minutes for a video call?", 45),
+    ("Next is a 2-hour virtual onsite with the team.", 120),
+    ("Do you have half an hour for a call?", 30),
+    ("We'd like you to spend an hour with the team on a technical interview.", 60),
+    ("The take-home should take 3-4 hours; you'll have 72 hours from when you start. Happy to chat after.", 60),
+    ("Happy to set up a call.", 60),  # none stated: the configured default
+])
+def test_the_length_the_conversation_gives_the_meeting(ask: str, minutes: int) -> None:
+    found = interviews(OPENER, reply(ANN, ask, t(11, 2, 10)), reply(ME, "Thursday at 2pm works for me.", t(11, 2, 11)))
+    assert [span(f) for f in found] == [hour(t(11, 5, 14), minutes)]
+
+
+def test_each_round_has_its_own_length() -> None:
+    found = interviews(OPENER, reply(ANN, "A 30-minute screen on Thursday at 2pm?", t(11, 2, 10)),
+                       reply(ME, "Thursday at 2pm works.", t(11, 2, 11)),
+                       reply(ANN, "Great talking yesterday! Next is a 90-minute technical round: Tuesday 11/10 at 1pm?",
+                             t(11, 6, 9)),
+                       reply(ME, "Tuesday at 1pm works.", t(11, 6, 10)))
+    assert [span(f) for f in found] == [hour(t(11, 5, 14), 30), hour(t(11, 10, 13), 90)]
+
+
+def test_a_days_itinerary_is_one_visit() -> None:
+    itinerary = ("Here is your itinerary for Thursday, November 12.\n\n8:45 AM   Arrival, Hale Hall 310 (I will meet you)\n"
+                 "9:00 AM   Philippa Greaves\n11:30 AM  Presentation and Q&A\n3:30 PM   Closing conversation\n")
+    found = interviews(OPENER, reply(ANN, itinerary, t(11, 2, 10)))
+    assert [span(f) for f in found] == [(t(11, 12, 8, 45), t(11, 12, 16, 30))]
+
+
+def test_a_systems_confirmation_is_read_but_not_an_out_of_office() -> None:
+    from agent.model import AutoMarkers
+    auto = AutoMarkers(auto_submitted="auto-generated")
+    ats = msg("no-reply@ashbyhq.com", "Re: Data Engineer at Acme", "Your interview is confirmed. Details below.\n\n"
+              "Technical Screen - Data Engineer\nTuesday, November 10, 2026, 2:00 PM - 2:45 PM (EST)\n", t(11, 3, 9),
+              auto=auto)
+    assert [span(f) for f in interviews(OPENER, ats)] == [hour(t(11, 10, 14), 45)]
+    away = msg(ANN, "Automatic reply: Data Engineer at Acme", "I'm out of the office until Monday, November 9. "
+               "For the call on Friday at 2pm, please contact Bob.", t(11, 3, 9), auto=auto)
+    assert interviews(OPENER, away) == []

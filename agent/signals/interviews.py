@@ -76,7 +76,7 @@ def interview_facts(conv: Conversation, config: Config, calendar: Sequence[Fact]
     replies = _accepted_replies(conv, config, invitations)
     known = [*invitations, *replies]
     schedule = scheduling.read(conv, config, until=closed_at)
-    words = [_agreed(a, config) for a in schedule.agreed if not _invitation_covers(a, known)]
+    words = [_agreed(a) for a in schedule.agreed if not _invitation_covers(a, known)]
     after = _after_the_fact(conv, config, [*known, *words], schedule, closed_at)
     return [*replies, *words, *after]
 
@@ -126,9 +126,8 @@ def _invitation_covers(a: scheduling.Agreed, invitations: Sequence[Fact]) -> boo
     return False
 
 
-def _agreed(a: scheduling.Agreed, config: Config) -> Fact:
-    end = a.end or a.start + config.policy.interview_default_length
-    return _fact(a.message, a.quote, a.start, end, "stated", a.quote, a.tzid, arranged=a.message.date)
+def _agreed(a: scheduling.Agreed) -> Fact:
+    return _fact(a.message, a.quote, a.start, a.end, "stated", a.quote, a.tzid, arranged=a.message.date)
 
 
 # --- 3. words after the fact ----------------------------------------------------------------------

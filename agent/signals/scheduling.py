@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
@@ -111,16 +111,35 @@ _R_SELF_BOOKED = re.compile(
     r"you'?ll\s+(?:receive|get)\s+(?:a|an|the)\s+(?:\w+\s+)?(?:confirmation|invite|invitation))\b",
     re.I,
 )
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# "a 30-minute phone screen", "45 min video screen", "30-45 minutes", "an hour with the team",
+# "a 2-hour virtual onsite", "half an hour": the length of the meeting spoken of nearby.
+_R_LENGTH = re.compile(
+    r"\b(?:(?P<half>half\s+an)|(?P<n>\d{1,3}|an?|one|two|three|four|five|six)"
+    r"(?:\s*(?:-|–|to|or)\s*(?P<n2>\d{1,3}))?)[\s-]*(?P<unit>min(?:ute)?s?|hours?|hrs?)\b",
+    re.I,
+)
+_MAX_LENGTH = timedelta(hours=8)
+_R_NOT_LENGTH_BEFORE = re.compile(
+    r"\b(?:takes?|taking|spend|spent|more\s+than|less\s+than|up\s+to|within|in\s+the\s+next|for\s+the\s+next|"
+    r"late|early)\s+(?:about\s+|around\s+|roughly\s+)?$", re.I)
+# "I'd be glad to set up 30 minutes", "Grab any 30 minutes", "Do you have 20 minutes"
+_R_BOOK_BEFORE = re.compile(r"\b(?:set\s+up|schedule|book|grab|find|block|have|spare)\s+(?:any\s+|a\s+|an\s+)?$", re.I)
 _R_OTHER_TIME = re.compile(r"\b(?:instead|another\s+time|different\s+time|other\s+times|reschedul\w*)\b", re.I)
 _R_CLAUSE_END = re.compile(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 
 @dataclass(frozen=True)
 class Agreed:
-    """A meeting time both sides settled on; ``message`` is where it was settled."""
+    """A meeting time both sides settled on; ``message`` is where it was settled.
+
+    ``end`` is the one the words stated ("2-2:45pm"), else the start plus the
+    length the conversation gave the meeting ("a 30-minute phone screen"),
+    else plus the configured default length.
+    """
 
     start: datetime  # aware, UTC
-    end: datetime | None  # the end the words stated, if any
+    end: datetime
     tzid: str | None
     message: Message
     quote: str
@@ -155,6 +174,11 @@ class _Said:
 
 @dataclass
 class _State:
+    tz: ZoneInfo
+    default: timedelta  # an interview's length when nobody said
+    length: timedelta | None = None  # the length stated since the last agreement
+    said_since: list[str] = field(default_factory=list)  # texts since the last agreement
+    settled_by: Message | None = None  # the message that agreed on a time last
     agreed: list[Agreed] = field(default_factory=list)
     pending: list[Proposed] = field(default_factory=list)  # on the table now
     days: list[tuple[str, datetime]] = field(default_factory=list)  # days proposed without a time
@@ -168,7 +192,7 @@ def read(conv: Conversation, config: Config, *, until: datetime | None = None) -
     withdrawal): a call set up after that is about the outcome, not an
     interview.
     """
-    state = _State()
+    state = _State(config.account.tz, config.policy.interview_default_length)
     messages = [m for m in conv.messages if m.date is not None and (until is None or m.date <= until)]
     for i, m in enumerate(messages):
         if by_a_person(m, config):
@@ -177,11 +201,13 @@ def read(conv: Conversation, config: Config, *, until: datetime | None = None) -
 
 
 def by_a_person(m: Message, config: Config) -> bool:
-    """People's messages: no bounce, no out-of-office, no newsletter."""
+    """Messages that speak for someone: no bounce, no out-of-office, no newsletter. A system's
+    notice counts ("Your interview is confirmed: Tuesday, November 10, 2:00 PM")."""
     if recruiting.is_user(m.from_, config):
         return True
-    return not (autoreply.bounce(m) or autoreply.is_bulk(m, config.recruiting.job_alert_domains)
-                or autoreply.auto_reply(m, config.account.tz))
+    if autoreply.bounce(m) or autoreply.is_bulk(m, config.recruiting.job_alert_domains):
+        return False
+    return autoreply.auto_reply(m, config.account.tz) is None or not autoreply.out_of_office(m)
 
 
 def _message(state: _State, m: Message, before: Sequence[Message], config: Config) -> None:
@@ -191,6 +217,11 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
     text = m.text[:TEXT_CAP]
     if not _about_meeting(m, before):
         return
+    if state.settled_by is not None:
+        state.said_since.clear()  # a time was agreed since: lengths start afresh
+        state.settled_by = None
+    state.said_since.append(text)
+    state.length = stated_length(state.said_since)
     said = _acts(text, m.date, tz, side)
     said = [_completed(s, state, side, m.date, tz) for s in said]
     if _called_off(text, said):
@@ -210,6 +241,31 @@ def _about_meeting(m: Message, before: Sequence[Message]) -> bool:
 
 
 # --- acts ---------------------------------------------------------------------------------------
+
+
+def stated_length(texts: Sequence[str]) -> timedelta | None:
+    """The length last given to a meeting in ``texts`` (the latest text first; a range's upper end)."""
+    for text in reversed(texts):
+        found = [d for m in _R_LENGTH.finditer(text) if (d := _length(text, m)) is not None]
+        if found:
+            return found[-1]
+    return None
+
+
+def _length(text: str, m: re.Match[str]) -> timedelta | None:
+    before = text[max(0, m.start() - 30):m.start()]
+    if _R_NOT_LENGTH_BEFORE.search(before):
+        return None  # "take 3-4 hours", "no more than 4 hours", "within 48 hours": work, not a meeting
+    if not (_R_MEETING.search(text[max(0, m.start() - 40):m.end() + 45]) or _R_BOOK_BEFORE.search(before)):
+        return None
+    if m["half"]:
+        n = 0.5
+    else:
+        word = m["n"].lower()
+        n = float(word) if word.isdigit() else float(_NUMBER_WORDS[word])
+        n = max(n, float(m["n2"] or 0))
+    length = timedelta(hours=n) if m["unit"].lower().startswith("h") else timedelta(minutes=n)
+    return length if timedelta(minutes=10) <= length <= _MAX_LENGTH else None
 
 
 def _called_off(text: str, said: list[_Said]) -> bool:
@@ -277,8 +333,12 @@ def _options(text: str, mention: slots.Mention, mentions: list[slots.Mention]) -
 
 
 def _completed(s: _Said, state: _State, side: str, sent: datetime, tz: ZoneInfo) -> _Said:
-    """A time alone takes the day on the table ("Sure, 9:30 again?" after "ok to talk thurs am?")."""
+    """A time alone takes the day on the table ("Sure, 9:30 again?" after "ok to talk thurs am?");
+    a weekday alone is the one on the table ("Tuesday at 2 works" to "Tuesday, November 17 at 2?",
+    written on the Tuesday before)."""
     m = s.mention
+    if m.weekday is not None and m.day is not None:
+        return replace(s, mention=replace(m, day=_offered_weekday(state, m.weekday, sent, tz) or m.day))
     if m.day is not None or m.start is None:
         return s
     days = {p.start.astimezone(tz).date() for p in state.pending}
@@ -289,6 +349,14 @@ def _completed(s: _Said, state: _State, side: str, sent: datetime, tz: ZoneInfo)
     if not days and ahead:
         return replace(s, mention=replace(m, day=ahead[-1].start.astimezone(tz).date()))
     return s
+
+
+def _offered_weekday(state: _State, weekday: int, sent: datetime, tz: ZoneInfo) -> date | None:
+    """The nearest day ahead with that weekday among the times and days on the table."""
+    days = [p.start.astimezone(tz).date() for p in state.pending if p.start > sent]
+    days += [d.astimezone(tz).date() for _side, d in state.days if d > sent - timedelta(days=1)]
+    fits = sorted(d for d in days if d.weekday() == weekday and d >= sent.astimezone(tz).date())
+    return fits[0] if fits else None
 
 
 # --- applying what was said -------------------------------------------------------------------------
@@ -370,20 +438,25 @@ def _distinct(ps: list[Proposed]) -> list[Proposed]:
 
 
 def _settle(state: _State, p: Proposed, m: Message) -> None:
-    """Agree on ``p``: the same time again changes nothing; a time agreed while another was
-    still ahead replaces it (a reschedule); what was on the table is off it."""
+    """Agree on ``p``: the same time again changes nothing; the day's other times in the same
+    message make one meeting with it (an itinerary, back-to-back interviews); a time agreed
+    while another was still ahead replaces it (a reschedule); what was on the table is off it."""
     assert m.date is not None
     sent = m.date
-    if any(abs(a.start - p.start) < SAME for a in state.agreed):
-        state.pending.clear()
-        state.days.clear()
-        return
-    state.agreed = [a for a in state.agreed if not (a.start > sent and a.message is not m)]
-    state.agreed.append(Agreed(p.start, p.end, p.tzid, m, p.quote))
+    end = p.end or p.start + (state.length or state.default)
+    day = p.start.astimezone(state.tz).date()
+    same_day = next((a for a in state.agreed if a.message is m and a.start.astimezone(state.tz).date() == day), None)
+    if same_day is not None:
+        merged = replace(same_day, start=min(same_day.start, p.start), end=max(same_day.end, end))
+        state.agreed = [merged if a is same_day else a for a in state.agreed]
+    elif not any(abs(a.start - p.start) < SAME for a in state.agreed):
+        state.agreed = [a for a in state.agreed if not (a.start > sent and a.message is not m)]
+        state.agreed.append(Agreed(p.start, end, p.tzid, m, p.quote))
     if p not in state.proposed:
         state.proposed.append(p)
     state.pending.clear()
     state.days.clear()
+    state.settled_by = m
 
 
 def _drop(state: _State, mention: slots.Mention, at: tuple[datetime, datetime | None] | None, sent: datetime,

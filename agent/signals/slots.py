@@ -129,6 +129,7 @@ class Mention:
     window: bool = False
     limit: bool = False
     word: str | None = None  # "today", "tomorrow", … when the day was a word
+    weekday: int | None = None  # when the day was only a weekday's name ("Tuesday at 2"), 0 = Monday
 
     @property
     def full(self) -> bool:
@@ -391,10 +392,11 @@ def _mention(t: _Time | None, d: _Day | None, ref: datetime, *, own_day: bool = 
     parts = [x for x in (t, d if own_day or t is None else None) if x is not None]
     span = (min(x.span[0] for x in parts), max(x.span[1] for x in parts))
     day = _resolve(d, t.start if t else None, ref) if d else None
+    weekday = d.weekday if d is not None and d.day is None else None
     if t is None:
-        return Mention(span, day, word=d.word if d else None)
+        return Mention(span, day, word=d.word if d else None, weekday=weekday)
     return Mention(span, day, t.start, t.end, t.zone, foreign=t.relative != "" and t.zone is None,
-                   window=t.window, limit=t.limit, word=d.word if d else None)
+                   window=t.window, limit=t.limit, word=d.word if d else None, weekday=weekday)
 
 
 def _resolve(d: _Day, at: time | None, ref: datetime) -> date:
