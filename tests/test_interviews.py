@@ -397,3 +397,11 @@ def test_a_systems_confirmation_is_read_but_not_an_out_of_office() -> None:
     away = msg(ANN, "Automatic reply: Data Engineer at Acme", "I'm out of the office until Monday, November 9. "
                "For the call on Friday at 2pm, please contact Bob.", t(11, 3, 9), auto=auto)
     assert interviews(OPENER, away) == []
+
+
+def test_a_weekday_in_an_answer_is_the_one_on_the_table() -> None:
+    # written on Tuesday Nov 10 before 2pm, answering for Tuesday Nov 17
+    found = interviews(OPENER, reply(ANN, "Would Tuesday, November 17 at 2:00 PM ET work?", t(11, 10, 9)),
+                       reply(ME, "Tuesday at 2:00 PM ET works well for me.", t(11, 10, 11, 40)),
+                       reply(ANN, "Great, you're confirmed for Tuesday, November 17 at 2:00 PM ET.", t(11, 11, 10)))
+    assert [span(f) for f in found] == [hour(t(11, 17, 14))]
