@@ -113,6 +113,8 @@ TABLE: list[tuple[str, str, datetime, tuple[datetime, datetime] | None]] = [
     (COMPANY, "Come say hi at the career fair on Thursday at 6pm.", MON, None),
     (COMPANY, "The final round is around 3 hours, all on video.", MON, None),
     (COMPANY, "We're at 600 Lexington Avenue, 21st floor, for the interview.", MON, None),
+    (COMPANY, "I sent your profile to the hiring manager Monday at 9am.", t(11, 3, 10), None),
+    (COMPANY, "I'm out Thursday at 2 for a dentist appointment, so expect a slow reply.", MON, None),
     (COMPANY, "Following up on our call on Tuesday at 2pm: the team would like a second round.", MON,
      ended(t(10, 27, 17))),  # the Tuesday before: words after the fact, not a new time
     # --- after the fact ---------------------------------------------------------------------------------
@@ -147,6 +149,8 @@ TABLE: list[tuple[str, str, datetime, tuple[datetime, datetime] | None]] = [
     (USER, "Thank you for the opportunity to interview!", THU, None),
     (COMPANY, "Thanks, all booked for Tuesday.", THU, None),
     (USER, "I really enjoyed our conversation last month.", THU, None),
+    (COMPANY, "Thanks for connecting! I'd love to tell you about a role on my team.", THU, None),
+    (COMPANY, "Please do not follow up after the interview; we contact every candidate.", THU, None),
 ]
 
 
@@ -214,6 +218,18 @@ def test_a_later_reschedule_wins() -> None:
                        reply(ANN, "Something came up - could we move to Friday at 10am?", t(11, 3, 9)),
                        reply(ME, "Friday at 10 works.", t(11, 3, 10)))
     assert [span(f) for f in found] == [hour(t(11, 6, 10))]
+
+
+def test_the_company_moving_the_interview_moves_it() -> None:
+    found = interviews(OPENER, reply(ME, "Thursday at 2pm works for me.", t(11, 2, 10)),
+                       reply(ANN, "Apologies - we've had to move your interview to Friday at 10am.", t(11, 3, 9)))
+    assert [span(f) for f in found] == [hour(t(11, 6, 10))]
+
+
+def test_an_old_proposal_nobody_took_has_lapsed() -> None:
+    found = interviews(OPENER, reply(ANN, "How about Tuesday 11/3 at 2?", t(11, 2, 10)),
+                       reply(ME, "Sorry for the slow reply - sounds good, I'm still interested!", t(11, 20, 10)))
+    assert found == []
 
 
 def test_a_cancellation_removes_the_agreed_time() -> None:

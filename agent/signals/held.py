@@ -30,9 +30,10 @@ _PART = r"(?:\s+(?:morning|afternoon|evening|night))?"
 _POSS = rf"(?:today's|yesterday's|this\s+(?:morning|afternoon)'s|last\s+night's|tonight's|(?:{_WD_ALT})'s)"
 _NOUN = (r"(?:call|chat|conversation|talk|interview|interviews|meeting|discussion|screen|session|loop|panel|"
          r"coffee|visit|lunch|onsite|video\s+call|phone\s+call)")
-_VERB_ING = r"(?:speaking|talking|chatting|meeting|connecting|interviewing|sitting\s+down|catching\s+up)"
-_VERB = r"(?:speak|talk|chat|meet|connect|interview|sit\s+down|catch\s+up)"
-_VERB_EITHER = r"(?:speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|meet(?:ing)?|connect(?:ing)?|catch(?:ing)?\s+up|see(?:ing)?)"
+# Not "connect": "thanks for connecting" is what a LinkedIn invitation gets.
+_VERB_ING = r"(?:speaking|talking|chatting|meeting|interviewing|sitting\s+down|catching\s+up)"
+_VERB = r"(?:speak|talk|chat|meet|interview|sit\s+down|catch\s+up)"
+_VERB_EITHER = r"(?:speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|meet(?:ing)?|catch(?:ing)?\s+up|see(?:ing)?)"
 
 # "thank you for …" with what was thanked for; "your time" needs a day ("for your time today").
 _R_THANKS = re.compile(
@@ -61,7 +62,8 @@ _R_ENJOYED = re.compile(
     re.I,
 )
 _R_FOLLOW_UP = re.compile(
-    r"\b(?:(?:following\s+up|follow\s+up|circling\s+back)\s+(?:on|after|from|regarding|about)|checking\s+in\s+after)"
+    r"\b(?:(?:following\s+up|circling\s+back|(?:wanted|writing|just|want)\s+to\s+follow\s+up)\s+"
+    r"(?:on|after|from|regarding|about)|checking\s+in\s+after)"
     rf"\s+(?:our|the|my|your|{_POSS})\s+(?:\w+\s+){{0,2}}?{_NOUN}\b"
     r"(?!\s+(?:invite|invitation|link|details|request|process|scheduling|slot|time))",
     re.I,
@@ -112,6 +114,7 @@ _R_ELSEWHERE = re.compile(
     r"by\s+email)\b",
     re.I,
 )
+_R_NEGATED = re.compile(r"\b(?:not|never|n't|no\s+need\s+to|yet\s+to)\b[^,;]{0,30}$", re.I)
 # "thanks for Friday" means the day itself only when nothing stands between the two
 _R_THANKS_FOR = re.compile(
     r"^(?:thanks?|thank\s+you|thx|many\s+thanks)(?:\s+(?:again|so\s+much|very\s+much|a\s+lot))?,?\s+for\s", re.I)
@@ -176,6 +179,8 @@ def _statement(clause: str, sent: datetime) -> Held | None:
 
 
 def _held(clause: str, m: re.Match[str], sent: datetime, *, needs_day: bool, default: str) -> Held | None:
+    if _R_NEGATED.search(clause, 0, m.start()):
+        return None  # "please do not follow up after the interview", "we haven't spoken yet"
     when = _when(clause, m)
     groups = m.groupdict()
     if groups.get("bare") and not _R_THANKS_FOR.search(m.group(0)):

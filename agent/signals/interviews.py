@@ -51,7 +51,7 @@ from typing import Any
 
 from agent.config import Config
 from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message, utc
-from agent.signals import held, recruiting, scheduling
+from agent.signals import held, recruiting, scheduling, slots
 
 INTERVIEW = "interview"
 INTERVIEW_CANCELLED = "interview_cancelled"
@@ -141,7 +141,7 @@ def _after_the_fact(conv: Conversation, config: Config, known: list[Fact], sched
     for m in conv.messages:
         if m.date is None or (closed_at is not None and m.date > closed_at) or not scheduling.by_a_person(m, config):
             continue
-        for h in held.find(m.text[: scheduling.TEXT_CAP], m.date.astimezone(tz)):
+        for h in held.find(slots.plain(m.text[: scheduling.TEXT_CAP]), m.date.astimezone(tz)):
             fact = _held_fact(h, m, config, [*held_known, *out], schedule)
             if fact is not None:
                 out.append(fact)
@@ -153,7 +153,7 @@ def _held_fact(h: held.Held, m: Message, config: Config, known: list[Fact],
     """The interview ``h`` speaks of, unless one already known is it."""
     assert m.date is not None
     tz = config.account.tz
-    before = [f for f in known if f.data["start"] < m.date]
+    before = [f for f in known if f.data["start"] <= m.date]
     if h.vague:
         return None  # words that only point back never make an interview
     if not h.days:

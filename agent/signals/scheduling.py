@@ -57,10 +57,11 @@ _R_CANCEL = re.compile(
     r"|\bcancel(?:l)?ing\b|\bcancellation\b",
     re.I,
 )
-# "I need to move our call": the time it names is the new one; without one, what was set is off.
+# "I need to move our call": the time it names is the new one (the company's word settles it, the
+# user's proposes it); without one, what was set is off.
 _R_MOVE = re.compile(rf"{_INTENT}(?:reschedule|move|push|shift)\b|\bhas\s+to\s+be\s+rescheduled\b", re.I)
 _R_CONFIRM = re.compile(
-    r"\b(?:works?|work\s+for\s+(?:me|us)|(?:is|'s|would\s+be)\s+(?:perfect|great|good|fine|ideal)|"
+    r"\b(?:works?|work\s+for\s+(?:me|us)|(?:is|'s)\s+(?:perfect|great|good|fine|ideal)|"
     r"sounds\s+(?:good|great|perfect)|it\s+is|it's\s+a\s+date|"
     r"let'?s\s+(?:do|say|go\s+with|plan\s+(?:for|on)|book|lock(?:\s+in)?|make\s+it|meet|talk|chat|speak)|"
     r"confirm(?:ed|ing|ation)?|book(?:ed|ing)?|scheduled|all\s+set|you'?re\s+set|set\s+(?:for|up\s+for)|"
@@ -95,9 +96,14 @@ _R_NOT_MEETING = re.compile(
     r"\b(?:deadline|due\s+(?:on|by|date)|is\s+due|submit\w*|expires?|closes?|start\s+date|first\s+day|"
     r"orientation|onboarding|report\s+to|office\s+hours|office\s+is\s+open|webinar|info(?:rmation)?\s+session|"
     r"open\s+house|career\s+fair|job\s+fair|conference|meetup|happy\s+hour|party|flight|hotel|"
-    r"out\s+of\s+(?:the\s+)?office|vacation|holiday)\b",
+    r"out\s+of\s+(?:the\s+)?office|vacation|holiday|appointment|dentist|doctor'?s?)\b",
     re.I,
 )
+# Told as done ("I sent your profile to the hiring manager Monday at 9am"): no plan, unless the
+# words book or confirm something.
+_R_DONE = re.compile(
+    r"\b(?:sent|submitted|forwarded|shared|spoke|talked|chatted|met|had|did|received|reviewed|heard|emailed|"
+    r"passed\s+(?:it\s+)?along|called|wrote|presented)\b", re.I)
 # A bare "Works." / "2 is perfect." / "Booked, thanks" accepts the one time on the table.
 _R_ACCEPT = re.compile(
     r"\b(?:works(?:\s+for\s+me)?|that\s+works|sounds\s+(?:good|great|perfect)|(?:is|'s)\s+perfect|perfect|"
@@ -214,7 +220,7 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
     assert m.date is not None
     tz = config.account.tz
     side = "user" if recruiting.is_user(m.from_, config) else "company"
-    text = m.text[:TEXT_CAP]
+    text = slots.plain(m.text[:TEXT_CAP])
     if not _about_meeting(m, before):
         return
     if state.settled_by is not None:
@@ -289,6 +295,8 @@ def _acts(text: str, sent: datetime, tz: ZoneInfo, side: str) -> list[_Said]:
         clause = text[start:end]
         if _R_NOT_MEETING.search(clause) or held.is_past(clause, sent.astimezone(tz)):
             continue
+        if _R_DONE.search(clause) and not (_R_CONFIRM.search(clause) or _R_MOVE.search(clause) or "?" in clause):
+            continue
         said.append(_Said(mention, _act(text, clause, mention, mentions, side), clause.strip()))
     return said
 
@@ -307,7 +315,7 @@ def _act(text: str, clause: str, mention: slots.Mention, mentions: list[slots.Me
         return REFUSE
     if not iffy and (_R_CANCEL.search(clause) or (_R_MOVE.search(clause) and not mention.full)):
         return CANCEL
-    if "?" in clause or _R_MOVE.search(clause) or _options(text, mention, mentions):
+    if "?" in clause or _options(text, mention, mentions):
         return PROPOSE
     if _R_CONFIRM.search(clause):
         return CONFIRM
@@ -395,7 +403,7 @@ def _day_only(state: _State, s: _Said, side: str, m: Message, tz: ZoneInfo) -> N
         assert m.date is not None
         state.days.append((side, datetime.combine(day, datetime.min.time(), tz)))
         return
-    offered = _distinct([p for p in state.pending if p.side != side and p.start.astimezone(tz).date() == day])
+    offered = _distinct([p for p in _ahead(state.pending, m) if p.side != side and p.start.astimezone(tz).date() == day])
     if s.act == CONFIRM and len(offered) == 1:
         _settle(state, offered[0], m)
 
@@ -407,7 +415,7 @@ def _bare_answer(state: _State, text: str, side: str, m: Message, said: list[_Sa
         return
     if any(s.act in (REFUSE, CANCEL) for s in said):
         return
-    offered = _distinct([p for p in state.pending if p.side != side])
+    offered = _distinct([p for p in _ahead(state.pending, m) if p.side != side])
     if len(offered) == 1:
         _settle(state, offered[0], m)
 
@@ -418,7 +426,7 @@ def _picked(state: _State, said: list[_Said], side: str, m: Message) -> None:
     mine = _distinct([p for p in state.pending if p.side == side and p.message is m])
     if len(mine) != 1 or any(s.act == PROPOSE and "?" in s.clause for s in said):
         return
-    offered = [p for p in state.pending if p.side != side and abs(p.start - mine[0].start) < SAME]
+    offered = [p for p in _ahead(state.pending, m) if p.side != side and abs(p.start - mine[0].start) < SAME]
     if offered:
         _settle(state, offered[0], m)
 
@@ -427,6 +435,13 @@ def _self_booked(state: _State, side: str, m: Message) -> None:
     mine = _distinct([p for p in state.pending if p.side == side and p.message is m])
     if len(mine) == 1:
         _settle(state, mine[0], m)
+
+
+def _ahead(ps: list[Proposed], m: Message) -> list[Proposed]:
+    """The proposals still in the future when ``m`` was written (an old one nobody took has lapsed)."""
+    assert m.date is not None
+    sent = m.date
+    return [p for p in ps if p.start > sent]
 
 
 def _distinct(ps: list[Proposed]) -> list[Proposed]:

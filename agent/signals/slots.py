@@ -128,7 +128,6 @@ class Mention:
     foreign: bool = False
     window: bool = False
     limit: bool = False
-    word: str | None = None  # "today", "tomorrow", … when the day was a word
     weekday: int | None = None  # when the day was only a weekday's name ("Tuesday at 2"), 0 = Monday
 
     @property
@@ -151,7 +150,6 @@ class _Day:
     day: date | None  # None: a weekday to resolve against the time of day
     weekday: int | None
     rel: str
-    word: str | None
 
 
 @dataclass(frozen=True)
@@ -172,9 +170,10 @@ def find(text: str, sent: datetime, tz: ZoneInfo, *, writer_is_user: bool) -> li
     """Every day/time mention in ``text``, resolved against ``sent`` (aware) in order.
 
     ``tz`` is the user's zone: a time that names none is read in it, as are
-    "my time" from the user and "your time" from the company.
+    "my time" from the user and "your time" from the company. Spans are
+    offsets into ``text`` (and into :func:`plain` of it).
     """
-    text = _plain(text)
+    text = plain(text)
     ref = sent.astimezone(tz)
     days = _days(text, ref.date())
     times = _times(text, tz, writer_is_user)
@@ -183,10 +182,10 @@ def find(text: str, sent: datetime, tz: ZoneInfo, *, writer_is_user: bool) -> li
     return [_zoned(m, default, mentions) for m in mentions]
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """``text`` with "a.m."/"p.m." written without dots, keeping every offset.
 
-    The sentence splitter downstream then never ends a sentence inside "11 a.m.".
+    Readers that split sentences then never end one inside "11 a.m.".
     """
     return re.sub(r"\b([ap])\.\s?m\.", lambda m: f"{m.group(1)}m" + " " * (len(m.group(0)) - 2), text,
                   flags=re.I)
@@ -196,16 +195,16 @@ def _days(text: str, today: date) -> list[_Day]:
     found: list[_Day] = []
     for m in _R_WEEKDAY.finditer(text):
         found.append(_Day(m.span(), _explicit(m, today), _WEEKDAY_NUM[m["wd"][:3].lower()],
-                          " ".join((m["rel"] or "").lower().split()), None))
+                          " ".join((m["rel"] or "").lower().split())))
     for m in _R_DATE.finditer(text):
         if not any(d.span[0] <= m.start() < d.span[1] for d in found) and not _numeric_noise(m):
             day = _explicit(m, today)
             if day is not None:
-                found.append(_Day(m.span(), day, None, "", None))
+                found.append(_Day(m.span(), day, None, ""))
     for m in _R_DAYWORD.finditer(text):
         word = " ".join(m["word"].lower().split())
         ahead = 1 if word.startswith("tm") or word.startswith("tomor") else 0
-        found.append(_Day(m.span(), today + timedelta(days=ahead), None, "", word))
+        found.append(_Day(m.span(), today + timedelta(days=ahead), None, ""))
     return sorted(found, key=lambda d: d.span)
 
 
@@ -341,12 +340,10 @@ def _pair(text: str, days: list[_Day], times: list[_Time], ref: datetime) -> lis
     for t in times:
         if any(d.span[0] <= t.span[0] < d.span[1] for d in days):
             continue  # digits inside a date ("Nov 10, 2026")
-        day = _day_before(text, days, t, used) or _shared_day(text, prev, t) or _day_after(text, days, t, used)
-        if prev is not None and prev[1] is not None and day is prev[1] and _R_ALT_GAP.match(
-                text[prev[0].span[1]:t.span[0]]):
-            prev = (prev[0], day)
-            out[-1] = _better(out[-1], _mention(t, day, ref))  # another rendering of the same time
+        if prev is not None and _R_ALT_GAP.match(text[prev[0].span[1]:t.span[0]]):
+            out[-1] = _better(out[-1], _mention(t, prev[1], ref, own_day=False))  # the same time again
             continue
+        day = _day_before(text, days, t, used) or _shared_day(text, prev, t) or _day_after(text, days, t, used)
         shared = day is not None and id(day) in used
         if day is not None:
             used.add(id(day))
@@ -376,11 +373,10 @@ def _day_after(text: str, days: list[_Day], t: _Time, used: set[int]) -> _Day | 
 
 
 def _shared_day(text: str, prev: tuple[_Time, _Day | None] | None, t: _Time) -> _Day | None:
-    """"Monday, September 14: 11:00 AM or 3:30 PM", "4pm ET (1pm PT)": the previous time's day."""
+    """"Monday, September 14: 11:00 AM or 3:30 PM": the previous time's day."""
     if prev is None or prev[1] is None:
         return None
-    gap = text[prev[0].span[1]:t.span[0]]
-    return prev[1] if _R_OPTION_GAP.match(gap) or _R_ALT_GAP.match(gap) else None
+    return prev[1] if _R_OPTION_GAP.match(text[prev[0].span[1]:t.span[0]]) else None
 
 
 def _better(a: Mention, b: Mention) -> Mention:
@@ -394,9 +390,9 @@ def _mention(t: _Time | None, d: _Day | None, ref: datetime, *, own_day: bool = 
     day = _resolve(d, t.start if t else None, ref) if d else None
     weekday = d.weekday if d is not None and d.day is None else None
     if t is None:
-        return Mention(span, day, word=d.word if d else None, weekday=weekday)
+        return Mention(span, day, weekday=weekday)
     return Mention(span, day, t.start, t.end, t.zone, foreign=t.relative != "" and t.zone is None,
-                   window=t.window, limit=t.limit, word=d.word if d else None, weekday=weekday)
+                   window=t.window, limit=t.limit, weekday=weekday)
 
 
 def _resolve(d: _Day, at: time | None, ref: datetime) -> date:
