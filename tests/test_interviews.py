@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.businesstime import BusinessCalendar
 from agent.mail.parse import parse_message
@@ -150,6 +152,9 @@ TABLE: list[tuple[str, str, datetime, tuple[datetime, datetime] | None]] = [
     (COMPANY, "Thanks, all booked for Tuesday.", THU, None),
     (USER, "I really enjoyed our conversation last month.", THU, None),
     (COMPANY, "Thanks for connecting! I'd love to tell you about a role on my team.", THU, None),
+    (COMPANY, "Thank you for meeting the deadline for the take-home.", THU, None),
+    (USER, "Thank you for the interview opportunity!", THU, None),
+    (USER, "Thanks for having me!", THU, ended(THU)),
     (COMPANY, "Please do not follow up after the interview; we contact every candidate.", THU, None),
 ]
 
@@ -421,3 +426,22 @@ def test_a_weekday_in_an_answer_is_the_one_on_the_table() -> None:
                        reply(ME, "Tuesday at 2:00 PM ET works well for me.", t(11, 10, 11, 40)),
                        reply(ANN, "Great, you're confirmed for Tuesday, November 17 at 2:00 PM ET.", t(11, 11, 10)))
     assert [span(f) for f in found] == [hour(t(11, 17, 14))]
+
+
+# --- any text at all --------------------------------------------------------------------------------------
+
+_WORDS = st.sampled_from([
+    "Thursday", "thu", "tmrw", "11/5", "Nov 5", "5 November", "13.10.", "at", "2", "2pm", "9:30", "14:00", "noon",
+    "-", "–", "to", "ET", "PT", "CEST", "(", ")", "/", "my time", "works", "?", "!", ".", ",", "\n", "Thanks",
+    "for", "speaking", "with", "me", "today", "yesterday", "last", "week", "cancel", "not", "call", "interview",
+    "by", "after", "between", "and", "or", "99", "0:00", "12:60", "31/31", "2026-02-30", "Feb 30", "o'clock",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_WORDS, st.text(max_size=12)), max_size=40), st.booleans())
+def test_any_words_give_interviews_or_none_never_an_error(words: list[str], mine: bool) -> None:
+    text = " ".join(words)
+    found = interviews(OPENER, reply(ME if mine else ANN, text, MON), reply(ANN if mine else ME, "Works.", THU))
+    for f in found:
+        assert f.data["end"] > f.data["start"] and f.at == f.data["end"]

@@ -35,12 +35,16 @@ _VERB_ING = r"(?:speaking|talking|chatting|meeting|interviewing|sitting\s+down|c
 _VERB = r"(?:speak|talk|chat|meet|interview|sit\s+down|catch\s+up)"
 _VERB_EITHER = r"(?:speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|meet(?:ing)?|catch(?:ing)?\s+up|see(?:ing)?)"
 
+# after "thanks for meeting": whom, or when, or nothing ("thank you for meeting our deadline" is no meeting)
+_WHO = (r"(?=\s+(?:with|to|me|us|you|him|her|them|everyone|the\s+team|today|yesterday|this|last|on|earlier|"
+        r"again|(?-i:[A-Z]))|\s*[.!,;]|\s*$)")
 # "thank you for …" with what was thanked for; "your time" needs a day ("for your time today").
 _R_THANKS = re.compile(
     r"\b(?:thanks?|thank\s+you|thx|many\s+thanks|appreciated?|grateful)\b[^.!?\n]{0,40}?\bfor\s+"
-    rf"(?:(?:taking|making|finding)\s+(?:the\s+)?time\s+(?:out\s+)?to\s+{_VERB}\b|{_VERB_ING}\b"
+    rf"(?:(?:taking|making|finding)\s+(?:the\s+)?time\s+(?:out\s+)?to\s+{_VERB}\b|{_VERB_ING}\b{_WHO}"
     rf"|(?:the|our|your|{_POSS})\s+(?:\w+\s+){{0,2}}?(?P<noun>{_NOUN}|time)\b"
-    r"(?!\s+(?:invite|invitation|link|details|request|reminder|confirmation|slot|options))"
+    r"(?!\s+(?:invite|invitation|link|details|request|reminder|confirmation|slot|options|opportunity|process|"
+    r"prep|preparation|schedule|packet|guide|materials))"
     rf"|coming\s+in|stopping\s+by|visiting|having\s+me|hosting\s+me"
     rf"|(?:arranging|coordinating|organi[sz]ing|setting\s+up)\s+{_POSS}"
     rf"|(?P<bare>today|yesterday|this\s+morning|this\s+afternoon|last\s+night|tonight|(?:{_WD_ALT})){_PART}\b(?!'s))",

@@ -133,6 +133,7 @@ _R_NOT_LENGTH_BEFORE = re.compile(
 _R_BOOK_BEFORE = re.compile(r"\b(?:set\s+up|schedule|book|grab|find|block|have|spare)\s+(?:any\s+|a\s+|an\s+)?$", re.I)
 _R_OTHER_TIME = re.compile(r"\b(?:instead|another\s+time|different\s+time|other\s+times|reschedul\w*)\b", re.I)
 _R_CLAUSE_END = re.compile(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_REACH = 200  # a "sentence" with no end in sight is read this far around the time
 
 
 @dataclass(frozen=True)
@@ -289,16 +290,28 @@ def _acts(text: str, sent: datetime, tz: ZoneInfo, side: str) -> list[_Said]:
     mentions = [m for m in slots.find(text, sent, tz, writer_is_user=side == "user")
                 if not (m.window or m.limit or m.foreign)]
     clauses = _clauses(text)
+    usable: dict[str, bool] = {}  # clause -> about a meeting to come (read once per clause)
     said: list[_Said] = []
     for mention in mentions:
-        start, end = next(((a, b) for a, b in clauses if a <= mention.span[0] < b), (0, len(text)))
-        clause = text[start:end]
-        if _R_NOT_MEETING.search(clause) or held.is_past(clause, sent.astimezone(tz)):
-            continue
-        if _R_DONE.search(clause) and not (_R_CONFIRM.search(clause) or _R_MOVE.search(clause) or "?" in clause):
-            continue
-        said.append(_Said(mention, _act(text, clause, mention, mentions, side), clause.strip()))
+        clause = _clause_of(text, clauses, mention)
+        if clause not in usable:
+            usable[clause] = _about_a_plan(clause, sent.astimezone(tz))
+        if usable[clause]:
+            said.append(_Said(mention, _act(text, clause, mention, mentions, side), clause.strip()))
     return said
+
+
+def _clause_of(text: str, clauses: list[tuple[int, int]], mention: slots.Mention) -> str:
+    """The sentence ``mention`` stands in, at most ``_REACH`` characters either side of it."""
+    start, end = next(((a, b) for a, b in clauses if a <= mention.span[0] < b), (0, len(text)))
+    return text[max(start, mention.span[0] - _REACH):min(end, mention.span[1] + _REACH)]
+
+
+def _about_a_plan(clause: str, sent: datetime) -> bool:
+    """Not a deadline or an event, not words after the fact, not something told as done."""
+    if _R_NOT_MEETING.search(clause) or held.is_past(clause, sent):
+        return False
+    return not _R_DONE.search(clause) or bool(_R_CONFIRM.search(clause) or _R_MOVE.search(clause) or "?" in clause)
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
