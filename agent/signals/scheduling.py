@@ -15,10 +15,10 @@ with the *act* of the clause it stands in: refuse > cancel > a question
 statement of one day's times ("Mon 11/2 10am w/ their head of eng") confirms;
 the user's, or a list over several days, proposes. A later agreement made while
 an earlier agreed time was still ahead is a reschedule and replaces it; a
-cancellation removes what is ahead. A time must be about a meeting: the
-conversation so far names a call, chat, interview, screen, meeting, coffee,
-video link…; and the clause is not about a deadline, a start date or an
-event.
+cancellation removes what is ahead. A time must be about a meeting
+(agent.signals.meetings): the conversation so far names a call, chat,
+interview, screen, meeting, coffee, video link…; and the clause is not about a
+deadline, a start date or an event.
 
 Pure: no clock, no I/O.
 """
@@ -26,14 +26,14 @@ Pure: no clock, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import Conversation, Message, utc
-from agent.signals import autoreply, held, recruiting, slots
+from agent.signals import autoreply, held, meetings, recruiting, slots
 
 SAME = timedelta(hours=1)  # two times closer than this are the same meeting
 TEXT_CAP = 5000
@@ -84,21 +84,6 @@ _R_PROPOSE = re.compile(
     r"tentative(?:ly)?|pencil(?:l?ed)?|offered|suggest|propose|prefer|availability|windows?|or)\b",
     re.I,
 )
-# A meeting is meant somewhere near the time (the message, its subject, the two before it).
-_R_MEETING = re.compile(
-    r"\b(?:call|calls|chat|interview\w*|screen(?:ing)?|meet(?:ing)?|talk|speak|conversation|coffee|whiteboard|"
-    r"video|zoom|google\s+meet|meet\.google|teams|webex|phone|ring|dial|session|onsite|on-site|round|loop|"
-    r"catch\s+up|connect|intro|visit|in\s+person|lunch|panel|invite|invitation|calendar)\b",
-    re.I,
-)
-# … and not something else at that time.
-_R_NOT_MEETING = re.compile(
-    r"\b(?:deadline|due\s+(?:on|by|date)|is\s+due|submit\w*|expires?|closes?|start\s+date|first\s+day|"
-    r"orientation|onboarding|report\s+to|office\s+hours|office\s+is\s+open|webinar|info(?:rmation)?\s+session|"
-    r"open\s+house|career\s+fair|job\s+fair|conference|meetup|happy\s+hour|party|flight|hotel|"
-    r"out\s+of\s+(?:the\s+)?office|vacation|holiday|appointment|dentist|doctor'?s?)\b",
-    re.I,
-)
 # Told as done ("I sent your profile to the hiring manager Monday at 9am"): no plan, unless the
 # words book or confirm something.
 _R_DONE = re.compile(
@@ -117,20 +102,6 @@ _R_SELF_BOOKED = re.compile(
     r"you'?ll\s+(?:receive|get)\s+(?:a|an|the)\s+(?:\w+\s+)?(?:confirmation|invite|invitation))\b",
     re.I,
 )
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-# "a 30-minute phone screen", "45 min video screen", "30-45 minutes", "an hour with the team",
-# "a 2-hour virtual onsite", "half an hour": the length of the meeting spoken of nearby.
-_R_LENGTH = re.compile(
-    r"\b(?:(?P<half>half\s+an)|(?P<n>\d{1,3}|an?|one|two|three|four|five|six)"
-    r"(?:\s*(?:-|–|to|or)\s*(?P<n2>\d{1,3}))?)[\s-]*(?P<unit>min(?:ute)?s?|hours?|hrs?)\b",
-    re.I,
-)
-_MAX_LENGTH = timedelta(hours=8)
-_R_NOT_LENGTH_BEFORE = re.compile(
-    r"\b(?:takes?|taking|spend|spent|more\s+than|less\s+than|up\s+to|within|in\s+the\s+next|for\s+the\s+next|"
-    r"late|early)\s+(?:about\s+|around\s+|roughly\s+)?$", re.I)
-# "I'd be glad to set up 30 minutes", "Grab any 30 minutes", "Do you have 20 minutes"
-_R_BOOK_BEFORE = re.compile(r"\b(?:set\s+up|schedule|book|grab|find|block|have|spare)\s+(?:any\s+|a\s+|an\s+)?$", re.I)
 _R_OTHER_TIME = re.compile(r"\b(?:instead|another\s+time|different\s+time|other\s+times|reschedul\w*)\b", re.I)
 _R_CLAUSE_END = re.compile(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 _REACH = 200  # a "sentence" with no end in sight is read this far around the time
@@ -228,11 +199,11 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
         state.said_since.clear()  # a time was agreed since: lengths start afresh
         state.settled_by = None
     state.said_since.append(text)
-    state.length = stated_length(state.said_since)
+    state.length = meetings.stated_length(state.said_since)
     said = _acts(text, m.date, tz, side)
     said = [_completed(s, state, side, m.date, tz) for s in said]
     if _called_off(text, said):
-        _drop(state, slots.Mention((0, 0)), None, m.date, tz, everything=True)
+        _drop(state, m.date, lambda start: True)
     for s in said:
         _apply(state, s, side, m, tz)
     _picked(state, said, side, m)
@@ -244,35 +215,10 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
 
 def _about_meeting(m: Message, before: Sequence[Message]) -> bool:
     """The conversation so far speaks of a call, a chat, an interview, a meeting…"""
-    return any(_R_MEETING.search(x.subject) or _R_MEETING.search(x.text[:TEXT_CAP]) for x in (m, *before))
+    return any(meetings.MEETING.search(x.subject) or meetings.MEETING.search(x.text[:TEXT_CAP]) for x in (m, *before))
 
 
 # --- acts ---------------------------------------------------------------------------------------
-
-
-def stated_length(texts: Sequence[str]) -> timedelta | None:
-    """The length last given to a meeting in ``texts`` (the latest text first; a range's upper end)."""
-    for text in reversed(texts):
-        found = [d for m in _R_LENGTH.finditer(text) if (d := _length(text, m)) is not None]
-        if found:
-            return found[-1]
-    return None
-
-
-def _length(text: str, m: re.Match[str]) -> timedelta | None:
-    before = text[max(0, m.start() - 30):m.start()]
-    if _R_NOT_LENGTH_BEFORE.search(before):
-        return None  # "take 3-4 hours", "no more than 4 hours", "within 48 hours": work, not a meeting
-    if not (_R_MEETING.search(text[max(0, m.start() - 40):m.end() + 45]) or _R_BOOK_BEFORE.search(before)):
-        return None
-    if m["half"]:
-        n = 0.5
-    else:
-        word = m["n"].lower()
-        n = float(word) if word.isdigit() else float(_NUMBER_WORDS[word])
-        n = max(n, float(m["n2"] or 0))
-    length = timedelta(hours=n) if m["unit"].lower().startswith("h") else timedelta(minutes=n)
-    return length if timedelta(minutes=10) <= length <= _MAX_LENGTH else None
 
 
 def _called_off(text: str, said: list[_Said]) -> bool:
@@ -309,7 +255,7 @@ def _clause_of(text: str, clauses: list[tuple[int, int]], mention: slots.Mention
 
 def _about_a_plan(clause: str, sent: datetime) -> bool:
     """Not a deadline or an event, not words after the fact, not something told as done."""
-    if _R_NOT_MEETING.search(clause) or held.is_past(clause, sent):
+    if meetings.NOT_MEETING.search(clause) or held.is_past(clause, sent):
         return False
     return not _R_DONE.search(clause) or bool(_R_CONFIRM.search(clause) or _R_MOVE.search(clause) or "?" in clause)
 
@@ -386,10 +332,8 @@ def _offered_weekday(state: _State, weekday: int, sent: datetime, tz: ZoneInfo) 
 def _apply(state: _State, s: _Said, side: str, m: Message, tz: ZoneInfo) -> None:
     assert m.date is not None
     at = s.mention.at(tz)
-    if s.act == REFUSE:
-        _drop(state, s.mention, at, m.date, tz)
-    elif s.act == CANCEL:
-        _drop(state, s.mention, at, m.date, tz, everything=s.mention.day is None)
+    if s.act in (REFUSE, CANCEL):
+        _drop(state, m.date, _hits(s.mention, at, tz), s.mention.day if at is None else None)
     elif at is None:
         _day_only(state, s, side, m, tz)
     elif at[0] <= m.date:
@@ -487,18 +431,19 @@ def _settle(state: _State, p: Proposed, m: Message) -> None:
     state.settled_by = m
 
 
-def _drop(state: _State, mention: slots.Mention, at: tuple[datetime, datetime | None] | None, sent: datetime,
-          tz: ZoneInfo, *, everything: bool = False) -> None:
-    """A refused or cancelled time (or day) is off the table, and off the calendar if it was on it."""
-
-    def hit(start: datetime) -> bool:
-        if everything:
-            return True
-        if at is not None:
-            return abs(start - at[0]) < SAME
-        return mention.day is not None and start.astimezone(tz).date() == mention.day
-
+def _drop(state: _State, sent: datetime, hit: Callable[[datetime], bool], day: date | None = None) -> None:
+    """Refused or cancelled times (and ``day``) are off the table, and off the calendar if still ahead."""
     state.pending = [p for p in state.pending if not hit(p.start)]
     state.agreed = [a for a in state.agreed if not (a.start > sent and hit(a.start))]
-    if mention.day is not None and at is None:
-        state.days = [(s, d) for s, d in state.days if d.astimezone(tz).date() != mention.day]
+    if day is not None:
+        state.days = [(s, d) for s, d in state.days if d.astimezone(state.tz).date() != day]
+
+
+def _hits(mention: slots.Mention, at: tuple[datetime, datetime | None] | None,
+          tz: ZoneInfo) -> Callable[[datetime], bool]:
+    """What a refusal or cancellation is about: that time, that day, or (named neither) everything."""
+    if at is not None:
+        return lambda start: abs(start - at[0]) < SAME
+    if mention.day is not None:
+        return lambda start: start.astimezone(tz).date() == mention.day
+    return lambda start: True
