@@ -334,6 +334,13 @@ def test_nothing_said_after_the_conversation_closed_opens_a_round() -> None:
     assert interviews(OPENER, rejection, thanks, offer_call) == []
 
 
+def test_a_time_agreed_before_a_rejection_that_came_first_did_not_take_place() -> None:
+    found = interviews(OPENER, reply(ME, "Tuesday 11/10 at 2pm works for me.", t(11, 2, 10)),
+                       reply(ANN, "I'm sorry to say we have decided to move forward with other candidates.",
+                             t(11, 5, 9)))
+    assert found == []
+
+
 # --- through the policy ----------------------------------------------------------------------------------
 
 

@@ -19,8 +19,9 @@ it was still ahead, the invitation is what the words became); words after the
 fact count only when no interview already known falls on the day they imply
 (an unaccepted proposal that day gives the time instead). Nothing said after
 the conversation closed (a rejection, an offer, a withdrawal) opens a round:
-a call about an offer is not an interview, and a thank-you after a rejection
-thanks for the interview before it.
+a call about an offer is not an interview, a thank-you after a rejection
+thanks for the interview before it, and a time agreed in words that was still
+ahead when the rejection came did not take place.
 
 **When an after-the-fact interview ended.** The words give a day, rarely an
 hour; the end chosen is the latest the words allow that still leaves the
@@ -76,7 +77,8 @@ def interview_facts(conv: Conversation, config: Config, calendar: Sequence[Fact]
     replies = _accepted_replies(conv, config, invitations)
     known = [*invitations, *replies]
     schedule = scheduling.read(conv, config, until=closed_at)
-    words = [_agreed(a) for a in schedule.agreed if not _invitation_covers(a, known)]
+    words = [_agreed(a) for a in schedule.agreed
+             if not _invitation_covers(a, known) and (closed_at is None or a.start < closed_at)]
     after = _after_the_fact(conv, config, [*known, *words], schedule, closed_at)
     return [*replies, *words, *after]
 
