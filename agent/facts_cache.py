@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 _META_KEY = "facts"
 # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
-# 4: the tracking verdict is kept too
-_FORMAT = 4
+# 4: the tracking verdict is kept too; 5: interviews agreed in words, said after the fact, or
+# accepted by the user (agent.signals.interviews)
+_FORMAT = 5
 
 
 def config_key(config: Config) -> str:

@@ -1,7 +1,8 @@
 """The events of a recruiting conversation, each with its evidence.
 
 ``extract_facts`` reads a conversation (quoted text already stripped by the
-parser) and returns what happened in it: interviews, stated decision
+parser) and returns what happened in it: interviews (invitations here; what
+people wrote about them in :mod:`agent.signals.interviews`), stated decision
 timelines, human and automatic replies, bounces, rejections, offers, "please
 do not follow up", reference requests, the user's own messages and the user's
 withdrawal. Outcomes and instructions are read by structure in
@@ -14,15 +15,15 @@ past is the policy's question, asked with ``now``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message, utc
-from agent.signals import autoreply, instructions, recruiting, timeline
+from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message
+from agent.signals import autoreply, instructions, interviews, recruiting, timeline
 
-INTERVIEW = "interview"
-INTERVIEW_CANCELLED = "interview_cancelled"
+INTERVIEW = interviews.INTERVIEW
+INTERVIEW_CANCELLED = interviews.INTERVIEW_CANCELLED
 DEADLINE = "deadline"
 HUMAN_REPLY = "human_reply"
 AUTO_REPLY = "auto_reply"
@@ -41,37 +42,33 @@ REFERENCES_RE = re.compile(
     re.I,
 )
 
-_MONTHS = autoreply._MONTHS
-_MONTH_RE = autoreply._MONTH_RE
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TIME = r"(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)?"
-_END = r"(?:\s*(?:-|–|to|until)\s*(?P<eh>\d{1,2})(?::(?P<emi>\d{2}))?\s*(?P<eap>a\.?m\.?|p\.?m\.?)?)?"
-_TZ = r"(?:\s*\(?(?P<tz>[A-Z]{2,4}|[A-Z][a-z]+/[A-Za-z_]+)\)?)?"
-_STATED = re.compile(
-    r"(?:(?P<wd>" + "|".join(_WEEKDAYS) + r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?,?\s+)?"
-    r"(?:(?P<month>" + _MONTH_RE + r")\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?|"
-    r"(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>" + _MONTH_RE + r")|"
-    r"(?P<nmonth>1[0-2]|0?[1-9])/(?P<nday>3[01]|[12]\d|0?[1-9])(?:/(?P<nyear>\d{4}|\d{2}))?)"
-    r"(?:,?\s+(?P<year>\d{4}))?,?\s+(?:at|from|@)\s+" + _TIME + _END + _TZ,
-    re.I,
-)
-_CONFIRM_CUE = re.compile(
-    r"\b(interview|phone screen|screen(ing)? call|onsite|on-site|call|meeting|chat|conversation)\b",
-    re.I,
-)
-
-
 def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
-    """Every event in ``conv``, in date order."""
+    """Every event in ``conv``, in date order.
+
+    Interviews come from invitations here, and from what people wrote (an
+    accepted invitation, a time agreed in words, words after the fact) in
+    :mod:`agent.signals.interviews`, which never counts one twice.
+    """
     tz = config.account.tz
-    facts: list[Fact] = []
-    facts.extend(_calendar_facts(conv, config))
-    calendar_starts = {f.data["start"] for f in facts if f.kind == INTERVIEW}
+    calendar = _calendar_facts(conv, config)
+    facts: list[Fact] = list(calendar)
     for m in conv.messages:
-        facts.extend(_message_facts(m, config, tz, calendar_starts))
+        facts.extend(_message_facts(m, config, tz))
+    facts.extend(interviews.interview_facts(conv, config, calendar, _closed_at(facts)))
     facts = _without_superseded_instructions(facts)
     facts.sort(key=lambda f: (f.at or datetime.min.replace(tzinfo=tz), f.kind))
     return facts
+
+
+def _closed_at(facts: list[Fact]) -> datetime | None:
+    """When the last rejection, offer or withdrawal closed the conversation, unless an invitation
+    arranged after it reopened it: nothing written after that opens a round."""
+    ends = [f.at for f in facts if f.kind in (REJECTION, OFFER, WITHDRAWN) and f.at is not None]
+    if not ends:
+        return None
+    last = max(ends)
+    reopened = any(f.kind == INTERVIEW and (f.data.get("arranged") or last) > last for f in facts)
+    return None if reopened else last
 
 
 def _without_superseded_instructions(facts: list[Fact]) -> list[Fact]:
@@ -141,9 +138,7 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
     return facts
 
 
-def _message_facts(
-    m: Message, config: Config, tz: ZoneInfo, calendar_starts: set[datetime]
-) -> list[Fact]:
+def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
     out: list[Fact] = []
     at = m.date
     text = m.text
@@ -151,7 +146,6 @@ def _message_facts(
         to = [a.email for a in (*m.to, *m.cc)]
         out.append(Fact(USER_WROTE, at, _ev(m, m.subject or text[:80]), {"to": to}))
         out.extend(_read(m, instructions.read_user(text)))
-        out.extend(_stated_interviews(m, config, tz, calendar_starts))
         return out
     b = autoreply.bounce(m)
     if b is not None:
@@ -183,84 +177,9 @@ def _message_facts(
         for d in timeline.find_deadlines(text, at, tz):
             out.append(Fact(DEADLINE, at, _ev(m, d.phrase),
                             {"last_day": d.last_day, "phrase": d.phrase, "tz": d.tz}))
-    out.extend(_stated_interviews(m, config, tz, calendar_starts))
     return out
 
 
 def _read(m: Message, findings: tuple[instructions.Finding, ...]) -> list[Fact]:
     """Findings as facts dated by their message, the sentence as evidence."""
     return [Fact(f.kind, m.date, _ev(m, f.sentence), {"rule": f.rule}) for f in findings]
-
-
-_TZ_ABBR = timeline.ZONE_ABBR
-
-
-def zone_for(abbr: str | None) -> ZoneInfo | None:
-    if not abbr:
-        return None
-    name = _TZ_ABBR.get(abbr.upper()) if "/" not in abbr else abbr
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except Exception:
-        return None
-
-
-def _hour(h: str, ap: str | None, fallback_ap: str | None = None) -> int | None:
-    hour = int(h)
-    ap = (ap or fallback_ap or "").replace(".", "").lower()
-    if ap == "pm" and hour < 12:
-        hour += 12
-    elif ap == "am" and hour == 12:
-        hour = 0
-    elif not ap and 1 <= hour <= 7:  # "at 2" in an interview confirmation is the afternoon
-        hour += 12
-    return hour if 0 <= hour <= 23 else None
-
-
-def _stated_interviews(
-    m: Message, config: Config, tz: ZoneInfo, calendar_starts: set[datetime]
-) -> list[Fact]:
-    """Interviews confirmed in words: "your interview on Tuesday, December 1 at 2:00 PM ET"."""
-    if m.date is None or not recruiting.INTERVIEW_WORDS.search(f"{m.subject}\n{m.text[:5000]}"):
-        return []
-    out = []
-    ref = m.date.astimezone(tz)
-    for hit in _STATED.finditer(m.text[:5000]):
-        sentence = _sentence(m.text, hit.start(), hit.end())
-        if not _CONFIRM_CUE.search(sentence) and not recruiting.INTERVIEW_WORDS.search(m.subject):
-            continue
-        if hit["nmonth"]:  # US numeric form, 12/1
-            month, day = int(hit["nmonth"]), int(hit["nday"])
-        else:
-            month = _MONTHS[(hit["month"] or hit["month2"]).lower()]
-            day = int(hit["day"] or hit["day2"])
-        hour = _hour(hit["h"], hit["ap"], hit["eap"])
-        if hour is None or int(hit["mi"] or 0) > 59:
-            continue
-        zone = zone_for(hit["tz"]) or tz
-        year_text = hit["year"] or hit["nyear"]
-        year = (int(year_text) + (2000 if len(year_text) == 2 else 0)) if year_text else ref.year
-        try:
-            start_local = datetime.combine(
-                datetime(year, month, day).date(), time(hour, int(hit["mi"] or 0)), zone
-            )
-        except ValueError:
-            continue
-        if not year_text and start_local.date() < ref.date() - timedelta(days=31):
-            start_local = start_local.replace(year=year + 1)
-        start = utc(start_local)
-        end = start + config.policy.interview_default_length
-        if hit["eh"]:
-            eh = _hour(hit["eh"], hit["eap"], hit["ap"])
-            if eh is not None:
-                end_local = start_local.replace(hour=eh, minute=int(hit["emi"] or 0))
-                if end_local > start_local:
-                    end = utc(end_local)
-        if any(abs((start - s).total_seconds()) < 3600 for s in calendar_starts):
-            continue  # the invitation already says it
-        out.append(Fact(INTERVIEW, end, _ev(m, sentence),
-                        {"start": start, "end": end, "source": "stated", "summary": _clip(sentence, 80),
-                         "tzid": getattr(zone, "key", None), "arranged": m.date}))
-    return out
