@@ -113,6 +113,8 @@ NO_FOLLOW_UP_SAID = [
 ]
 
 NO_FOLLOW_UP_NOT_SAID = [
+    "I will call you at the number on your resume, please let me know if there is a better number to use.",
+    "Heads up: the portal only shows a couple of weeks of my calendar, so if none of those work let me know.",
     "Please don't hesitate to reach out if you have any questions.",
     "Feel free to contact me anytime.",
     "No need to wait for us to reach out — ping me anytime.",

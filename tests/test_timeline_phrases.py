@@ -70,6 +70,8 @@ def d(y: int, m: int, day: int) -> date:
 
 
 POSITIVES = [
+    # the company promising its next move (Wed Dec 2 + a couple of days)
+    Row("I'll send over some times in the next couple of days.", WED, d(2026, 12, 4), "in the next couple of days"),
     # --- weeks -------------------------------------------------------------------------------
     Row("Thanks again for your time — we expect to make a decision early next week.", WED, d(2026, 12, 8), "early next week"),
     Row("The panel meets on Monday, so you should hear back from us by the end of next week.", WED, d(2026, 12, 11), "by the end of next week"),

@@ -348,6 +348,8 @@ _PROMISE_MARK = re.compile(
     r"(?:via|through|in|on) (?:the|our|your) (?:\w+ )?portal)\b"
 )
 _PROMISE_ROUTINE = re.compile(
+    r"\b(?:call|ring|phone|dial) you (?:at|on) (?:the|this|that|your|my|\d)"
+    r"|\b(?:call|ring|phone) you (?:tomorrow|today|tonight|this|next|on|at|from|in)\b|"
     r"\bif (?:we|i|they|the team) (?:have|need|require) (?:any )?(?:further |more |additional |other )?"
     r"(?:questions|information|info|details|documents|anything)"
     r"|\bif (?:anything|something) (?:changes|comes up)|\bif there (?:is|are) (?:any )?(?:changes|questions|"
@@ -411,7 +413,7 @@ _PORTAL_ONLY = re.compile(
     r"|\b(?:all|any) (?:further )?(?:communication|correspondence|updates|questions|inquiries|messages|contact)"
     r"(?: \w+){0,4} (?:will|should|must|is|are|goes|go|happens?|takes? place)(?: \w+){0,3} "
     r"(?:through|via|in|on) " + _PORTAL +
-    r"|\bonly (?:through|via|in|on) " + _PORTAL + r"|\b" + _PORTAL + r" only\b"
+    r"|\bonly (?:through|via|in|on) " + _PORTAL + r"|\b" + _PORTAL + r" only(?=\s*(?:$|[,.;:)]|for\b|to\b))"
     r"|\b(?:direct|submit|send|address|raise) (?:any |all |your )?(?:questions|inquiries|enquiries|messages|"
     r"follow ups) (?:through|via|in|on|using) " + _PORTAL +
     r"|\byou will (?:only )?(?:hear|receive|be (?:notified|contacted|updated))(?: \w+){0,4} (?:through|via|"

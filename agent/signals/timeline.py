@@ -932,7 +932,10 @@ _DECISION_RE = re.compile(
     r"choos\w*|select\w*|move\s+forward|determin\w*|expect\w*|hop(?:e|es|ed|ing)|aim\w*|"
     r"anticipat\w*|plan(?:s|ning)?\s+to|in\s+touch|reach\s+out|follow(?:ing)?\s+up|touch\s+base|"
     r"reconnect\w*|regroup|revisit\w*|resum\w*\s+(?:the\s+)?(?:interview|process|hiring|conversation)\w*|"
-    r"contact\s+you|call\s+you|news|results?|process|offers?)\b",
+    r"contact\s+you|call\s+you|news|results?|process|offers?|"
+    # the company promising its next move: "I'll send over some times in the next couple of days"
+    r"(?:I|we)(?:['’]ll|\s+will)\s+(?:send|share|forward|circulate)\s+(?:you\s+)?(?:over\s+)?(?:some\s+|the\s+|a\s+"
+    r"few\s+)?(?:times|slots|dates|options|availability|details|invites?|invitations?|feedback))\b",
     re.I,
 )
 # A sentence asking the candidate to act: its date is the candidate's, not ours.
