@@ -251,6 +251,14 @@ class Config:
         so it is made once per (immutable) config."""
         return Identity.of(self.account.addresses, self.account.aliases)
 
+    @functools.cached_property
+    def employer_domains(self) -> tuple[str, ...]:
+        """The user's current employer: ``account.employer_domains`` and the domains of the
+        configured work addresses (not personal web-mail). Server aliases are left out: they are
+        often a vanity domain, never an employer."""
+        own = Identity.of(self.account.addresses).own_domains(self.recruiting.personal_domains)
+        return tuple(sorted({*self.account.employer_domains, *own}))
+
     @property
     def user_addresses(self) -> frozenset[str]:
         """The configured addresses and the aliases, lower-case (see :attr:`identity`)."""

@@ -33,7 +33,6 @@ from agent.config import Config
 from agent.drafts import Draft, compose, draft_key, fingerprint
 from agent.errors import AgentError, MailboxError
 from agent.forked import Forked
-from agent.identity import Identity
 from agent.mail.parse import parse_message
 from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
@@ -343,10 +342,8 @@ def related_threads(candidates: list[Conversation], config: Config) -> list[Conv
     """The company's answers, notices and invitations in other threads joined to their conversation
     (agent/mail/related.py)."""
     rc = config.recruiting
-    employer = (*config.account.employer_domains,
-                *Identity.of(config.account.addresses).own_domains(rc.personal_domains))
     return join_related(candidates, keys=_company_keys(config), users=config.identity,
-                        window=config.policy.thread_window, employer_domains=employer,
+                        window=config.policy.thread_window, employer_domains=config.employer_domains,
                         skip=lambda m: is_bulk(m, rc.job_alert_domains) is not None or bounce(m) is not None)
 
 

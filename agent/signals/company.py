@@ -174,9 +174,8 @@ def _business(addr: Address, config: Config) -> bool:
 
 
 def _own_domains(config: Config) -> tuple[str, ...]:
-    """The user's employer: ``account.employer_domains`` and the domains of their work addresses."""
-    own = config.identity.own_domains(config.recruiting.personal_domains)
-    return tuple(sorted({*config.account.employer_domains, *own}))
+    """The user's employer (Config.employer_domains)."""
+    return config.employer_domains
 
 
 def _organizers(m: Message, config: Config) -> list[Address]:

@@ -36,7 +36,6 @@ import re
 from dataclasses import dataclass
 
 from agent.config import Config
-from agent.identity import Identity
 from agent.mail.thread import registrable_name
 from agent.model import Conversation, Message
 from agent.signals import candidacy, lookalike
@@ -175,11 +174,8 @@ def employer_keys(parties: _Parties, config: Config) -> frozenset[str]:
     Traders" names ``northwindtraders.com``'s company when a counterpart writes
     from there).
     """
-    personal = config.recruiting.personal_domains
-    # configured addresses only: a server alias is often a vanity domain, not an employer (and a
-    # configured vanity domain is harmless: nobody else writes from it)
-    domains = set(config.account.employer_domains) | Identity.of(config.account.addresses).own_domains(personal)
-    keys = {registrable_name(d) for d in domains}
+    # (a configured vanity domain is harmless: nobody else writes from it)
+    keys = {registrable_name(d) for d in config.employer_domains}
     signed = " ".join(_squash_words(m.signature) for m in parties.user if m.signature)
     for m in parties.people:
         if m.from_ and not is_personal(m.from_, config) and not is_ats(m.from_, config):
