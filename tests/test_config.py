@@ -93,6 +93,18 @@ def test_bad_addresses_and_missing_keys(tmp_path: Path) -> None:
         load_config(_write(tmp_path, _doc(tmp_path, account=acc)))
 
 
+def test_employer_domains(tmp_path: Path) -> None:
+    acc = ('[account]\nname = "J"\naddresses = ["j@gmail.com", "j@northwindtraders.com"]\ntimezone = "UTC"\n'
+           'employer_domains = ["@Northwind.example"]\n')
+    config = load_config(_write(tmp_path, _doc(tmp_path, account=acc)))
+    assert config.account.employer_domains == ("northwind.example",)
+    # the work address among the user's own says it too; gmail.com never is an employer
+    assert config.employer_domains == ("northwind.example", "northwindtraders.com")
+    bad = '[account]\nname = "J"\naddresses = ["j@example.com"]\ntimezone = "UTC"\nemployer_domains = ["a@b.com"]\n'
+    with pytest.raises(ConfigError, match="account.employer_domains"):
+        load_config(_write(tmp_path, _doc(tmp_path, account=bad)))
+
+
 def test_missing_maildir_folder(tmp_path: Path) -> None:
     md = f'[maildir]\ninbox = "{tmp_path}/nope"\nsent = "{tmp_path}/Sent"\ndrafts = "{tmp_path}/Drafts"\n'
     with pytest.raises(ConfigError, match=r"maildir.inbox = '.*nope'"):
