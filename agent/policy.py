@@ -26,10 +26,21 @@ from zoneinfo import ZoneInfo
 
 from agent.businesstime import BusinessCalendar, wall_time
 from agent.config import Config
-from agent.model import Conversation, Fact
+from agent.model import (
+    AutoReply,
+    Bounce,
+    Closing,
+    Conversation,
+    DeadlineStated,
+    Fact,
+    Interview,
+    NoFollowUp,
+    Offer,
+    Rejection,
+    Withdrawn,
+)
 from agent.recipients import choose_recipient
 from agent.rounds import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, Phase, Round, UsedStep, account
-from agent.signals import events as E
 from agent.signals.tracking import Tracking
 
 __all__ = ["CLOSED", "FOLLOW_UP_1", "FOLLOW_UP_2", "MOVED_ON", "OPEN", "PAUSED", "STEPS", "THANK_YOU",
@@ -73,7 +84,7 @@ class Decision:
     reason: str
     rules: tuple[str, ...] = ()
     round: str | None = None
-    interview: dict[str, Any] | None = None
+    interview: Interview | None = None  # the interview of the round (or the one scheduled)
     unusable: tuple[str, ...] = ()  # bounced addresses
     no_recipient: str | None = None  # why a due draft cannot be written
     tracked_because: str = ""
@@ -102,7 +113,7 @@ def decide(
     rules: list[str] = []
     base: dict[str, Any] = {"conversation": conv.id, "subject": conv.subject,
                             "company": tracking.company, "tracked_because": tracking.reason}
-    unusable = tuple(sorted({a for f in facts if f.kind == E.BOUNCE for a in f.data["addresses"]}))
+    unusable = tuple(sorted({a for f in facts if isinstance(f, Bounce) for a in f.addresses}))
 
     def out(state: str, reason: str, nxt: NextStep | None = None, **kw: Any) -> Decision:
         return Decision(**base, state=state, next=nxt, reason=reason, rules=tuple(rules),
@@ -114,45 +125,45 @@ def decide(
     ended = _closing_fact(past)
     if ended is not None:
         rules.append(f"{ended.kind}: {ended.evidence.quote!r}")
-        return out(CLOSED, f"{_CLOSED_BY[ended.kind].capitalize()} on {_day(ended.at, cfg=config)}: "
+        return out(CLOSED, f"{_CLOSED_BY[type(ended)].capitalize()} on {_day(ended.at, cfg=config)}: "
                            f"\u201c{ended.evidence.quote.rstrip('.')}\u201d.")
     if controls.paused:
         return out(PAUSED, f"Paused: {controls.paused_by}; nothing is drafted until it is resumed.")
 
-    interviews = sorted((f for f in facts if f.kind == E.INTERVIEW), key=lambda f: f.data["start"])
-    held = [i for i in interviews if i.data["end"] <= now]
-    upcoming = [i for i in interviews if i.data["end"] > now]
+    interviews = sorted((f for f in facts if isinstance(f, Interview)), key=lambda f: f.start)
+    held = [i for i in interviews if i.end <= now]
+    upcoming = [i for i in interviews if i.end > now]
     if not held:
         if upcoming:
             i = upcoming[0]
-            rules.append(f"interview scheduled {_fmt(i.data['start'], config)}")
-            ty_due, arith = _thank_you_due(i.data["end"], config, cal)
+            rules.append(f"interview scheduled {_fmt(i.start, config)}")
+            ty_due, arith = _thank_you_due(i.end, config, cal)
             to, why = choose_recipient(conv, config, unusable)
             nxt = NextStep(THANK_YOU, ty_due, to, _round_key(i), arithmetic=tuple(arith))
-            return out(OPEN, f"Interview scheduled for {_fmt(i.data['start'], config)}; "
-                             f"a thank-you will be due after it.", nxt, interview=_iv(i),
+            return out(OPEN, f"Interview scheduled for {_fmt(i.start, config)}; "
+                             f"a thank-you will be due after it.", nxt, interview=i,
                        round=_round_key(i))
         return out(OPEN, "No interview yet: nothing is owed until one is held.")
 
     rnd = held[-1]
     rkey = _round_key(rnd)
-    end: datetime = rnd.data["end"]
-    rules.append(f"round opened by the interview of {_fmt(rnd.data['start'], config)} "
-                 f"({rnd.data['source']}: {rnd.evidence.quote})")
-    prev_end = held[-2].data["end"] if len(held) > 1 else None
+    end = rnd.end
+    rules.append(f"round opened by the interview of {_fmt(rnd.start, config)} "
+                 f"({rnd.source}: {rnd.evidence.quote})")
+    prev_end = held[-2].end if len(held) > 1 else None
     in_round = [f for f in past if f.at is not None and f.at >= end]
 
-    no_fu = [f for f in past if f.kind == E.NO_FOLLOW_UP and (prev_end is None or (f.at and f.at > prev_end))]
+    no_fu = [f for f in past if isinstance(f, NoFollowUp) and (prev_end is None or (f.at and f.at > prev_end))]
     if no_fu:
         rules.append(f"no follow-ups wanted: {no_fu[-1].evidence.quote!r}")
         return out(OPEN, f"They asked for no follow-ups (\u201c{no_fu[-1].evidence.quote}\u201d); "
-                         "nothing will be drafted.", round=rkey, interview=_iv(rnd))
+                         "nothing will be drafted.", round=rkey, interview=rnd)
 
-    deadlines = [f for f in past if f.kind == E.DEADLINE and (prev_end is None or (f.at and f.at > prev_end))]
+    deadlines = [f for f in past if isinstance(f, DeadlineStated) and (prev_end is None or (f.at and f.at > prev_end))]
     state = account(in_round, base_key=rkey, end=end, deadlines=deadlines, skipped=skipped,
                     max_follow_ups=pc.max_follow_ups, cal=cal)
     rules.extend(state.notes)
-    at_round: dict[str, Any] = {"round": state.key, "interview": _iv(rnd), "used": state.used}
+    at_round: dict[str, Any] = {"round": state.key, "interview": rnd, "used": state.used}
     step = state.next_step
     if step == THANK_YOU:
         to, why = choose_recipient(conv, config, unusable)
@@ -168,7 +179,7 @@ def decide(
         answered = state.answer
         assert answered is not None
         rules.append("nothing is owed until you write again")
-        return out(OPEN, f"{answered.data.get('from', 'The company')} answered on "
+        return out(OPEN, f"{answered.sender} answered on "
                          f"{_day(answered.at, cfg=config)}; nothing is owed until you write again.", **at_round)
     if step is None:
         return _moving_on(state, now, config, out, rules, at_round)
@@ -199,15 +210,15 @@ def _follow_up(conv: Conversation, state: Round, step: str, in_round: list[Fact]
         arith.append(f"snapped to the next business moment {_fmt(due, config)}"
                      + (f" ({snap_note})" if snap_note else ""))
     due = _after_out_of_office(due, [f for f in in_round if f.at and f.at >= state.since], arith, rules, config, cal)
-    deadline = state.deadline
+    deadline = state.deadline.deadline if state.deadline else None
     to, why_none = choose_recipient(conv, config, unusable)
     nxt = NextStep(step, _snooze(due, controls, arith, cal), to, state.key,
-                   deadline_phrase=deadline.data["phrase"] if deadline else None,
-                   deadline_day=deadline.data["last_day"] if deadline else None,
+                   deadline_phrase=deadline.phrase if deadline else None,
+                   deadline_day=deadline.last_day if deadline else None,
                    arithmetic=tuple(arith))
     label = "first follow-up" if step == FOLLOW_UP_1 else "second follow-up"
-    why_text = (f"they expected to decide by {governing.data['last_day']:%b %-d} "
-                f"(\u201c{governing.data['phrase']}\u201d)" if governing is not None
+    why_text = (f"they expected to decide by {governing.deadline.last_day:%b %-d} "
+                f"(\u201c{governing.deadline.phrase}\u201d)" if governing is not None
                 else "no answer since your last message")
     return out(OPEN, f"Waiting on the company: {why_text}; {label} due {_fmt(nxt.due, config)}.",
                nxt, no_recipient=None if to else why_none, **at_round)
@@ -216,8 +227,7 @@ def _follow_up(conv: Conversation, state: Round, step: str, in_round: list[Fact]
 def _after_out_of_office(due: datetime, silence: list[Fact], arith: list[str], rules: list[str], config: Config,
                          cal: BusinessCalendar) -> datetime:
     """POLICY: an out-of-office return date in this silence moves the draft past the return."""
-    returns: list[date] = [f.data["return_date"] for f in silence
-                           if f.kind == E.AUTO_REPLY and f.data.get("return_date")]
+    returns = [f.return_date for f in silence if isinstance(f, AutoReply) and f.return_date]
     if not returns:
         return due
     back = max(returns)
@@ -230,7 +240,7 @@ def _after_out_of_office(due: datetime, silence: list[Fact], arith: list[str], r
 
 
 def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalendar,
-                   rules: list[str]) -> tuple[datetime, list[str], Fact | None]:
+                   rules: list[str]) -> tuple[datetime, list[str], DeadlineStated | None]:
     """When the next follow-up falls due, before snapping: (moment, arithmetic, governing timeline).
 
     POLICY: a stated timeline + the grace period; with none, a week after the
@@ -251,11 +261,12 @@ def _follow_up_due(state: Round, step: str, config: Config, cal: BusinessCalenda
         rules.append(f"{'first' if first else 'second'} follow-up: no timeline known, "
                      f"a week after {state.quiet_what}")
         return after_quiet, [f"no timeline stated: {quiet_line}"], None
-    last_day: date = deadline.data["last_day"]
+    stated = deadline.deadline
+    last_day = stated.last_day
     # the day ends in the zone the company's words were in (e.g. "by Friday, 5pm PT")
-    zone = ZoneInfo(deadline.data["tz"]) if deadline.data.get("tz") else None
+    zone = ZoneInfo(stated.tz) if stated.tz else None
     exceeded = cal.end_of_day(last_day + pc.deadline_grace, tz=zone)
-    arith = [f"decision timeline \u201c{deadline.data['phrase']}\u201d → last day {last_day:%a %b %-d %Y}",
+    arith = [f"decision timeline \u201c{stated.phrase}\u201d → last day {last_day:%a %b %-d %Y}",
              f"+ {pc.deadline_grace.days} days grace, exceeded from {_fmt(exceeded, config)}"]
     if exceeded >= _day_start(after_quiet, cal):
         rules.append(f"{'first' if first else 'next'} follow-up: the stated timeline passed "
@@ -272,11 +283,11 @@ def _day_start(at: datetime, cal: BusinessCalendar) -> datetime:
     return wall_time(at.astimezone(cal.tz).date(), time(0, 0), cal.tz)
 
 
-_CLOSED_BY = {E.OFFER: "closed with an offer", E.REJECTION: "closed: the company declined",
-              E.WITHDRAWN: "closed: you withdrew"}
+_CLOSED_BY: dict[type[Closing], str] = {Offer: "closed with an offer", Rejection: "closed: the company declined",
+                                        Withdrawn: "closed: you withdrew"}
 
 
-def _closing_fact(past: list[Fact]) -> Fact | None:
+def _closing_fact(past: list[Fact]) -> Closing | None:
     """The offer, rejection or withdrawal that ends the conversation, if one still stands.
 
     One followed by a later interview no longer stands (the process went on).
@@ -284,11 +295,11 @@ def _closing_fact(past: list[Fact]) -> Fact | None:
     decline the offer") closed by the user's withdrawal, an offer rescinded by
     the rejection that followed it.
     """
-    ends = [f for f in past if f.kind in _CLOSED_BY]
+    ends = [f for f in past if isinstance(f, Closing)]
     if not ends:
         return None
     last = ends[-1]
-    later_interview = any(i.kind == E.INTERVIEW and i.at and last.at and i.at > last.at for i in past)
+    later_interview = any(isinstance(i, Interview) and i.at and last.at and i.at > last.at for i in past)
     return None if later_interview else last
 
 
@@ -319,14 +330,8 @@ def _thank_you_due(end: datetime, config: Config, cal: BusinessCalendar) -> tupl
     return due, arith
 
 
-def _round_key(interview: Fact) -> str:
-    start: datetime = interview.data["start"]
-    return start.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
-
-
-def _iv(f: Fact) -> dict[str, Any]:
-    return {"start": f.data["start"], "end": f.data["end"], "source": f.data["source"],
-            "summary": f.data.get("summary")}
+def _round_key(interview: Interview) -> str:
+    return interview.start.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
 
 def _day(at: datetime | None, cfg: Config) -> str:
