@@ -13,12 +13,14 @@ either, and weighing a hundred rules over every candidate's text was most of
 a warm poll's time once there were a few hundred candidates: it is kept the
 same way.
 
-The cache is one meta row (``facts``) holding JSON; values inside a fact's
-``data`` keep their types (aware datetimes with their zone, dates, lists).
+The cache is one meta row (``facts``) holding JSON; a fact is stored as the
+name of its kind and its fields, whose values keep their types (aware
+datetimes with their zone, dates, tuples, a stated deadline).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from agent import __version__
 from agent.config import Config
-from agent.model import Conversation, Evidence, Fact
+from agent.model import FACT_TYPES, Conversation, Deadline, Evidence, Fact
 from agent.signals.cues import Cue
 from agent.signals.tracking import Tracking
 
@@ -38,8 +40,9 @@ if TYPE_CHECKING:
 _META_KEY = "facts"
 # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
 # 4: the tracking verdict is kept too; 5: interviews agreed in words, said after the fact, or
-# accepted by the user (agent.signals.interviews)
-_FORMAT = 5
+# accepted by the user (agent.signals.interviews); 6: a fact's fields by its type (agent.model)
+_FORMAT = 6
+_TYPES: dict[str, type[Fact]] = {t.kind: t for t in FACT_TYPES}
 
 
 def config_key(config: Config) -> str:
@@ -134,13 +137,13 @@ def _tracking(d: list[Any]) -> Tracking:
 
 def _doc(f: Fact) -> list[Any]:
     ev = f.evidence
-    return [f.kind, _value(f.at), [ev.message_id, ev.quote, _value(ev.date)],
-            {k: _value(v) for k, v in f.data.items()}]
+    fields = {x.name: _value(getattr(f, x.name)) for x in dataclasses.fields(f) if x.name not in ("at", "evidence")}
+    return [f.kind, _value(f.at), [ev.message_id, ev.quote, _value(ev.date)], fields]
 
 
 def _fact(d: list[Any]) -> Fact:
-    kind, at, ev, data = d
-    return Fact(kind, _back(at), Evidence(ev[0], ev[1], _back(ev[2])), {k: _back(v) for k, v in data.items()})
+    kind, at, ev, fields = d
+    return _TYPES[kind](_back(at), Evidence(ev[0], ev[1], _back(ev[2])), **{k: _back(v) for k, v in fields.items()})
 
 
 def _value(v: Any) -> Any:
@@ -150,6 +153,8 @@ def _value(v: Any) -> Any:
         return {"$dt": v.isoformat(), "zone": zone}
     if isinstance(v, date):
         return {"$d": v.isoformat()}
+    if isinstance(v, Deadline):
+        return {"$deadline": [v.last_day.isoformat(), v.phrase, v.tz]}
     if isinstance(v, tuple):
         return {"$t": [_value(x) for x in v]}
     if isinstance(v, list):
@@ -168,6 +173,9 @@ def _back(v: Any) -> Any:
             return date.fromisoformat(v["$d"])
         if "$t" in v:
             return tuple(_back(x) for x in v["$t"])
+        if "$deadline" in v:
+            last_day, phrase, tz = v["$deadline"]
+            return Deadline(date.fromisoformat(last_day), phrase, tz)
         raise ValueError("unknown tagged value")
     if isinstance(v, list):
         return [_back(x) for x in v]
