@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from agent.backends.base import draft_message_id
+from agent.backends.base import message_id_of
 from agent.backends.retry import Backoff, RetryError, TryAgain, last_reason, retry_after_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def test_retry_after_seconds_or_http_date() -> None:
     (b"Message-ID: no-brackets@b\r\n\r\n", None),
 ])
 def test_the_draft_message_id_both_backends_look_for(data: bytes, expected: str | None) -> None:
-    assert draft_message_id(data) == expected
+    assert message_id_of(data) == expected
 
 
 def test_only_one_module_touches_imapclient_privates() -> None:

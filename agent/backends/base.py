@@ -37,7 +37,7 @@ _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(?:\r?\n[ \t]+)?(<[^>\r\n]+>)", re
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
-def draft_message_id(data: bytes) -> str | None:
+def message_id_of(data: bytes) -> str | None:
     """The Message-ID of a draft the agent composed, or None: how a backend finds a draft it
     may have stored before a connection was lost, instead of storing it twice."""
     header = _HEADER_END.split(data, maxsplit=1)[0]

@@ -97,7 +97,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httplib2
 
-from agent.backends.base import HEADER_FIELDS, draft_message_id
+from agent.backends.base import HEADER_FIELDS, message_id_of
 from agent.backends.gmail_history import CHAT, DRAFT, GONE, HistoryReader, meaningful
 from agent.backends.retry import Backoff, RetryError, TryAgain, last_reason, retry_after_seconds
 from agent.errors import MailboxError
@@ -408,7 +408,7 @@ class GmailMailbox:
 
     def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:
         """``drafts.create`` with ``message.raw`` and ``message.threadId``; return ``draft/<id>``."""
-        message_id = draft_message_id(data)
+        message_id = message_id_of(data)
         raw = base64.urlsafe_b64encode(data).decode("ascii")
 
         def find_existing() -> str | None:

@@ -84,7 +84,7 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.backends.base import HEADER_FIELDS, draft_message_id
+from agent.backends.base import HEADER_FIELDS, message_id_of
 from agent.backends.imapclient_privates import (
     changed_since_raw,
     forget_selection,
@@ -375,7 +375,7 @@ class ImapMailbox:
         """
         del thread_hint
         data = _crlf(data)
-        message_id = draft_message_id(data)
+        message_id = message_id_of(data)
         return self._run(
             "saving a draft", lambda c, attempt: self._create_draft(c, data, message_id, attempt)
         )
@@ -617,6 +617,8 @@ class ImapMailbox:
         return f"{self.cfg.username}@{self.cfg.host}:{self.cfg.port}"
 
     def _changes(self, c: IMAPClient, previous: dict[str, Any] | None) -> ChangeSet:
+        """What changed in the folders read: one STATUS each, and only a folder whose STATUS
+        shows a change is opened (:meth:`_sync_folder`)."""
         roles = self._read_roles(c)
         self._leave(c)  # STATUS must see other clients' changes (see _leave)
         status = {role: self._status(c, name, self._condstore) for role, name in roles}
