@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from agent.backends.base import message_id_of
-from agent.backends.retry import Backoff, RetryError, TryAgain, last_reason, retry_after_seconds
+from agent.backends.retry import Backoff, GaveUp, TryAgain, retry_after_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,17 +25,18 @@ def backoff(attempts: int = 5, *, jitter: float = 1.0, base: float = 0.5, cap: f
     return Backoff(attempts, base, cap, sleeps.append, lambda: jitter), sleeps
 
 
-def run(policy: Backoff, outcomes: list[BaseException | str]) -> tuple[str, int]:
-    """Try until an outcome is a value; (the value, the tries made)."""
-    tries = 0
-    for attempt in policy.retrying():
-        with attempt:
-            tries += 1
-            outcome = outcomes.pop(0)
-            if isinstance(outcome, BaseException):
-                raise outcome
-            return outcome, tries
-    raise AssertionError("unreachable")
+def run(policy: Backoff, outcomes: list[BaseException | str]) -> tuple[str, list[int]]:
+    """Try until an outcome is a value; (the value, the try numbers the attempts were given)."""
+    tries: list[int] = []
+
+    def attempt(n: int) -> str:
+        tries.append(n)
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return policy.run(attempt), tries
 
 
 def test_delay_doubles_to_its_cap_spread_over_the_upper_half() -> None:
@@ -52,15 +53,15 @@ def test_a_longer_retry_after_wins_a_shorter_one_does_not() -> None:
 
 def test_tries_again_with_waits_between_and_none_after_the_last() -> None:
     policy, sleeps = backoff(attempts=4)
-    with pytest.raises(RetryError) as info:
+    with pytest.raises(GaveUp) as info:
         run(policy, [TryAgain("reset"), TryAgain("timeout"), TryAgain("rate", after=9.0), TryAgain("gone")])
     assert sleeps == [0.5, 1.0, 9.0]
-    assert last_reason(info.value) == "gone"
+    assert info.value.reason == "gone"
 
 
 def test_success_after_failures_and_other_errors_end_at_once() -> None:
     policy, sleeps = backoff()
-    assert run(policy, [TryAgain("reset"), "ok"]) == ("ok", 2) and sleeps == [0.5]
+    assert run(policy, [TryAgain("reset"), "ok"]) == ("ok", [0, 1]) and sleeps == [0.5]
     policy, sleeps = backoff()
     with pytest.raises(ValueError, match="refused"):
         run(policy, [ValueError("refused"), "never"])

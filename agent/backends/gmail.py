@@ -99,7 +99,7 @@ import httplib2
 
 from agent.backends.base import HEADER_FIELDS, message_id_of
 from agent.backends.gmail_history import CHAT, DRAFT, GONE, HistoryReader, meaningful
-from agent.backends.retry import Backoff, RetryError, TryAgain, last_reason, retry_after_seconds
+from agent.backends.retry import Backoff, GaveUp, TryAgain, retry_after_seconds
 from agent.errors import MailboxError
 from agent.model import ALL, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -752,17 +752,18 @@ class GmailMailbox:
         (unless None) is the answer: a create that failed ambiguously finds
         what it may have made before it makes it again.
         """
+
+        def attempt(n: int) -> Any:
+            if n and before_retry is not None:
+                found = before_retry()
+                if found is not None:
+                    return found
+            return self._request(what, make, method)
+
         try:
-            for attempt in self._backoff.retrying():
-                with attempt:
-                    if attempt.retry_state.attempt_number > 1 and before_retry is not None:
-                        found = before_retry()
-                        if found is not None:
-                            return found
-                    return self._request(what, make, method)
-        except RetryError as err:
-            raise self._gave_up(what, last_reason(err)) from None
-        raise AssertionError("the retry loop ends by returning or raising")
+            return self._backoff.run(attempt)
+        except GaveUp as err:
+            raise self._gave_up(what, err.reason) from None
 
     def _request(self, what: str, make: Callable[[], Any], method: str) -> Any:
         """One try of one request; what a later try may cure raises :class:`TryAgain`."""
@@ -820,15 +821,13 @@ class GmailMailbox:
         for start in range(0, len(keys), self._batch_size):
             todo = keys[start : start + self._batch_size]
             try:
-                for attempt in self._backoff.retrying():
-                    with attempt:
-                        self._send_batch(what, todo, makers, out)
-            except RetryError as err:
-                raise self._gave_up(what, last_reason(err)) from None
+                self._backoff.run(functools.partial(self._send_batch, what, todo, makers, out))
+            except GaveUp as err:
+                raise self._gave_up(what, err.reason) from None
         return out
 
     def _send_batch(self, what: str, todo: list[str], makers: Mapping[str, tuple[Callable[[], Any], str]],
-                    out: dict[str, Any]) -> None:
+                    out: dict[str, Any], _attempt: int) -> None:
         """One try of one batch: answers go to ``out``; ``todo`` keeps the parts to send again,
         and while any are left this raises :class:`TryAgain` (with the longest wait they asked for)."""
         from google.auth.exceptions import RefreshError, TransportError

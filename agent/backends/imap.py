@@ -92,7 +92,7 @@ from agent.backends.imapclient_privates import (
     list_special_use,
     uid_fetch_raw,
 )
-from agent.backends.retry import Backoff, RetryError, TryAgain, last_reason
+from agent.backends.retry import Backoff, GaveUp, TryAgain
 from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage, build_raw
 
@@ -468,15 +468,12 @@ class ImapMailbox:
         """Run ``op`` on a live connection, reconnecting with backoff on transient failures."""
         with self._lock:
             try:
-                for attempt in self._backoff.retrying():
-                    with attempt:
-                        return self._attempt(what, op, attempt.retry_state.attempt_number - 1)
-            except RetryError as err:
+                return self._backoff.run(lambda attempt: self._attempt(what, op, attempt))
+            except GaveUp as err:
                 raise MailboxError(
                     f"Lost the connection to the IMAP server {self.where} while {what} "
-                    f"({self._attempts} attempts): {last_reason(err)}."
+                    f"({self._attempts} attempts): {err.reason}."
                 ) from None
-        raise AssertionError("the retry loop ends by returning or raising")
 
     def _attempt(self, what: str, op: Callable[[IMAPClient, int], T], attempt: int) -> T:
         """One try of ``op``: a lost connection asks for another; every other failure is final."""
