@@ -19,8 +19,9 @@ Three rules, strongest first:
 
 Company keys (documented choice)
     For a normal business address: the registrable domain's name label
-    (``recruiter@mail.acme.com`` → ``acme``; two-level public suffixes such as
-    ``co.uk`` are recognised). For a personal web-mail address: the whole
+    (``recruiter@mail.acme.com`` → ``acme``; the public suffix comes from the
+    Public Suffix List, see :func:`agent.identity.registrable_name`). For a
+    personal web-mail address: the whole
     address (two strangers at gmail.com are not one company). For an ATS
     sender (``greenhouse.io``, ``lever.co``, …, and their subdomains) the
     *tenant*, tried in order: a business Reply-To domain; the local part
@@ -61,7 +62,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
-from agent.identity import Identity
+from agent.identity import Identity, registrable_name
 from agent.mail.message_ids import Identities, Judge, date_key, identify
 from agent.model import Address, Conversation, Message, utc
 
@@ -175,9 +176,6 @@ def subject_key(subject: str) -> str:
 
 # --- company keys --------------------------------------------------------------------
 
-_SECOND_LEVEL = frozenset(
-    {"co", "com", "ac", "gov", "org", "net", "ne", "or", "edu", "gob", "go", "ltd", "plc"}
-)
 _ROLE_WORDS = frozenset(
     {
         "no-reply",
@@ -267,20 +265,6 @@ _NAME_NOISE = frozenset(
         "of",
     }
 )
-
-
-def registrable_name(domain: str) -> str:
-    """``mail.acme.co.uk`` → ``acme``: the label that names the organisation.
-
-    An approximation of the public-suffix rules, enough to see that
-    ``acme.com`` and ``careers.acme.com`` are one company.
-    """
-    labels = [x for x in domain.lower().strip(".").split(".") if x]
-    if len(labels) < 2:
-        return labels[0] if labels else ""
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return labels[-3]
-    return labels[-2]
 
 
 def _under(domain: str, parents: tuple[str, ...]) -> str | None:
