@@ -81,6 +81,8 @@ def test_a_flag_or_label_change_reports_the_message_again(server: MemoryServer) 
     server.set_labels(mid, {"Jobs"})  # no change: nothing to report
     again = mb.changes(cs.cursor)
     assert again.added == () and again.removed == () and again.cursor == cs.cursor
+    with pytest.raises(KeyError):
+        server.set_flags("inbox/1/99", {"\\Seen"})
 
 
 def test_only_what_the_cursor_knew_is_reported_gone(server: MemoryServer) -> None:

@@ -86,6 +86,9 @@ class _Vanished(NamedTuple):
 
 
 class _Cursor(NamedTuple):
+    """What a cursor names: the server it was made by, the UIDVALIDITY of the folders read,
+    and the change counter's value then (``mem1:<server>:<v>.<v>.<v>:<counter>``)."""
+
     server: str
     validity: tuple[int, ...]  # UIDVALIDITY of READ_ROLES, in that order
     modseq: int
@@ -172,12 +175,15 @@ class MemoryServer:
             return True
 
     def set_flags(self, message_id: str, flags: Iterable[str]) -> None:
-        """Replace a message's flags (IMAP keywords such as ``Follow-up/Pause`` included)."""
-        self._change(message_id, flags=frozenset(flags))
+        """Replace a message's flags (IMAP keywords such as ``Follow-up/Pause`` included);
+        KeyError for a message that is not there."""
+        if not self._change(message_id, flags=frozenset(flags)):
+            raise KeyError(message_id)
 
     def set_labels(self, message_id: str, labels: Iterable[str]) -> None:
-        """Replace a message's labels (Gmail-style names)."""
-        self._change(message_id, labels=frozenset(labels))
+        """Replace a message's labels (Gmail-style names); KeyError for a message that is not there."""
+        if not self._change(message_id, labels=frozenset(labels)):
+            raise KeyError(message_id)
 
     def relabel(self, message_id: str, label: str, present: bool) -> None:
         """Add (``present``) or remove one label, in one step; a message that is gone is skipped."""
@@ -211,6 +217,7 @@ class MemoryServer:
     # --- reading ----------------------------------------------------------------------
 
     def get(self, message_id: str) -> StoredMessage | None:
+        """The message with this id, or None."""
         with self._lock:
             return self._messages.get(message_id)
 
@@ -221,6 +228,7 @@ class MemoryServer:
         return sorted(found, key=lambda m: (ROLES.index(m.role), _uid(m)))
 
     def threads(self) -> set[str]:
+        """The server thread ids in use (a draft can only be filed into one of these)."""
         with self._lock:
             return {m.thread for m in self._messages.values() if m.thread}
 
@@ -256,17 +264,19 @@ class MemoryServer:
         return self._modseq
 
     def _change(self, message_id: str, *, flags: frozenset[str] | None = None,
-                labels: frozenset[str] | None = None) -> None:
-        """Replace fields of a message; a real change takes the next counter value (so the
-        next incremental sync reports the message again, as CONDSTORE or Gmail history do)."""
+                labels: frozenset[str] | None = None) -> bool:
+        """Replace fields of a message (False: no such message); a real change takes the next
+        counter value, so the next incremental sync reports the message again, as CONDSTORE
+        or Gmail's history do."""
         with self._lock:
             old = self._messages.get(message_id)
             if old is None:
-                return
+                return False
             new = replace(old, flags=old.flags if flags is None else flags,
                           labels=old.labels if labels is None else labels)
             if new != old:
                 self._messages[message_id] = replace(new, modseq=self._tick())
+            return True
 
 
 def _uid(message: StoredMessage) -> int:
