@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from agent.config import Config
 from agent.errors import AgentError
 from agent.model import Conversation
 from agent.policy import Decision
 from agent.signals.company import company_name
-from agent.signals.tracking import SETTLE, Tracking
+from agent.signals.tracking import SETTLE
+
+if TYPE_CHECKING:
+    from agent.engine import PollResult
 
 
-def find_conversation(query: str, result: Any) -> str:
-    """Resolve an id, an id prefix, or a unique fragment of a subject or company."""
-    convs: dict[str, Conversation] = result.conversations
-    if query in convs:
+def find_conversation(query: str, conversations: Mapping[str, Conversation],
+                      decisions: Iterable[Decision] = ()) -> str:
+    """Resolve an id, an id prefix, or a unique fragment of a subject or company.
+
+    Among several matches, the one conversation that is tracked (has a
+    decision) wins; otherwise the refusal lists them.
+    """
+    if query in conversations:
         return query
-    companies = {d.conversation: (d.company or "") for d in result.decisions}
+    companies = {d.conversation: (d.company or "") for d in decisions}
     q = query.lower()
-    hits = [cid for cid in convs if cid.startswith(query)]
+    hits = [cid for cid in conversations if cid.startswith(query)]
     if not hits:
-        hits = [cid for cid, c in convs.items()
+        hits = [cid for cid, c in conversations.items()
                 if q in c.subject.lower() or q in companies.get(cid, "").lower()]
-    tracked = {d.conversation for d in result.decisions}
-    if len(hits) > 1 and len([h for h in hits if h in tracked]) == 1:
-        hits = [h for h in hits if h in tracked]
+    tracked = [h for h in hits if h in companies]
+    if len(hits) > 1 and len(tracked) == 1:
+        hits = tracked
     if len(hits) == 1:
         return hits[0]
     if not hits:
         raise AgentError(f"No conversation matches {query!r}. `followup-agent status` lists them.")
-    listing = "; ".join(f"{h} ({convs[h].subject[:50]})" for h in hits[:10])
+    listing = "; ".join(f"{h} ({conversations[h].subject[:50]})" for h in hits[:10])
     raise AgentError(f"{query!r} matches {len(hits)} conversations: {listing}. Use the id.")
 
 
@@ -42,14 +50,13 @@ def _company(conv: Conversation, dec: Decision, config: Config) -> str:
     return dec.company or "unknown"
 
 
-def explain(query: str, result: Any, config: Config) -> str:
-    cid = find_conversation(query, result)
-    conv: Conversation = result.conversations[cid]
+def explain(query: str, result: PollResult, config: Config) -> str:
+    cid = find_conversation(query, result.conversations, result.decisions)
+    conv = result.conversations[cid]
     tz = config.account.tz
-    dec: Decision | None = next((d for d in result.decisions if d.conversation == cid), None)
+    dec = next((d for d in result.decisions if d.conversation == cid), None)
     lines = [f"Conversation {cid}: {conv.subject!r}"]
-    tracking: Tracking | None = getattr(result, "tracking", {}).get(cid) or next(
-        (t for c, t in result.untracked if c.id == cid), None)
+    tracking = result.tracking.get(cid) or next((t for c, t in result.untracked if c.id == cid), None)
     if dec is None and tracking is not None and tracking.possible:
         lines.append(f"Possible, not tracked: {tracking.reason}. Nothing is drafted until you settle it:")
         lines.extend(f"  {cmd.format(thread=cid)}" for cmd in SETTLE)
@@ -98,8 +105,8 @@ def explain(query: str, result: Any, config: Config) -> str:
     if plan:
         lines.append("")
         lines.append("This poll would:")
-        for a in plan:
-            lines.append(f"  {a.kind} {a.step or ''}: {a.reason}")
+        for act in plan:
+            lines.append(f"  {act.kind} {act.step or ''}: {act.reason}")
     history = result.history.get(cid, [])
     if history:
         lines.append("")
