@@ -2,9 +2,9 @@
 
 Every user-facing failure is an :class:`~agent.errors.AgentError`; ``main``
 turns it into one paragraph on stderr and a non-zero exit status (a traceback
-only with ``--debug``). The commands call the use cases (:mod:`agent.app`,
-the service, the steering commands, the doctor) and print their results;
-nothing else in the agent imports this module.
+only with ``--debug``). Each command is one small function that calls a use
+case (:mod:`agent.app`, the service, the steering commands, the doctor) and
+prints its result; nothing else in the agent imports this module.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -114,46 +115,90 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
-    if args.command == "demo":
-        from agent.demo import run_demo
-
-        return run_demo(out, keep=args.keep)
-    if args.command == "doctor":
-        from agent.doctor import run_doctor
-
-        return run_doctor(args.config, out, as_json=args.json)
+    """Run the command ``args`` names; its exit status."""
+    without_config = _WITHOUT_CONFIG.get(args.command)
+    if without_config is not None:
+        return without_config(args, out)
     config = load_config(args.config)
-    if args.command == "auth" and args.auth_what == "gmail":
-        from agent.gmail_auth import run_auth
+    return _WITH_CONFIG[args.command](args, config, out)
 
-        run_auth(config, args.client_secrets, port=args.port, out=out)
-        return 0
-    if args.command == "run":
-        from agent.service import run_service
 
-        return run_service(config)
-    if args.command == "auth":
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from agent.demo import run_demo
+
+    return run_demo(out, keep=args.keep)
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """``doctor`` checks the configuration itself: it must run when loading it fails."""
+    from agent.doctor import run_doctor
+
+    return run_doctor(args.config, out, as_json=args.json)
+
+
+def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:
+    from agent.service import run_service
+
+    return run_service(config)
+
+
+def _auth(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    if args.auth_what == "imap":
         return _auth_imap(config, from_stdin=args.stdin, out=out)
+    from agent.gmail_auth import run_auth
+
+    run_auth(config, args.client_secrets, port=args.port, out=out)
+    return 0
+
+
+def _control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """pause, resume, snooze, close, reopen, mark, note (agent/controls.py)."""
     from agent.controls import run_control
 
-    if args.command in CONTROLS:
-        return run_control(args, config, out)
-    now = getattr(args, "now", None) or datetime.now(UTC)
-    if args.command == "status" and args.cached:
-        return _status_cached(config, args.json, out, possible=args.possible)
-    dry = args.command in ("status", "explain") or bool(getattr(args, "dry_run", False))
-    result = run_poll(config, now, dry_run=dry)
-    if args.command == "poll":
-        _print_poll(result, config, args.json, out)
-    elif args.command == "status" and args.possible:
-        _print_possible(result.possible, args.json, out)
-    elif args.command == "status":
-        _print_status(result.status, args.json, out, possible=result.possible)
-    elif args.command == "explain":
-        from agent.explain import explain
+    return run_control(args, config, out)
 
-        out.write(explain(args.thread, result, config))
+
+def _now(args: argparse.Namespace) -> datetime:
+    """``--now`` when given, else the clock."""
+    return args.now or datetime.now(UTC)
+
+
+def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    result = run_poll(config, _now(args), dry_run=args.dry_run)
+    _print_poll(result, config, args.json, out)
     return 0
+
+
+def _status(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Where each conversation stands: from a dry-run poll, or ``--cached`` from the last one."""
+    if args.cached:
+        cached = cached_status(config)
+        tracked, possible = cached.tracked, cached.possible
+    else:
+        result = run_poll(config, _now(args), dry_run=True)
+        tracked, possible = result.status, result.possible
+    if args.possible:
+        _print_possible(possible, args.json, out)
+    else:
+        _print_status(tracked, args.json, out, possible=possible)
+    return 0
+
+
+def _explain(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    from agent.explain import explain
+
+    result = run_poll(config, _now(args), dry_run=True)
+    out.write(explain(args.thread, result, config))
+    return 0
+
+
+_WITHOUT_CONFIG: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "demo": _demo, "doctor": _doctor,
+}
+_WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
+    "run": _run, "auth": _auth, "poll": _poll, "status": _status, "explain": _explain,
+    **dict.fromkeys(CONTROLS, _control),
+}
 
 
 def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) -> None:
@@ -205,15 +250,6 @@ def _print_possible(objs: list[dict[str, Any]], as_json: bool, out: TextIO) -> N
         out.write("No conversations are waiting for your review.\n")
         return
     write_possible(objs, out)
-
-
-def _status_cached(config: Config, as_json: bool, out: TextIO, *, possible: bool = False) -> int:
-    cached = cached_status(config)
-    if possible:
-        _print_possible(cached.possible, as_json, out)
-    else:
-        _print_status(cached.tracked, as_json, out, possible=cached.possible)
-    return 0
 
 
 def _auth_imap(config: Config, *, from_stdin: bool, out: TextIO) -> int:
