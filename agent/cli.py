@@ -4,7 +4,9 @@ Every user-facing failure is an :class:`~agent.errors.AgentError`; ``main``
 turns it into one paragraph on stderr and a non-zero exit status (a traceback
 only with ``--debug``). Each command is one small function that calls a use
 case (:mod:`agent.app`, the service, the steering commands, the doctor) and
-prints its result; nothing else in the agent imports this module.
+prints its result; nothing else in the agent imports this module. Each imports
+what it uses when it runs: ``auth``, ``--help`` and a refused configuration
+start without the state store or the engine.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from agent import __version__
-from agent.app import cached_status, run_poll
 from agent.config import Config, load_config
 from agent.controls import COMMANDS as CONTROLS
 from agent.controls import add_parsers
@@ -164,6 +165,8 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    from agent.app import run_poll
+
     result = run_poll(config, _now(args), dry_run=args.dry_run)
     _print_poll(result, config, args.json, out)
     return 0
@@ -171,6 +174,8 @@ def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 
 def _status(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Where each conversation stands: from a dry-run poll, or ``--cached`` from the last one."""
+    from agent.app import cached_status, run_poll
+
     if args.cached:
         cached = cached_status(config)
         tracked, possible = cached.tracked, cached.possible
@@ -185,6 +190,7 @@ def _status(args: argparse.Namespace, config: Config, out: TextIO) -> int:
 
 
 def _explain(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    from agent.app import run_poll
     from agent.explain import explain
 
     result = run_poll(config, _now(args), dry_run=True)
