@@ -661,7 +661,7 @@ def test_agent_code_has_no_send_calls() -> None:
 
 
 def test_open_mailbox_builds_the_gmail_backend(gmail: FakeGmail, tmp_path: Path) -> None:
-    from agent.cli import open_mailbox
+    from agent.backends.open import open_mailbox
 
     token_file = tmp_path / "token.json"
     token_file.write_text(json.dumps(gmail.authorized_user()))

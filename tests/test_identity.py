@@ -131,7 +131,7 @@ _THANKS = (b"From: Jordan Lee <jl@jordanlee.dev>\r\nTo: Maya Okafor <maya@corvid
 
 
 def test_a_gmail_send_as_alias_is_the_user_and_is_asked_once_a_day(tmp_path: Path) -> None:
-    from agent.cli import open_mailbox
+    from agent.backends.open import open_mailbox
 
     with fake_gmail() as gmail:
         gmail.send_as = ("jl@jordanlee.dev",)

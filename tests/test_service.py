@@ -620,3 +620,23 @@ def test_sdnotify_paths_and_abstract_sockets(tmp_path: Path) -> None:
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"}) is None
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "2000000", "WATCHDOG_PID": str(os.getpid())}) == 1.0
     assert sdnotify.watchdog_interval({}) is None
+
+
+def test_next_due_is_the_earliest_step_still_ahead() -> None:
+    """The due job is planned for the earliest future step; a step already due waits for no job."""
+    from agent.engine import PollResult
+    from agent.policy import Decision, NextStep
+
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+    def decision(cid: str, hours: float | None) -> Decision:
+        step = None if hours is None else NextStep("follow_up_1", now + timedelta(hours=hours), None, "r1")
+        return Decision(cid, "s", None, "open", step, "why")
+
+    decisions = [decision("past", -1), decision("none", None), decision("late", 30), decision("soon", 2),
+                 decision("also-soon", 2)]
+    found = next_due(PollResult(now, decisions, [], applied=True))
+    assert found is not None
+    dec, step = found
+    assert (dec.conversation, step.due) == ("soon", now + timedelta(hours=2))  # the first of a tie
+    assert next_due(PollResult(now, decisions[:2], [], applied=True)) is None
