@@ -239,13 +239,31 @@ class Service:
                         target=self._watch_idle, name="imap-idle", daemon=True
                     )
                     self._watcher.start()
-                self.sched.start()  # blocks until shutdown
+                self._start_scheduler()  # blocks until shutdown
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
             return self._finish()
         finally:
             self.lock.release()
+
+    def _start_scheduler(self) -> None:
+        """Run the scheduler until it is shut down.
+
+        APScheduler 3 marks itself stopped before it takes its job-store lock: a stop
+        requested from the signal thread just as a pass fires a one-shot job (retry, due,
+        wake) leaves that pass removing a job that is gone, and it raises JobLookupError out
+        of ``start()``. Once the scheduler is stopped, that is the stop, not a failure.
+        """
+        from apscheduler.jobstores.base import JobLookupError
+        from apscheduler.schedulers.base import STATE_STOPPED
+
+        try:
+            self.sched.start()
+        except JobLookupError:
+            if self.sched.state != STATE_STOPPED:
+                raise
+            self.log.debug("stopped_while_a_job_fired")
 
     def _finish(self) -> int:
         self._stopping.set()
