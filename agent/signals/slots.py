@@ -268,22 +268,34 @@ def _time(m: re.Match[str], text: str, tz: ZoneInfo, writer_is_user: bool) -> _T
     pre = " ".join((m["pre"] or "").lower().split())
     zm = _R_ZONE_AFTER.match(text, m.end())
     zone, relative = _zone_of(zm, tz, writer_is_user)
-    span_end = zm.end() if zm and (zone or relative) else m.end()
+    span = (m.start(), zm.end() if zm and (zone or relative) else m.end())
     if m["noon"]:
-        return _Time((m.start(), span_end), time(12, 0), None, zone, relative,
-                     pre.startswith(_WINDOW_PRE), pre in _LIMIT_PRE)
-    stated = bool(m["ap"] or m["mi"] or m["oclock"] or m["eap"] or m["emi"])
-    if not stated and ((pre.split(" ")[0] not in _BARE_OK and not (zone or relative))
-                       or _R_NOT_AN_HOUR.match(text, m.end())):
+        return _Time(span, time(12, 0), None, zone, relative, pre.startswith(_WINDOW_PRE), pre in _LIMIT_PRE)
+    if _bare_number(m, text, pre, zoned=bool(zone or relative)):
         return None  # "2 rounds", "Req 4471", "at 22 W 27th": a bare number is no time
+    clock = _clock_range(m)
+    if clock is None:
+        return None
+    between = pre.startswith(_WINDOW_PRE) or (pre == "from" and bool(m["eh"]) and _is_anytime(text, m.start()))
+    return _Time(span, clock[0], clock[1], zone, relative, between, pre in _LIMIT_PRE)
+
+
+def _bare_number(m: re.Match[str], text: str, pre: str, *, zoned: bool) -> bool:
+    """A number with nothing that makes it a time of day (no am/pm, minutes, "o'clock", zone)."""
+    if m["ap"] or m["mi"] or m["oclock"] or m["eap"] or m["emi"]:
+        return False
+    return (pre.split(" ")[0] not in _BARE_OK and not zoned) or bool(_R_NOT_AN_HOUR.match(text, m.end()))
+
+
+def _clock_range(m: re.Match[str]) -> tuple[time, time | None] | None:
+    """The start and (for "2-2:45pm") the end, the end past noon when "11-1" says so."""
     start = _clock(m["h"], m["mi"], m["ap"] or m["eap"])
     end = _clock(m["eh"], m["emi"], m["eap"] or m["ap"]) if m["eh"] else None
     if start is None or (m["eh"] and end is None):
         return None
     if end is not None and end <= start and not m["eap"] and end.hour + 12 < 24:
         end = end.replace(hour=end.hour + 12)  # "11-1" runs past noon
-    between = pre.startswith(_WINDOW_PRE) or (pre == "from" and bool(m["eh"]) and _is_anytime(text, m.start()))
-    return _Time((m.start(), span_end), start, end, zone, relative, between, pre in _LIMIT_PRE)
+    return start, end
 
 
 def _is_anytime(text: str, at: int) -> bool:
