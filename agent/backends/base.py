@@ -45,6 +45,13 @@ def message_id_of(data: bytes) -> str | None:
     return found[1].decode("ascii", "replace") if found else None
 
 
+def keywords(flags: Iterable[str]) -> frozenset[str]:
+    """The keywords among a message's IMAP flags (``Follow-up/Pause``, ``$Label1``): the labels a
+    user sets on a server that has no labels, which every backend hands over in
+    ``RawMessage.labels`` (system flags such as ``\\Seen`` are not labels)."""
+    return frozenset(f for f in flags if len(f) > 1 and not f.startswith("\\"))
+
+
 @runtime_checkable
 class Labeller(Protocol):
     """Optional: a mailbox that can put a label (Gmail) or keyword (IMAP) on messages.

@@ -84,7 +84,7 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.backends.base import HEADER_FIELDS, message_id_of
+from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
 from agent.backends.imapclient_privates import (
     changed_since_raw,
     forget_selection,
@@ -1135,12 +1135,11 @@ _FLAG_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
 
 
 def _keywords(flags: frozenset[str]) -> frozenset[str]:
-    """The keywords among a message's flags (``Follow-up/Pause``, ``$Label1``): the labels a user
-    sets on a server that has no labels, handed over as ``RawMessage.labels`` (system flags such as
-    ``\\Seen`` are not labels). Decoded once per distinct flag set, like :func:`_flags`."""
+    """:func:`~agent.backends.base.keywords` of a flag set, decoded once per distinct set, like
+    :func:`_flags`."""
     got = _KEYWORDS.get(flags)
     if got is None:
-        got = frozenset(f for f in flags if len(f) > 1 and not f.startswith("\\"))
+        got = keywords(flags)
         if len(_KEYWORDS) < 1024:
             _KEYWORDS[flags] = got
     return got

@@ -48,7 +48,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from typing import NamedTuple
 
-from agent.backends.base import HEADER_FIELDS
+from agent.backends.base import HEADER_FIELDS, keywords
 from agent.errors import MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -336,4 +336,5 @@ class MemoryMailbox:
 
 def _raw(message: StoredMessage) -> RawMessage:
     return RawMessage(id=message.id, folder=message.role, data=header_block(message.data), headers_only=True,
-                      thread_hint=message.thread, labels=message.labels, flags=message.flags)
+                      thread_hint=message.thread, labels=message.labels | keywords(message.flags),
+                      flags=message.flags)
