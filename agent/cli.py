@@ -301,9 +301,7 @@ def _status_cached(config: Config, as_json: bool, out: TextIO, *, possible: bool
         snap = store.load_snapshot()
     if snap is None:
         raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
-    # a snapshot written before the review queue existed is the bare list of tracked ones
-    tracked = snap.data["tracked"] if isinstance(snap.data, dict) else snap.data
-    unsure = snap.data.get("possible", []) if isinstance(snap.data, dict) else []
+    tracked, unsure = list(snap.tracked), list(snap.possible)
     if possible:
         _print_possible(unsure, as_json, out)
     else:
