@@ -211,6 +211,18 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A new, empty state that lives in memory only and is gone at :meth:`close`.
+
+        For tests of the engine that need no disk (with an in-memory mailbox);
+        unlike a dry run it is an ordinary store, only without a file.
+        """
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls(db, Path(":memory:"), dry_run=False)
+        store._migrate()
+        return store
+
     @staticmethod
     def _open_dry(path: Path) -> sqlite3.Connection:
         mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)

@@ -640,3 +640,14 @@ def test_candidates_cached_under_older_threading_rules_are_threaded_again(
     r = env.poll(t(12, 1, 16, 5))
     assert r.stats["rethreaded"] == 2 and r.stats["added"] == 0
     assert _threads(r) == {_CONVERSATION: ["thank_you"]} and env.draft_steps() == ["thank_you"]
+
+
+def test_a_state_in_memory_polls_like_one_on_disk(env: Env) -> None:
+    """``Store.in_memory()``: the engine needs nothing of the state but its API (no file)."""
+    mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
+    with Store.in_memory() as store:
+        first = engine.poll(env.config, mb, store, t(12, 1, 16, 5))
+        assert [(a.kind, a.step) for a in first.plan] == [("create", "thank_you")]
+        again = engine.poll(env.config, mb, store, t(12, 1, 16, 10))
+        assert again.plan == [] and again.stats["added"] == 0 and again.stats["bodies_fetched"] == 0
+    assert env.draft_steps() == ["thank_you"] and not env.config.state.path.exists()

@@ -632,3 +632,17 @@ def test_lock_probe_says_who_holds_it_and_takes_nothing(tmp_path: Path) -> None:
     assert probe.exists and not probe.held and probe.holder is None
     with StateLock(db):  # the probe let go of it
         pass
+
+
+def test_a_state_in_memory_is_a_whole_store_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Store.in_memory() as store:
+        assert store.schema_version == SCHEMA_VERSION and not store.dry_run
+        store.put_messages([sample(1)])
+        store.record_intent("k", conversation="c-1", round="1", step="thank_you", message_id="<d@x>", at=T0)
+        store.set_cursor("memory", "c1")
+        assert [m.id for m in store.get_messages()] == ["inbox/1"] and store.get_cursor("memory") == "c1"
+        assert [r.key for r in store.ledger_rows()] == ["k"]
+    assert list(tmp_path.iterdir()) == []
+    with Store.in_memory() as fresh:  # each one is its own
+        assert fresh.message_ids() == set() and fresh.get_cursor("memory") is None
