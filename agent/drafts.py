@@ -27,7 +27,7 @@ from string import Template
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.model import Conversation, Message
+from agent.model import Conversation, DeadlineStated, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, Decision, NextStep
 from agent.signals.autoreply import auto_reply, bounce
 
@@ -201,14 +201,14 @@ def reply_target(conv: Conversation, tz: ZoneInfo) -> Message | None:
 
 
 def _has_deadline(decision: Decision) -> bool:
-    return any(f.kind == "deadline" for f in decision.facts)
+    return any(isinstance(f, DeadlineStated) for f in decision.facts)
 
 
 def _when(decision: Decision, now: datetime, config: Config) -> str:
     iv = decision.interview
     if not iv:
         return "recently"
-    start: datetime = iv["start"].astimezone(config.account.tz)
+    start = iv.start.astimezone(config.account.tz)
     days = (now.astimezone(config.account.tz).date() - start.date()).days
     if days <= 0:
         return "today"

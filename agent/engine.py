@@ -36,9 +36,22 @@ from agent.forked import Forked
 from agent.mail.parse import parse_message
 from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
-from agent.model import Conversation, DraftInfo, Evidence, Fact, Message, RawMessage
+from agent.model import (
+    Conversation,
+    Deadline,
+    DeadlineStated,
+    DraftInfo,
+    Evidence,
+    Fact,
+    HumanReply,
+    Interview,
+    Message,
+    Offer,
+    RawMessage,
+    Rejection,
+    UserWrote,
+)
 from agent.policy import OPEN, Controls, Decision, decide
-from agent.signals import events as E
 from agent.signals.autoreply import bounce, is_bulk
 from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.events import extract_facts
@@ -616,12 +629,12 @@ def _user_draft_in(conv: Conversation, existing: list[_ExistingDraft], ids: set[
 
 
 def _withdraw_reason(dec: Decision) -> str:
-    facts = [f for f in dec.facts if f.kind in (E.HUMAN_REPLY, E.USER_WROTE, E.REJECTION, E.OFFER)]
+    facts = [f for f in dec.facts if isinstance(f, HumanReply | UserWrote | Rejection | Offer)]
     if dec.state != OPEN:
         return f"no longer owed: {dec.reason}"
-    if facts and facts[-1].kind == E.HUMAN_REPLY:
-        return f"the company answered ({facts[-1].data.get('from')}): the draft is no longer needed"
-    if facts and facts[-1].kind == E.USER_WROTE:
+    if facts and isinstance(facts[-1], HumanReply):
+        return f"the company answered ({facts[-1].sender}): the draft is no longer needed"
+    if facts and isinstance(facts[-1], UserWrote):
         return "you wrote to them yourself: the draft is no longer needed"
     return f"no longer owed: {dec.reason}"
 
@@ -718,13 +731,12 @@ def controls_for(store: Store, conv: Conversation, config: Config) -> Controls:
             start = datetime.fromisoformat(mark["start"])
             end = datetime.fromisoformat(mark["end"]) if mark.get("end") else \
                 start + config.policy.interview_default_length
-            marks.append(Fact(E.INTERVIEW, end, Evidence("(your mark)", quote, r.at),
-                              {"start": start, "end": end, "source": "mark", "summary": "marked interview",
-                               "tzid": None}))
+            marks.append(Interview(end, Evidence("(your mark)", quote, r.at), start=start, end=end, source="mark",
+                                   summary="marked interview"))
         elif what == "timeline":
             by = date.fromisoformat(mark["by"])
-            marks.append(Fact(E.DEADLINE, r.at, Evidence("(your mark)", quote, r.at),
-                              {"last_day": by, "phrase": f"by {by:%B} {by.day}", "tz": None}))
+            marks.append(DeadlineStated(r.at, Evidence("(your mark)", quote, r.at),
+                                        deadline=Deadline(by, f"by {by:%B} {by.day}")))
     closed = latest["close"].value or "closed" if "close" in latest else None
     closed_by = "you closed it"
     if closed is None and lc.done in labels:

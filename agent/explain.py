@@ -6,7 +6,17 @@ from typing import Any
 
 from agent.config import Config
 from agent.errors import AgentError
-from agent.model import Conversation
+from agent.model import (
+    AutoReply,
+    Bounce,
+    Conversation,
+    DeadlineStated,
+    Fact,
+    HumanReply,
+    Said,
+    Scheduled,
+    UserWrote,
+)
 from agent.policy import Decision
 from agent.signals.company import company_name
 from agent.signals.tracking import SETTLE, Tracking
@@ -76,7 +86,7 @@ def explain(query: str, result: Any, config: Config) -> str:
         lines.append("Events (with evidence):")
         for f in dec.facts:
             when = f.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if f.at else "(undated)"
-            extra = _data(f.data, config)
+            extra = _data(_details(f), config)
             lines.append(f"  {when}  {f.kind:<20} \u201c{f.evidence.quote}\u201d{extra}")
         if not dec.facts:
             lines.append("  (none)")
@@ -110,10 +120,30 @@ def explain(query: str, result: Any, config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _data(data: dict[str, Any], config: Config) -> str:
+def _details(f: Fact) -> list[tuple[str, Any]]:
+    """What an event's line shows besides its quote (the quote already holds a timeline's words)."""
+    match f:
+        case Scheduled():
+            return [("start", f.start), ("end", f.end), ("arranged", f.arranged)]
+        case DeadlineStated():
+            return [("last_day", f.deadline.last_day), ("tz", f.deadline.tz)]
+        case HumanReply():
+            return [("from", f.sender)]
+        case AutoReply():
+            return [("return_date", f.return_date), ("from", f.sender)]
+        case Bounce():
+            return [("addresses", list(f.addresses))]
+        case UserWrote():
+            return [("to", list(f.to))]
+        case Said():
+            return [("rule", f.rule)]
+    return []
+
+
+def _data(data: list[tuple[str, Any]], config: Config) -> str:
     shown = []
-    for k, v in data.items():
-        if v in (None, [], "") or k in ("phrase", "summary", "source", "tzid"):
+    for k, v in data:
+        if v in (None, [], ""):
             continue
         if hasattr(v, "astimezone"):
             v = v.astimezone(config.account.tz).strftime("%Y-%m-%d %H:%M")

@@ -15,14 +15,16 @@ same way.
 
 Each conversation is one row of the state's ``facts`` table
 (:meth:`agent.store_caches.Caches.facts`): its signature, and its facts and
-verdict as JSON text that only this module writes and reads; values inside a
-fact's ``data`` keep their types (aware datetimes with their zone, dates,
-lists). A poll writes only the rows of conversations it extracted again, and
-drops those it no longer asked about.
+verdict as JSON text that only this module writes and reads. A fact is stored
+as the name of its kind and its fields, whose values keep their types (aware
+datetimes with their zone, dates, tuples, a stated deadline). A poll writes
+only the rows of conversations it extracted again, and drops those it no
+longer asked about.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -32,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from agent import __version__
 from agent.config import Config
-from agent.model import Conversation, Evidence, Fact
+from agent.model import FACT_TYPES, Conversation, Deadline, Evidence, Fact
 from agent.signals.cues import Cue
 from agent.signals.tracking import Tracking
 from agent.store_caches import CachedFacts
@@ -42,8 +44,9 @@ if TYPE_CHECKING:
 
 # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
 # 4: the tracking verdict is kept too; 5: interviews agreed in words, said after the fact, or
-# accepted by the user (agent.signals.interviews)
-_FORMAT = 5
+# accepted by the user (agent.signals.interviews); 6: a fact's fields by its type (agent.model)
+_FORMAT = 6
+_TYPES: dict[str, type[Fact]] = {t.kind: t for t in FACT_TYPES}
 
 
 def config_key(config: Config) -> str:
@@ -150,13 +153,13 @@ def _tracking(d: list[Any]) -> Tracking:
 
 def _doc(f: Fact) -> list[Any]:
     ev = f.evidence
-    return [f.kind, _value(f.at), [ev.message_id, ev.quote, _value(ev.date)],
-            {k: _value(v) for k, v in f.data.items()}]
+    fields = {x.name: _value(getattr(f, x.name)) for x in dataclasses.fields(f) if x.name not in ("at", "evidence")}
+    return [f.kind, _value(f.at), [ev.message_id, ev.quote, _value(ev.date)], fields]
 
 
 def _fact(d: list[Any]) -> Fact:
-    kind, at, ev, data = d
-    return Fact(kind, _back(at), Evidence(ev[0], ev[1], _back(ev[2])), {k: _back(v) for k, v in data.items()})
+    kind, at, ev, fields = d
+    return _TYPES[kind](_back(at), Evidence(ev[0], ev[1], _back(ev[2])), **{k: _back(v) for k, v in fields.items()})
 
 
 def _value(v: Any) -> Any:
@@ -166,6 +169,8 @@ def _value(v: Any) -> Any:
         return {"$dt": v.isoformat(), "zone": zone}
     if isinstance(v, date):
         return {"$d": v.isoformat()}
+    if isinstance(v, Deadline):
+        return {"$deadline": [v.last_day.isoformat(), v.phrase, v.tz]}
     if isinstance(v, tuple):
         return {"$t": [_value(x) for x in v]}
     if isinstance(v, list):
@@ -184,6 +189,9 @@ def _back(v: Any) -> Any:
             return date.fromisoformat(v["$d"])
         if "$t" in v:
             return tuple(_back(x) for x in v["$t"])
+        if "$deadline" in v:
+            last_day, phrase, tz = v["$deadline"]
+            return Deadline(date.fromisoformat(last_day), phrase, tz)
         raise ValueError("unknown tagged value")
     if isinstance(v, list):
         return [_back(x) for x in v]

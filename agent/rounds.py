@@ -48,8 +48,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from agent.businesstime import BusinessCalendar
-from agent.model import Fact
-from agent.signals import events as E
+from agent.model import DeadlineStated, Fact, HumanReply, UserWrote
 
 THANK_YOU = "thank_you"
 FOLLOW_UP_1 = "follow_up_1"
@@ -97,8 +96,8 @@ class Round:
     used: tuple[UsedStep, ...] = ()
     follow_ups_done: int = 0
     last_user: datetime | None = None
-    answer: Fact | None = None
-    deadline: Fact | None = None
+    answer: HumanReply | None = None
+    deadline: DeadlineStated | None = None
     declined: UsedStep | None = None  # the step whose draft the user just deleted, if nothing came since
     notes: tuple[str, ...] = ()
 
@@ -121,7 +120,7 @@ def account(
     *,
     base_key: str,
     end: datetime,
-    deadlines: Sequence[Fact],
+    deadlines: Sequence[DeadlineStated],
     skipped: Mapping[tuple[str, str], datetime],
     max_follow_ups: int,
     cal: BusinessCalendar,
@@ -136,21 +135,22 @@ def account(
     """
     state = Round(base_key=base_key, key=base_key, phase=Phase.THANK_YOU_OWED,
                   max_follow_ups=min(max_follow_ups, len(FOLLOW_UPS)), since=end, quiet_since=end)
-    events: list[tuple[datetime, int, Fact | str]] = [
-        (f.at, 0, f) for f in round_facts if f.at is not None and f.kind in (E.USER_WROTE, E.HUMAN_REPLY)]
+    events: list[tuple[datetime, int, UserWrote | HumanReply | str]] = [
+        (f.at, 0, f) for f in round_facts if f.at is not None and isinstance(f, UserWrote | HumanReply)]
     events += [(at, 1, step) for (key, step), at in skipped.items()
                if key.split("~")[0] == base_key and at >= end and step in STEPS]
     for at, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
-        if isinstance(event, str):
-            state = _deleted_draft(state, event, at, cal)
-        elif event.kind == E.USER_WROTE:
-            state = _user_wrote(state, event, cal)
-        else:
-            state = _company_answered(state, event, _timeline_of(event, deadlines), cal)
+        match event:
+            case str():
+                state = _deleted_draft(state, event, at, cal)
+            case UserWrote():
+                state = _user_wrote(state, event, cal)
+            case HumanReply():
+                state = _company_answered(state, event, _timeline_of(event, deadlines), cal)
     return replace(state, deadline=deadlines[-1] if deadlines else None)
 
 
-def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
+def _user_wrote(state: Round, f: UserWrote, cal: BusinessCalendar) -> Round:
     """The user's message uses up the step owed at that moment, or answers the company."""
     assert f.at is not None
     day = _day(f.at, cal)
@@ -176,7 +176,7 @@ def _user_wrote(state: Round, f: Fact, cal: BusinessCalendar) -> Round:
                    quiet_what="your last message", declined=None)
 
 
-def _own_version(state: Round, declined: UsedStep, f: Fact, day: str) -> Round:
+def _own_version(state: Round, declined: UsedStep, f: UserWrote, day: str) -> Round:
     """They threw our draft away and wrote their own soon after: it is that step, not the next one."""
     assert f.at is not None
     mine = replace(declined, at=f.at, message_id=f.evidence.message_id, why=f"your own message of {day}")
@@ -185,12 +185,12 @@ def _own_version(state: Round, declined: UsedStep, f: Fact, day: str) -> Round:
                                         f"{_NAMES[declined.step]}, whose draft you deleted"))
 
 
-def _company_answered(state: Round, f: Fact, timeline: Fact | None, cal: BusinessCalendar) -> Round:
+def _company_answered(state: Round, f: HumanReply, timeline: DeadlineStated | None, cal: BusinessCalendar) -> Round:
     """A human answer uses up nothing: it ends the silence, and a timeline in it starts a new one."""
     assert f.at is not None
     key = f"{state.base_key}~{hashlib.sha256(f.evidence.message_id.encode()).hexdigest()[:10]}"
     waits = timeline is not None and state.follow_ups_done < state.max_follow_ups
-    said = f" with a timeline: \u201c{timeline.data['phrase']}\u201d" if timeline is not None else ""
+    said = f" with a timeline: \u201c{timeline.deadline.phrase}\u201d" if timeline is not None else ""
     return replace(state, key=key, phase=Phase.TIMELINE if waits else Phase.ANSWERED, answer=f,
                    since=f.at, declined=None,
                    notes=(*state.notes, f"the company answered on {_day(f.at, cal)}{said}"))
@@ -230,7 +230,7 @@ def _note(state: Round, text: str) -> Round:
     return replace(state, notes=(*state.notes, text))
 
 
-def _timeline_of(answer: Fact, deadlines: Sequence[Fact]) -> Fact | None:
+def _timeline_of(answer: HumanReply, deadlines: Sequence[DeadlineStated]) -> DeadlineStated | None:
     """The timeline stated in ``answer`` itself (the last one, when the message states several)."""
     return next((d for d in reversed(deadlines)
                  if d.evidence.message_id == answer.evidence.message_id and d.at == answer.at), None)

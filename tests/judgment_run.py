@@ -79,7 +79,7 @@ def evaluate(convs: list[CorpusConversation], root: Path, now: datetime = DECIDE
         companies[d.conversation] = d.company
         standing[d.conversation] = (
             d.state, d.next.kind if d.next else "none", _local(d.next.due, config) if d.next else None,
-            _local(d.interview["start"], config) if d.interview else None)
+            _local(d.interview.start, config) if d.interview else None)
     for conv, t in result.untracked:
         verdicts[conv.id] = POSSIBLE if t.possible else IGNORED
         reasons[conv.id] = t.reason

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 from agent import drafts as drafts_module
 from agent.businesstime import BusinessCalendar
 from agent.drafts import compose, draft_message_id, fingerprint, reply_subject, word_count
-from agent.model import Evidence, Fact
+from agent.model import Deadline, DeadlineStated, Evidence, Interview, UserWrote
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, THANK_YOU, decide
-from agent.signals import events as E
 from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t
 
@@ -28,8 +27,8 @@ COMPLAINTS = ("haven't heard", "have not heard", "no response", "still waiting",
 
 def _iv(start):  # type: ignore[no-untyped-def]
     end = start + timedelta(hours=1)
-    return Fact(E.INTERVIEW, end, Evidence("<i@x>", "invite", start),
-                {"start": start, "end": end, "source": "calendar", "summary": "Interview"})
+    return Interview(end, Evidence("<i@x>", "invite", start), start=start, end=end, source="calendar",
+                     summary="Interview")
 
 
 def _thread():  # type: ignore[no-untyped-def]
@@ -70,16 +69,16 @@ def test_thank_you_headers_and_threading() -> None:
 
 
 def test_thank_you_does_not_ask_for_a_stated_timeline() -> None:
-    dl = Fact(E.DEADLINE, t(11, 21, 9), Evidence("<a3@x>", "by Friday", t(11, 21, 9)),
-              {"last_day": date(2026, 12, 4), "phrase": "by Friday", "tz": None})
+    dl = DeadlineStated(t(11, 21, 9), Evidence("<a3@x>", "by Friday", t(11, 21, 9)),
+                        deadline=Deadline(date(2026, 12, 4), "by Friday"))
     d = _draft([dl, _iv(t(12, 1, 13))], t(12, 1, 16))
     assert "timeline" not in d.body
 
 
 def test_follow_up_cites_the_timeline_and_never_complains() -> None:
-    dl = Fact(E.DEADLINE, t(11, 21, 9), Evidence("<a3@x>", "q", t(11, 21, 9)),
-              {"last_day": date(2026, 11, 30), "phrase": "by the end of the month", "tz": None})
-    user = Fact(E.USER_WROTE, t(11, 21, 12), Evidence("<u@x>", "thanks", t(11, 21, 12)), {"to": []})
+    dl = DeadlineStated(t(11, 21, 9), Evidence("<a3@x>", "q", t(11, 21, 9)),
+                        deadline=Deadline(date(2026, 11, 30), "by the end of the month"))
+    user = UserWrote(t(11, 21, 12), Evidence("<u@x>", "thanks", t(11, 21, 12)), to=())
     d = _draft([_iv(t(11, 21, 9)), dl, user], t(12, 8, 10))
     assert "by the end of the month" in d.body
     assert "where things stand" in d.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -11,7 +12,25 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent import engine, facts_cache
-from agent.model import Evidence, Fact
+from agent.model import (
+    FACT_TYPES,
+    Ack,
+    AutoReply,
+    Bounce,
+    Deadline,
+    DeadlineStated,
+    Evidence,
+    Fact,
+    HumanReply,
+    Interview,
+    InterviewCancelled,
+    NoFollowUp,
+    Offer,
+    References,
+    Rejection,
+    UserWrote,
+    Withdrawn,
+)
 from agent.signals.events import extract_facts
 from agent.signals.tracking import classify
 from agent.store import CachedFacts, Caches, Store
@@ -31,18 +50,75 @@ def _thread() -> tuple[object, ...]:
     return first, mine
 
 
-def test_values_keep_their_types_and_zones() -> None:
-    ny = ZoneInfo("America/New_York")
-    fact = Fact("deadline", datetime(2026, 11, 24, 14, tzinfo=UTC), Evidence("<a@x>", "by Friday", None), {
-        "last_day": date(2026, 11, 27), "start": datetime(2026, 12, 1, 13, tzinfo=ny),
-        "fixed": datetime(2026, 12, 1, 13, tzinfo=timezone(timedelta(hours=2))),
-        "addresses": ["a@x", "b@x"], "pair": ("a", 1), "tz": None, "flag": True,
-    })
-    back = facts_cache._fact(facts_cache._doc(fact))
-    assert back == fact
-    assert back.data["start"].tzinfo == ny and back.at is not None and back.at.tzinfo == UTC
-    assert back.data["fixed"].utcoffset() == timedelta(hours=2)
-    assert isinstance(back.data["pair"], tuple) and isinstance(back.data["last_day"], date)
+def _one_of_each() -> list[Fact]:
+    """A fact of every kind, with values whose types and zones must survive the JSON."""
+    ny, plus2 = ZoneInfo("America/New_York"), timezone(timedelta(hours=2))
+    at = datetime(2026, 11, 24, 14, tzinfo=UTC)
+    ev = Evidence("<a@x>", "the words", datetime(2026, 11, 24, 9, tzinfo=ny))
+    start, end = datetime(2026, 12, 1, 13, tzinfo=ny), datetime(2026, 12, 1, 15, tzinfo=plus2)
+    return [
+        Interview(end, ev, start=start, end=end, source="calendar", summary="Interview", tzid="Europe/Berlin",
+                  arranged=at),
+        Interview(end, ev, start=start, end=end, source="mark"),
+        InterviewCancelled(end, ev, start=start, end=end, source="calendar", summary="Interview"),
+        DeadlineStated(at, ev, deadline=Deadline(date(2026, 11, 27), "by Friday, 5pm PT", "America/Los_Angeles")),
+        DeadlineStated(at, Evidence("(your mark)", "you marked it", None), deadline=Deadline(date(2026, 12, 4), "q")),
+        HumanReply(at, ev, sender="ann@acme.com"),
+        AutoReply(at, ev, return_date=date(2026, 12, 7), sender="ann@acme.com"),
+        AutoReply(None, ev, return_date=None, sender="ann@acme.com"),
+        Bounce(at, ev, addresses=("a@x", "b@x")),
+        Rejection(at, ev, rule="they decided on someone else"),
+        Offer(at, ev, rule="an offer made to you"),
+        Withdrawn(at, ev, rule="you withdrew"),
+        NoFollowUp(at, ev, rule="asked not to be contacted"),
+        References(at, ev),
+        UserWrote(at, ev, to=("ann@acme.com", "bo@acme.com")),
+        UserWrote(at, ev, to=()),
+        Ack(at, ev),
+    ]
+
+
+def test_every_kind_of_fact_comes_back_as_it_was() -> None:
+    facts = _one_of_each()
+    assert {type(f) for f in facts} == set(FACT_TYPES)
+    back = [facts_cache._fact(d) for d in json.loads(json.dumps([facts_cache._doc(f) for f in facts]))]
+    assert back == facts
+    assert [type(f) for f in back] == [type(f) for f in facts]
+    iv = back[0]
+    assert isinstance(iv, Interview) and iv.start.tzinfo == ZoneInfo("America/New_York")
+    assert iv.end.utcoffset() == timedelta(hours=2) and iv.arranged is not None and iv.arranged.tzinfo == UTC
+    stated = back[3]
+    assert isinstance(stated, DeadlineStated) and isinstance(stated.deadline.last_day, date)
+    assert stated.at is not None and stated.at.tzinfo == UTC
+    assert stated.evidence.date is not None and stated.evidence.date.tzinfo == ZoneInfo("America/New_York")
+    bounce = back[8]
+    assert isinstance(bounce, Bounce) and isinstance(bounce.addresses, tuple)
+
+
+def test_every_kind_has_a_name_of_its_own_and_can_be_cached() -> None:
+    """A new kind of fact must be listed in FACT_TYPES, or the cache could not read it back."""
+
+    def concrete(cls: type[Fact]) -> set[type[Fact]]:
+        below = {c for sub in cls.__subclasses__() for c in concrete(sub)}
+        return below | ({cls} if "kind" in vars(cls) else set())
+
+    assert concrete(Fact) == set(FACT_TYPES)
+    assert len({t.kind for t in FACT_TYPES}) == len(FACT_TYPES)
+
+
+def test_a_kind_it_does_not_know_is_extracted_again() -> None:
+    config = make_config()
+    first, _ = _thread()
+    c1 = conv(first, cid="c-1")
+    cache = facts_cache.FactsCache({}, config)
+    found = cache.facts(c1, lambda: extract_facts(c1, config))
+    [row], _ = cache.changes()
+    assert row.facts is not None and '"human_reply"' in row.facts
+    calls: list[int] = []
+    elsewhere = replace(row, facts=row.facts.replace('"human_reply"', '"a_kind_from_elsewhere"'))
+    again = facts_cache.FactsCache({"c-1": elsewhere}, config)
+    assert again.facts(c1, lambda: calls.append(1) or extract_facts(c1, config)) == found  # type: ignore[func-returns-value]
+    assert calls == [1]
 
 
 def test_a_value_it_cannot_keep_is_refused() -> None:

@@ -13,9 +13,8 @@ from agent import engine
 from agent.config import AccountConfig, Config, GmailConfig, StateConfig
 from agent.identity import Identity, canonical
 from agent.mail.thread import company_keys
-from agent.model import Address, Conversation, Message
+from agent.model import Address, Conversation, Message, UserWrote
 from agent.recipients import choose_recipient
-from agent.signals import events as E
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import is_user
 from agent.store import ServerAliases, Store
@@ -99,8 +98,8 @@ def test_every_part_agrees_that_a_plus_address_is_the_user() -> None:
     conv = _plus_thread()
     user_msg = conv.messages[1]
     # signals: the thank-you is the user's, not a company answer
-    kinds = [f.kind for f in extract_facts(conv, config) if f.evidence.message_id == user_msg.message_id]
-    assert kinds == [E.USER_WROTE]
+    kinds = [type(f) for f in extract_facts(conv, config) if f.evidence.message_id == user_msg.message_id]
+    assert kinds == [UserWrote]
     # recruiting and threading agree
     assert is_user(user_msg.from_, config)
     keys = company_keys(config.identity, config.recruiting.ats_domains)

@@ -22,7 +22,18 @@ from agent.backends.maildir import MaildirMailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import load_config
 from agent.mail.parse import parse_message
-from agent.model import CalendarEvent, RawMessage
+from agent.model import (
+    CalendarEvent,
+    Fact,
+    HumanReply,
+    NoFollowUp,
+    Offer,
+    RawMessage,
+    Rejection,
+    Said,
+    UserWrote,
+    Withdrawn,
+)
 from agent.policy import CLOSED, OPEN, THANK_YOU, decide
 from agent.samples import deliver, ics, make_maildir, message
 from agent.signals import events as E
@@ -33,11 +44,11 @@ from tests.helpers import ME, conv, make_config, msg, t
 
 CFG = make_config()
 CAL = BusinessCalendar.from_config(CFG)
-NONE: frozenset[str] = frozenset()
-NFU = frozenset({I.NO_FOLLOW_UP})
-REJ = frozenset({I.REJECTION})
-OFF = frozenset({I.OFFER})
-WD = frozenset({I.WITHDRAWN})
+NONE: frozenset[type[Said]] = frozenset()
+NFU = frozenset({NoFollowUp})
+REJ = frozenset({Rejection})
+OFF = frozenset({Offer})
+WD = frozenset({Withdrawn})
 
 # --- the phrase table: what the company writes -----------------------------------------
 
@@ -391,23 +402,23 @@ def test_the_table_is_as_large_as_promised() -> None:
     rows = COMPANY_TABLE + USER_TABLE
     negatives = [s for s, kinds in rows if not kinds]
     assert len(rows) >= 100 and len(negatives) >= 35
-    for kind in (I.NO_FOLLOW_UP, I.REJECTION, I.OFFER, I.WITHDRAWN):
+    for kind in (NoFollowUp, Rejection, Offer, Withdrawn):
         assert sum(kind in kinds for _, kinds in rows) >= 10
     assert len({s for s, _ in rows}) == len(rows), "a sentence is listed twice"
 
 
 @pytest.mark.parametrize("sentence,expected", COMPANY_TABLE)
-def test_company_phrase_table(sentence: str, expected: frozenset[str]) -> None:
+def test_company_phrase_table(sentence: str, expected: frozenset[type[Said]]) -> None:
     found = I.read_company("", sentence)
-    assert {f.kind for f in found} == expected
+    assert {f.fact for f in found} == expected
     for f in found:
         assert f.sentence in " ".join(sentence.split()) and f.rule
 
 
 @pytest.mark.parametrize("sentence,expected", USER_TABLE)
-def test_user_phrase_table(sentence: str, expected: frozenset[str]) -> None:
+def test_user_phrase_table(sentence: str, expected: frozenset[type[Said]]) -> None:
     found = I.read_user(sentence)
-    assert {f.kind for f in found} == expected
+    assert {f.fact for f in found} == expected
     assert all(f.sentence == " ".join(sentence.split()) for f in found)
 
 
@@ -420,20 +431,20 @@ def test_evidence_is_the_sentence_not_the_message() -> None:
             "forward with other candidates whose experience more closely matches the role.\n\n"
             "We wish you the best in your search.\n")
     [f] = I.read_company("Your application at Acme", body)
-    assert f.kind == I.REJECTION
+    assert f.fact is Rejection
     assert f.sentence == ("After careful consideration, we have decided to move forward with other "
                           "candidates whose experience more closely matches the role.")
 
 
 def test_a_heading_does_not_run_into_the_instruction_under_it() -> None:
     body = "Next steps\nDo not contact the hiring team directly\nWe will be in touch by Friday"
-    assert [f.kind for f in I.read_company("", body)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("", body)] == [NoFollowUp]
 
 
 def test_a_short_wrapped_line_goes_on_in_the_next() -> None:
     body = "Thanks again, Jordan.\nPlease do not contact the\nhiring team directly.\nAnn"
     assert I.sentences(body) == ["Thanks again, Jordan.", "Please do not contact the hiring team directly.", "Ann"]
-    assert [f.kind for f in I.read_company("", body)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("", body)] == [NoFollowUp]
 
 
 def test_sentences_keep_abbreviations_and_split_lists() -> None:
@@ -444,11 +455,11 @@ def test_sentences_keep_abbreviations_and_split_lists() -> None:
 
 def test_a_narrow_prohibition_counts_when_nothing_else_is_open() -> None:
     narrow = "Please do not contact the interviewers directly."
-    assert [f.kind for f in I.read_company("", narrow)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("", narrow)] == [NoFollowUp]
     redirected = narrow + "\n\nIf you have questions, feel free to reach out to me."
     assert I.read_company("", redirected) == ()
     portal = narrow + "\n\nYou can reach us through the candidate portal."
-    assert [f.kind for f in I.read_company("", portal)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("", portal)] == [NoFollowUp]
 
 
 @pytest.mark.parametrize("subject,expected", [
@@ -459,8 +470,8 @@ def test_a_narrow_prohibition_counts_when_nothing_else_is_open() -> None:
     ("Your application was not successful", REJ),
     ("Interview confirmation", NONE),
 ])
-def test_subject_is_read_when_the_company_wrote_it(subject: str, expected: frozenset[str]) -> None:
-    assert {f.kind for f in I.read_company(subject, "Hi Jordan, see below.")} == expected
+def test_subject_is_read_when_the_company_wrote_it(subject: str, expected: frozenset[type[Said]]) -> None:
+    assert {f.fact for f in I.read_company(subject, "Hi Jordan, see below.")} == expected
 
 
 def test_one_finding_per_kind_the_first_in_reading_order() -> None:
@@ -475,9 +486,9 @@ def test_do_not_reply_is_about_this_message_when_it_names_a_person_to_write_to()
            "This is an automated message, please do not reply.")
     assert I.read_company("Interview scheduled", ats) == ()
     alone = ats.split("\n\nIf you need")[0] + "\n\nThis is an automated message, please do not reply."
-    assert [f.kind for f in I.read_company("Interview scheduled", alone)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("Interview scheduled", alone)] == [NoFollowUp]
     unread = ats.replace("please do not reply", "replies to this address are not read")
-    assert [f.kind for f in I.read_company("Interview scheduled", unread)] == [I.NO_FOLLOW_UP]
+    assert [f.fact for f in I.read_company("Interview scheduled", unread)] == [NoFollowUp]
 
 
 def test_an_agency_keeping_the_client_out_of_it_is_not_a_no_follow_up() -> None:
@@ -523,11 +534,11 @@ def test_hostile_text_is_read_without_error(text: str) -> None:
 # --- only the company's new words, only the user's own withdrawal ------------------------------
 
 
-def kinds(c) -> set[str]:  # type: ignore[no-untyped-def]
-    return {f.kind for f in E.extract_facts(c, CFG)}
+def kinds(c) -> set[type[Fact]]:  # type: ignore[no-untyped-def]
+    return {type(f) for f in E.extract_facts(c, CFG)}
 
 
-COMPANY_KINDS = {E.REJECTION, E.OFFER, E.NO_FOLLOW_UP}
+COMPANY_KINDS = {Rejection, Offer, NoFollowUp}
 
 
 @pytest.mark.parametrize("text", [
@@ -547,7 +558,7 @@ def test_the_users_own_words_are_never_a_company_instruction(text: str) -> None:
 def test_the_company_quoting_a_withdrawal_is_not_the_users_withdrawal() -> None:
     c = conv(msg("ann@acme.com", "Re: Interview", "If you'd like to withdraw your application, just let "
                  "me know. Some candidates say: I'd like to withdraw my application.", t(12, 1, 15)))
-    assert E.WITHDRAWN not in kinds(c)
+    assert Withdrawn not in kinds(c)
 
 
 def test_the_users_withdrawal_is_a_fact_with_its_sentence() -> None:
@@ -555,9 +566,9 @@ def test_the_users_withdrawal_is_a_fact_with_its_sentence() -> None:
              msg(ME, "Re: Interview", "Hi Ann,\n\nThank you for your time. I have accepted another offer "
                  "and would like to withdraw my application.\n\nBest,\nJordan", t(12, 3, 9), to="ann@acme.com"))
     facts = E.extract_facts(c, CFG)
-    [w] = [f for f in facts if f.kind == E.WITHDRAWN]
+    [w] = [f for f in facts if isinstance(f, Withdrawn)]
     assert w.at == t(12, 3, 9) and "withdraw my application" in w.evidence.quote
-    assert E.USER_WROTE in {f.kind for f in facts}
+    assert UserWrote in {type(f) for f in facts}
 
 
 def _raw(data: bytes, folder: str = "inbox") -> RawMessage:
@@ -580,8 +591,8 @@ def test_quoted_text_is_never_evidence_through_the_parser() -> None:
                                        t(12, 1, 10), "r1@acme.com")))
     assert "Kindly refrain" not in reply.text
     found = kinds(conv(reply))
-    assert not found & (COMPANY_KINDS | {E.WITHDRAWN})
-    assert E.HUMAN_REPLY in found
+    assert not found & (COMPANY_KINDS | {Withdrawn})
+    assert HumanReply in found
 
 
 def test_new_text_above_a_quote_is_read() -> None:
@@ -589,7 +600,7 @@ def test_new_text_above_a_quote_is_read() -> None:
            "We will contact you directly once the panel has met.\n\nAnn\n\n" + QUOTING_REPLY.split("Ann\n\n", 1)[1]
     reply = parse_message(_raw(message("Ann Park <ann.park@acme.com>", ME, "Re: Interview", body,
                                        t(12, 1, 10), "r2@acme.com")))
-    facts = [f for f in E.extract_facts(conv(reply), CFG) if f.kind == E.NO_FOLLOW_UP]
+    facts = [f for f in E.extract_facts(conv(reply), CFG) if isinstance(f, NoFollowUp)]
     assert [f.evidence.quote for f in facts] == [
         "Kindly refrain from contacting the hiring team until you hear from us."]
 
@@ -660,7 +671,7 @@ def test_an_interview_arranged_later_overtakes_a_promise_to_contact_you() -> Non
             "wants to move forward.", t(12, 2, 9)),
         msg("ann@acme.com", "Final round", "Great news: the team would like to meet you again. The "
             "invitation is attached.", t(12, 4, 9), calendar=(second,)))
-    assert E.NO_FOLLOW_UP not in {f.kind for f in E.extract_facts(c, CFG)}
+    assert NoFollowUp not in {type(f) for f in E.extract_facts(c, CFG)}
     d = _decide(c, t(12, 10, 12))
     assert d.state == OPEN and d.next is not None and d.next.kind == THANK_YOU
 
@@ -672,7 +683,7 @@ def test_an_instruction_stands_through_a_rescheduled_invitation() -> None:
     c = conv(msg("ann@acme.com", "Interview", "The invitation is attached. Please do not follow up after "
                  "the interview; we contact every candidate by December 11.", t(11, 24, 9), calendar=(ev,)),
              msg("ann@acme.com", "Updated: Interview", "Moved by a day, sorry!", t(11, 27, 9), calendar=(moved,)))
-    assert E.NO_FOLLOW_UP in {f.kind for f in E.extract_facts(c, CFG)}
+    assert NoFollowUp in {type(f) for f in E.extract_facts(c, CFG)}
     d = _decide(c, t(12, 2, 15))
     assert d.state == OPEN and d.next is None and "no follow-ups" in d.reason
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from agent.businesstime import BusinessCalendar
 from agent.mail.parse import parse_message
-from agent.model import CalendarEvent, Fact, Message, RawMessage
+from agent.model import CalendarEvent, Interview, InterviewCancelled, Message, RawMessage, Scheduled
 from agent.policy import FOLLOW_UP_1, OPEN, THANK_YOU, decide
 from agent.signals import events as E
 from agent.signals.tracking import Tracking
@@ -34,12 +34,12 @@ THU = t(11, 5, 16, 30)  # when an after-the-fact sentence is written
 USER, COMPANY = ME, ANN
 
 
-def interviews(*messages: Message) -> list[Fact]:
-    return [f for f in E.extract_facts(conv(*messages), CFG) if f.kind == E.INTERVIEW]
+def interviews(*messages: Message) -> list[Interview]:
+    return [f for f in E.extract_facts(conv(*messages), CFG) if isinstance(f, Interview)]
 
 
-def span(f: Fact) -> tuple[datetime, datetime]:
-    return f.data["start"], f.data["end"]
+def span(f: Interview) -> tuple[datetime, datetime]:
+    return f.start, f.end
 
 
 def hour(start: datetime, minutes: int = 60) -> tuple[datetime, datetime]:
@@ -183,7 +183,7 @@ def test_a_slot_proposed_by_one_side_and_accepted_by_the_other() -> None:
     found = interviews(OPENER, reply(ANN, "How about Tuesday at 2?", t(11, 2, 10)),
                        reply(ME, "Tuesday at 2 works.", t(11, 2, 11)))
     assert [span(f) for f in found] == [hour(t(11, 3, 14))]
-    assert found[0].data["source"] == "stated"
+    assert found[0].source == "stated"
 
 
 def test_a_bare_works_accepts_the_one_time_on_the_table() -> None:
@@ -268,7 +268,7 @@ def test_an_invitation_is_not_counted_again_in_words() -> None:
                            method="REQUEST", organizer=ANN)
     found = interviews(OPENER, reply(ME, "Thursday at 2pm works for me.", t(11, 2, 10)),
                        msg(ANN, "Invitation: Interview", "", t(11, 2, 11), calendar=(invite,)))
-    assert [f.data["source"] for f in found] == ["calendar"]
+    assert [f.source for f in found] == ["calendar"]
 
 
 def test_words_never_move_an_invitation() -> None:
@@ -276,7 +276,7 @@ def test_words_never_move_an_invitation() -> None:
     found = interviews(OPENER, reply(ME, "Thursday at 2pm works for me.", t(11, 2, 10)),  # became Friday's invite
                        msg(ANN, "Invitation: Interview", "", t(11, 2, 11), calendar=(invite,)),
                        reply(ANN, "Let's say Monday 11/9 at 3pm then.", t(11, 3, 9)))  # the invite still stands
-    assert [(f.data["source"], f.data["start"]) for f in found] == [("calendar", t(11, 6, 10))]
+    assert [(f.source, f.start) for f in found] == [("calendar", t(11, 6, 10))]
 
 
 def test_words_do_not_bring_back_a_cancelled_invitation() -> None:
@@ -285,7 +285,7 @@ def test_words_do_not_bring_back_a_cancelled_invitation() -> None:
     facts = E.extract_facts(conv(OPENER, reply(ME, "Thursday at 2pm works for me.", t(11, 2, 10)),
                                  msg(ANN, "Invitation: Interview", "", t(11, 2, 11), calendar=(invite,)),
                                  msg(ANN, "Cancelled: Interview", "", t(11, 3, 11), calendar=(cancel,))), CFG)
-    assert [f.kind for f in facts if "interview" in f.kind] == [E.INTERVIEW_CANCELLED]
+    assert [type(f) for f in facts if isinstance(f, Scheduled)] == [InterviewCancelled]
 
 
 def test_the_users_acceptance_of_an_invitation_not_in_the_mailbox() -> None:
@@ -295,7 +295,7 @@ def test_the_users_acceptance_of_an_invitation_not_in_the_mailbox() -> None:
                    "Jordan Lee has accepted this invitation.", t(11, 3, 9), to=ANN, calendar=(ev,))
     found = interviews(OPENER, accepted)
     assert [span(f) for f in found] == [hour(t(11, 10, 14), 45)]
-    assert found[0].data["source"] == "accepted invitation"
+    assert found[0].source == "accepted invitation"
     declined = msg(ME, "Declined: Interview", "", t(11, 3, 9), to=ANN, calendar=(ev,))
     assert interviews(OPENER, declined) == []
 
@@ -305,7 +305,7 @@ def test_an_acceptance_beside_its_invitation_counts_once() -> None:
     answer = CalendarEvent("Interview", t(11, 10, 14), t(11, 10, 15), uid="u9", method="REPLY", organizer=ANN)
     found = interviews(OPENER, msg(ANN, "Invitation: Interview", "", t(11, 3, 8), calendar=(invite,)),
                        msg(ME, "Accepted: Interview", "", t(11, 3, 9), to=ANN, calendar=(answer,)))
-    assert [f.data["source"] for f in found] == ["calendar"]
+    assert [f.source for f in found] == ["calendar"]
 
 
 def test_thanks_for_an_agreed_interview_is_that_interview() -> None:
@@ -367,13 +367,13 @@ def test_a_thank_you_alone_opens_the_round_and_is_its_thank_you() -> None:
                    t(11, 5, 15, 10))
     d = decided(t(11, 6, 9), OPENER, thanks)
     assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(11, 12, 15, 10)
-    assert d.interview is not None and d.interview["source"] == "after the fact"
+    assert d.interview is not None and d.interview.source == "after the fact"
 
 
 def test_the_companys_great_chatting_yesterday_is_their_answer() -> None:
     theirs = reply(ANN, "Great chatting yesterday! I've shared my notes with the team.", t(11, 5, 9))
     d = decided(t(11, 5, 12), OPENER, theirs)
-    assert d.interview is not None and d.interview["end"] == t(11, 4, 17)
+    assert d.interview is not None and d.interview.end == t(11, 4, 17)
     assert d.next is None and "answered" in d.reason
     mine = reply(ME, "Thanks Ann, great to hear!", t(11, 5, 13))
     d = decided(t(11, 6, 9), OPENER, theirs, mine)
@@ -451,4 +451,4 @@ def test_any_words_give_interviews_or_none_never_an_error(words: list[str], mine
     text = " ".join(words)
     found = interviews(OPENER, reply(ME if mine else ANN, text, MON), reply(ANN if mine else ME, "Works.", THU))
     for f in found:
-        assert f.data["end"] > f.data["start"] and f.at == f.data["end"]
+        assert f.end > f.start and f.at == f.end

@@ -7,7 +7,21 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from agent.businesstime import BusinessCalendar
-from agent.model import Evidence, Fact
+from agent.model import (
+    AutoReply,
+    Bounce,
+    Deadline,
+    DeadlineStated,
+    Evidence,
+    Fact,
+    HumanReply,
+    Interview,
+    NoFollowUp,
+    Offer,
+    References,
+    Rejection,
+    UserWrote,
+)
 from agent.policy import (
     CLOSED,
     FOLLOW_UP_1,
@@ -20,7 +34,6 @@ from agent.policy import (
     decide,
 )
 from agent.rounds import FOLLOW_UPS
-from agent.signals import events as E
 from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t
 
@@ -31,25 +44,26 @@ RECRUITER = "ann@acme.com"
 CONV = conv(msg(RECRUITER, "Interview", "see you", t(11, 20, 9), name="Ann Park"))
 
 
-def fact(kind: str, at: datetime | None, mid: str = "<e@x>", **data: object) -> Fact:
-    return Fact(kind, at, Evidence(mid, f"{kind} quote", at), dict(data))
+def fact(kind: type[Fact], at: datetime | None, mid: str = "<e@x>", **fields: object) -> Fact:
+    return kind(at, Evidence(mid, f"{kind.kind} quote", at), **fields)
 
 
-def interview(start: datetime, minutes: int = 60) -> Fact:
+def interview(start: datetime, minutes: int = 60) -> Interview:
     end = start + timedelta(minutes=minutes)
-    return fact(E.INTERVIEW, end, start=start, end=end, source="calendar", summary="Interview")
+    return Interview(end, Evidence("<e@x>", "interview quote", end), start=start, end=end, source="calendar",
+                     summary="Interview")
 
 
 def user(at: datetime) -> Fact:
-    return fact(E.USER_WROTE, at, to=[RECRUITER])
+    return fact(UserWrote, at, to=(RECRUITER,))
 
 
 def human(at: datetime) -> Fact:
-    return fact(E.HUMAN_REPLY, at, **{"from": RECRUITER})
+    return fact(HumanReply, at, sender=RECRUITER)
 
 
 def deadline(at: datetime, last_day: date, phrase: str = "by the end of the month") -> Fact:
-    return fact(E.DEADLINE, at, last_day=last_day, phrase=phrase, tz=None)
+    return fact(DeadlineStated, at, deadline=Deadline(last_day, phrase))
 
 
 NO_CONTROLS = Controls()
@@ -105,7 +119,7 @@ def test_no_interview_nothing_owed() -> None:
 
 
 def test_no_follow_ups_wanted_means_not_even_a_thank_you() -> None:
-    d = run([interview(t(12, 1, 13)), fact(E.NO_FOLLOW_UP, t(12, 1, 9))], now=t(12, 1, 16))
+    d = run([interview(t(12, 1, 13)), fact(NoFollowUp, t(12, 1, 9), rule="test")], now=t(12, 1, 16))
     assert d.next is None and "no follow-ups" in d.reason
 
 
@@ -149,7 +163,7 @@ def test_follow_up_skips_christmas() -> None:
 
 def test_out_of_office_return_pushes_follow_up() -> None:
     facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
-             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=date(2026, 12, 10), **{"from": RECRUITER})]
+             fact(AutoReply, t(12, 1, 14, 1), return_date=date(2026, 12, 10), sender=RECRUITER)]
     d = run(facts, now=t(12, 2, 9))
     assert d.next is not None and d.next.due == t(12, 11, 9)
     assert any("out-of-office" in a for a in d.next.arithmetic)
@@ -157,14 +171,14 @@ def test_out_of_office_return_pushes_follow_up() -> None:
 
 def test_out_of_office_is_not_a_reply() -> None:
     facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
-             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=None, **{"from": RECRUITER})]
+             fact(AutoReply, t(12, 1, 14, 1), return_date=None, sender=RECRUITER)]
     d = run(facts, now=t(12, 2, 9))
     assert d.next is not None and d.next.kind == FOLLOW_UP_1 and d.next.due == t(12, 8, 14)
 
 
 def test_out_of_office_before_return_earlier_than_due_changes_nothing() -> None:
     facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)),
-             fact(E.AUTO_REPLY, t(12, 1, 14, 1), return_date=date(2026, 12, 2), **{"from": RECRUITER})]
+             fact(AutoReply, t(12, 1, 14, 1), return_date=date(2026, 12, 2), sender=RECRUITER)]
     d = run(facts, now=t(12, 2, 9))
     assert d.next is not None and d.next.due == t(12, 8, 14)
 
@@ -223,19 +237,19 @@ def test_max_follow_ups_one() -> None:
 # --- closing -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", [E.REJECTION, E.OFFER])
-def test_rejection_and_offer_close(kind: str) -> None:
-    d = run([interview(t(11, 2, 10)), user(t(11, 2, 15)), fact(kind, t(11, 5, 9))], now=t(11, 20, 9))
+@pytest.mark.parametrize("kind", [Rejection, Offer])
+def test_rejection_and_offer_close(kind: type[Fact]) -> None:
+    d = run([interview(t(11, 2, 10)), user(t(11, 2, 15)), fact(kind, t(11, 5, 9), rule="test")], now=t(11, 20, 9))
     assert d.state == CLOSED and d.next is None
 
 
 def test_rejection_before_a_later_interview_does_not_close() -> None:
-    d = run([fact(E.REJECTION, t(10, 5, 9)), interview(t(11, 2, 10))], now=t(11, 2, 12))
+    d = run([fact(Rejection, t(10, 5, 9), rule="test"), interview(t(11, 2, 10))], now=t(11, 2, 12))
     assert d.state == OPEN and d.next is not None
 
 
 def test_references_request_keeps_cadence() -> None:
-    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)), fact(E.REFERENCES, t(12, 2, 9)),
+    facts = [interview(t(12, 1, 10)), user(t(12, 1, 14)), fact(References, t(12, 2, 9)),
              human(t(12, 2, 9)), user(t(12, 2, 12))]
     d = run(facts, now=t(12, 3, 9))
     assert d.state == OPEN and d.next is not None and d.next.kind == FOLLOW_UP_1
@@ -273,7 +287,7 @@ def test_no_usable_recipient_is_explained() -> None:
 
 def test_bounced_address_is_unusable() -> None:
     c = conv(msg(RECRUITER, "Interview", "x", t(11, 20, 9)))
-    facts = [interview(t(12, 1, 13)), fact(E.BOUNCE, t(12, 1, 9), addresses=[RECRUITER])]
+    facts = [interview(t(12, 1, 13)), fact(Bounce, t(12, 1, 9), addresses=(RECRUITER,))]
     d = run(facts, now=t(12, 1, 16), c=c)
     assert d.unusable == (RECRUITER,)
     assert d.next is not None and d.next.to is None
@@ -286,15 +300,15 @@ def test_user_address_never_recipient() -> None:
 
 
 def test_deadline_in_the_companys_zone() -> None:
-    dl = fact(E.DEADLINE, t(11, 17, 10), last_day=date(2026, 12, 4), phrase="by Friday 5pm PT",
-              tz="America/Los_Angeles")
+    dl = fact(DeadlineStated, t(11, 17, 10), deadline=Deadline(date(2026, 12, 4), "by Friday 5pm PT",
+                                                         "America/Los_Angeles"))
     facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), dl]
     d = run(facts, now=t(11, 20, 9))
     # Dec 11 ends at midnight Pacific = 03:00 Eastern on Sat Dec 12 → Monday 09:00
     assert d.next is not None and d.next.due == t(12, 14, 9)
     cfg = make_config(account={"timezone": "Asia/Tokyo"})
-    dl = fact(E.DEADLINE, t(11, 17, 10), last_day=date(2026, 12, 7), phrase="by Monday PT",
-              tz="America/Los_Angeles")
+    dl = fact(DeadlineStated, t(11, 17, 10), deadline=Deadline(date(2026, 12, 7), "by Monday PT",
+                                                         "America/Los_Angeles"))
     facts = [interview(t(11, 16, 10)), user(t(11, 16, 15)), dl]
     d = decide(CONV, TRACK, facts, t(11, 20, 9), cfg, BusinessCalendar.from_config(cfg))
     # Dec 14 ends at Pacific midnight = 17:00 Tue Dec 15 in Tokyo (after hours) → Wed 09:00;
@@ -319,15 +333,15 @@ def test_company_writing_after_the_interview_means_no_thank_you_draft() -> None:
 
 def said(at: datetime) -> Fact:
     """A message of the user's, with a Message-ID of its own."""
-    return fact(E.USER_WROTE, at, f"<jordan-{at:%m%d%H%M}@gmail.com>", to=[RECRUITER])
+    return fact(UserWrote, at, f"<jordan-{at:%m%d%H%M}@gmail.com>", to=(RECRUITER,))
 
 
 def answer(at: datetime, last_day: date | None = None, phrase: str = "within two weeks") -> list[Fact]:
     """A human reply from the company, stating a timeline when ``last_day`` is given."""
     mid = f"<ann-{at:%m%d%H%M}@acme.com>"
-    out = [fact(E.HUMAN_REPLY, at, mid, **{"from": RECRUITER})]
+    out = [fact(HumanReply, at, mid, sender=RECRUITER)]
     if last_day is not None:
-        out.append(fact(E.DEADLINE, at, mid, last_day=last_day, phrase=phrase, tz=None))
+        out.append(fact(DeadlineStated, at, mid, deadline=Deadline(last_day, phrase)))
     return out
 
 

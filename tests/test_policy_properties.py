@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.model import Fact
+from agent.model import AutoReply, Deadline, DeadlineStated, Fact, HumanReply, Interview, UserWrote
 from agent.policy import (
     FOLLOW_UP_1,
     FOLLOW_UP_2,
@@ -43,7 +43,6 @@ from agent.policy import (
     Decision,
     decide,
 )
-from agent.signals import events as E
 from tests.helpers import NY, t
 from tests.test_policy import CAL, CFG, CONV, RECRUITER, TRACK, fact, interview
 
@@ -62,16 +61,16 @@ class Event:
 
     def facts(self, i: int) -> list[Fact]:
         if self.kind == "user":
-            return [fact(E.USER_WROTE, self.at, f"<jordan-{i}@gmail.com>", to=[RECRUITER])]
+            return [fact(UserWrote, self.at, f"<jordan-{i}@gmail.com>", to=(RECRUITER,))]
         if self.kind == "auto":
             back = self.at.astimezone(NY).date() + timedelta(days=self.days % 12) if self.days % 3 else None
-            return [fact(E.AUTO_REPLY, self.at, f"<ooo-{i}@acme.com>", return_date=back, **{"from": RECRUITER})]
+            return [fact(AutoReply, self.at, f"<ooo-{i}@acme.com>", return_date=back, sender=RECRUITER)]
         if self.kind in ("human", "timeline"):
             mid = f"<ann-{i}@acme.com>"
-            out = [fact(E.HUMAN_REPLY, self.at, mid, **{"from": RECRUITER})]
+            out = [fact(HumanReply, self.at, mid, sender=RECRUITER)]
             if self.kind == "timeline":
                 last = self.at.astimezone(NY).date() + timedelta(days=self.days)
-                out.append(fact(E.DEADLINE, self.at, mid, last_day=last, phrase=f"within {self.days} days", tz=None))
+                out.append(fact(DeadlineStated, self.at, mid, deadline=Deadline(last, f"within {self.days} days")))
             return out
         return []
 
@@ -80,14 +79,13 @@ class Event:
 class Story:
     """One round's mail: the facts (with the times the user deleted a draft of ours)."""
 
-    iv: Fact
+    iv: Interview
     prior: Fact | None  # a timeline stated before the interview (in the invitation)
     events: tuple[Event, ...]
 
     @property
     def end(self) -> datetime:
-        end: datetime = self.iv.data["end"]
-        return end
+        return self.iv.end
 
     def facts_until(self, now: datetime) -> list[Fact]:
         out = [self.iv] + ([self.prior] if self.prior else [])
@@ -104,12 +102,12 @@ def stories(draw: st.DrawFn) -> Story:
     prior = None
     offset = draw(st.none() | st.integers(-14, 21))
     if offset is not None:
-        prior = fact(E.DEADLINE, start - timedelta(days=5), "<invitation@acme.com>",
-                     last_day=start.date() + timedelta(days=offset), phrase="by the date we said", tz=None)
+        prior = fact(DeadlineStated, start - timedelta(days=5), "<invitation@acme.com>",
+                     deadline=Deadline(start.date() + timedelta(days=offset), "by the date we said"))
     kinds = st.sampled_from(["user", "user", "user", "human", "timeline", "timeline", "auto", "delete"])
     raw = draw(st.lists(st.tuples(kinds, st.integers(0, int(SPAN.total_seconds() // 60)), st.integers(1, 30)),
                         max_size=8))
-    end: datetime = iv.data["end"]
+    end = iv.end
     events = sorted({Event(k, end + timedelta(minutes=m), d) for k, m, d in raw}, key=lambda e: (e.at, e.kind))
     return Story(iv, prior, tuple(events))
 
@@ -180,7 +178,7 @@ def _check_sending_moves_on(d: Decision, story: Story, now: datetime, skipped: d
     assert d.next is not None
     sent = max(d.next.due, now)
     skipped = {k: at for k, at in skipped.items() if at <= now}
-    facts = [*story.facts_until(now), fact(E.USER_WROTE, sent, "<jordan-sent@gmail.com>", to=[RECRUITER])]
+    facts = [*story.facts_until(now), fact(UserWrote, sent, "<jordan-sent@gmail.com>", to=(RECRUITER,))]
     after = _decide(facts, sent + timedelta(minutes=1), skipped)
     assert d.next.kind in [u.step for u in after.used], (d.next, after.rules)
     following = STEPS[STEPS.index(d.next.kind) + 1] if d.next.kind != FOLLOW_UP_2 else None
@@ -221,10 +219,11 @@ def test_the_generator_reaches_the_reported_case() -> None:
     """A guard on the generator itself: the reported sequence is one it can produce, and the
     properties above hold for it."""
     iv = interview(t(12, 1, 10))
-    end: datetime = iv.data["end"]
+    end = iv.end
     story = Story(iv, None, (Event("user", t(12, 1, 14), 1), Event("timeline", t(12, 3, 10), 14),
                              Event("user", t(1, 4, 10, year=2027), 1)))
-    assert story.events[1].facts(1)[1].data["last_day"] == date(2026, 12, 17)
+    stated = story.events[1].facts(1)[1]
+    assert isinstance(stated, DeadlineStated) and stated.deadline.last_day == date(2026, 12, 17)
     assert all(e.at - end < SPAN for e in story.events)
     d = _decide(story.facts_until(t(1, 5, 9, year=2027)), t(1, 5, 9, year=2027), {})
     assert d.next is not None and d.next.kind == FOLLOW_UP_2

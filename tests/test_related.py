@@ -8,8 +8,7 @@ from agent.drafts import reply_target
 from agent.engine import related_threads
 from agent.mail.related import MAX_THREADS_PER_KEY, join_related
 from agent.mail.thread import company_keys
-from agent.model import Address, AutoMarkers, Conversation, Message
-from agent.signals import events as E
+from agent.model import Address, AutoMarkers, AutoReply, Conversation, HumanReply, Message
 from agent.signals.events import extract_facts
 from tests.helpers import ME, conv, make_config, msg, t
 
@@ -42,7 +41,7 @@ def test_an_answer_in_a_new_thread_joins_the_conversation_it_answers() -> None:
     assert joined.subject == "Corvid Labs interview"
     assert reply_target(joined, CFG.account.tz).id == "a3"  # type: ignore[union-attr]
     # for the policy it is the company's answer after the user's last message
-    answered = [f for f in extract_facts(joined, CFG) if f.kind == E.HUMAN_REPLY]
+    answered = [f for f in extract_facts(joined, CFG) if isinstance(f, HumanReply)]
     assert [f.evidence.message_id for f in answered] == ["<a1@x>", "<b1@x>"]
 
 
@@ -66,8 +65,8 @@ def test_an_automatic_reply_in_a_thread_of_its_own_joins_with_its_thread_hint_ap
     [joined] = join(first, ooo)
     assert joined.id == "gm-1" and joined.outside == frozenset({"o1"})
     assert {m.thread_hint for m in joined.own_messages} == {"gm-1"}
-    kinds = [f.kind for f in extract_facts(joined, CFG)]
-    assert E.AUTO_REPLY in kinds and kinds.count(E.HUMAN_REPLY) == 1
+    kinds = [type(f) for f in extract_facts(joined, CFG)]
+    assert AutoReply in kinds and kinds.count(HumanReply) == 1
 
 
 def test_two_conversations_the_user_carries_on_at_once_stay_two() -> None:

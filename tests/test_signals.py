@@ -6,7 +6,23 @@ from datetime import date, timedelta
 
 import pytest
 
-from agent.model import Address, AutoMarkers, CalendarEvent
+from agent.model import (
+    Address,
+    AutoMarkers,
+    AutoReply,
+    Bounce,
+    CalendarEvent,
+    DeadlineStated,
+    Fact,
+    HumanReply,
+    Interview,
+    InterviewCancelled,
+    NoFollowUp,
+    Offer,
+    References,
+    Rejection,
+    UserWrote,
+)
 from agent.recipients import choose_recipient
 from agent.signals import autoreply
 from agent.signals import events as E
@@ -17,8 +33,8 @@ from tests.helpers import ME, NY, conv, make_config, msg, t
 CFG = make_config()
 
 
-def kinds(c) -> list[str]:  # type: ignore[no-untyped-def]
-    return [f.kind for f in E.extract_facts(c, CFG)]
+def kinds(c) -> list[type[Fact]]:  # type: ignore[no-untyped-def]
+    return [type(f) for f in E.extract_facts(c, CFG)]
 
 
 # --- recruiting or not ---------------------------------------------------------------
@@ -105,12 +121,12 @@ def test_calendar_interview_fact_and_cancellation() -> None:
     ev = CalendarEvent("Interview", t(12, 1, 10), t(12, 1, 11), uid="u1", method="REQUEST")
     c = conv(msg("ann@acme.com", "Invitation", "", t(11, 25), calendar=(ev,)))
     facts = E.extract_facts(c, CFG)
-    iv = [f for f in facts if f.kind == E.INTERVIEW]
-    assert len(iv) == 1 and iv[0].data["start"] == t(12, 1, 10) and iv[0].at == t(12, 1, 11)
+    iv = [f for f in facts if isinstance(f, Interview)]
+    assert len(iv) == 1 and iv[0].start == t(12, 1, 10) and iv[0].at == t(12, 1, 11)
     cancel = CalendarEvent("Interview", t(12, 1, 10), t(12, 1, 11), uid="u1", method="CANCEL", sequence=1)
     c2 = conv(msg("ann@acme.com", "Invitation", "", t(11, 25), calendar=(ev,)),
               msg("ann@acme.com", "Cancelled", "", t(11, 26), calendar=(cancel,)))
-    assert E.INTERVIEW not in kinds(c2) and E.INTERVIEW_CANCELLED in kinds(c2)
+    assert Interview not in kinds(c2) and InterviewCancelled in kinds(c2)
 
 
 def test_rescheduled_invitation_latest_sequence_wins() -> None:
@@ -118,15 +134,15 @@ def test_rescheduled_invitation_latest_sequence_wins() -> None:
     b = CalendarEvent("Interview", t(12, 3, 14), t(12, 3, 15), uid="u1", sequence=1)
     c = conv(msg("ann@acme.com", "Invitation", "", t(11, 25), calendar=(a,)),
              msg("ann@acme.com", "Updated", "", t(11, 26), calendar=(b,)))
-    iv = [f for f in E.extract_facts(c, CFG) if f.kind == E.INTERVIEW]
-    assert [f.data["start"] for f in iv] == [t(12, 3, 14)]
+    iv = [f for f in E.extract_facts(c, CFG) if isinstance(f, Interview)]
+    assert [f.start for f in iv] == [t(12, 3, 14)]
 
 
 def test_all_day_interview_ends_at_end_of_day() -> None:
     ev = CalendarEvent("Onsite interview day", t(12, 1, 0), None, all_day=True)
     iv = [f for f in E.extract_facts(conv(msg("ann@acme.com", "x", "", t(11, 25), calendar=(ev,))), CFG)
-          if f.kind == E.INTERVIEW]
-    assert iv[0].data["end"] == t(12, 1, 0) + timedelta(days=1)
+          if isinstance(f, Interview)]
+    assert iv[0].end == t(12, 1, 0) + timedelta(days=1)
 
 
 @pytest.mark.parametrize("text,start,end", [
@@ -136,9 +152,9 @@ def test_all_day_interview_ends_at_end_of_day() -> None:
 ])
 def test_stated_interview(text: str, start, end) -> None:  # type: ignore[no-untyped-def]
     c = conv(msg("ann@acme.com", "Interview confirmation", text, t(11, 25)))
-    iv = [f for f in E.extract_facts(c, CFG) if f.kind == E.INTERVIEW]
+    iv = [f for f in E.extract_facts(c, CFG) if isinstance(f, Interview)]
     assert len(iv) == 1
-    assert iv[0].data["start"] == start and iv[0].data["end"] == end
+    assert iv[0].start == start and iv[0].end == end
 
 
 @pytest.mark.parametrize("text", [
@@ -147,17 +163,17 @@ def test_stated_interview(text: str, start, end) -> None:  # type: ignore[no-unt
 ])
 def test_no_stated_interview(text: str) -> None:
     c = conv(msg("ann@acme.com", "Holiday party", text, t(11, 25)))
-    assert E.INTERVIEW not in kinds(c)
+    assert Interview not in kinds(c)
 
 
 def test_human_reply_vs_auto_reply() -> None:
     human = conv(msg("ann@acme.com", "Re: Interview", "Thanks Jordan!", t(11, 25)))
-    assert E.HUMAN_REPLY in kinds(human)
+    assert HumanReply in kinds(human)
     ooo = conv(msg("ann@acme.com", "Out of Office: Re: Interview", "I am out of the office until December 7.",
                    t(11, 25), auto=AutoMarkers(auto_submitted="auto-replied")))
     facts = E.extract_facts(ooo, CFG)
-    assert [f.kind for f in facts] == [E.AUTO_REPLY]
-    assert facts[0].data["return_date"] == date(2026, 12, 7)
+    assert [type(f) for f in facts] == [AutoReply]
+    assert facts[0].return_date == date(2026, 12, 7)
 
 
 @pytest.mark.parametrize("subject,text,auto", [
@@ -189,23 +205,23 @@ def test_bounce() -> None:
     b = msg("MAILER-DAEMON@mx.acme.com", "Undeliverable: Re: Interview", "", t(11, 25),
             auto=AutoMarkers(is_report=True, failed_recipients=("ann@acme.com",)))
     facts = E.extract_facts(conv(b), CFG)
-    assert [f.kind for f in facts] == [E.BOUNCE] and facts[0].data["addresses"] == ["ann@acme.com"]
+    assert [type(f) for f in facts] == [Bounce] and facts[0].addresses == ("ann@acme.com",)
     assert autoreply.bounce(msg("ann@acme.com", "Re: Interview", "ok", t(11, 25))) is None
 
 
 @pytest.mark.parametrize("kind,text", [
-    (E.REJECTION, "Unfortunately, we have decided to move forward with other candidates."),
-    (E.REJECTION, "We will not be moving forward with your application."),
-    (E.REJECTION, "The position has been filled."),
-    (E.OFFER, "We are pleased to offer you the position of Senior Engineer."),
-    (E.OFFER, "Please find your offer letter attached."),
-    (E.NO_FOLLOW_UP, "Please do not follow up on this email."),
-    (E.NO_FOLLOW_UP, "This mailbox is not monitored; please use the candidate portal."),
-    (E.NO_FOLLOW_UP, "No need to reply to this message."),
-    (E.REFERENCES, "Could you send two references by Friday?"),
-    (E.REFERENCES, "We'd like to contact your references."),
+    (Rejection, "Unfortunately, we have decided to move forward with other candidates."),
+    (Rejection, "We will not be moving forward with your application."),
+    (Rejection, "The position has been filled."),
+    (Offer, "We are pleased to offer you the position of Senior Engineer."),
+    (Offer, "Please find your offer letter attached."),
+    (NoFollowUp, "Please do not follow up on this email."),
+    (NoFollowUp, "This mailbox is not monitored; please use the candidate portal."),
+    (NoFollowUp, "No need to reply to this message."),
+    (References, "Could you send two references by Friday?"),
+    (References, "We'd like to contact your references."),
 ])
-def test_outcome_phrases(kind: str, text: str) -> None:
+def test_outcome_phrases(kind: type[Fact], text: str) -> None:
     assert kind in kinds(conv(msg("ann@acme.com", "Re: Interview", text, t(11, 25))))
 
 
@@ -217,20 +233,20 @@ def test_outcome_phrases(kind: str, text: str) -> None:
 ])
 def test_outcome_phrases_negative(text: str) -> None:
     found = set(kinds(conv(msg("ann@acme.com", "Re: Interview", text, t(11, 25)))))
-    assert not found & {E.REJECTION, E.OFFER, E.NO_FOLLOW_UP, E.REFERENCES}
+    assert not found & {Rejection, Offer, NoFollowUp, References}
 
 
 def test_user_wrote_and_deadline() -> None:
     c = conv(msg("ann@acme.com", "Re: Interview", "We hope to decide by the end of the month.", t(11, 17, 10)),
              msg(ME, "Re: Interview", "Thanks!", t(11, 17, 12), to="ann@acme.com"))
     facts = E.extract_facts(c, CFG)
-    assert [f.kind for f in facts] == [E.DEADLINE, E.HUMAN_REPLY, E.USER_WROTE]
-    assert facts[0].data["last_day"] == date(2026, 11, 30)
+    assert [type(f) for f in facts] == [DeadlineStated, HumanReply, UserWrote]
+    assert facts[0].deadline.last_day == date(2026, 11, 30)
 
 
 def test_user_text_is_not_a_company_deadline() -> None:
     c = conv(msg(ME, "Re: Interview", "I hope to decide by the end of the month", t(11, 17), to="a@acme.com"))
-    assert E.DEADLINE not in kinds(c)
+    assert DeadlineStated not in kinds(c)
 
 
 # --- recipients ----------------------------------------------------------------------
@@ -267,7 +283,7 @@ def test_bounce_without_a_parsable_sender() -> None:
     b = Message(id="b", folder="inbox", message_id="<b@x>", subject="Undeliverable", from_=None, date=t(11, 25),
                 auto=AutoMarkers(is_report=True, failed_recipients=("ann@acme.com",)))
     facts = E.extract_facts(conv(b), CFG)
-    assert [f.kind for f in facts] == [E.BOUNCE]
+    assert [type(f) for f in facts] == [Bounce]
 
 
 def test_an_invitation_that_also_invites_your_colleagues_is_your_work() -> None:

@@ -5,7 +5,8 @@ parser) and returns what happened in it: interviews (invitations here; what
 people wrote about them in :mod:`agent.signals.interviews`), stated decision
 timelines, human and automatic replies, bounces, rejections, offers, "please
 do not follow up", reference requests, the user's own messages and the user's
-withdrawal. Outcomes and instructions are read by structure in
+withdrawal, each as its own type of fact (agent.model: :class:`Interview`,
+:class:`DeadlineStated`, :class:`HumanReply`, …). Outcomes and instructions are read by structure in
 :mod:`agent.signals.instructions`: from the company's own new text for the
 company's words, from the user's own new text for a withdrawal, never from
 quoted text. It does not look at the clock: whether an interview is in the
@@ -19,22 +20,26 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message
+from agent.model import (
+    Ack,
+    AutoReply,
+    Bounce,
+    CalendarEvent,
+    Closing,
+    Conversation,
+    DeadlineStated,
+    Evidence,
+    Fact,
+    HumanReply,
+    Interview,
+    InterviewCancelled,
+    Message,
+    NoFollowUp,
+    References,
+    Scheduled,
+    UserWrote,
+)
 from agent.signals import autoreply, instructions, interviews, recruiting, timeline
-
-INTERVIEW = interviews.INTERVIEW
-INTERVIEW_CANCELLED = interviews.INTERVIEW_CANCELLED
-DEADLINE = "deadline"
-HUMAN_REPLY = "human_reply"
-AUTO_REPLY = "auto_reply"
-BOUNCE = "bounce"
-REJECTION = instructions.REJECTION
-OFFER = instructions.OFFER
-NO_FOLLOW_UP = instructions.NO_FOLLOW_UP
-WITHDRAWN = instructions.WITHDRAWN  # the user withdrew their candidacy
-REFERENCES = "references"
-USER_WROTE = "user_wrote"
-ACK = "acknowledgement"
 
 REFERENCES_RE = re.compile(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
@@ -56,6 +61,8 @@ def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
         facts.extend(_message_facts(m, config, tz))
     facts.extend(interviews.interview_facts(conv, config, calendar, _closed_at(facts)))
     facts = _without_superseded_instructions(facts)
+    # facts of one moment in the order of their names: a stable order the policy's "the last
+    # one" readings (the governing timeline, the closing fact) have always relied on
     facts.sort(key=lambda f: (f.at or datetime.min.replace(tzinfo=tz), f.kind))
     return facts
 
@@ -63,11 +70,11 @@ def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
 def _closed_at(facts: list[Fact]) -> datetime | None:
     """When the last rejection, offer or withdrawal closed the conversation, unless an invitation
     arranged after it reopened it: nothing written after that opens a round."""
-    ends = [f.at for f in facts if f.kind in (REJECTION, OFFER, WITHDRAWN) and f.at is not None]
+    ends = [f.at for f in facts if isinstance(f, Closing) and f.at is not None]
     if not ends:
         return None
     last = max(ends)
-    reopened = any(f.kind == INTERVIEW and (f.data.get("arranged") or last) > last for f in facts)
+    reopened = any(isinstance(f, Interview) and (f.arranged or last) > last for f in facts)
     return None if reopened else last
 
 
@@ -84,13 +91,11 @@ def _without_superseded_instructions(facts: list[Fact]) -> list[Fact]:
     """
     first: dict[datetime, datetime] = {}
     for f in facts:
-        arranged = f.data.get("arranged") if f.kind == INTERVIEW else None
-        if arranged is not None:
-            start = f.data["start"]
-            same = next((s for s in first if abs((s - start).total_seconds()) < 3600), start)
-            first[same] = min(arranged, first.get(same, arranged))
+        if isinstance(f, Interview) and f.arranged is not None:
+            same = next((s for s in first if abs((s - f.start).total_seconds()) < 3600), f.start)
+            first[same] = min(f.arranged, first.get(same, f.arranged))
     return [f for f in facts
-            if not (f.kind == NO_FOLLOW_UP and f.at is not None and any(a > f.at for a in first.values()))]
+            if not (isinstance(f, NoFollowUp) and f.at is not None and any(a > f.at for a in first.values()))]
 
 
 def _ev(m: Message, quote: str) -> Evidence:
@@ -109,7 +114,7 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[a:b].strip()
 
 
-def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
+def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
     """Interviews from invitations: the latest SEQUENCE of each UID wins; cancellations remove."""
     latest: dict[str, tuple[int, datetime, Message, CalendarEvent]] = {}
     first_seen: dict[str, datetime] = {}
@@ -125,16 +130,15 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Fact]:
             prev = latest.get(key)
             if prev is None or (ev.sequence, stamp) >= (prev[0], prev[1]):
                 latest[key] = (ev.sequence, stamp, m, ev)
-    facts = []
+    facts: list[Scheduled] = []
     for key, (_seq, _stamp, m, ev) in latest.items():
         cancelled = (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
         end = ev.end or ev.start + config.policy.interview_default_length
         if ev.all_day:  # an all-day "interview day": treat it as over at the end of the day
             end = ev.end or ev.start + timedelta(days=1)
-        data = {"start": ev.start, "end": end, "source": "calendar", "summary": ev.summary,
-                "tzid": ev.tzid, "arranged": first_seen[key]}
-        kind = INTERVIEW_CANCELLED if cancelled else INTERVIEW
-        facts.append(Fact(kind, end, _ev(m, f"invitation: {ev.summary}"), data))
+        kind = InterviewCancelled if cancelled else Interview
+        facts.append(kind(end, _ev(m, f"invitation: {ev.summary}"), start=ev.start, end=end, source="calendar",
+                          summary=ev.summary, tzid=ev.tzid, arranged=first_seen[key]))
     return facts
 
 
@@ -143,13 +147,13 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
     at = m.date
     text = m.text
     if recruiting.is_user(m.from_, config):
-        to = [a.email for a in (*m.to, *m.cc)]
-        out.append(Fact(USER_WROTE, at, _ev(m, m.subject or text[:80]), {"to": to}))
+        to = tuple(a.email for a in (*m.to, *m.cc))
+        out.append(UserWrote(at, _ev(m, m.subject or text[:80]), to=to))
         out.extend(_read(m, instructions.read_user(text)))
         return out
     b = autoreply.bounce(m)
     if b is not None:
-        out.append(Fact(BOUNCE, at, _ev(m, m.subject), {"addresses": list(b.failed)}))
+        out.append(Bounce(at, _ev(m, m.subject), addresses=tuple(b.failed)))
         return out
     if m.from_ is None:
         return out
@@ -157,29 +161,27 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
         return out
     ar = autoreply.auto_reply(m, tz)
     if ar is not None:
-        out.append(Fact(AUTO_REPLY, at, _ev(m, ar.reason),
-                        {"return_date": ar.return_date, "from": m.from_.email}))
+        out.append(AutoReply(at, _ev(m, ar.reason), return_date=ar.return_date, sender=m.from_.email))
         if not autoreply.out_of_office(m):
             # a system's notice speaks for the company: "we kindly ask that you refrain from
             # contacting the hiring team", a rejection sent by the ATS (never a person's answer)
             out.extend(_read(m, instructions.read_company(m.subject, text)))
         return out
     if recruiting.is_ack(m, config):
-        out.append(Fact(ACK, at, _ev(m, m.subject)))
+        out.append(Ack(at, _ev(m, m.subject)))
     else:
-        out.append(Fact(HUMAN_REPLY, at, _ev(m, m.subject or text[:80]), {"from": m.from_.email}))
+        out.append(HumanReply(at, _ev(m, m.subject or text[:80]), sender=m.from_.email))
     out.extend(_read(m, instructions.read_company(m.subject, text)))
     body = f"{m.subject}\n{text}" if m.subject else text
     hit = REFERENCES_RE.search(body)
     if hit:
-        out.append(Fact(REFERENCES, at, _ev(m, _sentence(body, hit.start(), hit.end()))))
+        out.append(References(at, _ev(m, _sentence(body, hit.start(), hit.end()))))
     if at is not None:
         for d in timeline.find_deadlines(text, at, tz):
-            out.append(Fact(DEADLINE, at, _ev(m, d.phrase),
-                            {"last_day": d.last_day, "phrase": d.phrase, "tz": d.tz}))
+            out.append(DeadlineStated(at, _ev(m, d.phrase), deadline=d))
     return out
 
 
 def _read(m: Message, findings: tuple[instructions.Finding, ...]) -> list[Fact]:
     """Findings as facts dated by their message, the sentence as evidence."""
-    return [Fact(f.kind, m.date, _ev(m, f.sentence), {"rule": f.rule}) for f in findings]
+    return [f.fact(m.date, _ev(m, f.sentence), rule=f.rule) for f in findings]

@@ -32,17 +32,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-REJECTION = "rejection"
-OFFER = "offer"
-NO_FOLLOW_UP = "no_follow_up"
-WITHDRAWN = "withdrawn"
+from agent.model import NoFollowUp, Offer, Rejection, Said, Withdrawn
 
 
 @dataclass(frozen=True)
 class Finding:
     """One outcome or instruction, with the sentence it came from."""
 
-    kind: str  # REJECTION | OFFER | NO_FOLLOW_UP | WITHDRAWN
+    fact: type[Said]  # what it becomes: Rejection | Offer | NoFollowUp | Withdrawn
     sentence: str  # as written (whitespace collapsed): the evidence
     rule: str  # which structure matched, for ``explain``
 
@@ -797,14 +794,14 @@ def _confirmed_withdrawal(c: Clause) -> str | None:
 # --- reading a message --------------------------------------------------------------------
 
 _Reader = Callable[[Clause], str | None]
-_COMPANY_READERS: tuple[tuple[str, _Reader], ...] = (
-    (REJECTION, _rejection),
-    (OFFER, _offer),
-    (WITHDRAWN, _confirmed_withdrawal),
-    (NO_FOLLOW_UP, _unmonitored),
-    (NO_FOLLOW_UP, _portal_only),
-    (NO_FOLLOW_UP, _cannot_respond),
-    (NO_FOLLOW_UP, _contact_promise),
+_COMPANY_READERS: tuple[tuple[type[Said], _Reader], ...] = (
+    (Rejection, _rejection),
+    (Offer, _offer),
+    (Withdrawn, _confirmed_withdrawal),
+    (NoFollowUp, _unmonitored),
+    (NoFollowUp, _portal_only),
+    (NoFollowUp, _cannot_respond),
+    (NoFollowUp, _contact_promise),
 )
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 _SUBJECT_OFFER = re.compile(
@@ -829,22 +826,22 @@ def read_company(subject: str, text: str) -> tuple[Finding, ...]:
     fresh = subject.strip() and not _REPLY_PREFIX.match(subject)
     if fresh:
         units = clauses(subject.strip()) + units
-    found: dict[str, Finding] = {}
+    found: dict[type[Said], Finding] = {}
     narrow: Finding | None = None
     for c in units:
-        for kind, reader in _COMPANY_READERS:
-            if kind not in found and (why := reader(c)):
-                found[kind] = Finding(kind, c.sentence, why)
-        if NO_FOLLOW_UP not in found and (hit := _prohibited_contact(c)):
+        for fact, reader in _COMPANY_READERS:
+            if fact not in found and (why := reader(c)):
+                found[fact] = Finding(fact, c.sentence, why)
+        if NoFollowUp not in found and (hit := _prohibited_contact(c)):
             scope, why = hit
             if scope == "all":
-                found[NO_FOLLOW_UP] = Finding(NO_FOLLOW_UP, c.sentence, why)
+                found[NoFollowUp] = Finding(NoFollowUp, c.sentence, why)
             elif narrow is None:
-                narrow = Finding(NO_FOLLOW_UP, c.sentence, why)
-    if NO_FOLLOW_UP not in found and narrow is not None and not any(_invites_contact(c) for c in units):
-        found[NO_FOLLOW_UP] = narrow
-    if fresh and OFFER not in found and _subject_offer(subject):
-        found[OFFER] = Finding(OFFER, " ".join(subject.split()), "the subject names your offer")
+                narrow = Finding(NoFollowUp, c.sentence, why)
+    if NoFollowUp not in found and narrow is not None and not any(_invites_contact(c) for c in units):
+        found[NoFollowUp] = narrow
+    if fresh and Offer not in found and _subject_offer(subject):
+        found[Offer] = Finding(Offer, " ".join(subject.split()), "the subject names your offer")
     return tuple(found.values())
 
 
@@ -859,5 +856,5 @@ def read_user(text: str) -> tuple[Finding, ...]:
     for c in clauses(text):
         why = _withdrawal(c)
         if why:
-            return (Finding(WITHDRAWN, c.sentence, why),)
+            return (Finding(Withdrawn, c.sentence, why),)
     return ()

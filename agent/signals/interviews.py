@@ -48,14 +48,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from agent.config import Config
-from agent.model import CalendarEvent, Conversation, Evidence, Fact, Message, utc
+from agent.model import CalendarEvent, Conversation, Evidence, Interview, Message, Scheduled, utc
 from agent.signals import held, recruiting, scheduling, slots
-
-INTERVIEW = "interview"
-INTERVIEW_CANCELLED = "interview_cancelled"
 
 SAME = scheduling.SAME
 RECENT = timedelta(days=14)  # words with no day thank for an interview at most this old
@@ -69,11 +65,11 @@ _R_ACCEPTED = re.compile(
     r"^\s*(?:accepted|akzeptiert|angenommen|accept[ée]e?|aceptad[oa]|geaccepteerd|accettato)\s*:", re.I)
 
 
-def interview_facts(conv: Conversation, config: Config, calendar: Sequence[Fact],
-                    closed_at: datetime | None = None) -> list[Fact]:
+def interview_facts(conv: Conversation, config: Config, calendar: Sequence[Scheduled],
+                    closed_at: datetime | None = None) -> list[Interview]:
     """The interviews ``conv`` shows beyond its invitations (``calendar``: their facts, also
     the cancelled ones); ``closed_at`` is when a rejection, offer or withdrawal ended it."""
-    invitations = [f for f in calendar if f.kind in (INTERVIEW, INTERVIEW_CANCELLED)]
+    invitations = list(calendar)
     replies = _accepted_replies(conv, config, invitations)
     known = [*invitations, *replies]
     schedule = scheduling.read(conv, config, until=closed_at)
@@ -86,7 +82,7 @@ def interview_facts(conv: Conversation, config: Config, calendar: Sequence[Fact]
 # --- 1. the user's acceptance of an invitation the mailbox does not hold ---------------------------
 
 
-def _accepted_replies(conv: Conversation, config: Config, invitations: Sequence[Fact]) -> list[Fact]:
+def _accepted_replies(conv: Conversation, config: Config, invitations: Sequence[Scheduled]) -> list[Interview]:
     """The last acceptance of each invitation that is not in the conversation."""
     invited = {ev.uid for m in conv.messages for ev in m.calendar if ev.method != "REPLY" and ev.uid}
     latest: dict[str, tuple[Message, CalendarEvent]] = {}
@@ -96,9 +92,9 @@ def _accepted_replies(conv: Conversation, config: Config, invitations: Sequence[
         for i, ev in enumerate(m.calendar):
             if ev.method == "REPLY" and not config.identity.is_user(ev.organizer) and ev.uid not in invited:
                 latest[ev.uid or f"{m.message_id}#{i}"] = (m, ev)
-    out: list[Fact] = []
+    out: list[Interview] = []
     for m, ev in latest.values():
-        if any(abs(ev.start - f.data["start"]) < SAME for f in [*invitations, *out]):
+        if any(abs(ev.start - f.start) < SAME for f in [*invitations, *out]):
             continue  # the invitation is here under another UID
         end = ev.end or ev.start + (timedelta(days=1) if ev.all_day else config.policy.interview_default_length)
         out.append(_fact(m, f"you accepted: {ev.summary}", ev.start, end, "accepted invitation", ev.summary,
@@ -109,37 +105,37 @@ def _accepted_replies(conv: Conversation, config: Config, invitations: Sequence[
 # --- 2. times agreed in words --------------------------------------------------------------------
 
 
-def _invitation_covers(a: scheduling.Agreed, invitations: Sequence[Fact]) -> bool:
+def _invitation_covers(a: scheduling.Agreed, invitations: Sequence[Scheduled]) -> bool:
     """An invitation within the hour is the same interview; one that came while the agreed time
     was still ahead is what the words became; one still ahead when the words agreed on another
     time stands (words never move an invitation; a cancelled one no longer stands)."""
     settled = a.message.date
     assert settled is not None
     for f in invitations:
-        start, arranged = f.data["start"], f.data.get("arranged") or f.at
+        start, arranged = f.start, f.arranged or f.at
         if abs(a.start - start) < SAME:
             return True
         if arranged is None:
             continue
         if settled <= arranged < a.start:
             return True
-        if f.kind == INTERVIEW and arranged <= settled < start:
+        if isinstance(f, Interview) and arranged <= settled < start:
             return True
     return False
 
 
-def _agreed(a: scheduling.Agreed) -> Fact:
+def _agreed(a: scheduling.Agreed) -> Interview:
     return _fact(a.message, a.quote, a.start, a.end, "stated", a.quote, a.tzid, arranged=a.message.date)
 
 
 # --- 3. words after the fact ----------------------------------------------------------------------
 
 
-def _after_the_fact(conv: Conversation, config: Config, known: list[Fact], schedule: scheduling.Schedule,
-                    closed_at: datetime | None) -> list[Fact]:
+def _after_the_fact(conv: Conversation, config: Config, known: list[Scheduled], schedule: scheduling.Schedule,
+                    closed_at: datetime | None) -> list[Interview]:
     tz = config.account.tz
-    held_known = [f for f in known if f.kind == INTERVIEW]
-    out: list[Fact] = []
+    held_known: list[Scheduled] = [f for f in known if isinstance(f, Interview)]
+    out: list[Interview] = []
     for m in conv.messages:
         if m.date is None or (closed_at is not None and m.date > closed_at) or not scheduling.by_a_person(m, config):
             continue
@@ -150,20 +146,20 @@ def _after_the_fact(conv: Conversation, config: Config, known: list[Fact], sched
     return out
 
 
-def _held_fact(h: held.Held, m: Message, config: Config, known: list[Fact],
-               schedule: scheduling.Schedule) -> Fact | None:
+def _held_fact(h: held.Held, m: Message, config: Config, known: list[Scheduled],
+               schedule: scheduling.Schedule) -> Interview | None:
     """The interview ``h`` speaks of, unless one already known is it."""
     assert m.date is not None
     tz = config.account.tz
-    before = [f for f in known if f.data["start"] <= m.date]
+    before = [f for f in known if f.start <= m.date]
     if h.vague:
         return None  # words that only point back never make an interview
     if not h.days:
-        if any(m.date - RECENT <= f.data["end"] <= m.date for f in before):
+        if any(m.date - RECENT <= f.end <= m.date for f in before):
             return None
         start, end = m.date - config.policy.interview_default_length, m.date
     else:
-        if any(f.data["start"].astimezone(tz).date() in h.days for f in before):
+        if any(f.start.astimezone(tz).date() in h.days for f in before):
             return None
         if _ahead_that_weekday(h, m, known, config):
             return None
@@ -171,14 +167,14 @@ def _held_fact(h: held.Held, m: Message, config: Config, known: list[Fact],
     return _fact(m, h.quote, start, end, "after the fact", h.quote, None, arranged=None)
 
 
-def _ahead_that_weekday(h: held.Held, m: Message, known: list[Fact], config: Config) -> bool:
+def _ahead_that_weekday(h: held.Held, m: Message, known: list[Scheduled], config: Config) -> bool:
     """"Thanks for making time to chat on Thursday", written before Thursday's interview."""
     assert m.date is not None
     if h.weekday is None:
         return False
     tz = config.account.tz
-    return any(m.date < f.data["start"] < m.date + timedelta(days=7)
-               and f.data["start"].astimezone(tz).weekday() == h.weekday for f in known)
+    return any(m.date < f.start < m.date + timedelta(days=7)
+               and f.start.astimezone(tz).weekday() == h.weekday for f in known)
 
 
 def _proposed_that_day(h: held.Held, m: Message, schedule: scheduling.Schedule,
@@ -211,12 +207,9 @@ def _implied(h: held.Held, sent: datetime, config: Config) -> tuple[datetime, da
 
 
 def _fact(m: Message, quote: str, start: datetime, end: datetime, source: str, summary: str,
-          tzid: str | None, *, arranged: datetime | None) -> Fact:
-    data: dict[str, Any] = {"start": utc(start), "end": utc(end), "source": source, "summary": _clip(summary, 80),
-                            "tzid": tzid}
-    if arranged is not None:
-        data["arranged"] = arranged
-    return Fact(INTERVIEW, utc(end), Evidence(m.message_id, _clip(quote), m.date), data)
+          tzid: str | None, *, arranged: datetime | None) -> Interview:
+    return Interview(utc(end), Evidence(m.message_id, _clip(quote), m.date), start=utc(start), end=utc(end),
+                     source=source, summary=_clip(summary, 80), tzid=tzid, arranged=arranged)
 
 
 def _clip(s: str, n: int = 160) -> str:

@@ -420,6 +420,45 @@ def _unsolicited(cues: tuple[Cue, ...], parties: _Parties) -> list[Cue]:
 # --- the verdict -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """The evidence summed: for the user's candidacy, for *an* interview, and the strongest look-alike."""
+
+    own: int
+    generic: int
+    against: int
+    looks: str | None
+    why_pro: str
+    looks_like: str  # "a podcast booking (podcast, an episode)", or ""
+    decided_by: str | None
+
+    @classmethod
+    def of(cls, cues: tuple[Cue, ...]) -> _Weights:
+        pro = (candidacy.CANDIDACY, candidacy.INTERVIEW)
+        scores = {k: total(cues, k) for k in {c.kind for c in cues} - set(pro)}
+        against, looks = max(((v, k) for k, v in scores.items()), default=(0, None))
+        pro_cues = [c for c in cues if c.kind in pro]
+        best = max(pro_cues, key=lambda c: (c.kind == candidacy.CANDIDACY, c.weight), default=None)
+        why_con = _list(c.name for c in cues if c.kind == looks)
+        return cls(total(cues, candidacy.CANDIDACY), total(cues, candidacy.INTERVIEW), against, looks,
+                   _list(c.name for c in pro_cues), f"{DESCRIBED[looks]} ({why_con})" if looks is not None else "",
+                   best.message_id if best else None)
+
+    def tracked(self) -> str | None:
+        """Why it is the user's own candidacy, or None."""
+        if self.against < 2:
+            ok = self.own >= 2 and self.own + self.generic >= TRACK_AT - 1
+            return f"your own candidacy: {self.why_pro}" if ok else None
+        clear = self.own - self.against >= MARGIN or (self.own >= 2 * TRACK_AT and self.own > self.against)
+        if self.own >= TRACK_AT and clear:
+            return f"your own candidacy: {self.why_pro}, outweighing {self.looks_like}"
+        return None
+
+    def something_else(self) -> bool:
+        """A look-alike at least as strong, or one with nothing at all that speaks of a job."""
+        return self.against >= 2 and ((self.against >= 3 and self.against >= self.own) or self.own == 0)
+
+
 def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, config: Config) -> Tracking:
     """Specific candidacy evidence against the strongest look-alike; interview evidence only alone.
 
@@ -427,32 +466,19 @@ def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, conf
     says nothing about which kind: it carries a conversation only where no
     look-alike evidence stands against it.
     """
-    own = total(cues, candidacy.CANDIDACY)
-    generic = total(cues, candidacy.INTERVIEW)
-    scores = {k: total(cues, k) for k in {c.kind for c in cues} - {candidacy.CANDIDACY, candidacy.INTERVIEW}}
-    against, looks = max(((v, k) for k, v in scores.items()), default=(0, None))
-    pro_cues = [c for c in cues if c.kind in (candidacy.CANDIDACY, candidacy.INTERVIEW)]
-    best = max(pro_cues, key=lambda c: (c.kind == candidacy.CANDIDACY, c.weight), default=None)
-    decided_by = best.message_id if best else None
-    why_pro = _list(c.name for c in pro_cues)
-    why_con = _list(c.name for c in cues if c.kind == looks)
-    looks_like = f"{DESCRIBED[looks]} ({why_con})" if looks is not None else ""
-    if against < 2:
-        if own >= 2 and own + generic >= TRACK_AT - 1:
-            return Tracking(True, f"your own candidacy: {why_pro}", company, decided_by, cues=cues)
-    elif own >= TRACK_AT and (own - against >= MARGIN or (own >= 2 * TRACK_AT and own > against)):
-        return Tracking(True, f"your own candidacy: {why_pro}, outweighing {looks_like}", company, decided_by,
-                        cues=cues)
-    elif (against >= 3 and against >= own) or own == 0:
-        # nothing speaks of a job, and something says what else it is
-        return Tracking(False, f"it looks like {looks_like}, not your own job search", company, looks_like=looks,
-                        cues=cues)
-    if own >= 2 or generic >= 2 or (own + generic >= 1 and _mentions_interview(parties)):
-        reason = (f"it could be your own job search ({why_pro}) but also {looks_like}" if against > 0
-                  else f"weak evidence of your own job search ({why_pro})")
-        return Tracking(False, reason, company, decided_by, possible=True, looks_like=looks, cues=cues)
-    if looks is not None and against >= 2:
-        return Tracking(False, f"it looks like {looks_like}", company, looks_like=looks, cues=cues)
+    w = _Weights.of(cues)
+    why = w.tracked()
+    if why is not None:
+        return Tracking(True, why, company, w.decided_by, cues=cues)
+    if w.something_else():
+        return Tracking(False, f"it looks like {w.looks_like}, not your own job search", company,
+                        looks_like=w.looks, cues=cues)
+    if w.own >= 2 or w.generic >= 2 or (w.own + w.generic >= 1 and _mentions_interview(parties)):
+        reason = (f"it could be your own job search ({w.why_pro}) but also {w.looks_like}" if w.against > 0
+                  else f"weak evidence of your own job search ({w.why_pro})")
+        return Tracking(False, reason, company, w.decided_by, possible=True, looks_like=w.looks, cues=cues)
+    if w.looks is not None and w.against >= 2:
+        return Tracking(False, f"it looks like {w.looks_like}", company, looks_like=w.looks, cues=cues)
     return Tracking(False, "no sign of your own job search (personal or other mail)", company, cues=cues)
 
 
