@@ -2,7 +2,11 @@
 
 Every user-facing failure is an :class:`~agent.errors.AgentError`; ``main``
 turns it into one paragraph on stderr and a non-zero exit status (a traceback
-only with ``--debug``). The commands only call the engine.
+only with ``--debug``). Each command is one small function that calls a use
+case (:mod:`agent.app`, the service, the steering commands, the doctor) and
+prints its result; nothing else in the agent imports this module. Each imports
+what it uses when it runs: ``auth``, ``--help`` and a refused configuration
+start without the state store or the engine.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agent import __version__
-from agent.backends.base import Mailbox
 from agent.config import Config, load_config
+from agent.controls import COMMANDS as CONTROLS
+from agent.controls import add_parsers
 from agent.errors import AgentError
+from agent.status_text import write_possible, write_table
+
+if TYPE_CHECKING:
+    from agent.engine import PollResult
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--stdin", action="store_true",
                     help="read the password from the first line of standard input (for scripts)")
 
-    from agent.controls import add_parsers
-
     add_parsers(sub, _parse_now)
 
     sp = sub.add_parser("demo", help="the whole job on a generated sample mailbox")
@@ -110,128 +116,100 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
-    if args.command == "demo":
-        from agent.demo import run_demo
-
-        return run_demo(out, keep=args.keep)
-    if args.command == "doctor":
-        from agent.doctor import run_doctor
-
-        return run_doctor(args.config, out, as_json=args.json)
+    """Run the command ``args`` names; its exit status."""
+    without_config = _WITHOUT_CONFIG.get(args.command)
+    if without_config is not None:
+        return without_config(args, out)
     config = load_config(args.config)
-    if args.command == "auth" and args.auth_what == "gmail":
-        from agent.gmail_auth import run_auth
+    return _WITH_CONFIG[args.command](args, config, out)
 
-        run_auth(config, args.client_secrets, port=args.port, out=out)
-        return 0
-    if args.command == "run":
-        from agent.service import run_service
 
-        return run_service(config)
-    if args.command == "auth":
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from agent.demo import run_demo
+
+    return run_demo(out, keep=args.keep)
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """``doctor`` checks the configuration itself: it must run when loading it fails."""
+    from agent.doctor import run_doctor
+
+    return run_doctor(args.config, out, as_json=args.json)
+
+
+def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:
+    from agent.service import run_service
+
+    return run_service(config)
+
+
+def _auth(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    if args.auth_what == "imap":
         return _auth_imap(config, from_stdin=args.stdin, out=out)
-    from agent.controls import COMMANDS, run_control
+    from agent.gmail_auth import run_auth
 
-    if args.command in COMMANDS:
-        return run_control(args, config, out)
-    now = getattr(args, "now", None) or datetime.now(UTC)
-    if args.command == "status" and args.cached:
-        return _status_cached(config, args.json, out, possible=args.possible)
-    dry = args.command in ("status", "explain") or bool(getattr(args, "dry_run", False))
-    result = run_poll(config, now, dry_run=dry)
-    if args.command == "poll":
-        _print_poll(result, config, args.json, out)
-    elif args.command == "status" and args.possible:
-        _print_possible(result.possible, args.json, out)
-    elif args.command == "status":
-        _print_status(result.status, args.json, out, possible=result.possible)
-    elif args.command == "explain":
-        from agent.explain import explain
-
-        out.write(explain(args.thread, result, config))
+    run_auth(config, args.client_secrets, port=args.port, out=out)
     return 0
 
 
-@contextmanager
-def open_mailbox(config: Config) -> Iterator[Mailbox]:
-    mailbox: Mailbox
-    if config.backend == "maildir":
-        from agent.backends.maildir import MaildirMailbox
+def _control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """pause, resume, snooze, close, reopen, mark, note (agent/controls.py)."""
+    from agent.controls import run_control
 
-        mailbox = MaildirMailbox.from_config(config.maildir)  # type: ignore[arg-type]
-    elif config.backend == "imap":
-        from agent.backends.imap import ImapMailbox
+    return run_control(args, config, out)
 
-        mailbox = ImapMailbox.from_config(config)
+
+def _now(args: argparse.Namespace) -> datetime:
+    """``--now`` when given, else the clock."""
+    return args.now or datetime.now(UTC)
+
+
+def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    from agent.app import run_poll
+
+    result = run_poll(config, _now(args), dry_run=args.dry_run)
+    _print_poll(result, config, args.json, out)
+    return 0
+
+
+def _status(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """Where each conversation stands: from a dry-run poll, or ``--cached`` from the last one."""
+    from agent.app import cached_status, run_poll
+
+    if args.cached:
+        cached = cached_status(config)
+        tracked, possible = cached.tracked, cached.possible
     else:
-        from agent.backends.gmail import GmailMailbox
-
-        mailbox = GmailMailbox.from_config(config)
-    try:
-        yield mailbox
-    finally:
-        mailbox.close()
-
-
-def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: Any = None) -> Any:
-    """Lock, open state and mailbox, poll once, log the plan.
-
-    ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
-    service holds it for its lifetime; taking a second one in the same process
-    would be refused by ``flock``). Without it a real poll takes the lock and
-    is refused while another process holds it. A dry run writes nothing and
-    reads the database through SQLite's consistent backup, so when the
-    service holds the lock it goes on without it: ``status`` and ``explain``
-    keep working while the service runs.
-    """
-    from agent import engine
-    from agent.errors import StateLockedError
-    from agent.logs import get_logger
-    from agent.store import StateLock, Store
-
-    log = get_logger()
-    held: Any
-    if lock is not None and lock.held:
-        held = nullcontext(lock)
+        result = run_poll(config, _now(args), dry_run=True)
+        tracked, possible = result.status, result.possible
+    if args.possible:
+        _print_possible(possible, args.json, out)
     else:
-        held = StateLock(config.state.path, create=not dry_run)
-        if dry_run:
-            try:
-                held.acquire()
-            except StateLockedError:
-                log.debug("state_locked_reading_anyway", lock=str(held.path))
-                held = nullcontext(None)
-    with held, \
-            Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
-            open_mailbox(config) as mailbox:
-        result = engine.poll(config, mailbox, store, now, dry_run=dry_run)
-    for a in result.plan:
-        log.info("plan", action=a.kind, conversation=a.conversation, step=a.step, to=a.to,
-                 reason=a.reason, dry_run=dry_run)
-    created = sum(a.kind == "create" for a in result.plan)
-    withdrawn = sum(a.kind == "withdraw" for a in result.plan)
-    log.info("poll", dry_run=dry_run, tracked=len(result.decisions), drafts_created=created,
-             drafts_withdrawn=withdrawn, **result.stats)
-    if "label_error" in result.stats:
-        log.warning("labels_not_updated", error=result.stats["label_error"])
-    return result
+        _print_status(tracked, args.json, out, possible=possible)
+    return 0
 
 
-def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None:
+def _explain(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    from agent.app import run_poll
+    from agent.explain import explain
 
+    result = run_poll(config, _now(args), dry_run=True)
+    out.write(explain(args.thread, result, config))
+    return 0
+
+
+_WITHOUT_CONFIG: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "demo": _demo, "doctor": _doctor,
+}
+_WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
+    "run": _run, "auth": _auth, "poll": _poll, "status": _status, "explain": _explain,
+    **dict.fromkeys(CONTROLS, _control),
+}
+
+
+def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) -> None:
     if as_json:
-        doc = {
-            "now": result.now.isoformat(),
-            "dry_run": not result.applied,
-            "actions": [
-                {"action": a.kind, "thread": a.conversation, "step": a.step, "to": a.to,
-                 "reason": a.reason, "message_id": a.draft.message_id if a.draft else None}
-                for a in result.plan
-            ],
-            "status": result.status,
-            "stats": result.stats,
-        }
-        out.write(json.dumps(doc, indent=2, default=str) + "\n")
+        out.write(json.dumps(_poll_json(result), indent=2, default=str) + "\n")
         return
     verb = "would" if not result.applied else "did"
     if not result.plan:
@@ -240,6 +218,21 @@ def _print_poll(result: Any, config: Config, as_json: bool, out: TextIO) -> None
         what = {"create": f"create a {a.step} draft to {a.to}", "withdraw": f"withdraw the {a.step} draft",
                 "adopt": f"adopt the existing {a.step} draft", "record": f"note that {a.reason}"}[a.kind]
         out.write(f"{verb} {what} [{a.conversation}]: {a.reason}\n")
+
+
+def _poll_json(result: PollResult) -> dict[str, Any]:
+    """``poll --json`` (CONTRACT.md): the plan and the status."""
+    return {
+        "now": result.now.isoformat(),
+        "dry_run": not result.applied,
+        "actions": [
+            {"action": a.kind, "thread": a.conversation, "step": a.step, "to": a.to,
+             "reason": a.reason, "message_id": a.draft.message_id if a.draft else None}
+            for a in result.plan
+        ],
+        "status": result.status,
+        "stats": result.stats,
+    }
 
 
 def _print_status(objs: list[dict[str, Any]], as_json: bool, out: TextIO,
@@ -263,50 +256,6 @@ def _print_possible(objs: list[dict[str, Any]], as_json: bool, out: TextIO) -> N
         out.write("No conversations are waiting for your review.\n")
         return
     write_possible(objs, out)
-
-
-def write_possible(objs: list[dict[str, Any]], out: TextIO) -> None:
-    """The review queue: each unsure conversation, why, and the two commands that settle it."""
-    out.write(f"Possible, not tracked ({len(objs)}): no drafts until you say which they are.\n")
-    for o in objs:
-        when = (o.get("last_message") or "")[:10] or "undated"
-        out.write(f"  {o['thread']}  {when}  {(o['company'] or '?')[:24]}  {o['subject'][:60]}\n")
-        out.write(f"    why: {o['reason']}\n")
-        out.write(f"    settle: {o['settle'][0]}   or   {o['settle'][1]}\n")
-
-
-def write_table(objs: list[dict[str, Any]], out: TextIO) -> None:
-    if not objs:
-        out.write("No recruiting conversations found.\n")
-        return
-    rows = [("THREAD", "COMPANY", "STATE", "NEXT", "DUE", "TO")]
-    for o in objs:
-        n = o["next"] or {}
-        state = o["state"] + (f" (snoozed to {o['snoozed_until'][:10]})" if o.get("snoozed_until") else "")
-        rows.append((o["thread"], (o["company"] or "?")[:24], state, n.get("kind", "-"),
-                     n.get("due", "-")[:16].replace("T", " "), n.get("to") or "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, r in enumerate(rows):
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
-        if i:
-            out.write(f"    {objs[i - 1]['subject'][:70]} — {objs[i - 1]['reason']}\n")
-
-
-def _status_cached(config: Config, as_json: bool, out: TextIO, *, possible: bool = False) -> int:
-    from agent.store import Store
-
-    if not config.state.path.exists():
-        raise AgentError(f"No state at {config.state.path} yet: run `followup-agent poll --once` first.")
-    with Store.open(config.state.path, readonly_dry_run=True) as store:
-        snap = store.load_snapshot()
-    if snap is None:
-        raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
-    tracked, unsure = list(snap.tracked), list(snap.possible)
-    if possible:
-        _print_possible(unsure, as_json, out)
-    else:
-        _print_status(tracked, as_json, out, possible=unsure)
-    return 0
 
 
 def _auth_imap(config: Config, *, from_stdin: bool, out: TextIO) -> int:

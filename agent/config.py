@@ -568,7 +568,7 @@ def _secret_sources(value: Any) -> tuple[str, ...]:
 
 
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:
-    from agent.businesstime import holiday_class
+    from agent.holiday_countries import holiday_class
 
     # one country's module, not the list of all (which imports every country: slow at start)
     try:

@@ -53,7 +53,8 @@ def _date(value: str) -> date:
 
 def run_control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     """Resolve the conversation (reading the mailbox, writing nothing), check, record."""
-    from agent.cli import run_poll
+    # here, not at the top: the CLI imports this module for its parsers on every start
+    from agent.app import all_conversations, run_poll
     from agent.explain import find_conversation
     from agent.store import StateLock, Store
 
@@ -61,14 +62,15 @@ def run_control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     tz = config.account.tz
     result = run_poll(config, now, dry_run=True)
     try:
-        cid = find_conversation(args.thread, result)
+        cid = find_conversation(args.thread, result.conversations, result.decisions)
         conv = result.conversations[cid]
     except AgentError:
         if not (args.command == "mark" and args.what == "recruiting"):
             raise
         # a conversation the agent passed over is the one most worth marking: look in the
         # whole mailbox (every cached message threaded once: slower, and only here)
-        conv = _from_whole_mailbox(args.thread, config, now)
+        everything = all_conversations(config, now)
+        conv = everything[find_conversation(args.thread, everything)]
         cid = conv.id
     value, kind, replace = _check(args, now, config)
     with StateLock(config.state.path), Store.open(config.state.path) as store:
@@ -82,22 +84,6 @@ def run_control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
             store.caches.forget_candidates()  # detection changed: re-thread on the next poll
     out.write(f"{_said(args, now.astimezone(tz))} for {cid} ({conv.subject!r}).\n")
     return 0
-
-
-def _from_whole_mailbox(query: str, config: Config, now: datetime) -> Any:
-    """The conversation ``query`` names among all the mail, not only the candidates."""
-    from types import SimpleNamespace
-
-    from agent import engine
-    from agent.cli import open_mailbox
-    from agent.explain import find_conversation
-    from agent.store import Store
-
-    # a dry run on a private copy of the state brings its message cache up to date
-    with Store.open(config.state.path, readonly_dry_run=True) as store, open_mailbox(config) as mailbox:
-        engine.poll(config, mailbox, store, now, dry_run=True)
-        convs = {c.id: c for c in engine.thread_messages(store.get_messages(), config)}
-    return convs[find_conversation(query, SimpleNamespace(conversations=convs, decisions=[]))]
 
 
 def _check(args: argparse.Namespace, now: datetime, config: Config) -> tuple[str, str, bool]:

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from agent.app import run_poll
+from agent.config import load_config
 from agent.samples import deliver, ics, make_maildir, message
+from agent.status_text import write_table
 
 NY = ZoneInfo("America/New_York")
 ME = "Jordan Lee <jordan.lee@gmail.com>"
@@ -128,9 +131,7 @@ def _between_polls(root: Path, now: datetime) -> str | None:
 
 
 def run_demo(out: TextIO, keep: Path | None = None) -> int:
-    from agent.cli import run_poll, write_table
-    from agent.config import load_config
-
+    """Build the sample mailbox, poll it at each of :data:`DEMO_TIMES`, print what happened."""
     root = keep or Path(tempfile.mkdtemp(prefix="followup-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     cfg_path = build_sample(root)

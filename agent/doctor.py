@@ -369,7 +369,7 @@ def _check_maildir(config: Config, report: Report) -> None:
 
 
 def _check_generic(config: Config, report: Report) -> None:
-    from agent.cli import open_mailbox
+    from agent.backends.open import open_mailbox
 
     def attempt() -> Any:
         with open_mailbox(config) as mailbox:

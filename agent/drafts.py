@@ -89,7 +89,7 @@ def draft_message_id(key: str, config: Config) -> str:
 
 
 def reply_subject(subject: str) -> str:
-    from agent.mail.thread import base_subject
+    from agent.mail.subject import base_subject
 
     base = base_subject(subject)
     return f"Re: {base}" if base else "Re: our conversation"
@@ -117,7 +117,7 @@ def _greeting(conv: Conversation, to: str) -> str:
 
 
 def _topic(conv: Conversation, company: str | None) -> str:
-    from agent.mail.thread import base_subject
+    from agent.mail.subject import base_subject
 
     subj = base_subject(conv.subject)
     m = re.search(r"\b(?:for (?:the )?|–\s*|-\s*|:\s*)([A-Z][\w/&+ .-]{2,60}?(?:Engineer|Developer|Manager|"

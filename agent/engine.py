@@ -201,7 +201,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     # 1. sync: only what changed since the stored cursor is parsed
     cs = mailbox.changes(store.get_cursor(mailbox.name))
     lap("sync")
-    raws = {r.id: _keywords_as_labels(r) for r in cs.added if not _is_draft(r)}
+    raws = {r.id: r for r in cs.added}
     parsed = [parse_message(r) for r in raws.values()]
     lap("parse")
     threading_all: Forked[tuple[list[Conversation], int]] | None = None
@@ -437,16 +437,6 @@ def sync_queued_label(
         changed = True
     if changed:
         store.caches.save_labelled(labeled)
-
-
-def _keywords_as_labels(raw: RawMessage) -> RawMessage:
-    """IMAP keywords (``Follow-up/Pause``) are labels on servers that have no labels."""
-    keywords = {f for f in raw.flags if len(f) > 1 and not f.startswith("\\")}
-    return replace(raw, labels=raw.labels | keywords) if keywords else raw
-
-
-def _is_draft(raw: RawMessage) -> bool:
-    return "\\Draft" in raw.flags or ("D" in raw.flags and raw.folder == "drafts")
 
 
 def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -> dict[str, Message]:

@@ -1,8 +1,16 @@
-"""``explain THREAD``: the evidence and the rules behind one conversation, in plain words."""
+"""``explain THREAD``: the evidence and the rules behind one conversation, in plain words.
+
+The text is built section by section (the verdict, the evidence weighed, the
+messages, the decision, the plan, the drafts so far); each section is a list
+of lines, empty when it has nothing to say, and starts with its own blank
+separator line.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.errors import AgentError
@@ -21,27 +29,72 @@ from agent.policy import Decision
 from agent.signals.company import company_name
 from agent.signals.tracking import SETTLE, Tracking
 
+if TYPE_CHECKING:
+    from agent.engine import PollResult
 
-def find_conversation(query: str, result: Any) -> str:
-    """Resolve an id, an id prefix, or a unique fragment of a subject or company."""
-    convs: dict[str, Conversation] = result.conversations
-    if query in convs:
+
+def find_conversation(query: str, conversations: Mapping[str, Conversation],
+                      decisions: Iterable[Decision] = ()) -> str:
+    """Resolve an id, an id prefix, or a unique fragment of a subject or company.
+
+    Among several matches, the one conversation that is tracked (has a
+    decision) wins; otherwise the refusal lists them.
+    """
+    if query in conversations:
         return query
-    companies = {d.conversation: (d.company or "") for d in result.decisions}
-    q = query.lower()
-    hits = [cid for cid in convs if cid.startswith(query)]
-    if not hits:
-        hits = [cid for cid, c in convs.items()
-                if q in c.subject.lower() or q in companies.get(cid, "").lower()]
-    tracked = {d.conversation for d in result.decisions}
-    if len(hits) > 1 and len([h for h in hits if h in tracked]) == 1:
-        hits = [h for h in hits if h in tracked]
+    companies = {d.conversation: (d.company or "") for d in decisions}
+    hits = _matches(query, conversations, companies)
+    tracked = [h for h in hits if h in companies]
+    if len(hits) > 1 and len(tracked) == 1:
+        hits = tracked
     if len(hits) == 1:
         return hits[0]
     if not hits:
         raise AgentError(f"No conversation matches {query!r}. `followup-agent status` lists them.")
-    listing = "; ".join(f"{h} ({convs[h].subject[:50]})" for h in hits[:10])
+    listing = "; ".join(f"{h} ({conversations[h].subject[:50]})" for h in hits[:10])
     raise AgentError(f"{query!r} matches {len(hits)} conversations: {listing}. Use the id.")
+
+
+def _matches(query: str, conversations: Mapping[str, Conversation], companies: Mapping[str, str]) -> list[str]:
+    """The ids that start with ``query``; failing that, those whose subject or company holds it."""
+    hits = [cid for cid in conversations if cid.startswith(query)]
+    if hits:
+        return hits
+    q = query.lower()
+    return [cid for cid, c in conversations.items()
+            if q in c.subject.lower() or q in companies.get(cid, "").lower()]
+
+
+def explain(query: str, result: PollResult, config: Config) -> str:
+    """Everything ``explain`` prints about the conversation ``query`` names, as one text."""
+    cid = find_conversation(query, result.conversations, result.decisions)
+    conv = result.conversations[cid]
+    tz = config.account.tz
+    dec = next((d for d in result.decisions if d.conversation == cid), None)
+    tracking = result.tracking.get(cid) or next((t for c, t in result.untracked if c.id == cid), None)
+    lines = [f"Conversation {cid}: {conv.subject!r}"]
+    lines += _verdict(cid, conv, dec, tracking, config)
+    lines += _evidence(tracking)
+    lines += _messages(conv, tz)
+    if dec is not None:
+        lines += _decision(dec, config)
+    lines += _plan(result, cid)
+    lines += _history(result, cid, tz)
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(cid: str, conv: Conversation, dec: Decision | None, tracking: Tracking | None,
+             config: Config) -> list[str]:
+    """Tracked or not, and why; for a possible one, the commands that settle it."""
+    if dec is not None:
+        return [f"Company: {_company(conv, dec, config)}",
+                f"Tracked because: {dec.tracked_because}.",
+                f"State: {dec.state}. {dec.reason}"]
+    if tracking is not None and tracking.possible:
+        return [f"Possible, not tracked: {tracking.reason}. Nothing is drafted until you settle it:",
+                *(f"  {cmd.format(thread=cid)}" for cmd in SETTLE)]
+    return [f"Not tracked: {tracking.reason if tracking else 'not a recruiting conversation'}.",
+            f"  (wrong? {SETTLE[0].format(thread=cid)})"]
 
 
 def _company(conv: Conversation, dec: Decision, config: Config) -> str:
@@ -52,72 +105,42 @@ def _company(conv: Conversation, dec: Decision, config: Config) -> str:
     return dec.company or "unknown"
 
 
-def explain(query: str, result: Any, config: Config) -> str:
-    cid = find_conversation(query, result)
-    conv: Conversation = result.conversations[cid]
-    tz = config.account.tz
-    dec: Decision | None = next((d for d in result.decisions if d.conversation == cid), None)
-    lines = [f"Conversation {cid}: {conv.subject!r}"]
-    tracking: Tracking | None = getattr(result, "tracking", {}).get(cid) or next(
-        (t for c, t in result.untracked if c.id == cid), None)
-    if dec is None and tracking is not None and tracking.possible:
-        lines.append(f"Possible, not tracked: {tracking.reason}. Nothing is drafted until you settle it:")
-        lines.extend(f"  {cmd.format(thread=cid)}" for cmd in SETTLE)
-    elif dec is None:
-        lines.append(f"Not tracked: {tracking.reason if tracking else 'not a recruiting conversation'}.")
-        lines.append(f"  (wrong? {SETTLE[0].format(thread=cid)})")
-    else:
-        lines.append(f"Company: {_company(conv, dec, config)}")
-        lines.append(f"Tracked because: {dec.tracked_because}.")
-        lines.append(f"State: {dec.state}. {dec.reason}")
-    if tracking is not None and tracking.cues:
-        lines.append("")
-        lines.append("Evidence weighed (your own job search or something else):")
-        for c in sorted(tracking.cues, key=lambda c: (c.kind, -c.weight)):
-            lines.append(f"  {c.kind:<14} +{c.weight}  {c.name}: \u201c{c.quote[:110]}\u201d")
-    lines.append("")
-    lines.append("Messages:")
+def _evidence(tracking: Tracking | None) -> list[str]:
+    """The cues the tracking verdict weighed, by kind, the heaviest first."""
+    if tracking is None or not tracking.cues:
+        return []
+    return ["", "Evidence weighed (your own job search or something else):",
+            *(f"  {c.kind:<14} +{c.weight}  {c.name}: \u201c{c.quote[:110]}\u201d"
+              for c in sorted(tracking.cues, key=lambda c: (c.kind, -c.weight)))]
+
+
+def _messages(conv: Conversation, tz: ZoneInfo) -> list[str]:
+    lines = ["", "Messages:"]
     for m in conv.messages:
         when = m.date.astimezone(tz).strftime("%Y-%m-%d %H:%M") if m.date else "(no date)"
         who = m.from_.email if m.from_ else "(no sender)"
         lines.append(f"  {when}  {who:<36} {m.subject[:60]}")
-    if dec is not None:
-        lines.append("")
-        lines.append("Events (with evidence):")
-        for f in dec.facts:
-            when = f.at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if f.at else "(undated)"
-            extra = _data(_details(f), config)
-            lines.append(f"  {when}  {f.kind:<20} \u201c{f.evidence.quote}\u201d{extra}")
-        if not dec.facts:
-            lines.append("  (none)")
-        lines.append("")
-        lines.append("Rules applied:")
-        for r in dec.rules:
-            lines.append(f"  - {r}")
-        if dec.next is not None:
-            n = dec.next
-            lines.append("")
-            lines.append(f"Next: {n.kind} due {n.due.astimezone(tz):%a %Y-%m-%d %H:%M %Z} to {n.to or '(nobody)'}")
-            for a in n.arithmetic:
-                lines.append(f"  {a}")
-            if dec.no_recipient:
-                lines.append(f"  No draft can be written: {dec.no_recipient}.")
-        if dec.unusable:
-            lines.append(f"Unusable addresses (bounced): {', '.join(dec.unusable)}")
-    plan = [a for a in result.plan if a.conversation == cid]
-    if plan:
-        lines.append("")
-        lines.append("This poll would:")
-        for a in plan:
-            lines.append(f"  {a.kind} {a.step or ''}: {a.reason}")
-    history = result.history.get(cid, [])
-    if history:
-        lines.append("")
-        lines.append("Drafts so far:")
-        for h in history:
-            when = h.updated_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            lines.append(f"  {h.step:<12} {h.status:<13} {when}  {h.reason or h.message_id}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _decision(dec: Decision, config: Config) -> list[str]:
+    """The events read, the rules applied, the next step with its arithmetic, the bounced addresses."""
+    lines = _events(dec, config)
+    lines += ["", "Rules applied:", *(f"  - {r}" for r in dec.rules)]
+    lines += _next_step(dec, config.account.tz)
+    if dec.unusable:
+        lines.append(f"Unusable addresses (bounced): {', '.join(dec.unusable)}")
+    return lines
+
+
+def _events(dec: Decision, config: Config) -> list[str]:
+    lines = ["", "Events (with evidence):"]
+    for f in dec.facts:
+        when = f.at.astimezone(config.account.tz).strftime("%Y-%m-%d %H:%M") if f.at else "(undated)"
+        lines.append(f"  {when}  {f.kind:<20} \u201c{f.evidence.quote}\u201d{_data(_details(f), config)}")
+    if not dec.facts:
+        lines.append("  (none)")
+    return lines
 
 
 def _details(f: Fact) -> list[tuple[str, Any]]:
@@ -149,3 +172,32 @@ def _data(data: list[tuple[str, Any]], config: Config) -> str:
             v = v.astimezone(config.account.tz).strftime("%Y-%m-%d %H:%M")
         shown.append(f"{k}={v}")
     return f"  ({', '.join(shown)})" if shown else ""
+
+
+def _next_step(dec: Decision, tz: ZoneInfo) -> list[str]:
+    """What is owed next, when, to whom, and how the due time was reckoned."""
+    n = dec.next
+    if n is None:
+        return []
+    lines = ["", f"Next: {n.kind} due {n.due.astimezone(tz):%a %Y-%m-%d %H:%M %Z} to {n.to or '(nobody)'}",
+             *(f"  {a}" for a in n.arithmetic)]
+    if dec.no_recipient:
+        lines.append(f"  No draft can be written: {dec.no_recipient}.")
+    return lines
+
+
+def _plan(result: PollResult, cid: str) -> list[str]:
+    plan = [a for a in result.plan if a.conversation == cid]
+    if not plan:
+        return []
+    return ["", "This poll would:", *(f"  {a.kind} {a.step or ''}: {a.reason}" for a in plan)]
+
+
+def _history(result: PollResult, cid: str, tz: ZoneInfo) -> list[str]:
+    """The drafts the agent made for this conversation, and what became of each."""
+    history = result.history.get(cid, [])
+    if not history:
+        return []
+    return ["", "Drafts so far:",
+            *(f"  {h.step:<12} {h.status:<13} {h.updated_at.astimezone(tz):%Y-%m-%d %H:%M}  "
+              f"{h.reason or h.message_id}" for h in history)]

@@ -19,12 +19,22 @@ An address is the user's when, compared case-insensitively, it is
 The user's *own domains* (for telling their current employer's mail from a
 prospective employer's) are the domains of those addresses that are not
 personal web-mail domains.
+
+Which organisation a domain belongs to is answered here too, once, by
+:func:`registrable_name`: the threading's company keys, the tracking's
+"is this the user's employer" and the company names all ask it. (Before, the
+threading used a hand-kept rule for two-level country suffixes and the
+company names the Public Suffix List, and they disagreed on some domains.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from publicsuffixlist import PublicSuffixList
 
 from agent.model import Address
 
@@ -74,3 +84,52 @@ class Identity:
         """Domains of the user's addresses that are not personal web-mail: their employer's."""
         skip = {d.lower() for d in personal} | _GMAIL
         return frozenset(d for a in self.addresses if (d := a.rpartition("@")[2]) and d not in skip)
+
+
+# --- registrable domains ----------------------------------------------------------------
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A set of words written as a block of text (easier to read and review than a literal)."""
+    return frozenset(words.split())
+
+
+#: Top-level domains under which the Public Suffix List's ICANN section has no deeper rule, so
+#: the registrable domain is the last two labels (``talent.corvidlabs.com``): the list (about
+#: 30 ms to load) is only read for the others. tests/test_company.py checks this set against
+#: the list the library ships.
+FLAT_TLDS = _wordset("""
+com org net edu gov mil dev app tech health bio jobs careers de eu ch nl dk info biz xyz
+global group agency studio systems software solutions capital finance ventures partners media cloud
+""")
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    # loaded on first use (about 30 ms): a poll whose mail is all .com never needs it
+    return PublicSuffixList(only_icann=True)
+
+
+# A cold poll asks for every message's sender domain (20,000 messages, a few thousand
+# domains): cached, so each distinct domain is worked out once per process.
+@functools.lru_cache(maxsize=16384)
+def registrable_name(domain: str) -> str:
+    """``mail.acme.co.uk`` → ``acme``: the label that names the organisation, IDN decoded.
+
+    The label left of the public suffix (the Public Suffix List's ICANN
+    section, shipped by ``publicsuffixlist``), so ``acme.com``,
+    ``careers.acme.com`` and ``acme.co.uk`` are one company and
+    ``xn--mller-kva.de`` is ``müller``. Empty labels (``acme..com``) are
+    skipped; a bare name is its own label; a domain that is itself a public
+    suffix (``co.uk``) gives its first label.
+    """
+    labels = [x for x in domain.strip().strip(".").lower().split(".") if x]
+    if len(labels) <= 2 or labels[-1] in FLAT_TLDS:
+        registrable = labels[-2:]
+    else:
+        registrable = (_psl().privatesuffix(".".join(labels)) or ".".join(labels)).split(".")
+    label = registrable[0] if registrable else ""
+    if label.startswith("xn--"):
+        with contextlib.suppress(UnicodeError, ValueError):
+            label = label.encode("ascii").decode("idna")
+    return label

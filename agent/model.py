@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar
 
+from agent.mail.subject import base_subject
+
 _T = TypeVar("_T")
 
 #: What a parsed :class:`Message` holds, as stored in the state. Bump it when the parser fills
@@ -251,8 +253,6 @@ class Conversation:
 
     @property
     def subject(self) -> str:
-        from agent.mail.thread import base_subject
-
         for m in self.own_messages:
             if m.subject:
                 return base_subject(m.subject)

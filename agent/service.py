@@ -40,7 +40,7 @@ The lock
     start to exit: a second ``run`` is refused at start, and so is ``poll
     --once`` while the service runs (``status``, ``explain`` and ``poll
     --dry-run`` still work: they only read). Its own polls pass the held lock
-    to :func:`agent.cli.run_poll`.
+    to :func:`agent.app.run_poll`.
 
 systemd
     ``Type=notify``: ``READY=1`` once the scheduler runs, ``STATUS=`` after
@@ -70,13 +70,18 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import sdnotify
+from agent.app import drafts_created, run_poll
 from agent.config import Config
 from agent.errors import AgentError, AuthError, ConfigError, MailboxError
 from agent.logs import get_logger
 from agent.store import StateLock
+
+if TYPE_CHECKING:
+    from agent.engine import PollResult
+    from agent.policy import Decision, NextStep
 
 #: seconds a running poll may take before the watchdog stops vouching for the service
 HANG_LIMIT = 30 * 60.0
@@ -149,12 +154,10 @@ def classify_failure(err: BaseException) -> str:
     return "bug"
 
 
-PollFn = Callable[[Config, datetime, StateLock], Any]
+PollFn = Callable[[Config, datetime, StateLock], "PollResult"]
 
 
-def _default_poll(config: Config, now: datetime, lock: StateLock) -> Any:
-    from agent.cli import run_poll
-
+def _default_poll(config: Config, now: datetime, lock: StateLock) -> PollResult:
     return run_poll(config, now, dry_run=False, lock=lock)
 
 
@@ -344,20 +347,21 @@ class Service:
                 self._poll_started = None
             self._succeeded(result, trigger)
 
-    def _succeeded(self, result: Any, trigger: str) -> None:
+    def _succeeded(self, result: PollResult, trigger: str) -> None:
         if self._failures:
             self.log.info("poll_recovered", trigger=trigger, after_failures=self._failures)
         self._failures, self._auth_failing, self._not_before = 0, False, 0.0
         self._healthy.set()
         self._remove("retry")
         due = next_due(result)
-        created = sum(getattr(a, "kind", "") == "create" for a in getattr(result, "plan", ()))
-        status = f"Last poll {_short(result.now)}: {len(result.decisions)} conversations, {created} drafts created"
+        status = (f"Last poll {_short(result.now)}: {len(result.decisions)} conversations, "
+                  f"{drafts_created(result)} drafts created")
         if due is None:
             self._remove("due")
             self.log.info("next_due", at=None)
         else:
-            moment, decision = due
+            decision, step = due
+            moment = step.due
             delay = self.clock.real_seconds_until(moment)
             self.sched.add_job(
                 self._job, "date", args=["due"], id="due", name="due",
@@ -365,7 +369,7 @@ class Service:
                 replace_existing=True, misfire_grace_time=None, coalesce=True,
             )
             self.log.info("next_due", at=moment.isoformat(), conversation=decision.conversation,
-                          step=decision.next.kind, in_seconds=round(delay, 1))
+                          step=step.kind, in_seconds=round(delay, 1))
             status += f"; next draft due {_short(moment)}"
         sdnotify.notify(f"STATUS={status}", env=self.env)
 
@@ -463,15 +467,14 @@ class Service:
                 mailbox.close()
 
 
-def next_due(result: Any) -> tuple[datetime, Any] | None:
-    """(moment, decision) of the earliest ``next.due`` after the poll's ``now``, or None."""
-    best: tuple[datetime, Any] | None = None
-    for d in getattr(result, "decisions", ()):
-        nxt = getattr(d, "next", None)
-        if nxt is None or nxt.due <= result.now:
+def next_due(result: PollResult) -> tuple[Decision, NextStep] | None:
+    """The decision whose ``next.due`` is the earliest after the poll's ``now``, with that step, or None."""
+    best: tuple[Decision, NextStep] | None = None
+    for d in result.decisions:
+        if d.next is None or d.next.due <= result.now:
             continue
-        if best is None or nxt.due < best[0]:
-            best = (nxt.due, d)
+        if best is None or d.next.due < best[1].due:
+            best = (d, d.next)
     return best
 
 

@@ -385,7 +385,7 @@ def test_deadline_plus_grace_snaps_like_the_policy() -> None:
 def test_holiday_class_loads_one_country_and_matches_the_package() -> None:
     import holidays
 
-    from agent.businesstime import holiday_class
+    from agent.holiday_countries import holiday_class
 
     for code in ("US", "GB", "DE", "USA"):
         cls = holiday_class(code)

@@ -101,3 +101,14 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "drafted thank_you to ann.park@acmerobotics.com" in proc.stdout
     assert "withdraw follow_up_1" in proc.stdout
     assert len(list((tmp_path / "d" / "Mail" / "Drafts" / "cur").iterdir())) == 2
+
+
+def test_every_command_has_its_handler() -> None:
+    """A command the parser offers but the dispatch table lacks would fail only when a user ran it."""
+    import argparse
+
+    from agent import cli
+
+    (commands,) = [a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands) == set(cli._WITHOUT_CONFIG) | set(cli._WITH_CONFIG)
+    assert not set(cli._WITHOUT_CONFIG) & set(cli._WITH_CONFIG)

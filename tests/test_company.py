@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.engine import thread_messages
+from agent.identity import FLAT_TLDS as _FLAT_TLDS
 from agent.mail.parse import parse_message
 from agent.model import Address, CalendarEvent, Message, RawMessage
 from agent.signals.company import CompanyName, company_name
-from agent.signals.company_domain import _FLAT_TLDS, agreement, domain_label, name_from_domain
+from agent.signals.company_domain import agreement, domain_label, name_from_domain
 from agent.signals.recruiting import company_from_domain, guess_company
 from tests import judgment_corpus
 from tests.helpers import ME, conv, make_config, msg, t

@@ -11,7 +11,7 @@ import pytest
 
 from agent import engine
 from agent.config import AccountConfig, Config, GmailConfig, StateConfig
-from agent.identity import Identity, canonical
+from agent.identity import Identity, canonical, registrable_name
 from agent.mail.thread import company_keys
 from agent.model import Address, Conversation, Message, UserWrote
 from agent.recipients import choose_recipient
@@ -131,7 +131,7 @@ _THANKS = (b"From: Jordan Lee <jl@jordanlee.dev>\r\nTo: Maya Okafor <maya@corvid
 
 
 def test_a_gmail_send_as_alias_is_the_user_and_is_asked_once_a_day(tmp_path: Path) -> None:
-    from agent.cli import open_mailbox
+    from agent.backends.open import open_mailbox
 
     with fake_gmail() as gmail:
         gmail.send_as = ("jl@jordanlee.dev",)
@@ -170,3 +170,31 @@ def test_without_the_server_the_known_aliases_stand(tmp_path: Path) -> None:
         got = engine.with_server_aliases(config, NoAnswer(), store,  # type: ignore[arg-type]
                                          datetime(2026, 11, 20, tzinfo=NY))
     assert got.identity.is_user("jl@jordanlee.dev")
+
+
+# --- registrable domains: one answer for threading, tracking and company names ---------------
+
+
+@pytest.mark.parametrize(("domain", "label"), [
+    ("acme.com", "acme"),
+    ("careers.acme.com", "acme"),
+    ("mail.acme.co.uk", "acme"),
+    ("careers.acme.com.au", "acme"),
+    ("jobs.kaiju-systems.co.jp", "kaiju-systems"),
+    ("xn--mller-kva.de", "müller"),
+    ("ACME.COM.", "acme"),
+    ("acme..com", "acme"),
+    ("localhost", "localhost"),
+    ("co.uk", "co"),
+    ("", ""),
+])
+def test_registrable_name(domain: str, label: str) -> None:
+    assert registrable_name(domain) == label
+
+
+def test_the_threading_and_the_company_names_ask_the_same_function() -> None:
+    from agent.mail import thread
+    from agent.signals import company_domain
+
+    assert thread.registrable_name is registrable_name
+    assert company_domain.domain_label is registrable_name

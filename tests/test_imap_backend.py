@@ -302,6 +302,21 @@ def test_full_changes_lists_inbox_and_sent_headers_only(user: DovecotUser, mb: I
     assert "\\Seen" in got[m1].flags and "\\Seen" not in got[m2].flags
 
 
+def test_changes_hand_over_keywords_as_labels_and_no_drafts(user: DovecotUser, mb: ImapMailbox) -> None:
+    """What the protocol says, decoded here: the engine reads labels and never sees a draft."""
+    kept, d1 = message("Interview")
+    plain, d2 = message("Re: Interview")
+    _saved, d3 = message("Unfinished reply")
+    user.deliver("INBOX", d1, flags=(b"\\Seen", b"Follow-up/Pause", b"$Label1"))
+    user.deliver("Sent", d2)
+    user.deliver("Sent", d3, flags=(b"\\Draft",))  # a client that saves drafts where it sends
+    with mb:
+        got = by_mid(mb.changes(None).added)
+    assert set(got) == {kept, plain}
+    assert got[kept].labels == {"Follow-up/Pause", "$Label1"} and "\\Seen" in got[kept].flags
+    assert got[plain].labels == frozenset()
+
+
 @pytest.mark.parametrize("mode", ["qresync", "condstore", "plain"])
 def test_incremental_new_changed_removed(user: DovecotUser, mode: str) -> None:
     drop = {"qresync": (), "condstore": ("QRESYNC",), "plain": ("QRESYNC", "CONDSTORE")}[mode]
@@ -387,14 +402,14 @@ def test_headers_are_fetched_in_batches(user: DovecotUser, mb: ImapMailbox, monk
     for i in range(20):
         user.deliver("INBOX", message(f"Bulk {i}")[1])
     seen: list[int] = []
-    real = imap_mod.uid_fetch
+    real = imap_mod.uid_fetch_raw
 
-    def counting(imap: Any, uid_set: str, items: str) -> Any:
+    def counting(c: Any, uid_set: str, items: str) -> Any:
         if "HEADER.FIELDS" in items:
             seen.append(len(list(imap_mod._expand_uids(uid_set))))
-        return real(imap, uid_set, items)
+        return real(c, uid_set, items)
 
-    monkeypatch.setattr(imap_mod, "uid_fetch", counting)
+    monkeypatch.setattr(imap_mod, "uid_fetch_raw", counting)
     with mb:
         cs = mb.changes(None)
     assert len(cs.added) == 20 and max(seen) <= 7 and sum(seen) == 20

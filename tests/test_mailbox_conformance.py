@@ -41,6 +41,7 @@ import pytest
 from agent import engine
 from agent.backends.base import Mailbox
 from agent.backends.maildir import MaildirMailbox, split_name
+from agent.backends.memory import MemoryMailbox, MemoryServer
 from agent.model import INBOX, SENT
 from agent.samples import ics, message
 from agent.store import Store
@@ -212,6 +213,41 @@ def gmail_imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[M
     del request, tmp_path
     with gmail_imap_mailbox_env() as env:
         yield env
+
+
+@dataclass
+class MemoryEnv:
+    """The in-memory server (agent/backends/memory.py); the user acts on it directly."""
+
+    server: MemoryServer = field(default_factory=MemoryServer)
+    mailbox: MemoryMailbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mailbox = MemoryMailbox(self.server)
+
+    def deliver(self, folder_role: str, data: bytes) -> None:
+        self.server.deliver(folder_role, data)
+
+    def user_delete(self, folder_role: str, message_id: str) -> None:
+        found = [m.id for m in self.server.messages(folder_role) if mid_of(m.data) == message_id]
+        assert found, f"no message {message_id} in {folder_role}"
+        self.server.delete(found[0])
+
+    def user_edit_draft(self, draft_id: str, new_bytes: bytes) -> None:
+        self.server.replace_draft(draft_id, new_bytes)
+
+    def user_delete_draft(self, draft_id: str) -> None:
+        assert self.server.delete(draft_id), f"no draft {draft_id}"
+
+    def snapshot(self) -> Any:
+        return self.server.snapshot()
+
+
+@backend("memory")
+@contextlib.contextmanager
+def memory_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    del request, tmp_path
+    yield MemoryEnv()
 
 
 # --- helpers ----------------------------------------------------------------------------

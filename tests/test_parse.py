@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from dataclasses import replace
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 import pytest
 
+from agent.mail import quotes
 from agent.mail.parse import (
     MAX_PART_TEXT,
     MAX_REFERENCES,
@@ -869,15 +875,116 @@ def test_strip_quoted_windows_line_endings_and_blank_runs() -> None:
     assert strip_quoted("a\r\n\r\n\r\n\r\nb\r\n> q") == "a\n\nb"
 
 
-def test_strip_quoted_hostile_input_is_fast() -> None:
-    import time
+# Hostile input: the quote stripper's work is counted in steps, never timed (a clock makes a
+# test flaky on a loaded machine). Its own code must be linear in the input (4 times the
+# input, about 4 times the steps; quadratic would be 16), and mail-parser-reply, whose
+# patterns backtrack quadratically in a line's length, must only ever be handed text inside
+# the bounds that keep it fast (quotes._library_safe). What a count cannot see is a
+# backtracking inside one regular-expression call: the stripper's own patterns are matched at
+# the start of a line only, and the one that can backtrack (the attribution) sees at most 800
+# characters.
 
-    start = time.monotonic()
-    strip_quoted("hi\n" + "\n" * 100_000 + "x")
-    strip_quoted("On " + "a b" * 20_000 + "\n")
-    strip_quoted(("On " + "ab " * 300 + "\n") * 60)
-    strip_quoted(("Warning: mail " * 2000 + "\n") * 5)
-    assert time.monotonic() - start < 2.0
+#: shapes of input that made the stripper (or the library under it) slow, and the size each
+#: was first found slow at
+HOSTILE: dict[str, tuple[Callable[[int], str], int]] = {
+    "blank lines": (lambda n: "hi\n" + "\n" * n + "x", 100_000),
+    "one long attribution": (lambda n: "On " + "a b" * n + "\n", 20_000),
+    "many long attributions": (lambda n: ("On " + "ab " * 300 + "\n") * n, 60),
+    "long lines": (lambda n: ("Warning: mail " * n + "\n") * 5, 2000),
+}
+
+
+@dataclass
+class Work:
+    """What agent/mail/quotes.py did: lines of its code run, characters given to its regular
+    expressions, and the texts it handed to mail-parser-reply."""
+
+    lines: int = 0
+    scanned: int = 0
+    library: list[str] = field(default_factory=list)
+
+
+class _CountedPattern:
+    """A compiled pattern that adds the length of every string it is given to ``work.scanned``."""
+
+    def __init__(self, pattern: re.Pattern[str], work: Work) -> None:
+        self._pattern, self._work = pattern, work
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._pattern, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._work.scanned += sum(len(a) for a in args if isinstance(a, str))
+            return method(*args, **kwargs)
+
+        return counted
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[Work]:
+    """Count the stripper's steps while the block runs (sys.settrace for its lines)."""
+    import mailparser_reply.parser
+
+    work = Work()
+    real = mailparser_reply.parser.EmailMessage
+
+    def handed(*args: Any, **kwargs: Any) -> Any:
+        work.library.append(kwargs["text"])
+        return real(*args, **kwargs)
+
+    def line(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line":
+            work.lines += 1
+        return line
+
+    def call(frame: FrameType, event: str, arg: Any) -> Any:
+        return line if frame.f_code.co_filename == quotes.__file__ else None
+
+    previous = sys.gettrace()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in list(vars(quotes).items()):
+            if isinstance(value, re.Pattern):
+                mp.setattr(quotes, name, _CountedPattern(value, work))
+        mp.setattr(mailparser_reply.parser, "EmailMessage", handed)
+        sys.settrace(call)
+        try:
+            yield work
+        finally:
+            sys.settrace(previous)
+
+
+def _stripped(text: str) -> tuple[str, Work]:
+    with counting() as work:
+        out = strip_quoted(text)
+    return out, work
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_strip_quoted_hostile_input_costs_steps_linear_in_its_size(shape: str) -> None:
+    make, size = HOSTILE[shape]
+    _, small = _stripped(make(size // 4))
+    _, large = _stripped(make(size))
+    assert small.lines > 0 and small.scanned > 0
+    assert large.lines <= 5 * small.lines, (shape, small, large)
+    assert large.scanned <= 5 * small.scanned, (shape, small.scanned, large.scanned)
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_strip_quoted_hostile_input_reaches_the_library_only_within_its_bounds(shape: str) -> None:
+    make, size = HOSTILE[shape]
+    text = make(size)
+    out, work = _stripped(text)
+    assert len(out) <= len(text)
+    for given in work.library:
+        lines = given.split("\n")
+        assert len(given) <= quotes._LIB_MAX_CHARS and max(map(len, lines)) <= quotes._LIB_MAX_LINE
+        trigger_cost = sum(len(x) ** 2 for x in lines if quotes._TRIGGER_LINE.match(x))
+        assert trigger_cost <= quotes._LIB_TRIGGER_BUDGET
+
+
+def test_strip_quoted_collapses_a_run_of_blank_lines() -> None:
+    make, size = HOSTILE["blank lines"]
+    assert strip_quoted(make(size)) == "hi\n\nx"
 
 
 # --- Message.signature -------------------------------------------------------------

@@ -392,13 +392,13 @@ def test_fast_route_taken_for_ordinary_blocks_only() -> None:
 def test_public_entry_takes_the_fast_route(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = RawMessage(id="m1", folder="INBOX", data=crlf(S), headers_only=True)
     calls: list[int] = []
-    real = parse._parse_fields
+    real = parse._fields_from_split
 
-    def counting(*args: Any) -> Message:
+    def counting(*args: Any) -> Any:
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(parse, "_parse_fields", counting)
+    monkeypatch.setattr(parse, "_fields_from_split", counting)
     assert parse.parse_message(raw) == parse._parse_message(raw, None, fast=False)
     assert calls == [1]
     full = RawMessage(id="m1", folder="INBOX", data=crlf(S))
@@ -406,7 +406,34 @@ def test_public_entry_takes_the_fast_route(monkeypatch: pytest.MonkeyPatch) -> N
     assert calls == [1]
 
 
-@pytest.mark.parametrize("target", ["_parse_fields", "split_header_block"])
+def test_both_routes_and_full_messages_apply_the_rules_in_one_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caps, defaults and decoding live in ``_build`` only: every route ends there."""
+    built: list[bool] = []
+    real = parse._build
+
+    def recording(raw: RawMessage, original: bytes, fields: Any, defects: list[str], body: Any) -> Message:
+        built.append(body is not None)
+        return real(raw, original, fields, defects, body)
+
+    monkeypatch.setattr(parse, "_build", recording)
+    both(crlf(S))  # the fast route, then the stdlib route
+    parse.parse_message(RawMessage(id="m1", folder="INBOX", data=crlf(S)))  # a full message
+    assert built == [False, False, True]
+
+
+def test_the_references_cap_is_one_rule_for_every_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse, "MAX_REFERENCES", 3)
+    refs = " ".join(f"<r{i}@x>" for i in range(6))
+    data = crlf(f"Message-ID: <m@x>\nReferences: {refs}\nIn-Reply-To: {refs}\n\nbody\n")
+    fast = assert_same(header_block(data))
+    full = parse.parse_message(RawMessage(id="m1", folder="INBOX", data=data))
+    for message in (fast, full):
+        assert message.references == ("<r0@x>", "<r4@x>", "<r5@x>")
+        assert message.in_reply_to == ("<r3@x>", "<r4@x>", "<r5@x>")
+        assert message.defects[:2] == ("In-Reply-To capped", "References capped from 6 ids")
+
+
+@pytest.mark.parametrize("target", ["_fields_from_split", "split_header_block"])
 def test_a_failing_fast_route_falls_back(monkeypatch: pytest.MonkeyPatch, target: str) -> None:
     def boom(*args: Any) -> Any:
         raise RuntimeError("bug")

@@ -6,6 +6,11 @@ The subprocess tests run the service the way systemd does: ``$NOTIFY_SOCKET``
 no ``state.path`` in the config). An injected clock
 (``FOLLOWUP_AGENT_FAKE_NOW``) puts the start a few seconds before a thank-you
 is due, so the due moment comes within the test.
+
+No test measures time: they wait for what they expect (a log line, a
+notification, a poll) on :data:`NEWS`, with a generous timeout that only keeps
+a broken service from hanging the suite, and the in-process tests pass the
+service a clock they control.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from apscheduler.jobstores.base import JobLookupError
 
 from agent import logs
+from agent import service as service_module
 from agent.config import Config
 from agent.errors import AuthError, ConfigError, MailboxError, StateLockedError
 from agent.samples import ics, message
@@ -39,6 +46,22 @@ ROOT = Path(__file__).resolve().parents[1]
 ME = "Jordan Lee <jordan.lee@gmail.com>"
 ANN = "Ann Park <ann.park@acme.com>"
 DUE = t(12, 1, 16)  # the thank-you: 2 h after the interview ends at 14:00 New York time
+#: notified whenever a reader thread below receives something (a log line, a notification)
+NEWS = threading.Condition()
+
+
+def wait_until(what: Callable[[], Any], timeout: float) -> Any:
+    """``what()`` once it is true, waiting on :data:`NEWS` (at most ``timeout`` seconds); else None."""
+    got: Any = None
+
+    def ready() -> bool:
+        nonlocal got
+        got = what()
+        return bool(got)
+
+    with NEWS:
+        NEWS.wait_for(ready, timeout)
+    return got or None
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -65,7 +88,9 @@ class NotifySocket:
                 continue
             except OSError:
                 return
-            self.messages.append(data.decode())
+            with NEWS:
+                self.messages.append(data.decode())
+                NEWS.notify_all()
 
     def states(self) -> list[str]:
         return [line for m in list(self.messages) for line in m.split("\n")]
@@ -86,6 +111,7 @@ class Agent:
         )
         self.lines: list[str] = []
         self.err: list[str] = []
+        self._ended = 0  # readers done: the process exited and all its output is read
         self._readers = [
             threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
             threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True),
@@ -93,10 +119,15 @@ class Agent:
         for r in self._readers:
             r.start()
 
-    @staticmethod
-    def _pump(stream: Any, into: list[str]) -> None:
+    def _pump(self, stream: Any, into: list[str]) -> None:
         for line in stream:
-            into.append(line.rstrip("\n"))
+            with NEWS:
+                into.append(line.rstrip("\n"))
+                NEWS.notify_all()
+        self.proc.wait()  # its output ended: it is exiting
+        with NEWS:  # waiters look again (see _exited)
+            self._ended += 1
+            NEWS.notify_all()
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         out = []
@@ -110,15 +141,16 @@ class Agent:
         return out
 
     def wait_for(self, what: Callable[[], Any], timeout: float, label: str) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = what()
-            if got:
-                return got
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {label}; log:\n" + self.output())
+        """``what()`` once true; an exited service or ``timeout`` seconds fail the test."""
+        got = wait_until(lambda: what() or self._exited(), timeout)
+        if got is None or got is _EXITED:
+            raise AssertionError(f"no {label} (the service {'exited' if got else 'timed out'}); log:\n"
+                                 + self.output())
+        return got
+
+    def _exited(self) -> object:
+        """_EXITED once the process has ended and its output has been read to the end."""
+        return _EXITED if self._ended == len(self._readers) else None
 
     def wait_event(self, name: str, timeout: float, **match: Any) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:
@@ -139,6 +171,9 @@ class Agent:
         for r in self._readers:
             r.join(2)
         return rc
+
+
+_EXITED = object()
 
 
 def interview_mail() -> bytes:
@@ -210,12 +245,14 @@ def test_service_end_to_end(dovecot: DovecotServer, dovecot_user: DovecotUser, t
         planned = agent.wait_event("next_due", 5)
         assert planned["step"] == "thank_you"
         assert datetime.fromisoformat(planned["at"]) == DUE
+        # planned for the due moment: the clock started 4 s before it and runs at real speed
+        assert 0 <= planned["in_seconds"] <= 4
 
-        # 2. the one-shot job creates the draft at the due moment (the fake clock's)
+        # 2. the one-shot job (not the 30 s interval) creates the draft, not before the due
+        # moment (the fake clock's)
         made = agent.wait_event("poll", 15, trigger="due")
         assert made["drafts_created"] == 1
-        at = datetime.fromisoformat(made["now"])
-        assert DUE <= at < DUE + timedelta(seconds=2), at
+        assert datetime.fromisoformat(made["now"]) >= DUE
         assert len(drafts_of(user)) == 1
 
         # 3. the lock: a second service and a manual poll are refused; status still works
@@ -252,10 +289,10 @@ def test_service_end_to_end(dovecot: DovecotServer, dovecot_user: DovecotUser, t
         assert recovered["after_failures"] == 1
         assert len(drafts_of(user)) == 1  # nothing duplicated, nothing lost
 
-        # 6. SIGTERM: STOPPING=1, exit 0, quickly
-        t0 = time.monotonic()
+        # 6. SIGTERM: STOPPING=1, exit 0, without waiting out the stop grace (20 s; stop()
+        # gives it 10 s) or leaving by the emergency exit
         assert agent.stop() == 0, agent.output()
-        assert time.monotonic() - t0 < 5
+        assert not agent.events("stopped_during_poll")
         states = notify.states()
         assert "READY=1" in states and "WATCHDOG=1" in states and "STOPPING=1" in states
         assert states.index("READY=1") < states.index("STOPPING=1")
@@ -277,13 +314,15 @@ def test_refused_login_is_reported_once_and_not_hammered(
     notify = NotifySocket(tmp_path / "notify.sock")
     cfg = write_config(tmp_path, user, interval="1s")
     env = service_env(tmp_path, "wrong-password-4711", notify.path, fake_now=None)
-    agent = Agent(["--config", str(cfg), "run"], env)
+    agent = Agent(["--config", str(cfg), "--debug", "run"], env)  # --debug: skipped polls are logged
     try:
         ev = agent.wait_event("auth_failed", 20)
         assert "refused the login" in ev["error"]
         assert ev["retry_in_seconds"] >= 15 * 60
         assert "followup-agent auth imap" in ev["fix"]
-        time.sleep(2.5)  # two and a half intervals: no other attempt
+        # two more intervals come and are skipped: no other attempt
+        agent.wait_for(lambda: len([e for e in agent.events("poll_skipped") if e["trigger"] == "interval"
+                                    and e["reason"] == "backing off"]) >= 2, 20, "two skipped polls")
         assert len(agent.events("auth_failed")) == 1
         assert agent.events("poll") == [] and agent.events("auth_still_failing") == []
         assert agent.proc.poll() is None
@@ -334,13 +373,70 @@ class FakeResult:
         ]
 
 
-def _run(service: Service, seconds: float) -> int:
-    timer = threading.Timer(seconds, service.stop)
-    timer.start()
-    try:
-        return service.run()
-    finally:
-        timer.cancel()
+def _run_until(service: Service, done: threading.Event, timeout: float = 30) -> int:
+    """Run the service until ``done`` is set, then stop it as SIGTERM would.
+
+    ``timeout`` only keeps a broken service from hanging the suite; the test then fails.
+    The stop is made to wait for the scheduler's pass over due jobs to end (see
+    :func:`_shutdown_between_passes`): these tests stop the service the moment a poll
+    happened, often while a retry is being fired, and are not about that race.
+    """
+    _shutdown_between_passes(service)
+
+    def stop_when_done() -> None:
+        done.wait(timeout)
+        service.stop()
+
+    stopper = threading.Thread(target=stop_when_done, name="stopper", daemon=True)
+    stopper.start()
+    rc = service.run()
+    stopper.join()
+    assert done.is_set(), f"the service did not get there within {timeout} s"
+    return rc
+
+
+def _trigger() -> str:
+    """What started the poll running now (the service binds it to the log context)."""
+    import structlog
+
+    return str(structlog.contextvars.get_contextvars().get("trigger", ""))
+
+
+def _shutdown_between_passes(service: Service) -> None:
+    """Let the scheduler shut down only between its passes over due jobs.
+
+    APScheduler 3 marks itself stopped before it takes its job-store lock; a pass holding
+    that lock which then removes a one-shot job it fired (retry, due, wake) finds nothing
+    and raises out of ``run()``
+    (test_a_stop_while_the_scheduler_fires_a_one_shot_job_ends_run_with_an_error).
+    Taking the lock (re-entrant) around the whole shutdown closes that window.
+    """
+    sched = service.sched
+    real_shutdown = sched.shutdown
+
+    def shutdown(wait: bool = True) -> None:
+        with sched._jobstores_lock:
+            real_shutdown(wait)
+
+    sched.shutdown = shutdown
+
+
+class SteppingClock(Clock):
+    """A clock the test controls: it shows ``start`` until the service waits for a moment,
+    and that moment has then come at once (the scheduler is told to wait 0 real seconds)."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self.shown = start
+        self.waits: list[datetime] = []
+
+    def now(self) -> datetime:
+        return self.shown
+
+    def real_seconds_until(self, moment: datetime) -> float:
+        self.waits.append(moment)
+        self.shown = max(self.shown, moment)
+        return 0.0
 
 
 def _config(tmp_path: Path, interval: int = 1) -> Config:
@@ -353,16 +449,18 @@ def _config(tmp_path: Path, interval: int = 1) -> Config:
 
 def test_transient_failures_back_off_and_recover(tmp_path: Path, captured: io.StringIO) -> None:
     calls: list[str] = []
+    recovered = threading.Event()
 
     def poll(_config: Config, now: datetime, lock: StateLock) -> Any:
         assert lock.held  # the service's own lock, passed in: no self-deadlock
         calls.append(now.isoformat())
         if len(calls) <= 2:
             raise MailboxError("Lost the connection to the IMAP server x:1 (5 attempts): reset.")
+        recovered.set()
         return FakeResult(now, [])
 
     svc = Service(_config(tmp_path), env={}, poll=poll)
-    assert _run(svc, 3.5) == 0
+    assert _run_until(svc, recovered) == 0
     failed = _events(captured, "poll_failed")
     assert [e["failures"] for e in failed] == [1, 2]
     assert all(e["retry_in_seconds"] == 1 for e in failed)
@@ -371,16 +469,44 @@ def test_transient_failures_back_off_and_recover(tmp_path: Path, captured: io.St
     assert _events(captured, "service_stopped")
 
 
+@pytest.mark.xfail(strict=True, raises=JobLookupError, reason=(
+    "agent/service.py stops APScheduler 3 from another thread; its shutdown marks the scheduler "
+    "stopped before taking the job-store lock, and a pass over due jobs that then removes the "
+    "one-shot job it fired raises JobLookupError: run() ends with a traceback, not 0."))
+def test_a_stop_while_the_scheduler_fires_a_one_shot_job_ends_run_with_an_error(tmp_path: Path) -> None:
+    """SIGTERM coming just as a retry, due or wake job is fired. The stop is made to come at
+    exactly that point: the scheduler is shut down right after it hands the job over."""
+    def poll(_config: Config, now: datetime, _lock: StateLock) -> Any:
+        if _trigger() == "interval":
+            svc.request_poll("reload", delay=0.0)  # a one-shot "wake" job, fired at once
+        return FakeResult(now, [])
+
+    svc = Service(_config(tmp_path, interval=60), env={}, poll=poll)
+    executor = svc.sched._lookup_executor("default")
+    submit = executor.submit_job
+
+    def submit_then_stop(job: Any, run_times: Any) -> None:
+        submit(job, run_times)
+        if job.id == "wake":
+            svc.sched.shutdown(wait=False)  # what Service.stop()'s shutdown thread does, now
+
+    executor.submit_job = submit_then_stop
+    assert svc.run() == 0
+
+
 def test_a_bug_in_a_poll_is_logged_without_locals_and_survived(tmp_path: Path, captured: io.StringIO) -> None:
     calls = []
+    retried = threading.Event()
 
     def poll(_config: Config, now: datetime, _lock: StateLock) -> Any:
         calls.append(now)
+        if len(calls) == 2:
+            retried.set()
         password = "hunter2-in-a-local"  # noqa: F841 - must not reach the log
         raise ZeroDivisionError("boom")
 
     svc = Service(_config(tmp_path), env={}, poll=poll)
-    assert _run(svc, 2.5) == 0
+    assert _run_until(svc, retried) == 0
     crashed = _events(captured, "poll_crashed")
     assert crashed and crashed[0]["error"] == "ZeroDivisionError"
     assert "ZeroDivisionError" in json.dumps(crashed[0]["exception"])
@@ -390,53 +516,70 @@ def test_a_bug_in_a_poll_is_logged_without_locals_and_survived(tmp_path: Path, c
 
 def test_due_job_is_planned_from_the_decisions(tmp_path: Path, captured: io.StringIO) -> None:
     start = datetime(2026, 12, 1, 20, 59, 58, tzinfo=UTC)
-    clock = Clock(start, speed=1.0)
+    clock = SteppingClock(start)
     seen: list[tuple[datetime, str]] = []
+    two = threading.Event()
 
     def poll(_config: Config, now: datetime, _lock: StateLock) -> Any:
-        import structlog
-
-        trigger = structlog.contextvars.get_contextvars().get("trigger", "")
-        seen.append((now, trigger))
+        seen.append((now, _trigger()))
+        if len(seen) == 2:
+            two.set()
         # one due in 1.5 s, one later, one in the past (ignored)
         return FakeResult(now, [start + timedelta(seconds=3.5), start + timedelta(seconds=1.5),
                                 start - timedelta(hours=1)])
 
     svc = Service(_config(tmp_path, interval=60), env={}, clock=clock, poll=poll)
-    assert _run(svc, 2.5) == 0
+    assert _run_until(svc, two) == 0
     triggers = [tr for _, tr in seen]
     assert triggers[:2] == ["interval", "due"], seen
-    due_now = seen[1][0]
-    assert start + timedelta(seconds=1.5) <= due_now < start + timedelta(seconds=2.2)
+    # the service waited for the earliest future due moment, and the due poll ran at it
+    assert clock.waits[0] == start + timedelta(seconds=1.5)
+    assert seen[1][0] == start + timedelta(seconds=1.5)
     planned = _events(captured, "next_due")
     assert planned[0]["at"] == (start + timedelta(seconds=1.5)).isoformat()
 
 
 def test_sighup_and_missed_runs_ask_for_a_poll(tmp_path: Path, captured: io.StringIO) -> None:
     seen: list[str] = []
+    reloaded = threading.Event()
 
     def poll(_config: Config, now: datetime, _lock: StateLock) -> Any:
-        import structlog
-
-        seen.append(structlog.contextvars.get_contextvars().get("trigger", ""))
+        trigger = _trigger()
+        with NEWS:
+            seen.append(trigger)
+            NEWS.notify_all()
+        if trigger == "reload":
+            reloaded.set()
         return FakeResult(now, [])
 
     svc = Service(_config(tmp_path, interval=60), env={}, poll=poll)
-    threading.Timer(0.8, lambda: os.kill(os.getpid(), signal.SIGHUP)).start()
-    assert _run(svc, 2.0) == 0
+
+    def hang_up_after_the_first_poll() -> None:
+        if wait_until(lambda: seen, 30):  # the handlers are installed before the first poll
+            os.kill(os.getpid(), signal.SIGHUP)
+            # CPython runs a handler in the main thread between bytecodes: a signal that comes
+            # just before that thread sleeps in the scheduler's wait (60 s) waits with it
+            svc.sched.wakeup()
+
+    threading.Thread(target=hang_up_after_the_first_poll, daemon=True).start()
+    assert _run_until(svc, reloaded) == 0
     assert seen == ["interval", "reload"]
 
 
-def test_helpers() -> None:
+def test_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert classify_failure(AuthError("The IMAP server h:1 refused the login of 'u' (x).")) == "auth"
     assert classify_failure(AuthError("No secret found for 'u'. Tried, in order: ...")) == "auth"
     assert classify_failure(MailboxError("Lost the connection")) == "mailbox"
     assert classify_failure(ConfigError("bad key")) == "error"
     assert classify_failure(RuntimeError()) == "bug"
     start = datetime(2026, 1, 1, tzinfo=UTC)
+    ticks = iter([100.0, 100.5, 100.5, 101.0])  # the monotonic seconds the clock reads, in turn
+    monkeypatch.setattr(service_module, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
     clock = Clock(start, speed=60.0)
-    assert 59 < clock.real_seconds_until(start + timedelta(hours=1)) <= 60
+    assert clock.now() == start + timedelta(seconds=30)  # half a real second, sixty times as fast
+    assert clock.real_seconds_until(start + timedelta(hours=1)) == 59.5
     assert clock.real_seconds_until(start - timedelta(hours=1)) == 0
+    monkeypatch.undo()
     assert next_due(FakeResult(start, [])) is None
     env_clock = Clock.from_env({"FOLLOWUP_AGENT_FAKE_NOW": "2026-12-01T15:59:00-05:00",
                                 "FOLLOWUP_AGENT_CLOCK_SPEED": "10"})
@@ -459,9 +602,7 @@ def test_sdnotify_paths_and_abstract_sockets(tmp_path: Path) -> None:
     sock = NotifySocket(tmp_path / "n.sock")
     try:
         assert sdnotify.notify("READY=1", "STATUS=hi", env={"NOTIFY_SOCKET": str(sock.path)})
-        deadline = time.monotonic() + 5
-        while not sock.messages and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: sock.messages, 5)
         assert sock.messages == ["READY=1\nSTATUS=hi"]
     finally:
         sock.close()
@@ -479,3 +620,23 @@ def test_sdnotify_paths_and_abstract_sockets(tmp_path: Path) -> None:
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "1"}) is None
     assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "2000000", "WATCHDOG_PID": str(os.getpid())}) == 1.0
     assert sdnotify.watchdog_interval({}) is None
+
+
+def test_next_due_is_the_earliest_step_still_ahead() -> None:
+    """The due job is planned for the earliest future step; a step already due waits for no job."""
+    from agent.engine import PollResult
+    from agent.policy import Decision, NextStep
+
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+    def decision(cid: str, hours: float | None) -> Decision:
+        step = None if hours is None else NextStep("follow_up_1", now + timedelta(hours=hours), None, "r1")
+        return Decision(cid, "s", None, "open", step, "why")
+
+    decisions = [decision("past", -1), decision("none", None), decision("late", 30), decision("soon", 2),
+                 decision("also-soon", 2)]
+    found = next_due(PollResult(now, decisions, [], applied=True))
+    assert found is not None
+    dec, step = found
+    assert (dec.conversation, step.due) == ("soon", now + timedelta(hours=2))  # the first of a tie
+    assert next_due(PollResult(now, decisions[:2], [], applied=True)) is None

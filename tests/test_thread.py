@@ -370,7 +370,7 @@ def test_twenty_thousand_messages_fast() -> None:
 def test_base_subject_shortcut_changes_nothing(subject: str) -> None:
     """Subjects with no colon, no leading bracket and no trailing ")" skip the prefix loop;
     the answer is the loop's own."""
-    from agent.mail.thread import _WS, _strip_prefixes
+    from agent.mail.subject import _WS, _strip_prefixes
 
     assert base_subject(subject) == _strip_prefixes(_WS.sub(" ", subject).strip())
 

@@ -16,6 +16,7 @@ Reading never changes mail: no flags, no moves, read-only selects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -29,6 +30,19 @@ HEADER_FIELDS = (
     "Precedence", "List-Id", "List-Unsubscribe", "X-Failed-Recipients", "Feedback-ID",
     "X-Followup-Agent",
 )
+
+
+# the Message-ID field at the start of a line, its value perhaps folded onto the next one
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(?:\r?\n[ \t]+)?(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def message_id_of(data: bytes) -> str | None:
+    """The Message-ID of a draft the agent composed, or None: how a backend finds a draft it
+    may have stored before a connection was lost, instead of storing it twice."""
+    header = _HEADER_END.split(data, maxsplit=1)[0]
+    found = _MESSAGE_ID.search(header)
+    return found[1].decode("ascii", "replace") if found else None
 
 
 @runtime_checkable
@@ -65,7 +79,16 @@ class Mailbox(Protocol):
     name: str
 
     def changes(self, cursor: str | None) -> ChangeSet:
-        """New and removed messages since ``cursor`` (None: everything)."""
+        """New and removed messages since ``cursor`` (None: everything).
+
+        What is handed over is already in the protocol's terms, so the engine
+        decodes nothing backend-specific: ``added`` holds mail only (never a
+        draft: :meth:`drafts` lists those, whatever flag or label marks them
+        on the server), and ``RawMessage.labels`` holds every label the user
+        can set, an IMAP server's keywords (``Follow-up/Pause``) included.
+        ``RawMessage.flags`` are the server's flags as it reports them, for
+        information only.
+        """
         ...
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:

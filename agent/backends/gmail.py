@@ -83,7 +83,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import email.utils
 import functools
 import hashlib
 import json
@@ -94,12 +93,13 @@ import urllib.parse
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httplib2
 
-from agent.backends.base import HEADER_FIELDS
+from agent.backends.base import HEADER_FIELDS, message_id_of
+from agent.backends.gmail_history import CHAT, DRAFT, GONE, HistoryReader, meaningful
+from agent.backends.retry import Backoff, GaveUp, TryAgain, retry_after_seconds
 from agent.errors import MailboxError
 from agent.model import ALL, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
@@ -125,9 +125,6 @@ BATCH_SIZE = 50
 #: a Retry-After longer than this is not waited for (a poll must not hang for an hour)
 MAX_RETRY_AFTER = 300.0
 
-DRAFT, SPAM, TRASH, CHAT = "DRAFT", "SPAM", "TRASH", "CHAT"
-_GONE = frozenset({SPAM, TRASH})
-_NOISE = frozenset({"UNREAD", "STARRED", "IMPORTANT"})
 _CURSOR_PREFIX = "gm1:"
 #: drafts bigger than this in total are not kept in the cursor (they are listed every poll)
 _SNAPSHOT_CAP = 512 * 1024
@@ -311,10 +308,8 @@ class GmailMailbox:
         self._creds = credentials
         self._sleep = sleep
         self._clock = clock
-        self._jitter = jitter
         self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._max_backoff = max_backoff
+        self._backoff = Backoff(self._attempts, backoff, max_backoff, sleep, jitter)
         self._rate = quota_rate
         self._burst = 2 * quota_rate
         self._allowance = self._burst
@@ -413,7 +408,7 @@ class GmailMailbox:
 
     def create_draft(self, data: bytes, thread_hint: str | None = None) -> str:
         """``drafts.create`` with ``message.raw`` and ``message.threadId``; return ``draft/<id>``."""
-        message_id = _message_id(data)
+        message_id = message_id_of(data)
         raw = base64.urlsafe_b64encode(data).decode("ascii")
 
         def find_existing() -> str | None:
@@ -532,11 +527,19 @@ class GmailMailbox:
         return ChangeSet(added=tuple(added.values()), removed=(), cursor=cursor, full=True)
 
     def _incremental(self, state: _Cursor) -> ChangeSet:
+        """What the history since the cursor's id says changed (:mod:`agent.backends.gmail_history`)."""
         self._labels = dict(state.labels)
-        draft_mids = {m for _d, m, _t, _r in state.drafts or ()}
-        drafts_dirty = state.drafts is None
-        events: dict[str, str] = {}  # message id -> "changed" | "removed", latest wins
-        history_id = state.history_id
+        history = HistoryReader({m for _d, m, _t, _r in state.drafts or ()}, state.drafts is None)
+        history_id = self._read_history(state.history_id, history)
+        added, gone, drafts_seen = self._read_changed(history.ids("changed"))
+        removed = [f"gm/{m}" for m in history.ids("removed")] + gone
+        self._drafts = self._load_drafts() if history.drafts_dirty or drafts_seen else state.drafts
+        cursor = self._cursor(history_id, state.account)
+        return ChangeSet(added=tuple(added), removed=tuple(dict.fromkeys(removed)), cursor=cursor, full=False)
+
+    def _read_history(self, start: str, history: HistoryReader) -> str:
+        """Every page of ``history.list`` since ``start`` into ``history``; the newest history id."""
+        history_id = start
         page: str | None = None
         while True:
             try:
@@ -544,7 +547,7 @@ class GmailMailbox:
                     "reading the mailbox history",
                     functools.partial(
                         self.users.history().list,
-                        userId="me", startHistoryId=state.history_id, historyTypes=list(HISTORY_TYPES),
+                        userId="me", startHistoryId=start, historyTypes=list(HISTORY_TYPES),
                         maxResults=500, pageToken=page,
                     ),
                     "history.list",
@@ -554,61 +557,34 @@ class GmailMailbox:
                     raise _HistoryExpired from None
                 raise self._error("reading the mailbox history", err.http) from None
             for record in resp.get("history", ()):
-                for item in record.get("messagesAdded", ()):
-                    msg = item.get("message", {})
-                    labels = set(msg.get("labelIds", ()))
-                    if DRAFT in labels:
-                        drafts_dirty = True
-                    elif labels & _GONE:
-                        events[msg["id"]] = "removed"
-                    else:
-                        events[msg["id"]] = "changed"
-                for item in record.get("messagesDeleted", ()):
-                    msg = item.get("message", {})
-                    if msg["id"] in draft_mids or DRAFT in msg.get("labelIds", ()):
-                        drafts_dirty = True
-                    events[msg["id"]] = "removed"
-                for key in ("labelsAdded", "labelsRemoved"):
-                    for item in record.get(key, ()):
-                        msg = item.get("message", {})
-                        changed = set(item.get("labelIds", ()))
-                        if DRAFT in changed or DRAFT in msg.get("labelIds", ()) or msg["id"] in draft_mids:
-                            drafts_dirty = True
-                        if key == "labelsAdded" and changed & _GONE:
-                            events[msg["id"]] = "removed"
-                        elif any(_meaningful(label) for label in changed):
-                            events[msg["id"]] = "changed"
+                history.read(record)
             history_id = str(resp.get("historyId") or history_id)
             page = resp.get("nextPageToken")
             if not page:
-                break
-        removed = [f"gm/{m}" for m, what in events.items() if what == "removed"]
-        wanted = [m for m, what in events.items() if what == "changed"]
+                return history_id
+
+    def _read_changed(self, wanted: list[str]) -> tuple[list[RawMessage], list[str], bool]:
+        """The headers of messages the history says changed: (mail, ids now gone, a draft among them)."""
         got = self._batch(
             "reading message headers",
             [(m, functools.partial(self._get_message, m, "metadata"), "messages.get") for m in wanted],
         )
-        metas = [v for v in got.values() if isinstance(v, dict)]
-        self._learn_labels(metas)
+        self._learn_labels([v for v in got.values() if isinstance(v, dict)])
         added: list[RawMessage] = []
+        removed: list[str] = []
+        drafts = False
         for m in wanted:
             meta = got.get(m)
+            labels = set(meta.get("labelIds", ())) if isinstance(meta, dict) else set()
             if not isinstance(meta, dict):
                 removed.append(f"gm/{m}")  # 404: deleted since
-                continue
-            labels = set(meta.get("labelIds", ()))
-            if DRAFT in labels:
-                drafts_dirty = True
-                continue
-            if labels & _GONE:
+            elif DRAFT in labels:
+                drafts = True  # a draft (even one in the trash) is the drafts' business
+            elif labels & GONE:
                 removed.append(f"gm/{m}")
-                continue
-            raw = self._raw(meta)
-            if raw is not None:
+            elif (raw := self._raw(meta)) is not None:
                 added.append(raw)
-        self._drafts = self._load_drafts() if drafts_dirty else state.drafts
-        cursor = self._cursor(history_id, state.account)
-        return ChangeSet(added=tuple(added), removed=tuple(dict.fromkeys(removed)), cursor=cursor, full=False)
+        return added, removed, drafts
 
     def _cursor(self, history_id: str, account: str) -> str:
         snapshot = self._drafts
@@ -620,7 +596,7 @@ class GmailMailbox:
     def _raw(self, meta: Mapping[str, Any]) -> RawMessage | None:
         """A metadata-format message as a header-block RawMessage (None: not reported)."""
         label_ids = set(meta.get("labelIds", ()))
-        if label_ids & (_GONE | {DRAFT, CHAT}):
+        if label_ids & (GONE | {DRAFT, CHAT}):
             return None
         headers = meta.get("payload", {}).get("headers", ())
         block = "".join(
@@ -628,7 +604,7 @@ class GmailMailbox:
             for h in headers if h.get("name")
         )
         folder = SENT if "SENT" in label_ids else INBOX if "INBOX" in label_ids else ALL
-        names = frozenset(self._labels.get(i, i) for i in label_ids if _meaningful(i))
+        names = frozenset(self._labels.get(i, i) for i in label_ids if meaningful(i))
         return RawMessage(
             id=f"gm/{meta['id']}",
             folder=folder,
@@ -768,47 +744,60 @@ class GmailMailbox:
 
             raise describe_refresh_error(err) from None
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        base = min(self._max_backoff, self._backoff * (2 ** attempt))
-        delay = base * (0.5 + self._jitter() / 2)  # "equal jitter": never zero, never in lockstep
-        return max(delay, retry_after or 0.0)
-
     def _execute(self, what: str, make: Callable[[], Any], method: str, *,
                  before_retry: Callable[[], Any] | None = None) -> Any:
-        """One request with pacing and retries; a non-retryable HTTP error raises :class:`_NotOk`."""
-        from google.auth.exceptions import RefreshError, TransportError
-        from googleapiclient.errors import HttpError
+        """One request with pacing and retries; a non-retryable HTTP error raises :class:`_NotOk`.
 
-        last = "no answer"
-        for attempt in range(self._attempts):
-            if attempt and before_retry is not None:
+        ``before_retry`` runs before each try but the first; what it returns
+        (unless None) is the answer: a create that failed ambiguously finds
+        what it may have made before it makes it again.
+        """
+
+        def attempt(n: int) -> Any:
+            if n and before_retry is not None:
                 found = before_retry()
                 if found is not None:
                     return found
-            self._pace(self._count(method))
-            try:
-                return make().execute(num_retries=0)
-            except HttpError as err:
-                retry_after = _retryable(err)
-                if retry_after is None:
-                    raise _NotOk(err) from None
-                if retry_after > MAX_RETRY_AFTER:
-                    raise MailboxError(
-                        f"Gmail asked to wait {retry_after:.0f} s before {what} (quota exhausted?); "
-                        "the next poll will try again."
-                    ) from None
-                last = _describe(err)
-                self._sleep(self._delay(attempt, retry_after))
-            except RefreshError as err:
-                from agent.gmail_auth import describe_refresh_error
+            return self._request(what, make, method)
 
-                raise describe_refresh_error(err) from None
-            except SendRefused:
-                raise
-            except (OSError, httplib2.HttpLib2Error, TransportError) as err:
-                last = f"{type(err).__name__}: {str(err)[:200]}"
-                self._sleep(self._delay(attempt, None))
-        raise MailboxError(
+        try:
+            return self._backoff.run(attempt)
+        except GaveUp as err:
+            raise self._gave_up(what, err.reason) from None
+
+    def _request(self, what: str, make: Callable[[], Any], method: str) -> Any:
+        """One try of one request; what a later try may cure raises :class:`TryAgain`."""
+        from google.auth.exceptions import RefreshError, TransportError
+        from googleapiclient.errors import HttpError
+
+        self._pace(self._count(method))
+        try:
+            return make().execute(num_retries=0)
+        except HttpError as err:
+            retry_after = _retryable(err)
+            if retry_after is None:
+                raise _NotOk(err) from None
+            raise self._try_again(what, _describe(err), retry_after) from None
+        except RefreshError as err:
+            from agent.gmail_auth import describe_refresh_error
+
+            raise describe_refresh_error(err) from None
+        except SendRefused:
+            raise
+        except (OSError, httplib2.HttpLib2Error, TransportError) as err:
+            raise TryAgain(f"{type(err).__name__}: {str(err)[:200]}") from None
+
+    def _try_again(self, what: str, reason: str, retry_after: float) -> TryAgain:
+        """A retryable failure; refused (a MailboxError) when the server asks for too long a wait."""
+        if retry_after > MAX_RETRY_AFTER:
+            raise MailboxError(
+                f"Gmail asked to wait {retry_after:.0f} s before {what} (quota exhausted?); "
+                "the next poll will try again."
+            ) from None
+        return TryAgain(reason, retry_after)
+
+    def _gave_up(self, what: str, last: str) -> MailboxError:
+        return MailboxError(
             f"Gmail kept failing while {what} ({self._attempts} tries, last: {last}); "
             "the next poll will try again."
         )
@@ -826,80 +815,77 @@ class GmailMailbox:
         after a backoff that honours their Retry-After; any other failure of
         a part raises a :class:`MailboxError`.
         """
-        from google.auth.exceptions import RefreshError, TransportError
-        from googleapiclient.errors import HttpError
-        from googleapiclient.http import BatchHttpRequest
-
         out: dict[str, Any] = {}
         makers = {key: (make, method) for key, make, method in items}
         keys = list(makers)
         for start in range(0, len(keys), self._batch_size):
             todo = keys[start : start + self._batch_size]
-            last = "no answer"
-            for attempt in range(self._attempts):
-                if not todo:
-                    break
-                self._ensure_token()
-                self._pace(sum(self._count(makers[k][1]) for k in todo))
-                retry: list[str] = []
-                waits: list[float] = []
-
-                def done(request_id: str, response: Any, exception: Any, sent: list[str] = todo,
-                         retry: list[str] = retry, waits: list[float] = waits) -> None:
-                    key = sent[int(request_id)]
-                    if exception is None:
-                        out[key] = response
-                        return
-                    if isinstance(exception, HttpError):
-                        after = _retryable(exception)
-                        if after is not None:
-                            retry.append(key)
-                            waits.append(after)
-                            return
-                        if exception.resp.status in (404, 410):
-                            out[key] = exception
-                            return
-                        raise self._error(what, exception)
-                    raise exception
-
-                batch = BatchHttpRequest(callback=done, batch_uri=self.endpoint + "/batch/gmail/v1")
-                for i, key in enumerate(todo):
-                    batch.add(makers[key][0](), request_id=str(i))
-                try:
-                    batch.execute(http=self._http)
-                except HttpError as err:  # the batch request itself failed
-                    after = _retryable(err)
-                    if after is None:
-                        raise self._error(what, err) from None
-                    retry, waits = list(todo), [after]
-                    last = _describe(err)
-                except RefreshError as err:
-                    from agent.gmail_auth import describe_refresh_error
-
-                    raise describe_refresh_error(err) from None
-                except SendRefused:
-                    raise
-                except (OSError, httplib2.HttpLib2Error, TransportError) as err:
-                    retry, waits = [k for k in todo if k not in out], [0.0]
-                    last = f"{type(err).__name__}: {str(err)[:200]}"
-                else:
-                    if retry:
-                        last = f"{len(retry)} of {len(todo)} requests answered with a rate limit or server error"
-                todo = retry
-                if todo:
-                    wait = max(waits, default=0.0)
-                    if wait > MAX_RETRY_AFTER:
-                        raise MailboxError(
-                            f"Gmail asked to wait {wait:.0f} s before {what} (quota exhausted?); "
-                            "the next poll will try again."
-                        )
-                    self._sleep(self._delay(attempt, wait))
-            if todo:
-                raise MailboxError(
-                    f"Gmail kept failing while {what} ({self._attempts} tries, last: {last}); "
-                    "the next poll will try again."
-                )
+            try:
+                self._backoff.run(functools.partial(self._send_batch, what, todo, makers, out))
+            except GaveUp as err:
+                raise self._gave_up(what, err.reason) from None
         return out
+
+    def _send_batch(self, what: str, todo: list[str], makers: Mapping[str, tuple[Callable[[], Any], str]],
+                    out: dict[str, Any], _attempt: int) -> None:
+        """One try of one batch: answers go to ``out``; ``todo`` keeps the parts to send again,
+        and while any are left this raises :class:`TryAgain` (with the longest wait they asked for)."""
+        from google.auth.exceptions import RefreshError, TransportError
+        from googleapiclient.errors import HttpError
+
+        self._ensure_token()
+        self._pace(sum(self._count(makers[k][1]) for k in todo))
+        retry: list[str] = []
+        waits: list[float] = []
+        try:
+            self._batch_request(what, list(todo), makers, out, retry, waits).execute(http=self._http)
+        except HttpError as err:  # the batch request itself failed
+            after = _retryable(err)
+            if after is None:
+                raise self._error(what, err) from None
+            retry, waits = list(todo), [after]
+            last = _describe(err)
+        except RefreshError as err:
+            from agent.gmail_auth import describe_refresh_error
+
+            raise describe_refresh_error(err) from None
+        except SendRefused:
+            raise
+        except (OSError, httplib2.HttpLib2Error, TransportError) as err:
+            retry, waits = [k for k in todo if k not in out], [0.0]
+            last = f"{type(err).__name__}: {str(err)[:200]}"
+        else:
+            last = f"{len(retry)} of {len(todo)} requests answered with a rate limit or server error"
+        todo[:] = retry
+        if todo:
+            raise self._try_again(what, last, max(waits, default=0.0))
+
+    def _batch_request(self, what: str, sent: list[str], makers: Mapping[str, tuple[Callable[[], Any], str]],
+                       out: dict[str, Any], retry: list[str], waits: list[float]) -> Any:
+        """A BatchHttpRequest of the parts ``sent``, whose answers fill ``out``, ``retry`` and ``waits``."""
+        from googleapiclient.errors import HttpError
+        from googleapiclient.http import BatchHttpRequest
+
+        def done(request_id: str, response: Any, exception: Any) -> None:
+            key = sent[int(request_id)]
+            if exception is None:
+                out[key] = response
+                return
+            if not isinstance(exception, HttpError):
+                raise exception
+            after = _retryable(exception)
+            if after is not None:
+                retry.append(key)
+                waits.append(after)
+            elif exception.resp.status in (404, 410):
+                out[key] = exception
+            else:
+                raise self._error(what, exception)
+
+        batch = BatchHttpRequest(callback=done, batch_uri=self.endpoint + "/batch/gmail/v1")
+        for i, key in enumerate(sent):
+            batch.add(makers[key][0](), request_id=str(i))
+        return batch
 
     def _error(self, what: str, err: Any) -> MailboxError:
         """A non-retryable HTTP error as a message for a person."""
@@ -940,10 +926,6 @@ def _unthreaded_report(headers: Iterable[Mapping[str, Any]]) -> bool:
             and not names.get("in-reply-to", "").strip() and not names.get("references", "").strip())
 
 
-def _meaningful(label_id: str) -> bool:
-    return label_id not in _NOISE and not label_id.startswith("CATEGORY_")
-
-
 def _error_details(err: Any) -> tuple[set[str], str]:
     """(reasons, message) from a Google JSON error body."""
     try:
@@ -969,25 +951,7 @@ def _retryable(err: Any) -> float | None:
             return None
     elif status != 429 and not 500 <= status < 600:
         return None
-    return _retry_after(err.resp.get("retry-after") if hasattr(err.resp, "get") else None)
-
-
-def _retry_after(value: Any) -> float:
-    """``Retry-After`` as seconds: a number, or an HTTP date; 0 when absent or unreadable."""
-    if not value:
-        return 0.0
-    text = str(value).strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return 0.0
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return retry_after_seconds(err.resp.get("retry-after") if hasattr(err.resp, "get") else None)
 
 
 def _describe(err: Any) -> str:
@@ -1004,9 +968,3 @@ def _b64decode(value: str) -> bytes | None:
 
 def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")
-
-
-def _message_id(data: bytes) -> str | None:
-    header = re.split(rb"\r?\n\r?\n", data, maxsplit=1)[0]
-    m = re.search(rb"^Message-ID:[ \t]*(\r?\n[ \t]+)?(<[^>\r\n]+>)", header, re.IGNORECASE | re.MULTILINE)
-    return m[2].decode("ascii", "replace") if m else None

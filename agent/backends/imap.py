@@ -84,8 +84,15 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.backends.base import HEADER_FIELDS
-from agent.backends.imap_wire import uid_fetch
+from agent.backends.base import HEADER_FIELDS, message_id_of
+from agent.backends.imapclient_privates import (
+    changed_since_raw,
+    forget_selection,
+    is_selected,
+    list_special_use,
+    uid_fetch_raw,
+)
+from agent.backends.retry import Backoff, GaveUp, TryAgain
 from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage, build_raw
 
@@ -116,6 +123,7 @@ _HEADER_RESPONSE_EXACT = re.compile(
 _UID_ITEM = re.compile(rb"(?:^|[ (])UID (\d+)", re.IGNORECASE)
 _FLAGS_ITEM = re.compile(rb"(?:^|[ (])FLAGS \(([^)]*)\)", re.IGNORECASE)
 _CURSOR_PREFIX = "imap1:"
+_DRAFT = "\\Draft"
 _DRAFT_FLAGS = (b"\\Draft", b"\\Seen")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
 _SPECIAL = {SENT: b"\\sent", DRAFTS: b"\\drafts", ALL: b"\\all"}
@@ -294,10 +302,8 @@ class ImapMailbox:
         self.cfg = cfg
         self._credential = credential
         self._sleep = sleep
-        self._jitter = jitter
         self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._max_backoff = max_backoff
+        self._backoff = Backoff(self._attempts, backoff, max_backoff, sleep, jitter)
         self._ignored = frozenset(c.upper().encode() for c in ignore_capabilities)
         self._client: IMAPClient | None = None
         self._caps: frozenset[bytes] = frozenset()
@@ -369,7 +375,7 @@ class ImapMailbox:
         """
         del thread_hint
         data = _crlf(data)
-        message_id = _message_id(data)
+        message_id = message_id_of(data)
         return self._run(
             "saving a draft", lambda c, attempt: self._create_draft(c, data, message_id, attempt)
         )
@@ -461,47 +467,46 @@ class ImapMailbox:
     def _run(self, what: str, op: Callable[[IMAPClient, int], T]) -> T:
         """Run ``op`` on a live connection, reconnecting with backoff on transient failures."""
         with self._lock:
-            last: BaseException | None = None
-            for attempt in range(self._attempts):
-                if attempt:
-                    delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
-                    self._sleep(delay / 2 + self._jitter() * delay / 2)
-                try:
-                    client = self._connection()
-                    return op(client, attempt)
-                except MailboxError:
-                    raise
-                except _Fatal as err:
-                    self._drop()
-                    raise MailboxError(str(err)) from None
-                except ssl.SSLCertVerificationError as err:
-                    self._drop()
-                    raise MailboxError(
-                        f"The certificate of {self.where} could not be verified "
-                        f"({err.verify_message or err.reason}). If the server uses a private CA, "
-                        "set imap.ca_file to its certificate."
-                    ) from None
-                except LoginError as err:
-                    self._drop()
-                    raise AuthError(
-                        f"The IMAP server {self.where} refused the login of {self.cfg.username!r} "
-                        f"({_server_text(err)}). Check the password or token and where it comes from "
-                        "(README: secrets)."
-                    ) from None
-                except _TRANSIENT as err:
-                    self._drop()
-                    last = err
-                    continue
-                except IMAPClientError as err:
-                    # a NO/BAD for this command: the connection itself is fine
-                    raise MailboxError(
-                        f"The IMAP server {self.where} refused an operation while {what}: "
-                        f"{_server_text(err)}."
-                    ) from None
+            try:
+                return self._backoff.run(lambda attempt: self._attempt(what, op, attempt))
+            except GaveUp as err:
+                raise MailboxError(
+                    f"Lost the connection to the IMAP server {self.where} while {what} "
+                    f"({self._attempts} attempts): {err.reason}."
+                ) from None
+
+    def _attempt(self, what: str, op: Callable[[IMAPClient, int], T], attempt: int) -> T:
+        """One try of ``op``: a lost connection asks for another; every other failure is final."""
+        try:
+            return op(self._connection(), attempt)
+        except MailboxError:
+            raise
+        except _Fatal as err:
+            self._drop()
+            raise MailboxError(str(err)) from None
+        except ssl.SSLCertVerificationError as err:
+            self._drop()
             raise MailboxError(
-                f"Lost the connection to the IMAP server {self.where} while {what} "
-                f"({self._attempts} attempts): {_describe(last)}."
-            )
+                f"The certificate of {self.where} could not be verified "
+                f"({err.verify_message or err.reason}). If the server uses a private CA, "
+                "set imap.ca_file to its certificate."
+            ) from None
+        except LoginError as err:
+            self._drop()
+            raise AuthError(
+                f"The IMAP server {self.where} refused the login of {self.cfg.username!r} "
+                f"({_server_text(err)}). Check the password or token and where it comes from "
+                "(README: secrets)."
+            ) from None
+        except _TRANSIENT as err:
+            self._drop()
+            raise TryAgain(_describe(err)) from None
+        except IMAPClientError as err:
+            # a NO/BAD for this command: the connection itself is fine
+            raise MailboxError(
+                f"The IMAP server {self.where} refused an operation while {what}: "
+                f"{_server_text(err)}."
+            ) from None
 
     def _connection(self) -> IMAPClient:
         if self._client is None:
@@ -609,42 +614,51 @@ class ImapMailbox:
         return f"{self.cfg.username}@{self.cfg.host}:{self.cfg.port}"
 
     def _changes(self, c: IMAPClient, previous: dict[str, Any] | None) -> ChangeSet:
+        """What changed in the folders read: one STATUS each, and only a folder whose STATUS
+        shows a change is opened (:meth:`_sync_folder`)."""
         roles = self._read_roles(c)
         self._leave(c)  # STATUS must see other clients' changes (see _leave)
-        condstore = b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
-        status = {role: self._status(c, name, condstore) for role, name in roles}
-        old: dict[str, _FolderState] = {}
-        full = previous is None or previous.get("account") != self._account() or bool(
-            previous.get("gmail")
-        ) != self.is_gmail
-        if not full and previous is not None:
-            try:
-                old = {r: _FolderState.from_json(d) for r, d in previous["folders"].items()}
-            except (KeyError, TypeError, ValueError, AttributeError):
-                full = True
-        if not full and set(old) != {r for r, _ in roles}:
-            full = True
+        status = {role: self._status(c, name, self._condstore) for role, name in roles}
+        old, full = self._cursor_state(previous, roles)
         self._gm_uids = {}  # this poll's sync fills it; the cursor's map comes second (_gm_uid)
         self._kept = list(old.values())  # Gmail: fetch() finds a message by its msgid without a SEARCH
-        if not full:
-            for role, name in roles:
-                if old[role].name != name or old[role].uidvalidity != status[role][b"UIDVALIDITY"]:
-                    full = True  # a rebuilt folder (UIDVALIDITY) or another folder: start over
+        # a rebuilt folder (UIDVALIDITY) or another folder: start over
+        full = full or any(
+            old[role].name != name or old[role].uidvalidity != status[role][b"UIDVALIDITY"]
+            for role, name in roles
+        )
         added: list[RawMessage] = []
         removed: list[str] = []
         new_state: dict[str, _FolderState] = {}
         for role, name in roles:
-            st = status[role]
             prev = None if full else old[role]
-            if prev is not None and self._unchanged(prev, st):
+            if prev is not None and self._unchanged(prev, status[role]):
                 new_state[role] = prev
                 continue
-            state, got, gone = self._sync_folder(c, role, name, prev)
-            new_state[role] = state
+            new_state[role], got, gone = self._sync_folder(c, role, name, prev)
             added.extend(got)
             removed.extend(gone)
-        cursor = self._encode_cursor(new_state)
-        return ChangeSet(added=tuple(added), removed=tuple(removed), cursor=cursor, full=full)
+        mail = tuple(raw for raw in added if _DRAFT not in raw.flags)  # drafts() lists those
+        return ChangeSet(added=mail, removed=tuple(removed), cursor=self._encode_cursor(new_state), full=full)
+
+    def _cursor_state(
+        self, previous: dict[str, Any] | None, roles: list[tuple[str, str]]
+    ) -> tuple[dict[str, _FolderState], bool]:
+        """The cursor's folder states, and whether it asks for a full sync anyway.
+
+        Full: no cursor, another account, Gmail then not (or the reverse), an
+        unreadable cursor, another set of folders (whose states are still
+        returned: Gmail's msgid map in them spares a SEARCH in ``fetch``).
+        """
+        if previous is None or previous.get("account") != self._account():
+            return {}, True
+        if bool(previous.get("gmail")) != self.is_gmail:
+            return {}, True
+        try:
+            old = {r: _FolderState.from_json(d) for r, d in previous["folders"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return {}, True
+        return old, set(old) != {r for r, _ in roles}
 
     def _status(self, c: IMAPClient, name: str, condstore: bool) -> dict[bytes, int]:
         items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"] + ([b"HIGHESTMODSEQ"] if condstore else [])
@@ -671,63 +685,72 @@ class ImapMailbox:
                 return [int(u) for u in c.search(criteria, charset="UTF-8")]
         return [int(u) for u in c.search(criteria)]
 
+    @property
+    def _condstore(self) -> bool:
+        return b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
+
     def _sync_folder(
         self, c: IMAPClient, role: str, name: str, prev: _FolderState | None
     ) -> tuple[_FolderState, list[RawMessage], list[str]]:
         """One folder: (new state, new or changed messages, removed ids)."""
         info = c.select_folder(name, readonly=True)  # EXAMINE: nothing changes
         uv = int(info[b"UIDVALIDITY"])
-        condstore = b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
-        modseq = info.get(b"HIGHESTMODSEQ") if condstore else None
-        exists = int(info.get(b"EXISTS", 0))
+        modseq = _int(info.get(b"HIGHESTMODSEQ")) if self._condstore else None
         if prev is None:
             every = self._search(c, ["ALL"])
             pairs = self._fetch_headers(c, role, uv, every)
             nxt = max(int(info.get(b"UIDNEXT", 0)), max(every, default=0) + 1)
-            state = _FolderState(name, uv, nxt, _int(modseq), set(every), _msgids(pairs))
+            state = _FolderState(name, uv, nxt, modseq, set(every), _msgids(pairs))
             return state, [raw for _uid, raw in pairs], []
         if uv != prev.uidvalidity:
             raise _Resync
-        known = set(prev.uids)
-        new = [u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext]
-        changed: set[int] = set()
-        vanished: set[int] | None = None
-        if prev.modseq is not None and modseq is not None and int(modseq) != prev.modseq:
-            if b"QRESYNC" in self._caps and prev.uidnext > 1:
-                changed, vanished = self._changed_since(c, prev.uidnext - 1, prev.modseq)
-            else:
-                changed = set(self._search(c, ["MODSEQ", prev.modseq + 1]))
-        if vanished is not None:
-            known -= vanished
-        expected = len(known) + len(new)
-        if self.is_gmail or exists != expected:
+        return self._sync_since(c, role, prev, info, modseq)
+
+    def _sync_since(
+        self, c: IMAPClient, role: str, prev: _FolderState, info: Mapping[bytes, Any], modseq: int | None
+    ) -> tuple[_FolderState, list[RawMessage], list[str]]:
+        """A folder known from the cursor: what is new, re-flagged and gone since."""
+        uv = prev.uidvalidity
+        new = {u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext}
+        changed, vanished = self._flag_changes(c, prev, modseq)
+        known = prev.uids - vanished
+        if self.is_gmail or int(info.get(b"EXISTS", 0)) != len(known) + len(new):
             # count disagrees (or Gmail, whose query narrows the set): compare against the server
             everything = set(self._search(c, ["ALL"]))
-            vanished = (vanished or set()) | (prev.uids - everything)
-            new = sorted({u for u in everything - prev.uids if u >= prev.uidnext} | set(new))
+            vanished |= prev.uids - everything
+            new |= {u for u in everything - prev.uids if u >= prev.uidnext}
             known = prev.uids & everything
-        gone = sorted((vanished or set()) & prev.uids)
-        refetch = sorted((changed & known) | set(new))
-        pairs = self._fetch_headers(c, role, uv, refetch)
-        uids = known | set(new)
+        pairs = self._fetch_headers(c, role, uv, sorted((changed & known) | new))
+        uids = known | new
         nxt = max(int(info.get(b"UIDNEXT", 0)), max(uids, default=0) + 1, prev.uidnext)
         msgids = {u: m for u, m in prev.msgids.items() if u in uids} | _msgids(pairs)
         removed = [
-            f"gm/{prev.msgids[u]}" if u in prev.msgids else self._id(role, uv, u) for u in gone
+            f"gm/{prev.msgids[u]}" if u in prev.msgids else self._id(role, uv, u)
+            for u in sorted(vanished & prev.uids)
         ]
-        state = _FolderState(name, uv, nxt, _int(modseq), uids, msgids)
-        return state, [raw for _uid, raw in pairs], removed
+        return _FolderState(prev.name, uv, nxt, modseq, uids, msgids), [raw for _u, raw in pairs], removed
+
+    def _flag_changes(
+        self, c: IMAPClient, prev: _FolderState, modseq: int | None
+    ) -> tuple[set[int], set[int]]:
+        """(UIDs whose flags changed, UIDs expunged) since the cursor, as far as the server says.
+
+        With CONDSTORE the re-flagged UIDs (``MODSEQ`` search); with QRESYNC
+        also the expunged ones, in one round trip. Without either: nothing
+        (then only the message count shows that something went).
+        """
+        if prev.modseq is None or modseq is None or modseq == prev.modseq:
+            return set(), set()
+        if b"QRESYNC" in self._caps and prev.uidnext > 1:
+            return self._changed_since(c, prev.uidnext - 1, prev.modseq)
+        return set(self._search(c, ["MODSEQ", prev.modseq + 1])), set()
 
     def _changed_since(self, c: IMAPClient, last: int, modseq: int) -> tuple[set[int], set[int]]:
         """QRESYNC: UIDs with changed flags and UIDs expunged since ``modseq``, one round trip."""
-        imap = c._imap
-        imap.untagged_responses.pop("VANISHED", None)
-        typ, data = imap.uid("FETCH", f"1:{last}", "(UID FLAGS)", f"(CHANGEDSINCE {modseq} VANISHED)")
-        if typ != "OK":
-            raise IMAPClientError(f"UID FETCH CHANGEDSINCE failed: {data!r}")
-        changed = set(parse_fetch_response([d for d in data if d is not None], True, True))
+        data, lines = changed_since_raw(c, last, modseq)
+        changed = set(parse_fetch_response(data, True, True))
         vanished: set[int] = set()
-        for line in imap.untagged_responses.pop("VANISHED", []):
+        for line in lines:
             text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
             text = text.replace("(EARLIER)", "").strip()
             if text:
@@ -747,7 +770,7 @@ class ImapMailbox:
         for batch in _uid_ranges(uids, HEADER_BATCH):
             if not gmail:  # the hot loop of a cold sync: as little as possible per message
                 out.extend((uid, build_raw(id=prefix + str(uid), folder=role, data=header, headers_only=True,
-                                           thread_hint=None, labels=_NO_LABELS, flags=flags))
+                                           thread_hint=None, labels=_keywords(flags), flags=flags))
                            for uid, header, flags, _item in self._header_batch(c, batch))
                 continue
             for uid, header, flags, item in self._header_batch(c, batch):
@@ -767,7 +790,7 @@ class ImapMailbox:
                     data=header,
                     headers_only=True,
                     thread_hint=thread,
-                    labels=labels,
+                    labels=labels | _keywords(flags),
                     flags=flags,
                 )
                 out.append((uid, raw))
@@ -787,7 +810,7 @@ class ImapMailbox:
         imapclient's parser.
         """
         gmail = " " + " ".join(GMAIL_ITEMS) if self.is_gmail else ""
-        data = uid_fetch(c._imap, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
+        data = uid_fetch_raw(c, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
         fast = None if self.is_gmail else _read_header_fetch(data)
         if fast is not None:
             return [(u, header, _flag_text(flags), {}) for u, (header, flags) in sorted(fast.items())]
@@ -1045,14 +1068,14 @@ class ImapMailbox:
         as still there). Without UNSELECT, a failed EXAMINE of a folder that
         cannot exist deselects too (RFC 3501, 6.3.1).
         """
-        if c._imap.state != "SELECTED":
+        if not is_selected(c):
             return
         if b"UNSELECT" in self._caps:
             c.unselect_folder()
             return
         with contextlib.suppress(IMAPClientError):
             c.select_folder("followup-agent/no such folder/" + os.urandom(6).hex(), readonly=True)
-        c._imap.state = "AUTH"
+        forget_selection(c)
 
     def _poll_status(self, c: IMAPClient, timeout: float) -> bool:
         self._leave(c)
@@ -1109,7 +1132,21 @@ def _flags(values: Iterable[Any]) -> frozenset[str]:
 
 
 _FLAG_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
-_NO_LABELS: frozenset[str] = frozenset()
+
+
+def _keywords(flags: frozenset[str]) -> frozenset[str]:
+    """The keywords among a message's flags (``Follow-up/Pause``, ``$Label1``): the labels a user
+    sets on a server that has no labels, handed over as ``RawMessage.labels`` (system flags such as
+    ``\\Seen`` are not labels). Decoded once per distinct flag set, like :func:`_flags`."""
+    got = _KEYWORDS.get(flags)
+    if got is None:
+        got = frozenset(f for f in flags if len(f) > 1 and not f.startswith("\\"))
+        if len(_KEYWORDS) < 1024:
+            _KEYWORDS[flags] = got
+    return got
+
+
+_KEYWORDS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def _flag_text(raw: bytes) -> frozenset[str]:
@@ -1198,15 +1235,7 @@ def _parse_id(mid: str) -> tuple[str, int | None, int | None]:
 
 def _list_folders(c: IMAPClient, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str]]:
     """(lower-case attributes, name) for every folder."""
-    if special_use:
-        imap = c._imap
-        typ, data = imap._simple_command("LIST", "(SPECIAL-USE)", '""', '"*"')
-        if typ != "OK":
-            return []
-        typ, data = imap._untagged_response(typ, data, "LIST")
-        rows = c._proc_folder_list(data)
-    else:
-        rows = c.list_folders()
+    rows = list_special_use(c) if special_use else c.list_folders()
     out = []
     for flags, _delim, name in rows:
         out.append((frozenset(bytes(f).lower() for f in flags), _text(name)))
@@ -1250,12 +1279,6 @@ def _drop_headers(header: bytes, names: tuple[bytes, ...]) -> bytes:
 def _crlf(data: bytes) -> bytes:
     """IMAP requires CRLF line ends in APPEND literals."""
     return re.sub(rb"\r?\n", b"\r\n", data)
-
-
-def _message_id(data: bytes) -> str | None:
-    header = data.split(b"\r\n\r\n", 1)[0]
-    m = re.search(rb"^Message-ID:[ \t]*(\r\n[ \t]+)?(<[^>\r\n]+>)", header, re.IGNORECASE | re.MULTILINE)
-    return m[2].decode("ascii", "replace") if m else None
 
 
 def _server_text(err: BaseException) -> str:

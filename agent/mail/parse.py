@@ -21,9 +21,10 @@ How it stays robust:
   message keeps whatever was read so far.
 
 Header blocks (a poll reads thousands) take a fast route when they are
-ordinary: ``agent.mail.headers`` splits them as the stdlib would, and
-``_parse_fields`` does ``_parse``'s headers-only work without the stdlib's
-machinery. Anything unusual goes the stdlib route; the output is the same
+ordinary: ``agent.mail.headers`` splits them as the stdlib would store them.
+Anything unusual, and every full message, goes the stdlib route. Both routes
+hand the same fields to :func:`_build`, the one place that holds the rules
+(caps, defaults, decoding, defects), so they give the same Message
 (``tests/test_parse_fast.py``).
 """
 
@@ -34,7 +35,7 @@ import codecs
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
@@ -42,6 +43,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
@@ -157,9 +159,51 @@ def _parse_message(raw: RawMessage, default_tz: str | None, *, fast: bool) -> Me
 
 
 # --- the parse -------------------------------------------------------------------
+#
+# Two routes read a message's header fields; one place applies the rules.
+#
+# * The fast route: :func:`agent.mail.headers.split_header_block` splits an
+#   ordinary header block (nearly every block a poll reads) the way the stdlib
+#   parser would store it, without the feed parser's line machinery.
+# * The stdlib route: ``BytesParser(policy=compat32)`` for anything unusual,
+#   and for every full message (its body needs the MIME tree).
+#
+# Both end in the same :class:`_Fields`, and :func:`_build` turns fields (and,
+# for a full message, what :func:`_read_body` found) into a Message: the caps,
+# the defaults, the decoding and the order in which defects are noted live
+# there only. ``tests/test_parse_fast.py`` holds the two routes to equal Messages.
+
+
+class _Fields(NamedTuple):
+    """A message's header fields by lower-case name: the one shape the rules read.
+
+    ``first`` holds each field's first value, ``every`` all of them, or is
+    ``None`` when no name occurs twice (then a field's only value is its
+    first: nearly every block a poll reads, so nothing more is built). The
+    values of ``_FIELDS_READ`` are cleaned (unfolded, 8-bit bytes turned into
+    text); the others are as stored (Content-Type is read raw, as the stdlib
+    reads it; Received is cleaned where it is read). A present field is one
+    whose value is not ``None``, even when it is empty.
+    """
+
+    first: dict[str, str]
+    every: dict[str, list[str]] | None
+
+
+class _BodyRead(NamedTuple):
+    """What the MIME walk of a full message found, with the defects it noted on the way."""
+
+    text: str
+    signature: str
+    events: tuple[CalendarEvent, ...]
+    calendar_part: bool
+    failed_recipients: list[str]
+    returned_ids: list[str]
+    defects: list[str]
 
 
 def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bool) -> Message:
+    """Read the fields by the fast route where it applies, else by the stdlib; then :func:`_build`."""
     original = bytes(raw.data) if isinstance(raw.data, bytes | bytearray) else b""
     if fast and raw.headers_only:
         try:
@@ -168,7 +212,7 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
             split = None
         if split is not None:
             try:
-                return _parse_fields(raw, original, *split, defects)
+                return _build(raw, original, _fields_from_split(*split, defects), defects, None)
             except Exception:
                 defects.clear()  # the stdlib route decides, from the start
     data = original
@@ -176,125 +220,44 @@ def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bo
         defects.append("NUL bytes removed")
         data = data.replace(b"\x00", b"")
     msg = _load(data, raw.headers_only, defects)
-    headers = _Headers(msg, defects)
+    fields = _fields_from_message(msg, defects)
+    body = None if raw.headers_only else _read_body(msg, default_tz)
+    return _build(raw, original, fields, defects, body)
 
-    message_id = _message_id(headers.first("message-id"), original, defects)
-    in_reply_to = _ids(headers.all("in-reply-to"))
-    if len(in_reply_to) > MAX_REFERENCES:
-        in_reply_to = in_reply_to[-MAX_REFERENCES:]
-        defects.append("In-Reply-To capped")
-    references = _ids(headers.all("references"))
-    if len(references) > MAX_REFERENCES:
-        defects.append(f"References capped from {len(references)} ids")
-        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
 
-    content_type = _content_type(msg)
-    if len(headers.all("content-type")) > 1:
+def _build(
+    raw: RawMessage, original: bytes, fields: _Fields, defects: list[str], body: _BodyRead | None
+) -> Message:
+    """The rules, in one place: a Message from header fields and, for a full message, its body.
+
+    Every field is read in a fixed order, because reading may note defects
+    and ``Message.defects`` keeps their order: the body's defects come after
+    the threading headers' and the Content-Type's, before the addresses'.
+    """
+    first, every = fields
+    message_id = _message_id(first.get("message-id"), original, defects)
+    in_reply_to, references = _threading_ids(first, every, defects)
+    content_types = _every(first, every, "content-type")
+    content_type = _fast_content_type(content_types)
+    if len(content_types) > 1:
         defects.append("multiple Content-Type headers (first one used)")
-
-    text = signature = ""
-    events: tuple[CalendarEvent, ...] = ()
-    has_calendar = _calendar_hint(msg, headers, content_type)
-    if not raw.headers_only:
-        body = _Body(default_tz, defects)
-        body.walk(msg)
-        text, signature = body.text()
-        events = body.events
+    has_calendar = _fast_calendar_hint(content_types, first.get("content-class"), content_type)
+    read = body or _NO_BODY
+    if body is not None:
+        defects.extend(body.defects)
         has_calendar = has_calendar or body.calendar_part
-        failed_from_dsn = body.failed_recipients
         if content_type == "multipart/report" and not in_reply_to and body.returned_ids:
             # a remote server's bounce carries no threading headers: the returned
             # message's own Message-ID is what ties it to its conversation
             in_reply_to = body.returned_ids[:1]
-    else:
-        failed_from_dsn = []
-
-    from_list = _addresses(headers.all("from"), defects)
-    return Message(
-        id=raw.id,
-        folder=raw.folder,
-        message_id=message_id,
-        subject=headers.text("subject"),
-        from_=from_list[0] if from_list else None,
-        to=tuple(_addresses(headers.all("to"), defects)),
-        cc=tuple(_addresses(headers.all("cc"), defects)),
-        reply_to=tuple(_addresses(headers.all("reply-to"), defects)),
-        date=_date(headers.first("date"), headers.all("received"), defects),
-        in_reply_to=tuple(in_reply_to),
-        references=tuple(references),
-        text=text,
-        signature=signature,
-        calendar=events,
-        auto=_auto(headers, content_type, failed_from_dsn, defects),
-        content_type=content_type,
-        has_calendar_part=has_calendar,
-        marker=headers.text(MARKER_HEADER.lower()) or None,
-        thread_hint=raw.thread_hint,
-        labels=frozenset(raw.labels),
-        has_body=not raw.headers_only,
-        defects=_dedupe(defects)[:MAX_DEFECTS],
-    )
-
-
-def _parse_fields(
-    raw: RawMessage,
-    original: bytes,
-    items: list[tuple[str, str]],
-    newline: str,
-    folded: bool,
-    is_ascii: bool,
-    defects: list[str],
-) -> Message:
-    """``_parse`` of a header block, from :func:`split_header_block`'s fields.
-
-    The fields are exactly the ``raw_items()`` the stdlib parser would
-    store, and it would note no defect for such a block; what follows is
-    ``_parse``'s headers-only work in the same order (defects too), with the
-    stdlib's Content-Type handling, date parsing and absent headers'
-    no-ops done directly. ``tests/test_parse_fast.py`` holds it to
-    ``fast=False``. The values are read from plain dicts (see
-    :func:`_field_values`): a present field is one whose value is not
-    ``None``, even when it is empty.
-    """
-    first, every = _field_values(items, newline, folded, is_ascii, defects)
-    get = first.get
-
-    message_id = _message_id(get("message-id"), original, defects)
-    value = get("in-reply-to")
-    in_reply_to = [] if value is None else _ids(every["in-reply-to"] if every else (value,))
-    if len(in_reply_to) > MAX_REFERENCES:
-        in_reply_to = in_reply_to[-MAX_REFERENCES:]
-        defects.append("In-Reply-To capped")
-    value = get("references")
-    references = [] if value is None else _ids(every["references"] if every else (value,))
-    if len(references) > MAX_REFERENCES:
-        defects.append(f"References capped from {len(references)} ids")
-        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
-
-    value = get("content-type")  # never cleaned: the stdlib reads Content-Type raw
-    content_types = () if value is None else every["content-type"] if every else (value,)
-    content_type = _fast_content_type(content_types)
-    if len(content_types) > 1:
-        defects.append("multiple Content-Type headers (first one used)")
-    has_calendar = _fast_calendar_hint(content_types, get("content-class"), content_type)
-
-    value = get("from")
-    from_list = () if value is None else _address_tuple(every["from"] if every else (value,), defects)
-    subject = _header_text(get("subject", ""), defects)
-    value = get("to")
-    to = () if value is None else _address_tuple(every["to"] if every else (value,), defects)
-    value = get("cc")
-    cc = () if value is None else _address_tuple(every["cc"] if every else (value,), defects)
-    value = get("reply-to")
-    reply_to = () if value is None else _address_tuple(every["reply-to"] if every else (value,), defects)
-
-    value = get("date")
-    date = _parse_date_fast(value) if value else None
-    if date is None:  # missing or unreadable: _date notes which, and tries the Received stamps
-        received = [_clean_split(v, newline, defects) for v in _every(first, every, "received")]
-        date = _date(value, received, defects, _parse_date_fast)
-    auto = _auto_fast(first, every, content_type, defects)
-    value = get(_MARKER_KEY)
+    from_list = _address_field(first, every, "from", defects)
+    subject = _header_text(first.get("subject", ""), defects)
+    to = _address_field(first, every, "to", defects)
+    cc = _address_field(first, every, "cc", defects)
+    reply_to = _address_field(first, every, "reply-to", defects)
+    date = _date_of(fields, defects)
+    auto = _auto(fields, content_type, read.failed_recipients, defects)
+    marker = first.get(_MARKER_KEY)
     return build_message(
         id=raw.id,
         folder=raw.folder,
@@ -307,22 +270,70 @@ def _parse_fields(
         date=date,
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
-        text="",
-        signature="",
-        calendar=(),
+        text=read.text,
+        signature=read.signature,
+        calendar=read.events,
         auto=auto,
         content_type=content_type,
         has_calendar_part=has_calendar,
-        marker=(_header_text(value, defects) or None) if value else None,
+        marker=(_header_text(marker, defects) or None) if marker else None,
         thread_hint=raw.thread_hint,
         labels=frozenset(raw.labels),
-        has_body=False,
+        has_body=body is not None,
         defects=_dedupe(defects)[:MAX_DEFECTS] if defects else (),
     )
 
 
-# The fields _parse_fields reads as text (Content-Type is read raw, Received only
-# when there is no usable Date, the bulk-sender fields only for their presence).
+_NO_BODY = _BodyRead("", "", (), False, [], [], [])
+
+
+def _threading_ids(
+    first: Mapping[str, str], every: Mapping[str, Sequence[str]] | None, defects: list[str]
+) -> tuple[list[str], list[str]]:
+    """In-Reply-To and References ids, capped: the last ones, and the root plus the last ones."""
+    in_reply_to = _ids(_every(first, every, "in-reply-to"))
+    if len(in_reply_to) > MAX_REFERENCES:
+        in_reply_to = in_reply_to[-MAX_REFERENCES:]
+        defects.append("In-Reply-To capped")
+    references = _ids(_every(first, every, "references"))
+    if len(references) > MAX_REFERENCES:
+        defects.append(f"References capped from {len(references)} ids")
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+    return in_reply_to, references
+
+
+def _address_field(
+    first: Mapping[str, str], every: Mapping[str, Sequence[str]] | None, name: str, defects: list[str]
+) -> tuple[Address, ...]:
+    """The addresses of every value of an address field (none when it is absent)."""
+    value = first.get(name)
+    if value is None:
+        return ()
+    return _address_tuple(every[name] if every else (value,), defects)
+
+
+def _date_of(fields: _Fields, defects: list[str]) -> datetime | None:
+    """The Date as aware UTC; unreadable or missing: the earliest Received hop's (see :func:`_date`)."""
+    value = fields.first.get("date")
+    date = _parse_date_fast(value) if value else None
+    if date is None:  # _date notes why, and tries the Received stamps (cleaned only now)
+        received = [_clean(v, defects) for v in _every(fields.first, fields.every, "received")]
+        date = _date(value, received, defects)
+    return date
+
+
+def _read_body(msg: EmailMessage, default_tz: str | None) -> _BodyRead:
+    """Walk a full message's MIME tree once (see :class:`_Body`); its defects kept apart."""
+    defects: list[str] = []
+    body = _Body(default_tz, defects)
+    body.walk(msg)
+    text, signature = body.text()
+    return _BodyRead(text, signature, body.events, body.calendar_part, body.failed_recipients,
+                     body.returned_ids, defects)
+
+
+# The fields the rules read as text (Content-Type is read raw, Received only when
+# there is no usable Date, the bulk-sender fields only for their presence).
 _FIELDS_READ = frozenset(
     {"message-id", "in-reply-to", "references", "content-class", "from", "to", "cc", "reply-to"}
     | {"subject", "date", "auto-submitted", "x-autoreply", "x-autorespond", "x-autoresponder"}
@@ -330,25 +341,43 @@ _FIELDS_READ = frozenset(
 )
 
 
-def _field_values(
+def _fields_from_split(
     items: list[tuple[str, str]], newline: str, folded: bool, is_ascii: bool, defects: list[str]
-) -> tuple[dict[str, str], dict[str, list[str]] | None]:
-    """``_Headers``' values of :func:`split_header_block`'s fields: the first and all.
+) -> _Fields:
+    """The fast route: :func:`split_header_block`'s fields.
 
-    Both dicts are keyed by lower-case name and hold the values of
-    ``_FIELDS_READ`` cleaned, the others raw (Received is cleaned where it is
-    read). The second is ``None`` when no name occurs twice: then a field's
-    only value is its first. The names are printable ASCII without spaces
-    (``_Headers``' ``strip`` changes nothing), and cleaning changes nothing
-    in a block without folds or 8-bit bytes: for such a block (nearly every
-    block a poll fetches) the first values are all there is to build. The
-    one defect cleaning notes is noted here, up front, as ``_Headers`` does.
+    Its names are printable ASCII without spaces, its only line breaks are
+    folds, and a block without folds or 8-bit bytes needs no cleaning at all.
+    """
+    del newline  # every break in a value is a fold, which _clean removes whatever its style
+    return _field_values(items, folded, is_ascii, defects)
+
+
+def _fields_from_message(msg: EmailMessage, defects: list[str]) -> _Fields:
+    """The stdlib route: the fields the parser stored (``raw_items``), as plain strings."""
+    try:
+        items = [(str(name).strip(), str(value)) for name, value in msg.raw_items()]
+    except Exception:
+        items = []
+        defects.append("headers unreadable")
+    eight_bit = any(not v.isascii() and _SURROGATE.search(v) for _, v in items)
+    return _field_values(items, True, not eight_bit, defects)
+
+
+def _field_values(
+    items: list[tuple[str, str]], folded: bool, is_ascii: bool, defects: list[str]
+) -> _Fields:
+    """:class:`_Fields` of ``(name, value)`` pairs.
+
+    ``folded``: some value may hold a line break; ``is_ascii``: no value
+    holds undeclared 8-bit bytes. The one defect cleaning notes is noted
+    here, up front, before anything else is read.
     """
     if is_ascii and not folded and items:
         names, values = zip(*items, strict=True)
         keys = _lower_names(names)
         if keys is not None:
-            return dict(zip(keys, values, strict=True)), None
+            return _Fields(dict(zip(keys, values, strict=True)), None)
     first: dict[str, str] = {}
     every: dict[str, list[str]] = {}
     for name, value in items:
@@ -359,16 +388,16 @@ def _field_values(
             every[key] = [value]
         else:
             found.append(value)
-    if not is_ascii:  # some value holds 8-bit bytes (names, blanks and breaks are ASCII)
+    if not is_ascii:
         defects.append("8-bit header without encoding")
     if folded or not is_ascii:
         for key in _FIELDS_READ.intersection(every):
             found = every[key]
             for i, value in enumerate(found):
-                if "\n" in value or not value.isascii():
-                    found[i] = _clean_split(value, newline, defects)
+                if "\n" in value or "\r" in value or not value.isascii():
+                    found[i] = _clean(value, defects)
             first[key] = found[0]
-    return first, every
+    return _Fields(first, every)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -383,7 +412,7 @@ def _lower_names(names: tuple[str, ...]) -> tuple[str, ...] | None:
 
 
 def _every(first: Mapping[str, str], every: Mapping[str, Sequence[str]] | None, name: str) -> Sequence[str]:
-    """All values of a field, from :func:`_field_values`' dicts."""
+    """All values of a field, from :class:`_Fields`' two dicts."""
     value = first.get(name)
     return () if value is None else every[name] if every else (value,)
 
@@ -489,60 +518,13 @@ def _content_type_message(values: Iterable[str]) -> EmailMessage:
     return msg
 
 
-def _calendar_hint(msg: EmailMessage, headers: _Headers, content_type: str) -> bool:
-    """Calendar evidence visible without bodies (top-level type, method=, Content-Class)."""
-    if content_type in _CALENDAR_TYPES:
-        return True
-    if "calendarmessage" in (headers.first("content-class") or "").lower():
-        return True
-    try:
-        return bool(msg.get_param("method", None))
-    except Exception:
-        return False
-
-
 # --- headers ---------------------------------------------------------------------
 
 
-class _Headers:
-    """Header values as plain str, decoded by us so that access can never raise."""
-
-    def __init__(self, msg: EmailMessage, defects: list[str]) -> None:
-        self._defects = defects
-        self._values: dict[str, list[str]] = {}
-        self.names: list[str] = []
-        try:
-            items = list(msg.raw_items())
-        except Exception:
-            items = []
-            defects.append("headers unreadable")
-        for name, value in items:
-            key = str(name).strip().lower()
-            self.names.append(key)
-            self._values.setdefault(key, []).append(_clean(str(value), defects))
-
-    def all(self, name: str) -> list[str]:
-        return self._values.get(name, [])
-
-    def first(self, name: str) -> str | None:
-        values = self._values.get(name)
-        return values[0] if values else None
-
-    def has(self, name: str) -> bool:
-        return name in self._values
-
-    def text(self, name: str) -> str:
-        """The first value with RFC 2047 words decoded, whitespace collapsed, capped."""
-        value = self.first(name)
-        if value is None:
-            return ""
-        decoded = _decode_words(value, self._defects)
-        return _WS.sub(" ", _CONTROL.sub(" ", decoded)).strip()[:MAX_HEADER_TEXT]
-
-
 def _clean(value: str, defects: list[str]) -> str:
-    """Unfold, turn undeclared 8-bit bytes into text, drop control characters."""
-    value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
+    """Unfold, turn undeclared 8-bit bytes into text; a line break left over becomes a space."""
+    if "\n" in value or "\r" in value:
+        value = _FOLD.sub("", value).replace("\r", " ").replace("\n", " ")
     if not value.isascii() and _SURROGATE.search(value):
         raw = value.encode("utf-8", "surrogateescape")
         try:
@@ -553,20 +535,11 @@ def _clean(value: str, defects: list[str]) -> str:
     return value
 
 
-def _clean_split(value: str, newline: str, defects: list[str]) -> str:
-    """``_clean`` of a value from :func:`split_header_block`, whose line break is ``newline``.
-
-    Every line break in such a value is ``newline`` followed by a blank (a
-    fold), and ``_clean`` removes exactly those; in an ASCII value without
-    breaks it changes nothing.
-    """
-    if "\n" in value:
-        value = value.replace(newline, "")
-    return value if value.isascii() else _clean(value, defects)
-
-
 def _header_text(value: str, defects: list[str]) -> str:
-    """``_Headers.text`` of a first value; printable ASCII with single spaces needs only strip."""
+    """A value as text: RFC 2047 words decoded, blanks and control characters one space, capped.
+
+    Printable ASCII with single spaces (nearly every value) needs only ``strip``.
+    """
     if "=?" not in value and value.isascii() and value.isprintable() and "  " not in value:
         return value.strip()[:MAX_HEADER_TEXT]
     decoded = _decode_words(value, defects)
@@ -658,15 +631,6 @@ def _guess(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
-def _addresses(values: list[str], defects: list[str]) -> list[Address]:
-    """Parse address headers; lower-case emails, decoded names; garbage skipped."""
-    if not values:
-        return []
-    found, noted = _addresses_cached(tuple(values))
-    defects.extend(noted)
-    return list(found)
-
-
 def _address_tuple(values: Sequence[str], defects: list[str]) -> tuple[Address, ...]:
     """``tuple(_addresses(values, defects))`` for non-empty ``values``, without the copies."""
     found, noted = _addresses_cached(tuple(values))
@@ -731,15 +695,10 @@ def _parse_date(value: str) -> datetime | None:
         return None
 
 
-def _date(
-    value: str | None,
-    received: Sequence[str],
-    defects: list[str],
-    parse_date: Callable[[str], datetime | None] = _parse_date,
-) -> datetime | None:
+def _date(value: str | None, received: Sequence[str], defects: list[str]) -> datetime | None:
     """The Date value as aware UTC; else the earliest Received hop's; else None."""
     if value:
-        parsed = parse_date(value)
+        parsed = _parse_date_fast(value)
         if parsed is not None:
             return parsed
         defects.append("unparsable Date")
@@ -747,7 +706,7 @@ def _date(
         defects.append("missing Date")
     for hop in reversed(received):
         stamp = hop.rpartition(";")[2]
-        parsed = parse_date(stamp) if stamp else None
+        parsed = _parse_date_fast(stamp) if stamp else None
         if parsed is not None:
             defects.append("date taken from Received")
             return parsed
@@ -820,35 +779,6 @@ def _clock(clock: str) -> timedelta | None:
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
-def _auto(
-    headers: _Headers, content_type: str, dsn_failed: list[str], defects: list[str]
-) -> AutoMarkers:
-    """Header evidence of automatic or bulk mail."""
-    auto_submitted = headers.text("auto-submitted").split(";", 1)[0].strip().lower() or None
-    x_autoreply = any(
-        headers.has(h) and headers.text(h).strip().lower() not in _FALSY for h in _AUTOREPLY_HEADERS
-    )
-    precedence = headers.text("precedence").split(";", 1)[0].strip().lower() or None
-    list_id = headers.text("list-id") or None
-    failed = [a.email for a in _addresses(headers.all("x-failed-recipients"), defects)]
-    for email in dsn_failed:
-        if email not in failed:
-            failed.append(email)
-    feedback = any(h in headers.names for h in _BULK_HEADERS) or any(
-        n.startswith(_BULK_PREFIXES) for n in headers.names
-    )
-    return AutoMarkers(
-        auto_submitted=auto_submitted,
-        x_autoreply=x_autoreply,
-        precedence=precedence,
-        list_id=list_id,
-        list_unsubscribe=headers.has("list-unsubscribe"),
-        is_report=content_type == "multipart/report",
-        failed_recipients=tuple(failed[:MAX_ADDRESSES]),
-        feedback_id=feedback,
-    )
-
-
 _NO_AUTO = AutoMarkers()
 _AUTO_NAMES = frozenset(
     {"auto-submitted", "precedence", "list-id", "list-unsubscribe", "x-failed-recipients"}
@@ -857,21 +787,18 @@ _AUTO_NAMES = frozenset(
 _BULK_NAMES = frozenset(_BULK_HEADERS)
 
 
-def _auto_fast(
-    first: Mapping[str, str],
-    every: Mapping[str, Sequence[str]] | None,
-    content_type: str,
-    defects: list[str],
+def _auto(
+    fields: _Fields, content_type: str, dsn_failed: Sequence[str], defects: list[str]
 ) -> AutoMarkers:
-    """``_auto`` without its work for headers a message does not have.
+    """Header evidence of automatic or bulk mail (and the failed recipients a DSN part names).
 
-    ``first`` and ``every`` are as :func:`_field_values` gives them. The
-    same header reads in the same order (they may note defects), skipped
-    only where ``_auto`` would read an absent header and get "" or [];
-    mail with no evidence at all shares one empty AutoMarkers.
+    Headers a message does not have cost nothing: mail with no evidence at
+    all shares one empty AutoMarkers. The reads come in a fixed order (they
+    may note defects).
     """
+    first, every = fields
     feedback, relevant = _header_shape(tuple(first))
-    if not (relevant or feedback or content_type == "multipart/report"):
+    if not (relevant or feedback or dsn_failed or content_type == "multipart/report"):
         return _NO_AUTO
     auto_submitted = None
     value = first.get("auto-submitted")
@@ -893,6 +820,9 @@ def _auto_fast(
     if "x-failed-recipients" in first:
         found = _every(first, every, "x-failed-recipients")
         failed = [a.email for a in _address_tuple(found, defects)]
+    for email in dsn_failed:
+        if email not in failed:
+            failed.append(email)
     return _auto_markers(
         auto_submitted,
         x_autoreply,

@@ -19,8 +19,9 @@ Three rules, strongest first:
 
 Company keys (documented choice)
     For a normal business address: the registrable domain's name label
-    (``recruiter@mail.acme.com`` → ``acme``; two-level public suffixes such as
-    ``co.uk`` are recognised). For a personal web-mail address: the whole
+    (``recruiter@mail.acme.com`` → ``acme``; the public suffix comes from the
+    Public Suffix List, see :func:`agent.identity.registrable_name`). For a
+    personal web-mail address: the whole
     address (two strangers at gmail.com are not one company). For an ATS
     sender (``greenhouse.io``, ``lever.co``, …, and their subdomains) the
     *tenant*, tried in order: a business Reply-To domain; the local part
@@ -61,58 +62,12 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
-from agent.identity import Identity
+from agent.identity import Identity, registrable_name
 from agent.mail.message_ids import Identities, Judge, date_key, identify
+from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message, utc
 
-# --- subjects -----------------------------------------------------------------------
-
-_PREFIX_WORDS = (
-    "re|aw|antw|antwort|sv|vs|odp|res|rif|ref|réf|r|"
-    "fwd?|fw|wg|tr|rv|enc|vl|doorst|i|"
-    "回复|回覆|答复|转发|轉寄"
-)
-# a reply/forward prefix: word, optional counter "[2]" / "(2)" / "^2", colon
-_PREFIX = re.compile(
-    rf"^(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*", re.IGNORECASE
-)
-# a leading bracket tag: "[EXTERNAL]", "[Ext]", "[acme-jobs]"
-_BLOB = re.compile(r"^\[[^\[\]]*\]\s*")
-_TRAILER = re.compile(r"\s*\((?:fwd?|fw)\)\s*$", re.IGNORECASE)
-_FWD_WRAP = re.compile(r"^\[(?:fwd?|fw)\s*:\s*(.*)\]$", re.IGNORECASE | re.DOTALL)
-_WS = re.compile(r"\s+")
-
-
-def base_subject(subject: str) -> str:
-    """The subject without reply/forward prefixes, bracket tags or ``(fwd)`` trailers.
-
-    In the spirit of RFC 5256's base subject, extended to the prefixes
-    non-English clients write (AW:, WG:, SV:, Antw:, Réf:, …) and to tags like
-    ``[EXTERNAL]`` that mail gateways add. A bracket tag that is the whole
-    subject is kept (it is then the subject). Case is kept: this is also the
-    subject the user sees in ``status``.
-    """
-    s = _WS.sub(" ", subject or "").strip()
-    if not s or (s[0] != "[" and s[-1] != ")" and ":" not in s and "：" not in s):
-        return s  # no colon, no leading bracket, no trailing ")": no prefix, tag or trailer
-    return _strip_prefixes(s)
-
-
-def _strip_prefixes(s: str) -> str:
-    while True:
-        before = s
-        s = _TRAILER.sub("", s)
-        m = _FWD_WRAP.match(s)
-        if m:
-            s = m.group(1).strip()
-        s = _PREFIX.sub("", s)
-        blob = _BLOB.match(s)
-        if blob and s[blob.end() :].strip():
-            s = s[blob.end() :]
-        s = s.strip()
-        if s == before:
-            return s
-
+# --- subjects (the base subject: agent/mail/subject.py) ----------------------------------
 
 _GENERIC = frozenset(
     {
@@ -175,9 +130,6 @@ def subject_key(subject: str) -> str:
 
 # --- company keys --------------------------------------------------------------------
 
-_SECOND_LEVEL = frozenset(
-    {"co", "com", "ac", "gov", "org", "net", "ne", "or", "edu", "gob", "go", "ltd", "plc"}
-)
 _ROLE_WORDS = frozenset(
     {
         "no-reply",
@@ -267,20 +219,6 @@ _NAME_NOISE = frozenset(
         "of",
     }
 )
-
-
-def registrable_name(domain: str) -> str:
-    """``mail.acme.co.uk`` → ``acme``: the label that names the organisation.
-
-    An approximation of the public-suffix rules, enough to see that
-    ``acme.com`` and ``careers.acme.com`` are one company.
-    """
-    labels = [x for x in domain.lower().strip(".").split(".") if x]
-    if len(labels) < 2:
-        return labels[0] if labels else ""
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return labels[-3]
-    return labels[-2]
 
 
 def _under(domain: str, parents: tuple[str, ...]) -> str | None:

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from agent.config import Config
-from agent.mail.thread import base_subject
+from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in, bounce
 from agent.signals.company_domain import (

@@ -3,22 +3,20 @@
 A company's own domain is the strongest check on a name read from its mail:
 "Corvid Labs" is the company behind ``corvidlabs.com`` because their letters
 agree, while "Maya Okafor" or "San Francisco" are not. The registrable part
-of a domain ("corvidlabs" of ``talent.corvidlabs.co.uk``) comes from the
-Public Suffix List (the ``publicsuffixlist`` package, which ships it), not
-from a hand-kept list of country suffixes; the list is only loaded for a
-domain whose top-level domain has deeper rules in it (see ``_FLAT_TLDS``).
+of a domain ("corvidlabs" of ``talent.corvidlabs.co.uk``) is
+:func:`agent.identity.registrable_name` (the Public Suffix List), the same
+answer the threading's company keys use.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import unicodedata
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from publicsuffixlist import PublicSuffixList
+from agent.identity import registrable_name
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -58,38 +56,9 @@ _CONNECTOR_WORDS = frozenset({"&", "+", "and", "of", "de", "du", "des", "der", "
 _URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^\s<>\"')\]]*)?")
 
 
-#: Top-level domains under which the Public Suffix List's ICANN section has no deeper rule, so
-#: the registrable domain is the last two labels (``talent.corvidlabs.com``): the list (about
-#: 30 ms to load) is only read for the others. tests/test_company.py checks this set against
-#: the list the library ships.
-_FLAT_TLDS = _wordset("""
-com org net edu gov mil dev app tech health bio jobs careers de eu ch nl dk info biz xyz
-global group agency studio systems software solutions capital finance ventures partners media cloud
-""")
-
-
-@functools.cache
-def _psl() -> PublicSuffixList:
-    # loaded on first use (about 30 ms): most commands never need it
-    return PublicSuffixList(only_icann=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def domain_label(domain: str) -> str:
-    """The registrable label: ``corvidlabs`` of ``talent.corvidlabs.co.uk``; IDN decoded."""
-    domain = domain.strip().strip(".").lower()
-    if not domain:
-        return ""
-    labels = domain.split(".")
-    if len(labels) <= 2 or labels[-1] in _FLAT_TLDS:
-        registrable = ".".join(labels[-2:])
-    else:
-        registrable = _psl().privatesuffix(domain) or domain
-    label = registrable.split(".")[0]
-    if label.startswith("xn--"):
-        with contextlib.suppress(UnicodeError, ValueError):
-            label = label.encode("ascii").decode("idna")
-    return label
+#: The registrable label of a domain (``corvidlabs`` of ``talent.corvidlabs.co.uk``): the one
+#: answer the whole agent uses, kept under its name here for the company-name code.
+domain_label = registrable_name
 
 
 #: Words companies put after their names ("Corvid Labs", "Kiteline Travel", "Harbor Meridian Bank"):

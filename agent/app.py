@@ -1,0 +1,114 @@
+"""The use cases the command line, the service, the steering commands and the demo share.
+
+Each one opens what it needs (the state lock, the store, the mailbox), hands
+them to the engine, closes them, and logs what happened; the callers only
+parse, schedule and print. Nothing here reads the clock: ``now`` is passed in.
+
+The engine is imported when a poll runs, not when this module is: it brings
+the whole pipeline (0.3 s), and ``status --cached``, ``auth`` and ``doctor``
+never poll.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from agent.backends.open import open_mailbox
+from agent.config import Config
+from agent.errors import AgentError, StateLockedError
+from agent.logs import get_logger
+from agent.store import StateLock, Store
+
+if TYPE_CHECKING:
+    from agent.engine import PollResult
+    from agent.model import Conversation
+
+
+def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None) -> PollResult:
+    """Lock, open state and mailbox, poll once, log the plan.
+
+    ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
+    service holds it for its lifetime; taking a second one in the same process
+    would be refused by ``flock``). Without it a real poll takes the lock and
+    is refused while another process holds it. A dry run writes nothing and
+    reads the database through SQLite's consistent backup, so when the
+    service holds the lock it goes on without it: ``status`` and ``explain``
+    keep working while the service runs.
+    """
+    from agent import engine
+
+    with _state_lock(config, dry_run=dry_run, held=lock), \
+            Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
+            open_mailbox(config) as mailbox:
+        result = engine.poll(config, mailbox, store, now, dry_run=dry_run)
+    _log_poll(result, dry_run=dry_run)
+    return result
+
+
+def _state_lock(config: Config, *, dry_run: bool, held: StateLock | None) -> AbstractContextManager[Any]:
+    """The lock a poll runs under: the caller's, a new one, or none for a dry run that waits for nobody."""
+    if held is not None and held.held:
+        return nullcontext(held)
+    lock = StateLock(config.state.path, create=not dry_run)
+    if not dry_run:
+        return lock  # taken on entry; refused (StateLockedError) while another process holds it
+    try:
+        lock.acquire()
+    except StateLockedError:
+        get_logger().debug("state_locked_reading_anyway", lock=str(lock.path))
+        return nullcontext(None)
+    return lock
+
+
+def _log_poll(result: PollResult, *, dry_run: bool) -> None:
+    """One ``plan`` line per action, then the ``poll`` summary (the service's journal reads these)."""
+    log = get_logger()
+    for a in result.plan:
+        log.info("plan", action=a.kind, conversation=a.conversation, step=a.step, to=a.to,
+                 reason=a.reason, dry_run=dry_run)
+    log.info("poll", dry_run=dry_run, tracked=len(result.decisions), drafts_created=drafts_created(result),
+             drafts_withdrawn=sum(a.kind == "withdraw" for a in result.plan), **result.stats)
+    if "label_error" in result.stats:
+        log.warning("labels_not_updated", error=result.stats["label_error"])
+
+
+def drafts_created(result: PollResult) -> int:
+    """How many drafts the poll's plan creates (written, unless it was a dry run)."""
+    return sum(a.kind == "create" for a in result.plan)
+
+
+def all_conversations(config: Config, now: datetime) -> dict[str, Conversation]:
+    """Every conversation in the mailbox by id, not only the candidates a poll reads.
+
+    For ``mark … recruiting``: a conversation the agent passed over is the one
+    most worth marking. A dry run on a private copy of the state brings its
+    message cache up to date; then every cached message is threaded once
+    (slower than a poll, and only here). Nothing is written.
+    """
+    from agent import engine
+
+    with Store.open(config.state.path, readonly_dry_run=True) as store, open_mailbox(config) as mailbox:
+        engine.poll(config, mailbox, store, now, dry_run=True)
+        return {c.id: c for c in engine.thread_messages(store.get_messages(), config)}
+
+
+@dataclass(frozen=True)
+class CachedStatus:
+    """The last completed poll's view, as ``status --json`` and ``status --possible --json`` print it."""
+
+    tracked: list[dict[str, Any]]
+    possible: list[dict[str, Any]]
+
+
+def cached_status(config: Config) -> CachedStatus:
+    """What the last poll saw, read from the state without connecting to the mailbox."""
+    if not config.state.path.exists():
+        raise AgentError(f"No state at {config.state.path} yet: run `followup-agent poll --once` first.")
+    with Store.open(config.state.path, readonly_dry_run=True) as store:
+        snap = store.load_snapshot()
+    if snap is None:
+        raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
+    return CachedStatus(tracked=list(snap.tracked), possible=list(snap.possible))

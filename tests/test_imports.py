@@ -1,0 +1,149 @@
+"""The agent's modules import each other without a cycle, function-level imports included.
+
+A cycle held together by an import inside a function works until someone
+moves that import to the top of the file; it also says that code sits in the
+wrong module. The graph here is built from the source with :mod:`ast`, so it
+sees every ``import`` and ``from … import`` wherever it is written: at module
+level, inside functions, and under ``if TYPE_CHECKING:``. An edge goes to the
+module the statement names (``from agent import logs`` names ``agent.logs``;
+``from agent.store import Store`` names ``agent.store``); the package
+``__init__`` that Python also runs on the way is not an edge of its own, as in
+import-linter's graph, since a package that imports its submodules is no
+cycle. The stdlib's :mod:`graphlib` finds the cycle and names it.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+AGENT = Path(__file__).resolve().parent.parent / "agent"
+
+
+def module_names(root: Path) -> dict[str, Path]:
+    """Every module of the package under ``root``, by dotted name (a package by its own name)."""
+    names = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names[".".join(parts)] = path
+    return names
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The longest known module that ``name`` starts with (``agent.x.Y`` is in ``agent.x``)."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _base_of(node: ast.ImportFrom, module: str, path: Path) -> str:
+    """The absolute name ``from … import`` reads from, relative imports included."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    package = package[: len(package) - (node.level - 1)]
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+def imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The modules of the package that ``module`` imports anywhere in its source."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(m for a in node.names if (m := _resolve(a.name, modules)))
+        elif isinstance(node, ast.ImportFrom):
+            base = _base_of(node, module, path)
+            for alias in node.names:
+                # ``from pkg import sub`` names the submodule when there is one
+                target = _resolve(f"{base}.{alias.name}", modules) or _resolve(base, modules)
+                if target:
+                    found.add(target)
+    found.discard(module)
+    return found
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    modules = module_names(root)
+    return {name: imports_of(name, path, modules) for name, path in modules.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as ``[a, b, …, a]`` (each imports the next), or None."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as err:
+        # graphlib lists the cycle along "depends on" edges, reversed: turn it into import order
+        return list(reversed(err.args[1]))
+    return None
+
+
+def test_no_import_cycle_between_agent_modules() -> None:
+    cycle = find_cycle(import_graph(AGENT))
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_only_the_entry_points_import_the_cli() -> None:
+    """The CLI is the outermost layer: the use cases it shares live in ``agent.app``."""
+    graph = import_graph(AGENT)
+    importers = sorted(name for name, targets in graph.items() if "agent.cli" in targets)
+    assert importers == ["agent.__main__"]
+
+
+def test_the_graph_sees_imports_inside_functions() -> None:
+    """The graph is not vacuous: it holds the lazy imports the CLI makes to start fast."""
+    graph = import_graph(AGENT)
+    assert "agent.config" in graph["agent.cli"]  # module level
+    assert {"agent.demo", "agent.doctor", "agent.service"} <= graph["agent.cli"]  # in functions
+    assert "agent.backends.maildir" in graph["agent.backends.open"]  # in a function, by name
+
+
+def _package(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "pkg"
+    for name, source in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    return root
+
+
+def test_a_cycle_hidden_in_a_function_is_found_and_named(tmp_path: Path) -> None:
+    root = _package(tmp_path, {
+        "__init__.py": "",
+        "a.py": "from pkg.b import f\n",
+        "b.py": "def f():\n    from pkg import c\n",
+        "c.py": "import typing\nif typing.TYPE_CHECKING:\n    from pkg.a import X\n",
+    })
+    cycle = find_cycle(import_graph(root))
+    assert cycle is not None
+    assert cycle[0] == cycle[-1]
+    assert sorted(cycle[:-1]) == ["pkg.a", "pkg.b", "pkg.c"]
+    graph = import_graph(root)
+    assert all(cycle[i + 1] in graph[cycle[i]] for i in range(len(cycle) - 1))  # each imports the next
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from . import b\n", {"pkg.sub.b"}),
+    ("from .b import thing\n", {"pkg.sub.b"}),
+    ("from .. import top\n", {"pkg.top"}),
+    ("import pkg.sub.b as alias\n", {"pkg.sub.b"}),
+    ("from pkg.sub import b, name_in_init\n", {"pkg.sub.b", "pkg.sub"}),
+    ("import os\nfrom json import dumps\n", set()),
+])
+def test_each_form_of_import_names_its_module(tmp_path: Path, source: str, expected: set[str]) -> None:
+    root = _package(tmp_path, {
+        "__init__.py": "", "top.py": "", "sub/__init__.py": "", "sub/b.py": "", "sub/a.py": source,
+    })
+    assert import_graph(root)["pkg.sub.a"] == expected
+
+
+def test_no_cycle_when_there_is_none(tmp_path: Path) -> None:
+    root = _package(tmp_path, {"__init__.py": "", "a.py": "from pkg import b\n", "b.py": "import os\n"})
+    assert find_cycle(import_graph(root)) is None
