@@ -111,6 +111,4 @@ def cached_status(config: Config) -> CachedStatus:
         snap = store.load_snapshot()
     if snap is None:
         raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
-    if not isinstance(snap.data, dict):  # written before the review queue existed: the tracked list
-        return CachedStatus(tracked=snap.data, possible=[])
-    return CachedStatus(tracked=snap.data["tracked"], possible=snap.data.get("possible", []))
+    return CachedStatus(tracked=list(snap.tracked), possible=list(snap.possible))

@@ -81,8 +81,7 @@ def run_control(args: argparse.Namespace, config: Config, out: TextIO) -> int:
         else:
             store.put_control(cid, kind, value, at=now, replace=replace)
         if args.command in ("mark",):
-            store.set_meta("candidates", None)  # detection changed: re-thread on the next poll
-        store.add_event(cid, f"user_{args.command}", value or "", at=now)
+            store.caches.forget_candidates()  # detection changed: re-thread on the next poll
     out.write(f"{_said(args, now.astimezone(tz))} for {cid} ({conv.subject!r}).\n")
     return 0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import ssl
 import stat
 from collections.abc import Iterator, Mapping
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agent.config import Config, ImapConfig, default_config_path, load_config
-from agent.errors import AgentError, StateLockedError
+from agent.errors import AgentError
+from agent.store import SCHEMA_VERSION, StateHealth, StateLock, Store
 
 
 @dataclass
@@ -93,78 +93,84 @@ def _mode(path: Path) -> int:
 
 
 def _check_state(config: Config, report: Report) -> None:
-    from agent.store import SCHEMA_VERSION, StateLock
-
+    """The state database (mode, owner, schema, integrity), then the lock beside it."""
     db = config.state.path
-    folder = db.parent
     if not db.exists():
-        probe = folder
-        while not probe.exists() and probe != probe.parent:
-            probe = probe.parent
-        if os.access(probe, os.W_OK | os.X_OK):
-            report.add("state", "ok", f"{db} does not exist yet; the first poll creates it (mode 0600)")
-        else:
-            report.add("state", "fail", f"{db} does not exist and {probe} is not writable",
-                       f"Create {folder} (mode 0700) owned by {_me()}, or set state.path to a writable place.")
+        _check_no_state_yet(db, report)
         return
-    problems: list[str] = []
-    fixes: list[str] = []
-    if _mode(db) & 0o077:
-        problems.append(f"{db} has mode {_mode(db):04o} (others can read your mail headers)")
-        fixes.append(f"chmod 600 {db}")
-    if _mode(folder) & 0o077:
-        problems.append(f"{folder} has mode {_mode(folder):04o}")
-        fixes.append(f"chmod 700 {folder}")
-    if db.stat().st_uid != os.geteuid():
-        problems.append(f"{db} belongs to uid {db.stat().st_uid}, not to {_me()}")
-        fixes.append(f"chown {_me()} {db}")
-    if not os.access(db, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
-        problems.append(f"{db} or its folder is not writable by {_me()}")
-        fixes.append(f"make {folder} and {db} writable by {_me()}")
+    problems = _file_problems(db)
     try:
-        con = sqlite3.connect(db.absolute().as_uri() + "?mode=ro", uri=True)
-        try:
-            version = int(con.execute("PRAGMA user_version").fetchone()[0])
-            check = con.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error as err:
-        report.add("state", "fail", f"{db} cannot be read as a database: {err}",
+        health = Store.health(db)
+    except AgentError as err:
+        report.add("state", "fail", str(err),
                    f"Move {db} away; the next poll rebuilds the state from the mailbox without "
                    "duplicating drafts.")
         return
-    if check != "ok":
-        problems.append(f"integrity check: {check}")
-        fixes.append(f"move {db} away (the next poll rebuilds it without duplicating drafts)")
-    if version > SCHEMA_VERSION:
-        problems.append(f"schema version {version} is newer than this agent's {SCHEMA_VERSION}")
-        fixes.append("upgrade followup-agent")
+    problems += _database_problems(db, health)
     if problems:
-        report.add("state", "fail", "; ".join(problems), "; ".join(fixes) + ".")
+        report.add("state", "fail", "; ".join(p for p, _ in problems), "; ".join(f for _, f in problems) + ".")
     else:
-        report.add("state", "ok", f"{db}: mode {_mode(db):04o}, folder {_mode(folder):04o}, "
-                   f"schema {version}, integrity ok")
+        report.add("state", "ok", f"{db}: mode {_mode(db):04o}, folder {_mode(db.parent):04o}, "
+                   f"schema {health.schema_version}, integrity ok")
+    _check_lock(db, report)
+
+
+def _check_no_state_yet(db: Path, report: Report) -> None:
+    """No database yet: fine if the first poll will be able to create it."""
+    probe = db.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if os.access(probe, os.W_OK | os.X_OK):
+        report.add("state", "ok", f"{db} does not exist yet; the first poll creates it (mode 0600)")
+    else:
+        report.add("state", "fail", f"{db} does not exist and {probe} is not writable",
+                   f"Create {db.parent} (mode 0700) owned by {_me()}, or set state.path to a writable place.")
+
+
+def _file_problems(db: Path) -> list[tuple[str, str]]:
+    """(problem, fix) for the file and its folder: modes, owner, access."""
+    folder = db.parent
+    out: list[tuple[str, str]] = []
+    if _mode(db) & 0o077:
+        out.append((f"{db} has mode {_mode(db):04o} (others can read your mail headers)", f"chmod 600 {db}"))
+    if _mode(folder) & 0o077:
+        out.append((f"{folder} has mode {_mode(folder):04o}", f"chmod 700 {folder}"))
+    if db.stat().st_uid != os.geteuid():
+        out.append((f"{db} belongs to uid {db.stat().st_uid}, not to {_me()}", f"chown {_me()} {db}"))
+    if not os.access(db, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
+        out.append((f"{db} or its folder is not writable by {_me()}", f"make {folder} and {db} writable by {_me()}"))
+    return out
+
+
+def _database_problems(db: Path, health: StateHealth) -> list[tuple[str, str]]:
+    """(problem, fix) for what is inside: SQLite's integrity check, a schema from a newer agent."""
+    out: list[tuple[str, str]] = []
+    if health.integrity != "ok":
+        out.append((f"integrity check: {health.integrity}",
+                    f"move {db} away (the next poll rebuilds it without duplicating drafts)"))
+    if health.too_new:
+        out.append((f"schema version {health.schema_version} is newer than this agent's {SCHEMA_VERSION}",
+                    "upgrade followup-agent"))
+    return out
+
+
+def _check_lock(db: Path, report: Report) -> None:
+    """Who holds the lock, asked without taking it (nothing is created)."""
     lock = StateLock(db, create=False)
     try:
-        lock.acquire()
-    except StateLockedError as err:
-        report.add("lock", "ok", f"held by a running agent ({_holder(err)}): the service is "
-                   "probably running; `poll --once` waits for it to stop, `status` works")
+        probe = lock.probe()
     except OSError as err:
         report.add("lock", "fail", f"cannot open {lock.path}: {err.strerror}",
                    f"make {lock.path} readable and writable by {_me()}.")
+        return
+    if probe.held:
+        holder = f"by process {probe.holder}" if probe.holder else "another process"
+        report.add("lock", "ok", f"held by a running agent ({holder}): the service is "
+                   "probably running; `poll --once` waits for it to stop, `status` works")
+    elif probe.mode is not None and probe.mode & 0o077:
+        report.add("lock", "warn", f"{lock.path} has mode {probe.mode:04o}", f"chmod 600 {lock.path}")
     else:
-        if lock.held and _mode(lock.path) & 0o077:
-            report.add("lock", "warn", f"{lock.path} has mode {_mode(lock.path):04o}",
-                       f"chmod 600 {lock.path}")
-        else:
-            report.add("lock", "ok", "free (no agent is polling right now)")
-        lock.release()
-
-
-def _holder(err: StateLockedError) -> str:
-    text = str(err)
-    return text[text.find("by process"):].split(")")[0] if "by process" in text else "another process"
+        report.add("lock", "ok", "free (no agent is polling right now)")
 
 
 def _me() -> str:

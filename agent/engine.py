@@ -64,7 +64,15 @@ from agent.signals.recruiting import (
     is_user,
 )
 from agent.signals.tracking import SETTLE, Tracking, classify
-from agent.store import ControlRow, LedgerRow, Store
+from agent.store import (
+    CachedConversation,
+    ControlRow,
+    DescribedDrafts,
+    DraftDescription,
+    LedgerRow,
+    ServerAliases,
+    Store,
+)
 
 CREATE, ADOPT, WITHDRAW, RECORD = "create", "adopt", "withdraw", "record"
 
@@ -128,7 +136,6 @@ def poll(
         return _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
 
 
-_ALIASES = "server-aliases"
 #: how long the server's list of the user's aliases is trusted before it is asked again
 ALIASES_FOR = timedelta(days=1)
 
@@ -143,22 +150,15 @@ def with_server_aliases(config: Config, mailbox: Mailbox, store: Store, now: dat
     """
     if not isinstance(mailbox, AliasSource):
         return config
-    known: dict[str, Any] = {}
-    with contextlib.suppress(ValueError, TypeError):
-        known = json.loads(store.get_meta(_ALIASES) or "{}")
-    aliases = [str(a) for a in known.get("aliases", ())]
-    try:
-        asked = datetime.fromisoformat(str(known["at"]))
-        fresh = now - ALIASES_FOR < asked <= now
-    except (KeyError, ValueError, TypeError):
-        fresh = False
-    if not fresh:
+    known = store.caches.server_aliases()
+    aliases = list(known.aliases) if known is not None else []
+    if known is None or not now - ALIASES_FOR < known.asked_at <= now:
         try:
             aliases = list(mailbox.aliases())
         except MailboxError:
             return config.with_aliases(aliases)
         if not dry_run:
-            store.set_meta(_ALIASES, json.dumps({"at": now.isoformat(), "aliases": aliases}))
+            store.caches.save_server_aliases(ServerAliases(now, tuple(aliases)))
     return config.with_aliases(aliases)
 
 
@@ -199,8 +199,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats: dict[str, Any] = {}
 
     # 1. sync: only what changed since the stored cursor is parsed
-    cursor_key = f"cursor:{mailbox.name}"
-    cs = mailbox.changes(store.get_meta(cursor_key))
+    cs = mailbox.changes(store.get_cursor(mailbox.name))
     lap("sync")
     raws = {r.id: r for r in cs.added}
     parsed = [parse_message(r) for r in raws.values()]
@@ -253,9 +252,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
             candidates, n_convs = _candidates_of(messages, config, _forced(store), keys)
         stats.update(rethreaded=len(messages), messages=len(messages), conversations=n_convs)
     if cached is None or touched:
-        store.set_meta(_CANDIDATES, json.dumps(
-            {"config": _candidate_config_key(config),
-             "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
+        _remember_candidates(store, candidates, config)
     stats["candidates"] = len(candidates)
     lap("thread")
 
@@ -284,9 +281,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         forced = _forced(store)
         candidates = [c for c in candidates if not any(m.id in affected for m in c.messages)] + [
             c for c in thread_messages(store.get_messages(affected), config) if c.id in forced or is_candidate(c, config)]
-        store.set_meta(_CANDIDATES, json.dumps(
-            {"config": _candidate_config_key(config),
-             "conversations": [[c.id, [m.id for m in c.messages]] for c in candidates]}))
+        _remember_candidates(store, candidates, config)
     stats["bodies_fetched"] = fetched
     candidates = related_threads(candidates, config)
     lap("bodies")
@@ -336,9 +331,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     if not dry_run:
         with store.transaction():  # one commit (one disk sync) for the poll's closing records
             facts_cache.save(store, known_facts)
-            store.set_meta(cursor_key, cs.cursor)
-            store.set_meta("last_poll", now.isoformat())
-            store.save_snapshot({"tracked": status, "possible": possible}, at=now)
+            store.set_cursor(mailbox.name, cs.cursor)
+            store.save_snapshot(status, possible, at=now)
     lap("apply")
     stats["seconds"] = round(_time.perf_counter() - started, 3)
     stats["phases"] = phases
@@ -346,7 +340,6 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
                       {c.id: c for c in candidates}, status, history, config, possible, verdicts)
 
 
-_CANDIDATES = "candidates"
 #: a full sync of at least this many messages threads them in a child process (agent/forked.py)
 _FORK_AT = 2000
 
@@ -406,23 +399,18 @@ def _candidate_config_key(config: Config) -> str:
 
 
 def _cached_candidates(store: Store, config: Config) -> list[Conversation] | None:
-    raw = store.get_meta(_CANDIDATES)
-    if not raw:
+    groups = store.caches.candidates(_candidate_config_key(config))
+    if groups is None:
         return None
-    try:
-        doc = json.loads(raw)
-        if doc["config"] != _candidate_config_key(config):
-            return None
-        groups: list[tuple[str, list[str]]] = [(cid, ids) for cid, ids in doc["conversations"]]
-    except (ValueError, KeyError, TypeError):
-        return None
-    msgs = {m.id: m for m in store.get_messages([i for _, ids in groups for i in ids])}
-    if any(i not in msgs for _, ids in groups for i in ids):
+    msgs = {m.id: m for m in store.get_messages([i for g in groups for i in g.message_ids])}
+    if any(i not in msgs for g in groups for i in g.message_ids):
         return None  # the store and the cache disagree: rebuild
-    return [Conversation(cid, tuple(msgs[i] for i in ids)) for cid, ids in groups]
+    return [Conversation(g.id, tuple(msgs[i] for i in g.message_ids)) for g in groups]
 
 
-_LABELED = "labeled"
+def _remember_candidates(store: Store, candidates: list[Conversation], config: Config) -> None:
+    store.caches.save_candidates(_candidate_config_key(config), [
+        CachedConversation(c.id, tuple(m.id for m in c.messages)) for c in candidates])
 
 
 def sync_queued_label(
@@ -434,10 +422,7 @@ def sync_queued_label(
     What the agent labelled is remembered in the state, so it only ever removes
     a label it put there itself.
     """
-    try:
-        labeled: dict[str, list[str]] = json.loads(store.get_meta(_LABELED) or "{}")
-    except ValueError:
-        labeled = {}
+    labeled = {cid: sorted(ids) for cid, ids in store.caches.labelled().items()}
     waiting = {conv.id: {m.id for m in conv.messages}
                for conv, _dec in decisions if any(r.status == "created" for r in history[conv.id])}
     changed = False
@@ -451,7 +436,7 @@ def sync_queued_label(
         mailbox.set_label(labeled.pop(cid), label, False)
         changed = True
     if changed:
-        store.set_meta(_LABELED, json.dumps(labeled))
+        store.caches.save_labelled(labeled)
 
 
 def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -> dict[str, Message]:
@@ -506,9 +491,6 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
 # --- drafts: plan -------------------------------------------------------------------
 
 
-_DRAFT_CACHE = "drafts-described"
-
-
 def _describe_drafts(mailbox: Mailbox, store: Store) -> list[_ExistingDraft]:
     """What each draft is (ours? for which step? edited?), parsing only drafts not seen before.
 
@@ -517,27 +499,26 @@ def _describe_drafts(mailbox: Mailbox, store: Store) -> list[_ExistingDraft]:
     backend whose ids name unchanging bytes (IMAP) then lists those drafts
     without fetching them again.
     """
-    try:
-        doc = json.loads(store.get_meta(_DRAFT_CACHE) or "{}")
-        cache: dict[str, list[Any]] = dict(doc["by_hash"])
-        ids: dict[str, str] = {i: h for i, h in dict(doc["by_id"]).items() if h in cache}
-    except (ValueError, KeyError, TypeError):
-        cache, ids = {}, {}
+    known = store.caches.described_drafts()
+    cache = known.by_digest
+    ids = {i: h for i, h in known.by_id.items() if h in cache}
     drafts = mailbox.drafts(seen=ids.keys())
     if any(d.seen and d.id not in ids for d in drafts):  # a backend answering a question not asked
         drafts = mailbox.drafts()
-    out, fresh, fresh_ids = [], {}, {}
+    out: list[_ExistingDraft] = []
+    fresh: dict[str, DraftDescription] = {}
+    fresh_ids: dict[str, str] = {}
     for d in drafts:
         digest = ids[d.id] if d.seen else hashlib.sha256(d.data).hexdigest()
         hit = cache.get(digest)
         if hit is None:
             described = _describe_draft(d)
-            hit = [described.message_id, described.marker, sorted(described.refs), described.fingerprint]
+            hit = DraftDescription(described.message_id, described.marker, described.refs, described.fingerprint)
         fresh[digest] = hit
         fresh_ids[d.id] = digest
-        out.append(_ExistingDraft(d, hit[0], dict(hit[1]), frozenset(hit[2]), hit[3]))
+        out.append(_ExistingDraft(d, hit.message_id, dict(hit.marker), hit.refs, hit.fingerprint))
     if fresh.keys() != cache.keys() or fresh_ids != ids:
-        store.set_meta(_DRAFT_CACHE, json.dumps({"by_hash": fresh, "by_id": fresh_ids}))
+        store.caches.save_described_drafts(DescribedDrafts(fresh, fresh_ids))
     return out
 
 
@@ -691,24 +672,19 @@ def apply_plan(plan: list[Action], mailbox: Mailbox, store: Store, now: datetime
 
 def _created(store: Store, a: Action, draft_id: str, now: datetime) -> None:
     store.record_created(a.key, draft_id, at=now)
-    store.add_event(a.conversation, "draft_created", f"{a.step} to {a.to}: {a.reason}", at=now)
     if a.note_used:
         store.clear_controls(a.conversation, "note")
-        store.add_event(a.conversation, "note_used", f"your note went into the {a.step} draft", at=now)
 
 
 def _record_outcome(store: Store, a: Action, now: datetime) -> None:
     if a.kind == RECORD:
         assert a.status is not None
         store.set_status(a.key, a.status, reason=a.reason, at=now)
-        store.add_event(a.conversation, a.status, f"{a.step}: {a.reason}", at=now)
     elif a.kind == ADOPT:
         assert a.found is not None
         store.record_created(a.key, a.found.info.id, content_hash=a.found.fingerprint, at=now)
-        store.add_event(a.conversation, "draft_adopted", f"{a.step}: {a.reason}", at=now)
     elif a.kind == WITHDRAW:
         store.set_status(a.key, "withdrawn", reason=a.reason, at=now)
-        store.add_event(a.conversation, "draft_withdrawn", f"{a.step}: {a.reason}", at=now)
 
 
 def _intend(store: Store, a: Action, message_id: str, content_hash: str, now: datetime) -> None:

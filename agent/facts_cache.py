@@ -13,9 +13,13 @@ either, and weighing a hundred rules over every candidate's text was most of
 a warm poll's time once there were a few hundred candidates: it is kept the
 same way.
 
-The cache is one meta row (``facts``) holding JSON; a fact is stored as the
-name of its kind and its fields, whose values keep their types (aware
-datetimes with their zone, dates, tuples, a stated deadline).
+Each conversation is one row of the state's ``facts`` table
+(:meth:`agent.store_caches.Caches.facts`): its signature, and its facts and
+verdict as JSON text that only this module writes and reads. A fact is stored
+as the name of its kind and its fields, whose values keep their types (aware
+datetimes with their zone, dates, tuples, a stated deadline). A poll writes
+only the rows of conversations it extracted again, and drops those it no
+longer asked about.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -33,11 +37,11 @@ from agent.config import Config
 from agent.model import FACT_TYPES, Conversation, Deadline, Evidence, Fact
 from agent.signals.cues import Cue
 from agent.signals.tracking import Tracking
+from agent.store_caches import CachedFacts
 
 if TYPE_CHECKING:
     from agent.store import Store
 
-_META_KEY = "facts"
 # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
 # 4: the tracking verdict is kept too; 5: interviews agreed in words, said after the fact, or
 # accepted by the user (agent.signals.interviews); 6: a fact's fields by its type (agent.model)
@@ -61,19 +65,17 @@ def signature(conv: Conversation) -> str:
 
 
 class FactsCache:
-    """Facts by conversation id, loaded from and saved to the state's meta table."""
+    """Facts by conversation id, loaded from and saved to the state's facts table.
 
-    def __init__(self, raw: str | None, config: Config) -> None:
-        self._key = config_key(config)
+    ``stored``: the rows kept under this config's key (``Caches.facts``); each
+    is decoded when its conversation is first asked about.
+    """
+
+    def __init__(self, stored: Mapping[str, CachedFacts], config: Config) -> None:
+        self.key = config_key(config)
+        self._stored = dict(stored)
         self._entries: dict[str, list[Any]] = {}
-        self._changed = False
-        if raw:
-            try:
-                doc = json.loads(raw)
-                if doc.get("config") == self._key:
-                    self._entries = dict(doc["conversations"])
-            except (ValueError, KeyError, TypeError, AttributeError):
-                self._entries = {}
+        self._changed: set[str] = set()
         self._used: set[str] = set()
 
     def _entry(self, conv: Conversation) -> list[Any]:
@@ -81,6 +83,8 @@ class FactsCache:
         sig = signature(conv)
         self._used.add(conv.id)
         entry = self._entries.get(conv.id)
+        if entry is None and conv.id in self._stored:
+            entry = self._entries[conv.id] = _decoded(self._stored[conv.id])
         if not isinstance(entry, list) or len(entry) != 3 or entry[0] != sig:
             entry = self._entries[conv.id] = [sig, None, None]
         return entry
@@ -95,7 +99,7 @@ class FactsCache:
                 pass  # written by something else: extract again
         found = extract()
         entry[1] = [_doc(f) for f in found]
-        self._changed = True
+        self._changed.add(conv.id)
         return found
 
     def tracking(self, conv: Conversation, classify: Callable[[], Tracking]) -> Tracking:
@@ -108,17 +112,29 @@ class FactsCache:
                 pass
         verdict = classify()
         entry[2] = _tracking_doc(verdict)
-        self._changed = True
+        self._changed.add(conv.id)
         return verdict
 
-    def dump(self) -> str | None:
-        """The JSON to store, or None when nothing changed (conversations gone are dropped)."""
-        stale = set(self._entries) - self._used
-        if not self._changed and not stale:
-            return None
-        for cid in stale:
-            del self._entries[cid]
-        return json.dumps({"config": self._key, "conversations": self._entries}, separators=(",", ":"))
+    def changes(self) -> tuple[list[CachedFacts], set[str]]:
+        """The rows to write (conversations extracted again) and the conversations to forget
+        (not asked about by this poll): both empty when nothing changed."""
+        put = [CachedFacts(cid, e[0], _text(e[1]), _text(e[2]))
+               for cid, e in self._entries.items() if cid in self._changed]
+        return put, (set(self._stored) | set(self._entries)) - self._used
+
+
+def _decoded(row: CachedFacts) -> list[Any]:
+    """A stored row as ``[signature, facts or None, tracking or None]``; text that does not
+    decode reads as not remembered (extracted again)."""
+    try:
+        return [row.signature, None if row.facts is None else json.loads(row.facts),
+                None if row.tracking is None else json.loads(row.tracking)]
+    except ValueError:
+        return [row.signature, None, None]
+
+
+def _text(doc: list[Any] | None) -> str | None:
+    return None if doc is None else json.dumps(doc, separators=(",", ":"))
 
 
 # --- encoding ---------------------------------------------------------------------------
@@ -183,10 +199,11 @@ def _back(v: Any) -> Any:
 
 
 def load(store: Store, config: Config) -> FactsCache:
-    return FactsCache(store.get_meta(_META_KEY), config)
+    return FactsCache(store.caches.facts(config_key(config)), config)
 
 
 def save(store: Store, cache: FactsCache) -> None:
-    raw = cache.dump()
-    if raw is not None:
-        store.set_meta(_META_KEY, raw)
+    """Write what this poll changed; a poll that extracted nothing and dropped nothing writes nothing."""
+    put, drop = cache.changes()
+    if put or drop:
+        store.caches.save_facts(cache.key, put, drop)

@@ -1,4 +1,11 @@
-"""SQLite state: backend cursors, parsed-message cache, draft ledger, event log.
+"""SQLite state: backend cursors, parsed-message cache, draft ledger, user controls, caches.
+
+The one typed API over the state: everything goes in and comes out as frozen
+dataclasses (or plain typed values); no caller sees a row or decodes a
+column. What lives where: the schema and its migrations in
+:mod:`agent.store_schema`, the caches a poll keeps for the next in
+:mod:`agent.store_caches` (reached as :attr:`Store.caches`), the process lock
+and the private files in :mod:`agent.store_lock`.
 
 Why these choices
     * **Private file.** The state holds mail headers and text, so the file is
@@ -19,7 +26,7 @@ Why these choices
     * **Schema versions** live in ``PRAGMA user_version``; :data:`MIGRATIONS`
       is an append-only list, each step run in its own transaction together
       with the version bump. A database from a newer agent is refused.
-    * **Parsed bodies carry the parser's format** (meta ``message_format``
+    * **Parsed bodies carry the parser's format** (the ``messages`` cache key
       against :data:`agent.model.MESSAGE_FORMAT`): when the parser learns to
       fill a new field, bodies stored before are marked to be read again
       (see :meth:`Store._reread_stale_bodies`), so no signal trusts a field
@@ -40,25 +47,39 @@ All times are stored as ISO-8601 strings in UTC.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import sqlite3
-import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from agent.errors import AgentError, StateLockedError
+from agent.errors import AgentError
 from agent.model import MESSAGE_FORMAT, Message, RawMessage, utc
+from agent.store_caches import (
+    CachedConversation,
+    CachedFacts,
+    Caches,
+    DescribedDrafts,
+    DraftDescription,
+    ServerAliases,
+    cache_key,
+    set_cache_key,
+)
+from agent.store_lock import LockProbe, StateLock, make_private_dir, make_private_file
+from agent.store_schema import MIGRATIONS, SCHEMA_VERSION, compact_json
+
+__all__ = [
+    "CONTROL_KINDS", "LEDGER_STATUSES", "MIGRATIONS", "SCHEMA_VERSION", "CachedConversation", "CachedFacts",
+    "Caches", "ControlRow", "DescribedDrafts", "DraftDescription", "HeaderRow", "LedgerRow", "LockProbe",
+    "ServerAliases", "Snapshot", "StateHealth", "StateLock", "Store",
+]
 
 LEDGER_STATUSES = frozenset({"intended", "created", "withdrawn", "user_deleted", "sent", "edited"})
 CONTROL_KINDS = frozenset({"pause", "snooze", "close", "mark", "note"})
 _CHUNK = 500  # ids per IN (...) query, far below SQLite's variable limit
-_MESSAGE_FORMAT_KEY = "message_format"
 
 
 def now_iso(at: datetime | None = None) -> str:
@@ -68,90 +89,6 @@ def now_iso(at: datetime | None = None) -> str:
 
 def parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-# --- schema ---------------------------------------------------------------------------
-
-
-def _v1(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute(
-        """CREATE TABLE messages (
-            id TEXT PRIMARY KEY,
-            folder TEXT NOT NULL,
-            message_id TEXT NOT NULL,
-            has_body INTEGER NOT NULL,
-            date TEXT,
-            json TEXT NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX messages_message_id ON messages(message_id)")
-    db.execute(
-        """CREATE TABLE ledger (
-            key TEXT PRIMARY KEY,
-            conversation TEXT NOT NULL,
-            round TEXT NOT NULL,
-            step TEXT NOT NULL,
-            message_id TEXT NOT NULL,
-            draft_id TEXT,
-            content_hash TEXT,
-            status TEXT NOT NULL CHECK (status IN
-                ('intended','created','withdrawn','user_deleted','sent','edited')),
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT ''
-        )"""
-    )
-    db.execute("CREATE INDEX ledger_conversation ON ledger(conversation)")
-    db.execute(
-        """CREATE TABLE events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            ts TEXT NOT NULL,
-            conversation TEXT,
-            kind TEXT NOT NULL,
-            detail TEXT NOT NULL DEFAULT ''
-        )"""
-    )
-    db.execute("CREATE INDEX events_conversation ON events(conversation, seq)")
-    db.execute(
-        """CREATE TABLE snapshot (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            at TEXT NOT NULL,
-            json TEXT NOT NULL
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE controls (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            conversation TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            value TEXT NOT NULL DEFAULT '',
-            at TEXT NOT NULL
-        )"""
-    )
-    db.execute("CREATE INDEX controls_conversation ON controls(conversation, kind)")
-
-
-def _v2(db: sqlite3.Connection) -> None:
-    # Thread links: every key by which a message may join a conversation (its Message-IDs,
-    # its server thread id, its subject+company). A poll with a few new messages re-threads
-    # only the messages reachable from theirs, so its cost follows the change, not the mailbox.
-    db.execute("CREATE TABLE links (key TEXT NOT NULL, id TEXT NOT NULL)")
-    db.execute("CREATE INDEX links_key ON links(key)")
-    db.execute("CREATE INDEX links_id ON links(id)")
-
-
-def _v3(db: sqlite3.Connection) -> None:
-    # A header-only message is kept as its header block (``raw``) and parsed again when read:
-    # writing 20,000 header blocks costs a tenth of writing their parsed form as JSON, and a
-    # newer parser reads old rows its own way. ``json`` then holds what the backend said
-    # beside the bytes (server thread id, labels). Messages with bodies keep their JSON.
-    db.execute("ALTER TABLE messages ADD COLUMN raw BLOB")
-
-
-#: Append-only. Step *n* (1-based) brings the schema from version n-1 to n.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # --- rows -----------------------------------------------------------------------------
@@ -186,16 +123,9 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
-class EventRow:
-    seq: int
-    ts: datetime
-    conversation: str | None
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True)
 class ControlRow:
+    """One standing correction of the user's (pause, snooze, close, mark, note)."""
+
     seq: int
     conversation: str
     kind: str
@@ -205,113 +135,25 @@ class ControlRow:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The last completed poll's view for ``status --cached``: when, and the ``status --json``
+    objects of the tracked conversations and of the possible ones (the review queue)."""
+
     at: datetime
-    data: Any
+    tracked: tuple[dict[str, Any], ...]
+    possible: tuple[dict[str, Any], ...]
 
 
-# --- the lock -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StateHealth:
+    """What ``doctor`` learns from reading the database file (read-only, nothing migrated)."""
 
-
-class StateLock:
-    """An exclusive, non-blocking ``flock`` on ``<db>.lock``.
-
-    ``poll --once`` and the service take it for the whole cycle, so two agents
-    never interleave mailbox writes and ledger updates. ``flock`` locks belong
-    to the open file, are released by the kernel when the process dies (no
-    stale lock after a crash) and are independent of SQLite's own locks.
-
-    With ``create=False`` (dry runs, which must not write anything) a missing
-    lock file is not created and the lock is simply not taken: there is then no
-    state that a concurrent real poll could be changing under a reader.
-    """
-
-    def __init__(self, db_path: Path, *, create: bool = True) -> None:
-        self.path = Path(str(db_path) + ".lock")
-        self.create = create
-        self._fd: int | None = None
+    schema_version: int
+    integrity: str  # "ok", or SQLite's first complaint
 
     @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def acquire(self) -> StateLock:
-        if self._fd is not None:
-            return self
-        flags = os.O_CLOEXEC
-        try:
-            if self.create:
-                _make_private_dir(self.path.parent)
-                fd = os.open(self.path, flags | os.O_RDWR | os.O_CREAT, 0o600)
-            else:
-                fd = os.open(self.path, flags | os.O_RDONLY)
-        except FileNotFoundError:
-            if self.create:
-                raise
-            return self
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = ""
-            with contextlib.suppress(OSError, ValueError):
-                pid = int(os.pread(fd, 32, 0).decode().strip() or "0")
-                holder = f" by process {pid}" if pid else ""
-            os.close(fd)
-            raise StateLockedError(
-                f"Another followup-agent process is running (lock held on {self.path}{holder}). "
-                "Wait for it to finish, or stop the service before polling by hand."
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        if self.create:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-        return self
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-    def __enter__(self) -> StateLock:
-        return self.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
-
-def _make_private_dir(path: Path) -> None:
-    """Create ``path`` (0700) if missing; an existing folder is left as it is."""
-    if path.is_dir():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        return
-    os.chmod(path, 0o700)
-
-
-def _make_private_file(path: Path) -> None:
-    """Create the database file 0600 before SQLite does, or tighten an existing one."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:
-            os.chmod(path, mode & 0o700)
-        return
-    os.close(fd)
+    def too_new(self) -> bool:
+        """Written by a newer agent: this one refuses to open it."""
+        return self.schema_version > SCHEMA_VERSION
 
 
 # --- the store ------------------------------------------------------------------------
@@ -331,6 +173,12 @@ class Store:
         self._ledger_cache: dict[str, list[LedgerRow]] | None = None
         self._controls_cache: list[ControlRow] | None = None
 
+    @property
+    def caches(self) -> Caches:
+        """The candidates, drafts described, facts, labels set and server aliases (agent.store_caches),
+        read on this connection and written in this store's transactions."""
+        return Caches(self._db, self.transaction)
+
     # --- opening ------------------------------------------------------------------
 
     @classmethod
@@ -345,8 +193,8 @@ class Store:
             if readonly_dry_run:
                 db = cls._open_dry(path)
             else:
-                _make_private_dir(path.parent)
-                _make_private_file(path)
+                make_private_dir(path.parent)
+                make_private_file(path)
                 db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
                 db.execute("PRAGMA journal_mode=DELETE")
                 db.execute("PRAGMA synchronous=FULL")
@@ -361,6 +209,18 @@ class Store:
         except BaseException:
             db.close()
             raise
+        return store
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """A new, empty state that lives in memory only and is gone at :meth:`close`.
+
+        For tests of the engine that need no disk (with an in-memory mailbox);
+        unlike a dry run it is an ordinary store, only without a file.
+        """
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls(db, Path(":memory:"), dry_run=False)
+        store._migrate()
         return store
 
     @staticmethod
@@ -379,6 +239,25 @@ class Store:
     def lock(path: Path, *, create: bool = True) -> StateLock:
         """The process lock for the database at ``path`` (use as a context manager)."""
         return StateLock(path, create=create)
+
+    @staticmethod
+    def health(path: Path) -> StateHealth:
+        """Read the file's schema version and SQLite's integrity check, changing nothing.
+
+        For ``doctor``: the file is opened ``mode=ro`` and nothing is migrated
+        (a rollback-journal read creates no file). Raises :class:`AgentError`
+        when the file cannot be read as a database at all.
+        """
+        try:
+            con = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+            try:
+                version = int(con.execute("PRAGMA user_version").fetchone()[0])
+                integrity = str(con.execute("PRAGMA quick_check").fetchone()[0])
+            finally:
+                con.close()
+        except sqlite3.Error as err:
+            raise AgentError(f"{path} cannot be read as a database: {err}") from err
+        return StateHealth(version, integrity)
 
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -403,13 +282,23 @@ class Store:
         a candidate for the reason it was one), and the engine fetches and
         parses the bodies of candidate conversations again, as on a cold poll.
         """
-        if self.get_meta(_MESSAGE_FORMAT_KEY) == str(MESSAGE_FORMAT):
+        if self.message_format() == MESSAGE_FORMAT:
             return
         with self.transaction() as db:
             rows = db.execute("SELECT id, json FROM messages WHERE raw IS NULL AND has_body = 1").fetchall()
             db.executemany("UPDATE messages SET has_body = 0, json = ? WHERE id = ?",
                            [(_without_body_mark(doc), mid) for mid, doc in rows])
-            self.set_meta(_MESSAGE_FORMAT_KEY, str(MESSAGE_FORMAT))
+            self.set_message_format(MESSAGE_FORMAT)
+
+    def message_format(self) -> int | None:
+        """The parser format the stored bodies were written with (None: unknown, an old agent's)."""
+        key = cache_key(self._db, "messages")
+        return int(key) if key is not None and key.isdigit() else None
+
+    def set_message_format(self, version: int | None) -> None:
+        """Record the stored bodies' parser format; ``None`` has them read again on the next open."""
+        with self.transaction() as db:
+            set_cache_key(db, "messages", None if version is None else str(version))
 
     @property
     def schema_version(self) -> int:
@@ -489,35 +378,20 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    # --- meta -----------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, key: str, value: str | None) -> None:
-        """Set (or with ``None`` delete) one meta value."""
-        with self.transaction() as db:
-            if value is None:
-                db.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "INSERT INTO meta(key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+    # --- cursors -------------------------------------------------------------------
 
     def get_cursor(self, backend: str) -> str | None:
-        return self.get_meta(f"cursor:{backend}")
+        """Where the last poll left off in the mailbox of ``backend`` (None: read it all)."""
+        row = self._db.execute("SELECT cursor FROM cursors WHERE backend = ?", (backend,)).fetchone()
+        return None if row is None else str(row[0])
 
     def set_cursor(self, backend: str, cursor: str | None) -> None:
-        self.set_meta(f"cursor:{backend}", cursor)
-
-    def last_poll(self) -> datetime | None:
-        return parse_iso(self.get_meta("last_poll"))
-
-    def set_last_poll(self, at: datetime) -> None:
-        self.set_meta("last_poll", now_iso(at))
+        """Set (or with ``None`` forget, for a full resync) the cursor of ``backend``."""
+        with self.transaction() as db:
+            if cursor is None:
+                db.execute("DELETE FROM cursors WHERE backend = ?", (backend,))
+            else:
+                db.execute("INSERT OR REPLACE INTO cursors(backend, cursor) VALUES (?, ?)", (backend, cursor))
 
     # --- messages ---------------------------------------------------------------------
 
@@ -740,45 +614,25 @@ class Store:
         rows = self._db.execute(sql + " ORDER BY conversation, round, created_at, key", params)
         return [_ledger_row(r) for r in rows]
 
-    # --- events -----------------------------------------------------------------------
-
-    def add_event(
-        self, conversation: str | None, kind: str, detail: str = "", *, at: datetime | None = None
-    ) -> None:
-        """Append to the log that ``explain`` reads. Nothing ever edits or deletes it."""
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO events(ts, conversation, kind, detail) VALUES (?, ?, ?, ?)",
-                (now_iso(at), conversation, kind, detail),
-            )
-
-    def events(self, conversation: str | None = None, *, limit: int | None = None) -> list[EventRow]:
-        """Events in order of writing (all, or one conversation's); ``limit`` keeps the newest."""
-        sql = "SELECT seq, ts, conversation, kind, detail FROM events"
-        params: list[Any] = []
-        if conversation is not None:
-            sql += " WHERE conversation = ?"
-            params.append(conversation)
-        sql += " ORDER BY seq DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        rows = self._db.execute(sql, params).fetchall()
-        return [EventRow(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4]) for r in reversed(rows)]
-
     # --- snapshot -----------------------------------------------------------------------
 
-    def save_snapshot(self, data: Any, *, at: datetime | None = None) -> None:
-        """Keep the last poll's status view (any JSON value) for ``status --cached``."""
+    def save_snapshot(self, tracked: Sequence[dict[str, Any]], possible: Sequence[dict[str, Any]], *,
+                      at: datetime | None = None) -> None:
+        """Keep the last poll's status view (``status --json`` objects) for ``status --cached``.
+
+        Its time is the last completed poll's: no separate record of it is kept.
+        """
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO snapshot(id, at, json) VALUES (1, ?, ?)",
-                (now_iso(at), json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
+                "INSERT OR REPLACE INTO snapshot(id, at, tracked, possible) VALUES (1, ?, ?, ?)",
+                (now_iso(at), compact_json(list(tracked)), compact_json(list(possible))),
             )
 
     def load_snapshot(self) -> Snapshot | None:
-        row = self._db.execute("SELECT at, json FROM snapshot WHERE id = 1").fetchone()
-        return None if row is None else Snapshot(datetime.fromisoformat(row[0]), json.loads(row[1]))
+        row = self._db.execute("SELECT at, tracked, possible FROM snapshot WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return Snapshot(datetime.fromisoformat(row[0]), tuple(json.loads(row[1])), tuple(json.loads(row[2])))
 
     # --- controls (user corrections) ----------------------------------------------------
 

@@ -83,10 +83,22 @@ def test_cached_status_is_the_last_polls_view(config: Config) -> None:
 
 
 def test_cached_status_reads_a_snapshot_from_before_the_review_queue(config: Config) -> None:
+    import json
+    import sqlite3
+
+    from agent.store_schema import MIGRATIONS
+
     config.state.path.parent.mkdir(parents=True, exist_ok=True)
-    with Store.open(config.state.path) as store:
-        with pytest.raises(AgentError, match="No poll has completed yet"):
-            cached_status(config)
-        store.save_snapshot([{"thread": "c-1"}], at=NOW)  # the bare list it used to be
+    Store.open(config.state.path).close()
+    with pytest.raises(AgentError, match="No poll has completed yet"):
+        cached_status(config)
+    config.state.path.unlink()
+    con = sqlite3.connect(config.state.path, isolation_level=None)  # a v3 state, as that agent left it
+    for step in MIGRATIONS[:3]:
+        step(con)
+    con.execute("PRAGMA user_version = 3")
+    con.execute("INSERT INTO snapshot(id, at, json) VALUES (1, ?, ?)",
+                (NOW.isoformat(), json.dumps([{"thread": "c-1"}])))  # the bare list it used to be
+    con.close()
     cached = cached_status(config)
     assert cached.tracked == [{"thread": "c-1"}] and cached.possible == []

@@ -123,7 +123,7 @@ def test_corrections_survive_a_full_resync(cfg: Path) -> None:
     import sqlite3
 
     db = sqlite3.connect(cfg.parent / "state" / "state.db")
-    db.execute("DELETE FROM meta")
+    db.execute("DELETE FROM cursors")
     db.execute("DELETE FROM messages")
     db.commit()
     db.close()

@@ -128,7 +128,7 @@ def test_cli_commands_over_imap_survive_a_full_resync(
     import sqlite3
 
     db = sqlite3.connect(tmp_path / "state" / "state.db")
-    db.execute("DELETE FROM meta")
+    db.execute("DELETE FROM cursors")
     db.execute("DELETE FROM messages")
     db.commit()
     db.close()

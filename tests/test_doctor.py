@@ -154,3 +154,47 @@ def test_a_keyring_left_out_of_the_sources_is_not_asked(dovecot_user: DovecotUse
     assert rc == 0, text
     assert checks["keyring"]["status"] == "ok" and "not asked" in checks["keyring"]["detail"]
     assert checks["login"]["status"] == "ok"
+
+
+def _maildir_config(tmp_path: Path) -> Path:
+    from agent.samples import make_maildir
+
+    folders = {n: make_maildir(tmp_path / "mail" / n) for n in ("INBOX", "Sent", "Drafts")}
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\n'
+        'timezone = "America/New_York"\n[mailbox]\nbackend = "maildir"\n'
+        f'[maildir]\ninbox = "{folders["INBOX"]}"\nsent = "{folders["Sent"]}"\ndrafts = "{folders["Drafts"]}"\n'
+        f'[state]\npath = "{tmp_path}/state/state.db"\n'
+    )
+    return cfg
+
+
+def test_state_checks_ask_the_store_and_the_lock_and_change_nothing(tmp_path: Path) -> None:
+    """No state yet, a state from a newer agent, a loose lock file, a lock held in this very
+    process: each is said, and doctor neither creates, migrates nor keeps anything."""
+    import os
+    import sqlite3
+
+    from agent.store import SCHEMA_VERSION
+
+    cfg = _maildir_config(tmp_path)
+    db = tmp_path / "state" / "state.db"
+    rc, checks, _ = doctor(cfg, {"HOME": str(tmp_path)})
+    assert rc == 0 and "does not exist yet" in checks["state"]["detail"] and "lock" not in checks
+    assert not db.parent.exists()
+    Store.open(db).close()
+    with StateLock(db):
+        _, checks, _ = doctor(cfg, {"HOME": str(tmp_path)})
+        assert checks["lock"]["detail"].startswith(f"held by a running agent (by process {os.getpid()})")
+    (db.parent / "state.db.lock").chmod(0o644)
+    _, checks, _ = doctor(cfg, {"HOME": str(tmp_path)})
+    assert checks["lock"]["status"] == "warn" and "chmod 600" in checks["lock"]["fix"]
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in db.parent.iterdir())
+    rc, checks, _ = doctor(cfg, {"HOME": str(tmp_path)})
+    assert rc == 1 and f"schema version {SCHEMA_VERSION + 1} is newer" in checks["state"]["detail"]
+    assert "upgrade followup-agent" in checks["state"]["fix"]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in db.parent.iterdir()) == before

@@ -21,7 +21,7 @@ from agent.config import Config, load_config
 from agent.errors import StateLockedError
 from agent.model import Message
 from agent.samples import deliver, ics, make_maildir, message
-from agent.store import StateLock, Store
+from agent.store import DescribedDrafts, StateLock, Store
 from tests.helpers import t
 
 ME = "Jordan Lee <jordan.lee@gmail.com>"
@@ -218,7 +218,7 @@ def test_bodies_stored_by_an_older_parser_are_read_again(env: Env) -> None:
         old = json.loads(doc)
         old.pop("signature", None)  # what an older agent wrote
         con.execute("UPDATE messages SET json = ? WHERE id = ?", (json.dumps(old), mid))
-    con.execute("DELETE FROM meta WHERE key = 'message_format'")
+    con.execute("DELETE FROM cache_keys WHERE cache = 'messages'")  # no format: an older agent's
     con.close()
     r = env.poll(t(12, 1, 18))
     assert r.stats["bodies_fetched"] == 2  # the invitation and the reply
@@ -469,7 +469,8 @@ def test_a_failed_write_mid_plan_keeps_what_was_done(env: Env, monkeypatch: pyte
     with Store.open(env.config.state.path) as store:
         statuses = sorted(r.status for r in store.ledger_rows())
         assert statuses == ["created", "intended"]
-        assert [e.kind for e in store.events()].count("draft_created") == 1
+        [created] = store.ledger_rows({"created"})  # the one draft written, under the id it was written as
+        assert created.draft_id == "drafts/" + env.draft_files()[0].name.split(":")[0]
     r = env.poll(t(12, 1, 16, 10))
     assert [a.kind for a in r.plan] == ["create"]
     assert env.draft_steps() == ["thank_you", "thank_you"]
@@ -542,7 +543,7 @@ def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_
 
     monkeypatch.setattr(MaildirMailbox, "drafts", careless)
     with Store.open(env.config.state.path) as store:
-        store.set_meta("drafts-described", None)  # nothing described yet: nothing may be left out
+        store.caches.save_described_drafts(DescribedDrafts({}, {}))  # nothing described yet: nothing may be left out
         mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
         described = engine._describe_drafts(mb, store)
     assert [d.marker.get("step") for d in described] == ["thank_you"]
@@ -552,7 +553,7 @@ def test_a_state_written_by_an_older_parser_is_read_again(env: Env) -> None:
     """Stored parses lack what a newer parser reads (e.g. invitations' attendees): bodies are read again."""
     env.poll(t(11, 25, 10))
     with Store.open(env.config.state.path) as store:
-        store.set_meta("message_format", "1")
+        store.set_message_format(1)
     again = env.poll(t(11, 25, 12))
     assert again.stats["bodies_fetched"] >= 1
     [conv] = again.conversations.values()
@@ -634,9 +635,19 @@ def test_candidates_cached_under_older_threading_rules_are_threaded_again(
     env.poll(t(12, 1, 9))
     with Store.open(env.config.state.path) as store:
         monkeypatch.setattr(engine, "THREADING_RULES", engine.THREADING_RULES - 1)
-        store.set_meta("candidates", json.dumps(
-            {"config": engine._candidate_config_key(env.config), "conversations": []}))
+        store.caches.save_candidates(engine._candidate_config_key(env.config), [])
         monkeypatch.undo()
     r = env.poll(t(12, 1, 16, 5))
     assert r.stats["rethreaded"] == 2 and r.stats["added"] == 0
     assert _threads(r) == {_CONVERSATION: ["thank_you"]} and env.draft_steps() == ["thank_you"]
+
+
+def test_a_state_in_memory_polls_like_one_on_disk(env: Env) -> None:
+    """``Store.in_memory()``: the engine needs nothing of the state but its API (no file)."""
+    mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
+    with Store.in_memory() as store:
+        first = engine.poll(env.config, mb, store, t(12, 1, 16, 5))
+        assert [(a.kind, a.step) for a in first.plan] == [("create", "thank_you")]
+        again = engine.poll(env.config, mb, store, t(12, 1, 16, 10))
+        assert again.plan == [] and again.stats["added"] == 0 and again.stats["bodies_fetched"] == 0
+    assert env.draft_steps() == ["thank_you"] and not env.config.state.path.exists()

@@ -8,10 +8,8 @@ the draft ids move. Plus what only a server can do: labels the agent sets,
 keywords the user sets, a UIDVALIDITY change, a history too short for the
 cursor, aliases.
 
-The state is SQLite in memory. ``agent.store.Store.open`` has no in-memory
-mode of its own; its dry-run mode over a path that does not exist is one (an
-empty in-memory database with the full schema; nothing on disk is created),
-and the engine is told separately whether a poll is a dry run. A "crash"
+The state is SQLite in memory (``agent.store.Store.in_memory``: an empty
+database with the full schema, nothing on disk). A "crash"
 is an exception out of ``engine.poll``: every transaction it was in is rolled
 back, as a killed process's would be, and the next poll uses the same
 connection, where a restarted process would open the file again.
@@ -23,7 +21,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,14 +36,11 @@ from tests.helpers import make_config, mid_of, t
 ME = "Jordan Lee <jordan.lee@gmail.com>"
 ANN = "Ann Park <ann.park@acme.com>"
 SUBJECT = "Interview for the Platform Engineer role"
-#: never created: ``Store.open(..., readonly_dry_run=True)`` only checks that it is absent
-NO_FILE = Path("/nonexistent/followup-agent-tests/state.db")
 
 
 def memory_state() -> Store:
     """An empty state database in memory (see the module docstring)."""
-    assert not NO_FILE.exists()
-    return Store.open(NO_FILE, readonly_dry_run=True)
+    return Store.in_memory()
 
 
 class Env:
@@ -170,7 +164,8 @@ def test_a_failed_write_mid_plan_keeps_what_was_done(env: Env, monkeypatch: pyte
     monkeypatch.undo()
     assert len(env.drafts()) == 1
     assert sorted(r.status for r in env.state.ledger_rows()) == ["created", "intended"]
-    assert [e.kind for e in env.state.events()].count("draft_created") == 1
+    [created] = env.state.ledger_rows({"created"})  # the one draft written, recorded as it was written
+    assert message_from_bytes(env.drafts()[0].data)["Message-ID"] == created.message_id
     assert kinds(env.poll(t(12, 1, 16, 10))) == [("create", "thank_you")]
     assert env.draft_steps() == ["thank_you", "thank_you"]
     assert env.poll(t(12, 1, 16, 20)).plan == []
@@ -192,7 +187,7 @@ def test_a_changed_uidvalidity_resyncs_and_keeps_the_draft(env: Env) -> None:
     env.server.renumber()
     [after] = env.drafts()
     assert after.id != before.id and after.data == before.data
-    assert MemoryMailbox(env.server).changes(env.state.get_meta("cursor:memory")).full
+    assert MemoryMailbox(env.server).changes(env.state.get_cursor("memory")).full
     r = env.poll(t(12, 1, 16, 10))
     assert [a.kind for a in r.plan if a.kind in ("create", "withdraw")] == []
     assert env.draft_steps() == ["thank_you"]
@@ -313,7 +308,7 @@ def test_a_history_too_short_for_the_cursor_means_a_full_resync() -> None:
         assert env.state.message_ids() == {env.invitation, *strangers}
         for mid in strangers:
             env.server.delete(mid)
-        cursor = env.state.get_meta("cursor:memory")
+        cursor = env.state.get_cursor("memory")
         assert MemoryMailbox(env.server).changes(cursor).full
         env.poll(t(11, 25, 10))
         assert env.state.message_ids() == {env.invitation}

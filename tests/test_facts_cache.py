@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,10 +32,13 @@ from agent.model import (
     Withdrawn,
 )
 from agent.signals.events import extract_facts
-from agent.store import Store
+from agent.signals.tracking import classify
+from agent.store import CachedFacts, Caches, Store
 from tests.helpers import ME, conv, make_config, msg, t
 
 ACME = "ann.park@acme.com"
+ACME_OTHER = msg("bo@globex.com", "Interview for the Data Engineer role", "Could we meet next week?",
+                 t(11, 24, 10), mid="g1")
 
 
 def _thread() -> tuple[object, ...]:
@@ -105,12 +110,13 @@ def test_a_kind_it_does_not_know_is_extracted_again() -> None:
     config = make_config()
     first, _ = _thread()
     c1 = conv(first, cid="c-1")
-    cache = facts_cache.FactsCache(None, config)
+    cache = facts_cache.FactsCache({}, config)
     found = cache.facts(c1, lambda: extract_facts(c1, config))
-    raw = cache.dump()
-    assert raw is not None and '"human_reply"' in raw
+    [row], _ = cache.changes()
+    assert row.facts is not None and '"human_reply"' in row.facts
     calls: list[int] = []
-    again = facts_cache.FactsCache(raw.replace('"human_reply"', '"a_kind_from_elsewhere"'), config)
+    elsewhere = replace(row, facts=row.facts.replace('"human_reply"', '"a_kind_from_elsewhere"'))
+    again = facts_cache.FactsCache({"c-1": elsewhere}, config)
     assert again.facts(c1, lambda: calls.append(1) or extract_facts(c1, config)) == found  # type: ignore[func-returns-value]
     assert calls == [1]
 
@@ -130,43 +136,87 @@ def test_remembered_until_the_conversation_changes() -> None:
         return extract_facts(c, config)  # type: ignore[arg-type]
 
     c1 = conv(first, cid="c-1")
-    cache = facts_cache.FactsCache(None, config)
+    cache = facts_cache.FactsCache({}, config)
     fresh = cache.facts(c1, lambda: extract(c1))
-    raw = cache.dump()
-    assert raw is not None and fresh
-    again = facts_cache.FactsCache(raw, config)
+    put, drop = cache.changes()
+    assert [r.conversation for r in put] == ["c-1"] and not drop and fresh
+    again = facts_cache.FactsCache({r.conversation: r for r in put}, config)
     assert again.facts(c1, lambda: extract(c1)) == fresh and len(calls) == 1
-    assert again.dump() is None  # nothing changed: nothing to write
+    assert again.changes() == ([], set())  # nothing changed: nothing to write
     c2 = conv(first, mine, cid="c-1")  # the user answered: extracted again
     assert again.facts(c2, lambda: extract(c2)) == extract_facts(c2, config) and len(calls) == 2
 
 
-def test_another_setting_or_a_damaged_row_starts_afresh() -> None:
+def test_another_setting_or_a_damaged_row_starts_afresh(tmp_path: Path) -> None:
     config = make_config()
     first, _ = _thread()
     c1 = conv(first, cid="c-1")
-    cache = facts_cache.FactsCache(None, config)
-    cache.facts(c1, lambda: extract_facts(c1, config))
-    raw = cache.dump()
-    other = make_config(account={"timezone": "Europe/Berlin"})
-    calls: list[int] = []
-    for cfg, text in ((other, raw), (config, "{not json"), (config, '{"config": 1, "conversations": 5}')):
-        cache = facts_cache.FactsCache(text, cfg)
-        cache.facts(c1, lambda cfg=cfg: calls.append(1) or extract_facts(c1, cfg))  # type: ignore[func-returns-value]
-    assert len(calls) == 3
+    with Store.open(tmp_path / "s.db") as store:
+        cache = facts_cache.load(store, config)
+        cache.facts(c1, lambda: extract_facts(c1, config))
+        facts_cache.save(store, cache)
+        other = make_config(account={"timezone": "Europe/Berlin"})
+        assert facts_cache.config_key(other) != cache.key
+        calls: list[int] = []
+        facts_cache.load(store, other).facts(c1, lambda: calls.append(1) or extract_facts(c1, other))  # type: ignore[func-returns-value]
+        [row] = store.caches.facts(cache.key).values()
+        for text in ("{not json", "5", '[["interview"]]'):
+            damaged = facts_cache.FactsCache({"c-1": replace(row, facts=text)}, config)
+            damaged.facts(c1, lambda: calls.append(1) or extract_facts(c1, config))  # type: ignore[func-returns-value]
+        assert len(calls) == 4
+        assert facts_cache.load(store, config).facts(c1, lambda: calls.append(1) or [])  # type: ignore[func-returns-value]
+        assert len(calls) == 4  # the intact row is still remembered
 
 
 def test_conversations_no_longer_asked_about_are_dropped() -> None:
     config = make_config()
     first, mine = _thread()
     a, b = conv(first, cid="c-a"), conv(mine, cid="c-b")
-    cache = facts_cache.FactsCache(None, config)
+    cache = facts_cache.FactsCache({}, config)
     cache.facts(a, lambda: extract_facts(a, config))
     cache.facts(b, lambda: extract_facts(b, config))
-    later = facts_cache.FactsCache(cache.dump(), config)
+    put, _ = cache.changes()
+    later = facts_cache.FactsCache({r.conversation: r for r in put}, config)
     later.facts(a, lambda: extract_facts(a, config))
-    raw = later.dump()
-    assert raw is not None and "c-b" not in raw and "c-a" in raw
+    assert later.changes() == ([], {"c-b"})  # c-a unchanged: not written again; c-b forgotten
+
+
+def test_a_poll_writes_only_the_rows_it_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = make_config()
+    first, mine = _thread()
+    a, b = conv(first, cid="c-a"), conv(ACME_OTHER, cid="c-b")
+    with Store.open(tmp_path / "s.db") as store:
+        cache = facts_cache.load(store, config)
+        for c in (a, b):
+            cache.tracking(c, lambda c=c: classify(c, config))
+            cache.facts(c, lambda c=c: extract_facts(c, config))
+        facts_cache.save(store, cache)
+        kept = store.caches.facts(cache.key)
+        assert set(kept) == {"c-a", "c-b"} and all(r.facts and r.tracking for r in kept.values())
+        writes: list[str] = []
+        real = Caches.save_facts
+
+        def counted(self: Caches, key: str, put: Iterable[CachedFacts], drop: Iterable[str] = ()) -> None:
+            put = list(put)
+            writes.extend(f.conversation for f in put)
+            real(self, key, put, drop)
+
+        monkeypatch.setattr(Caches, "save_facts", counted)
+        warm = facts_cache.load(store, config)
+        for c in (a, b):
+            warm.tracking(c, lambda: pytest.fail("remembered"))
+            warm.facts(c, lambda: pytest.fail("remembered"))
+        facts_cache.save(store, warm)
+        assert writes == []  # nothing changed: nothing written
+        a2 = conv(first, mine, cid="c-a")  # the user answered in c-a
+        again = facts_cache.load(store, config)
+        again.tracking(a2, lambda: classify(a2, config))
+        again.facts(a2, lambda: extract_facts(a2, config))
+        again.tracking(b, lambda: pytest.fail("remembered"))
+        facts_cache.save(store, again)
+        assert writes == ["c-a"]  # only the conversation that changed is written
+        now = store.caches.facts(cache.key)
+        assert now["c-b"] == kept["c-b"] and now["c-a"].signature == facts_cache.signature(a2) != kept["c-a"].signature
 
 
 def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
@@ -196,7 +246,7 @@ def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
     env.poll(t(11, 25, 12))
     assert len(seen) == 1  # only the conversation that got a message
     with Store.open(env.config.state.path) as store:
-        assert store.get_meta("facts")
+        assert store.caches.facts(facts_cache.config_key(env.config))
 
 
 def test_the_tracking_verdict_is_remembered_like_the_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from agent.model import Address, Conversation, Message, UserWrote
 from agent.recipients import choose_recipient
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import is_user
-from agent.store import Store
+from agent.store import ServerAliases, Store
 from tests.gmail_server import ACCOUNT, FakeGmail, fake_gmail
 
 NY = ZoneInfo("America/New_York")
@@ -166,8 +166,7 @@ def test_without_the_server_the_known_aliases_stand(tmp_path: Path) -> None:
 
     config = _config()
     with Store.open(tmp_path / "state.db") as store:
-        store.set_meta("server-aliases", json.dumps({"at": "2026-11-01T00:00:00+00:00",
-                                                     "aliases": ["jl@jordanlee.dev"]}))
+        store.caches.save_server_aliases(ServerAliases(datetime(2026, 11, 1, tzinfo=UTC), ("jl@jordanlee.dev",)))
         got = engine.with_server_aliases(config, NoAnswer(), store,  # type: ignore[arg-type]
                                          datetime(2026, 11, 20, tzinfo=NY))
     assert got.identity.is_user("jl@jordanlee.dev")

@@ -203,7 +203,7 @@ def test_cut_mid_fetch_that_fails_the_poll_leaves_nothing_half_done(
     assert fault.cuts == 1
     assert env.drafts() == [] and env.ledger() == []
     with Store.open(env.state) as store:
-        assert store.get_meta("cursor:imap") is None  # the next poll starts over
+        assert store.get_cursor("imap") is None  # the next poll starts over
     r = env.poll()
     assert kinds(r) == ["create", "create"]
     env.assert_right_drafts(expected)

@@ -17,7 +17,16 @@ import pytest
 
 from agent.errors import AgentError, StateLockedError
 from agent.model import INBOX, MESSAGE_FORMAT, Address, AutoMarkers, CalendarEvent, Message
-from agent.store import SCHEMA_VERSION, StateLock, Store
+from agent.store import (
+    SCHEMA_VERSION,
+    CachedConversation,
+    CachedFacts,
+    DescribedDrafts,
+    DraftDescription,
+    ServerAliases,
+    StateLock,
+    Store,
+)
 
 T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
@@ -91,7 +100,9 @@ def test_schema_version_and_journal_mode(tmp_path: Path) -> None:
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "messages", "ledger", "events", "snapshot", "controls"} <= tables
+    assert tables >= {"messages", "links", "ledger", "snapshot", "controls", "cursors", "cache_keys", "candidates",
+                      "labelled", "draft_descriptions", "draft_ids", "facts", "server_aliases"}
+    assert not tables & {"meta", "events"}  # v4: every cache has its table; the unread log is gone
     con.close()
 
 
@@ -170,8 +181,9 @@ def test_dry_run_without_db_writes_nothing(tmp_path: Path) -> None:
         assert store.dry_run and store.schema_version == SCHEMA_VERSION
         store.put_messages([sample()])
         store.set_cursor("maildir", "c1")
-        store.add_event("c-1", "draft_created", "would create")
+        store.caches.save_labelled({"c-1": ["inbox/1"]})
         assert store.get_cursor("maildir") == "c1"
+        assert store.caches.labelled() == {"c-1": frozenset({"inbox/1"})}
         assert [m.id for m in store.get_messages()] == ["inbox/1"]
     assert list(tmp_path.iterdir()) == []
 
@@ -192,13 +204,15 @@ def test_dry_run_with_db_sees_state_and_writes_nothing(tmp_path: Path) -> None:
         store.put_messages([sample(2)])
         store.set_cursor("maildir", "dry")
         store.record_created("k", "drafts/1", at=T0)
-        store.save_snapshot([{"thread": "c-1"}], at=T0)
+        store.save_snapshot([{"thread": "c-1"}], [], at=T0)
+        store.caches.save_candidates("k", [CachedConversation("c-1", ("inbox/1",))])
     store.rollback_all()
     assert files_of(tmp_path) == before
     assert stat.S_IMODE(db.stat().st_mode) == mode
     with Store.open(db) as again:
         assert again.get_cursor("maildir") == "real"
         assert again.message_ids() == {"inbox/1"}
+        assert again.load_snapshot() is None and again.caches.candidates("k") is None
         row = again.ledger_row("k")
         assert row is not None and row.status == "intended"
 
@@ -213,12 +227,12 @@ def test_rollback_all_refused_on_real_store(tmp_path: Path) -> None:
 
 def test_transaction_rolls_back_on_exception(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db") as store:
-        store.set_meta("a", "1")
+        store.set_cursor("a", "1")
         with pytest.raises(ZeroDivisionError), store.transaction():
-            store.set_meta("a", "2")
+            store.set_cursor("a", "2")
             store.put_messages([sample()])
             _ = 1 / 0
-        assert store.get_meta("a") == "1"
+        assert store.get_cursor("a") == "1"
         assert store.message_ids() == set()
         assert not store.in_transaction
 
@@ -226,24 +240,27 @@ def test_transaction_rolls_back_on_exception(tmp_path: Path) -> None:
 def test_nested_transaction_is_a_savepoint(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db") as store:
         with store.transaction():
-            store.set_meta("outer", "1")
+            store.set_cursor("outer", "1")
             with pytest.raises(KeyError), store.transaction():
-                store.set_meta("inner", "1")
+                store.set_cursor("inner", "1")
                 raise KeyError("x")
-            store.set_meta("after", "1")
-        assert store.get_meta("outer") == "1"
-        assert store.get_meta("inner") is None
-        assert store.get_meta("after") == "1"
+            store.set_cursor("after", "1")
+        assert store.get_cursor("outer") == "1"
+        assert store.get_cursor("inner") is None
+        assert store.get_cursor("after") == "1"
 
 
 def test_committed_writes_survive_reopen(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     with Store.open(db) as store, store.transaction():
         store.set_cursor("imap", "cur")
-        store.set_last_poll(T0)
+        store.save_snapshot([], [], at=T0)
     with Store.open(db) as store:
         assert store.get_cursor("imap") == "cur"
-        assert store.last_poll() == T0
+        snap = store.load_snapshot()
+        assert snap is not None and snap.at == T0  # the last poll's time
+        store.set_cursor("imap", None)  # forgotten: the next poll reads everything
+        assert store.get_cursor("imap") is None
 
 
 # --- messages --------------------------------------------------------------------------
@@ -311,23 +328,16 @@ def test_ledger_lifecycle(tmp_path: Path) -> None:
             store.record_created("nope", "drafts/9")
 
 
-def test_events_append_only_in_order(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "s.db") as store:
-        for i in range(5):
-            store.add_event("c-1" if i % 2 == 0 else "c-2", "k", f"d{i}", at=T0 + timedelta(minutes=i))
-        assert [e.detail for e in store.events("c-1")] == ["d0", "d2", "d4"]
-        assert [e.detail for e in store.events(limit=2)] == ["d3", "d4"]
-        assert store.events()[0].ts == T0
-
-
 def test_snapshot(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.db") as store:
         assert store.load_snapshot() is None
-        store.save_snapshot([{"thread": "c-1", "next": None}], at=T0)
-        store.save_snapshot([{"thread": "c-2", "next": None}], at=T0 + timedelta(hours=1))
+        store.save_snapshot([{"thread": "c-1", "next": None}], [], at=T0)
+        store.save_snapshot([{"thread": "c-2", "next": None}], [{"thread": "c-3", "reason": "unsure – «x»"}],
+                            at=T0 + timedelta(hours=1))
         snap = store.load_snapshot()
         assert snap is not None and snap.at == T0 + timedelta(hours=1)
-        assert snap.data == [{"thread": "c-2", "next": None}]
+        assert snap.tracked == ({"thread": "c-2", "next": None},)
+        assert snap.possible == ({"thread": "c-3", "reason": "unsure – «x»"},)
 
 
 def test_controls(tmp_path: Path) -> None:
@@ -351,11 +361,14 @@ def test_times_are_stored_as_utc_iso(tmp_path: Path) -> None:
 
     local = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))
     with Store.open(db) as store:
-        store.add_event(None, "poll", at=local)
+        store.record_intent("k", conversation="c-1", round="1", step="thank_you", message_id="<d@x>", at=local)
+        store.save_snapshot([], [], at=local)
+        store.caches.save_server_aliases(ServerAliases(local, ()))
     con = sqlite3.connect(db)
-    (ts,) = con.execute("SELECT ts FROM events").fetchone()
+    stored = {con.execute(q).fetchone()[0] for q in (
+        "SELECT created_at FROM ledger", "SELECT at FROM snapshot", "SELECT asked_at FROM server_aliases")}
     con.close()
-    assert ts == "2026-12-01T14:00:00+00:00"
+    assert stored == {"2026-12-01T14:00:00+00:00"}
 
 
 def test_header_only_messages_are_kept_as_their_header_block(tmp_path: Path) -> None:
@@ -454,7 +467,7 @@ def _old_agent_row(db: Path, m: Message) -> None:
     doc = m.to_json()
     del doc["signature"]
     con = sqlite3.connect(db, isolation_level=None)
-    con.execute("DELETE FROM meta WHERE key = 'message_format'")
+    con.execute("DELETE FROM cache_keys WHERE cache = 'messages'")
     con.execute("INSERT INTO messages(id, folder, message_id, has_body, date, json) VALUES (?,?,?,?,?,?)",
                 (m.id, m.folder, m.message_id, int(m.has_body), None, json.dumps(doc)))
     con.close()
@@ -470,7 +483,7 @@ def test_a_body_from_an_older_parser_is_marked_to_be_read_again(tmp_path: Path) 
         assert got[old_body.id] == replace(old_body, has_body=False)  # text kept, body fetched again
         assert got[old_headers.id] == old_headers
         assert [r.has_body for r in store.header_rows()] == [False, False]
-        assert store.get_meta("message_format") == str(MESSAGE_FORMAT)
+        assert store.message_format() == MESSAGE_FORMAT
 
 
 def test_bodies_stored_by_this_parser_are_trusted_on_reopening(tmp_path: Path) -> None:
@@ -489,3 +502,147 @@ def test_a_dry_run_of_an_old_state_changes_nothing_on_disk(tmp_path: Path) -> No
     with Store.open(db, readonly_dry_run=True) as store:
         assert [x.has_body for x in store.get_messages()] == [False]
     assert db.read_bytes() == before
+
+
+# --- the caches (schema v4: a table each, typed in and out) -------------------------------
+
+
+def test_candidates_are_kept_in_order_under_their_key(tmp_path: Path) -> None:
+    groups = [CachedConversation("c-2", ("inbox/9", "sent/1")), CachedConversation("c-1", ("inbox/3",))]
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.caches.candidates("k1") is None  # never written: no cache, not an empty one
+        store.caches.save_candidates("k1", groups)
+        assert store.caches.candidates("k1") == groups
+        assert store.caches.candidates("k2") is None  # written under other settings: not used
+        store.caches.save_candidates("k2", [])
+        assert store.caches.candidates("k2") == [] and store.caches.candidates("k1") is None
+        store.caches.forget_candidates()
+        assert store.caches.candidates("k2") is None
+
+
+def test_drafts_described_round_trip(tmp_path: Path) -> None:
+    ours = DraftDescription("<followup.1@x>", {"v": "1", "step": "thank_you", "round": "r"},
+                            frozenset({"<a@acme.com>", "<b@acme.com>"}), "f1")
+    theirs = DraftDescription("<mine@gmail.com>", {}, frozenset(), "f2")
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.caches.described_drafts() == DescribedDrafts({}, {})
+        store.caches.save_described_drafts(DescribedDrafts({"h1": ours, "h2": theirs},
+                                                           {"drafts/1": "h1", "drafts/2": "h2", "drafts/3": "h9"}))
+        got = store.caches.described_drafts()
+        assert got.by_digest == {"h1": ours, "h2": theirs}
+        assert got.by_id == {"drafts/1": "h1", "drafts/2": "h2"}  # an id naming no description is left out
+        store.caches.save_described_drafts(DescribedDrafts({"h2": theirs}, {"drafts/2": "h2"}))
+        assert store.caches.described_drafts() == DescribedDrafts({"h2": theirs}, {"drafts/2": "h2"})
+
+
+def test_facts_rows_are_written_and_dropped_one_conversation_at_a_time(tmp_path: Path) -> None:
+    a = CachedFacts("c-a", "sig-a", '[["deadline"]]', '[true,"why"]')
+    b = CachedFacts("c-b", "sig-b", None, '[false,"no"]')
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.caches.facts("k1") == {}
+        store.caches.save_facts("k1", [a, b])
+        assert store.caches.facts("k1") == {"c-a": a, "c-b": b}
+        a2 = CachedFacts("c-a", "sig-a2", "[]", None)
+        store.caches.save_facts("k1", [a2], drop={"c-b"})
+        assert store.caches.facts("k1") == {"c-a": a2}
+        assert store.caches.facts("k2") == {}  # other settings: nothing remembered
+        store.caches.save_facts("k2", [b])  # and writing under them forgets the rest
+        assert store.caches.facts("k2") == {"c-b": b} and store.caches.facts("k1") == {}
+
+
+def test_labels_set_and_server_aliases_round_trip(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        assert store.caches.labelled() == {} and store.caches.server_aliases() is None
+        store.caches.save_labelled({"c-1": ["gm/2", "gm/1"], "c-2": ("gm/7",), "c-3": []})
+        assert store.caches.labelled() == {"c-1": frozenset({"gm/1", "gm/2"}), "c-2": frozenset({"gm/7"})}
+        store.caches.save_labelled({})
+        assert store.caches.labelled() == {}
+        store.caches.save_server_aliases(ServerAliases(T0, ("jl@jordanlee.dev", "j@work.example")))
+        store.caches.save_server_aliases(ServerAliases(T0 + timedelta(days=1), ("jl@jordanlee.dev",)))
+        assert store.caches.server_aliases() == ServerAliases(T0 + timedelta(days=1), ("jl@jordanlee.dev",))
+
+
+def test_cache_writes_roll_back_with_their_transaction(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.caches.save_labelled({"c-1": ["gm/1"]})
+        with pytest.raises(RuntimeError), store.transaction():
+            store.caches.save_labelled({})
+            store.caches.save_candidates("k", [CachedConversation("c-1", ("gm/1",))])
+            raise RuntimeError("rolled back")
+        assert store.caches.labelled() == {"c-1": frozenset({"gm/1"})}
+        assert store.caches.candidates("k") is None
+
+
+# --- what doctor asks: the file's health and the lock's holder, changing nothing ---------
+
+
+def test_health_reads_the_file_without_migrating_it(tmp_path: Path) -> None:
+    from agent.store_schema import MIGRATIONS
+
+    db = tmp_path / "s.db"
+    Store.open(db).close()
+    health = Store.health(db)
+    assert health.schema_version == SCHEMA_VERSION and health.integrity == "ok" and not health.too_new
+    old = tmp_path / "old.db"
+    con = sqlite3.connect(old, isolation_level=None)
+    for step in MIGRATIONS[:3]:
+        step(con)
+    con.execute("PRAGMA user_version = 3")
+    con.close()
+    before = old.read_bytes()
+    assert Store.health(old).schema_version == 3  # read, not migrated
+    assert old.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["old.db", "s.db"]
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    assert Store.health(db).too_new
+    db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(AgentError, match="cannot be read as a database"):
+        Store.health(db)
+
+
+def test_lock_probe_says_who_holds_it_and_takes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    probe = StateLock(db, create=False).probe()
+    assert (probe.exists, probe.held, probe.holder) == (False, False, None)
+    assert list(tmp_path.iterdir()) == []  # no lock file was made
+    root = Path(__file__).resolve().parents[1]
+    holder = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(root)!r})
+        from pathlib import Path
+        from agent.store import StateLock
+        with StateLock(Path({str(db)!r})):
+            print("held", flush=True)
+            sys.stdin.readline()
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        probe = StateLock(db, create=False).probe()
+        assert probe.exists and probe.held and probe.holder == child.pid and probe.mode == 0o600
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=60)
+    probe = StateLock(db, create=False).probe()
+    assert probe.exists and not probe.held and probe.holder is None
+    with StateLock(db):  # the probe let go of it
+        pass
+
+
+def test_a_state_in_memory_is_a_whole_store_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Store.in_memory() as store:
+        assert store.schema_version == SCHEMA_VERSION and not store.dry_run
+        store.put_messages([sample(1)])
+        store.record_intent("k", conversation="c-1", round="1", step="thank_you", message_id="<d@x>", at=T0)
+        store.set_cursor("memory", "c1")
+        assert [m.id for m in store.get_messages()] == ["inbox/1"] and store.get_cursor("memory") == "c1"
+        assert [r.key for r in store.ledger_rows()] == ["k"]
+    assert list(tmp_path.iterdir()) == []
+    with Store.in_memory() as fresh:  # each one is its own
+        assert fresh.message_ids() == set() and fresh.get_cursor("memory") is None
