@@ -89,10 +89,11 @@ def all_conversations(config: Config, now: datetime) -> dict[str, Conversation]:
     (slower than a poll, and only here). Nothing is written.
     """
     from agent import engine
+    from agent.candidates import thread_messages
 
     with Store.open(config.state.path, readonly_dry_run=True) as store, open_mailbox(config) as mailbox:
         engine.poll(config, mailbox, store, now, dry_run=True)
-        return {c.id: c for c in engine.thread_messages(store.get_messages(), config)}
+        return {c.id: c for c in thread_messages(store.get_messages(), config)}
 
 
 @dataclass(frozen=True)

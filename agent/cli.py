@@ -222,14 +222,12 @@ def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) 
 
 def _poll_json(result: PollResult) -> dict[str, Any]:
     """``poll --json`` (CONTRACT.md): the plan and the status."""
+    from agent.actions import action_json
+
     return {
         "now": result.now.isoformat(),
         "dry_run": not result.applied,
-        "actions": [
-            {"action": a.kind, "thread": a.conversation, "step": a.step, "to": a.to,
-             "reason": a.reason, "message_id": a.draft.message_id if a.draft else None}
-            for a in result.plan
-        ],
+        "actions": [action_json(a) for a in result.plan],
         "status": result.status,
         "stats": result.stats,
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from agent.actions import Create
 from agent.app import run_poll
 from agent.config import load_config
 from agent.samples import deliver, ics, make_maildir, message
@@ -145,7 +146,7 @@ def run_demo(out: TextIO, keep: Path | None = None) -> int:
             out.write(f"(meanwhile: {news})\n")
         result = run_poll(config, now, dry_run=False)
         for a in result.plan:
-            if a.kind == "create" and a.draft is not None:
+            if isinstance(a, Create):
                 out.write(f"drafted {a.step} to {a.to} ({a.draft.subject})\n  why: {a.reason}\n")
                 for line in a.draft.body.splitlines():
                     out.write(f"    | {line}\n")

@@ -6,7 +6,8 @@ piling up prefixes, so Gmail and any RFC 5256 client shows it in the thread.
 Its Message-ID is derived from (conversation, round, step), so a crash between
 "created" and "recorded" is repaired by finding the draft again, never by
 writing a second one. Wording comes from ``agent/templates/*.txt`` unless the
-user's ``drafts.templates_dir`` holds a file of the same name.
+user's ``drafts.templates_dir`` holds a file of the same name; the files are
+read once per poll (:func:`load_templates`), and composing reads none.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import hashlib
 import quopri
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as email_policy
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import Conversation, DeadlineStated, Message
-from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, Decision, NextStep
+from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, Decision, NextStep
 from agent.signals.autoreply import auto_reply, bounce
 
 MARKER_HEADER = "X-Followup-Agent"
@@ -95,7 +97,18 @@ def reply_subject(subject: str) -> str:
     return f"Re: {base}" if base else "Re: our conversation"
 
 
+#: the wording of each step's draft, loaded once per poll (:func:`load_templates`) and handed to
+#: :func:`compose`, which reads no file
+Templates = Mapping[str, Template]
+
+
+def load_templates(config: Config) -> Templates:
+    """Every step's template: the user's ``drafts.templates_dir`` file where there is one, else ours."""
+    return {step: load_template(step, config) for step in STEPS}
+
+
 def load_template(step: str, config: Config) -> Template:
+    """One step's template, as :func:`load_templates` finds it."""
     name = f"{step}.txt"
     if config.drafts.templates_dir is not None:
         user = config.drafts.templates_dir / name
@@ -130,9 +143,9 @@ def _topic(conv: Conversation, company: str | None) -> str:
 
 def compose(
     conv: Conversation, decision: Decision, step: NextStep, now: datetime, config: Config,
-    note: str | None = None,
+    note: str | None = None, *, templates: Templates,
 ) -> Draft:
-    """The draft for ``step`` in ``conv``. ``step.to`` must be set."""
+    """The draft for ``step`` in ``conv`` in the wording of ``templates``. ``step.to`` must be set."""
     assert step.to is not None
     company = decision.company
     tz = config.account.tz
@@ -151,7 +164,7 @@ def compose(
         "deadline_phrase": step.deadline_phrase or "",
         "signature": config.drafts.signature or config.account.name,
     }
-    template = load_template(step.kind, config)
+    template = templates[step.kind]
     if note:  # the draft stays short: the note gets what the template leaves of the budget
         bare = _tidy(template.safe_substitute({**values, "note_paragraph": ""}))
         fitted = fit_words(note.strip(), config.drafts.max_words - word_count(bare))

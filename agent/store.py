@@ -58,6 +58,7 @@ from typing import Any
 
 from agent.errors import AgentError
 from agent.model import MESSAGE_FORMAT, Message, RawMessage, utc
+from agent.records import ControlRow, LedgerRow
 from agent.store_caches import (
     CachedConversation,
     CachedFacts,
@@ -103,34 +104,6 @@ class HeaderRow:
     message_id: str
     has_body: bool
     date: datetime | None
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One draft the agent intended or made, and what became of it."""
-
-    key: str
-    conversation: str
-    round: str
-    step: str
-    message_id: str
-    draft_id: str | None
-    content_hash: str | None
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
-class ControlRow:
-    """One standing correction of the user's (pause, snooze, close, mark, note)."""
-
-    seq: int
-    conversation: str
-    kind: str
-    value: str
-    at: datetime
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.engine import thread_messages
+from agent.candidates import thread_messages
 from agent.identity import FLAT_TLDS as _FLAT_TLDS
 from agent.mail.parse import parse_message
 from agent.model import Address, CalendarEvent, Message, RawMessage

@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from agent import drafts as drafts_module
 from agent.businesstime import BusinessCalendar
-from agent.drafts import compose, draft_message_id, fingerprint, reply_subject, word_count
+from agent.drafts import (
+    compose,
+    draft_message_id,
+    fingerprint,
+    load_templates,
+    reply_subject,
+    word_count,
+)
 from agent.model import Deadline, DeadlineStated, Evidence, Interview, UserWrote
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, THANK_YOU, decide
 from agent.signals.tracking import Tracking
@@ -45,7 +52,7 @@ def _draft(facts, now, config=CFG, note=None):  # type: ignore[no-untyped-def]
     c = _thread()
     d = decide(c, Tracking(True, "t", "Acme"), facts, now, config, CAL)
     assert d.next is not None
-    return compose(c, d, d.next, now, config, note=note)
+    return compose(c, d, d.next, now, config, note=note, templates=load_templates(config))
 
 
 def test_thank_you_headers_and_threading() -> None:
@@ -176,7 +183,7 @@ def _varied_drafts():  # type: ignore[no-untyped-def]
             for k, kind in enumerate(_STEPS):
                 note = _NOTES[(i + j + k) % len(_NOTES)]
                 step = replace(d.next, kind=kind, deadline_phrase="by the end of the month" if k == 1 else None)
-                yield compose(c, d, step, now, config, note=note)
+                yield compose(c, d, step, now, config, note=note, templates=load_templates(config))
 
 
 def test_stored_fingerprint_is_that_of_the_bytes() -> None:
@@ -232,5 +239,5 @@ def test_stored_fingerprint_is_that_of_the_bytes_for_any_text(
     now = t(12, 1, 16)
     d = decide(c, Tracking(True, "t", "Acme"), [_iv(t(12, 1, 13))], now, CFG, CAL)
     assert d.next is not None
-    draft = compose(c, d, replace(d.next, kind=kind), now, CFG, note=note)
+    draft = compose(c, d, replace(d.next, kind=kind), now, CFG, note=note, templates=load_templates(CFG))
     assert draft.fingerprint == fingerprint(draft.data)

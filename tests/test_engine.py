@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import engine
+from agent import candidates, engine, syncing
 from agent.backends.maildir import MaildirMailbox
 from agent.config import Config, load_config
 from agent.errors import StateLockedError
+from agent.existing_drafts import describe_drafts
 from agent.model import Message
 from agent.samples import deliver, ics, make_maildir, message
 from agent.store import DescribedDrafts, StateLock, Store
@@ -186,14 +187,14 @@ def test_dry_run_writes_nothing(env: Env) -> None:
 def test_warm_poll_parses_nothing_already_read(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     env.poll(t(12, 1, 9))
     calls: list[str] = []
-    real = engine.parse_message
+    real = syncing.parse_message
 
     def counting(raw, *a, **k):  # type: ignore[no-untyped-def]
         if raw.folder != "drafts":
             calls.append(raw.id)
         return real(raw, *a, **k)
 
-    monkeypatch.setattr(engine, "parse_message", counting)
+    monkeypatch.setattr(syncing, "parse_message", counting)
     env.poll(t(12, 1, 10))
     assert calls == []
     env.reply(t(12, 1, 10, 30))
@@ -545,7 +546,7 @@ def test_drafts_described_again_when_a_backend_leaves_out_bytes_it_was_not_told_
     with Store.open(env.config.state.path) as store:
         store.caches.save_described_drafts(DescribedDrafts({}, {}))  # nothing described yet: nothing may be left out
         mb = MaildirMailbox.from_config(env.config.maildir)  # type: ignore[arg-type]
-        described = engine._describe_drafts(mb, store)
+        described = describe_drafts(mb, store)
     assert [d.marker.get("step") for d in described] == ["thank_you"]
 
 
@@ -634,8 +635,8 @@ def test_candidates_cached_under_older_threading_rules_are_threaded_again(
     deliver(env.inbox, _stranger("newsletter"), name="0000-stranger")
     env.poll(t(12, 1, 9))
     with Store.open(env.config.state.path) as store:
-        monkeypatch.setattr(engine, "THREADING_RULES", engine.THREADING_RULES - 1)
-        store.caches.save_candidates(engine._candidate_config_key(env.config), [])
+        monkeypatch.setattr(candidates, "THREADING_RULES", candidates.THREADING_RULES - 1)
+        store.caches.save_candidates(candidates.selection_key(env.config), [])
         monkeypatch.undo()
     r = env.poll(t(12, 1, 16, 5))
     assert r.stats["rethreaded"] == 2 and r.stats["added"] == 0

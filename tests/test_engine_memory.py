@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from agent import engine
+from agent import engine, syncing
 from agent.backends.memory import MemoryMailbox, MemoryServer, StoredMessage
 from agent.config import Config
 from agent.model import ALL, DRAFTS, INBOX, SENT, Message, RawMessage
@@ -276,14 +276,14 @@ def test_dry_run_writes_nothing(env: Env) -> None:
 def test_warm_poll_parses_nothing_already_read(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     env.poll(t(12, 1, 9))
     calls: list[str] = []
-    real = engine.parse_message
+    real = syncing.parse_message
 
     def counting(raw: RawMessage, *a: Any, **k: Any) -> Message:
         if raw.folder != "drafts":
             calls.append(raw.id)
         return real(raw, *a, **k)
 
-    monkeypatch.setattr(engine, "parse_message", counting)
+    monkeypatch.setattr(syncing, "parse_message", counting)
     env.poll(t(12, 1, 10))
     assert calls == []
     reply = env.reply(t(12, 1, 10, 30))

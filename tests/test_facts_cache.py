@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import engine, facts_cache
+from agent import facts_cache, reading
 from agent.model import (
     FACT_TYPES,
     Ack,
@@ -230,13 +230,13 @@ def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
                                "Interview for the Data Engineer role", "Hi Jordan, could we meet next week?",
                                t(11, 24, 10), "globex-1@globex.com"))
     seen: list[str] = []
-    real = engine.extract_facts
+    real = reading.extract_facts
 
     def counting(c: object, cfg: object) -> list[Fact]:
         seen.append(c.id)  # type: ignore[attr-defined]
         return real(c, cfg)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "extract_facts", counting)
+    monkeypatch.setattr(reading, "extract_facts", counting)
     first = env.poll(t(11, 25, 9))
     assert len(seen) == 2
     seen.clear()
@@ -255,13 +255,13 @@ def test_the_tracking_verdict_is_remembered_like_the_facts(tmp_path: Path, monke
 
     env = Env(tmp_path)
     seen: list[str] = []
-    real = engine.classify
+    real = reading.classify
 
     def counting(c: object, cfg: object) -> object:
         seen.append(c.id)  # type: ignore[attr-defined]
         return real(c, cfg)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "classify", counting)
+    monkeypatch.setattr(reading, "classify", counting)
     first = env.poll(t(11, 25, 9))
     assert len(seen) == 1 and first.decisions
     seen.clear()

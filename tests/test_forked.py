@@ -70,13 +70,13 @@ def test_no_child_with_other_threads_or_when_turned_off() -> None:
 _POLL = """
     import json, sys
     from pathlib import Path
-    from agent import engine
+    from agent import syncing
     from agent.backends.maildir import MaildirMailbox
     from agent.config import load_config
     from agent.store import Store
     from tests.helpers import t
     from tests.test_engine import Env
-    engine._FORK_AT = 1
+    syncing.FORK_AT = 1
     env = Env(Path(sys.argv[1]) if len(sys.argv) > 1 else Path({root!r}))
     r = env.poll(t(12, 1, 16, 5))
     print(json.dumps({{"alongside": r.stats.get("threaded_alongside"), "rss": r.stats.get("threading_child_max_rss_mb"),

@@ -839,7 +839,7 @@ def test_drafts_already_described_are_not_fetched_again(
     names unchanging bytes, and an edit arrives as a new UID."""
     from imapclient import IMAPClient
 
-    from agent import engine
+    from agent.existing_drafts import describe_drafts
     from agent.store import Store
     from tests.test_mailbox_conformance import make_draft
 
@@ -856,13 +856,13 @@ def test_drafts_already_described_are_not_fetched_again(
     with mb, Store.open(tmp_path / "state.db") as store:
         mb.create_draft(first)
         mb.create_draft(second)
-        described = engine._describe_drafts(mb, store)
+        described = describe_drafts(mb, store)
         assert sorted(d.message_id for d in described) == sorted([m1, m2]) and len(fetched) == 2
         fetched.clear()
-        again = engine._describe_drafts(mb, store)
+        again = describe_drafts(mb, store)
         assert fetched == [] and [(d.message_id, d.fingerprint, d.marker) for d in again] == \
             [(d.message_id, d.fingerprint, d.marker) for d in described]
         (m3, third) = make_draft()
         user.deliver("Drafts", third, flags=(b"\\Draft",))
-        latest = engine._describe_drafts(mb, store)
+        latest = describe_drafts(mb, store)
         assert len(fetched) == 1 and sorted(d.message_id for d in latest) == sorted([m1, m2, m3])

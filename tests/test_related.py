@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from agent.candidates import related_threads
 from agent.drafts import reply_target
-from agent.engine import related_threads
 from agent.mail.related import MAX_THREADS_PER_KEY, join_related
 from agent.mail.thread import company_keys
 from agent.model import Address, AutoMarkers, AutoReply, Conversation, HumanReply, Message

@@ -1,0 +1,121 @@
+"""Which conversations might be the job search: threading under the config's rules, and a
+cheap header-only test that decides whose bodies are fetched. Pure.
+
+The test errs on the side of yes for anything that is not plainly bulk mail:
+the tracking verdict (agent/signals/tracking.py) reads the bodies and has the
+last word; a conversation left out here is never seen again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection
+
+from agent.config import Config
+from agent.mail.related import join_related
+from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
+from agent.model import Conversation, Message
+from agent.signals.autoreply import bounce, is_bulk
+from agent.signals.candidacy import JOB_SUBJECT
+from agent.signals.recruiting import _SUBJECT_WORDS, INTERVIEW_WORDS, is_ats, is_personal, is_user
+
+__all__ = ["THREADING_RULES", "candidates_of", "is_candidate", "links", "new_keys", "related_threads",
+           "selection_key", "thread_messages"]
+
+#: the threading's rules: raised whenever they group the same mail differently, so that candidates
+#: cached under older rules are threaded again (2: a message reusing another's Message-ID is no
+#: longer collapsed into it, which had cached conversations without their invitation; 3: an ATS
+#: tenant is read from a local part with role words around it, "careers-corbel@…")
+THREADING_RULES = 3
+
+_RECRUITER_ADDRESS = re.compile(r"recruit|talent|search|staffing|hiring|careers|headhunt|placement", re.I)
+
+
+def selection_key(config: Config) -> str:
+    """What candidate selection depends on besides the mail: a change re-threads everything."""
+    rc = config.recruiting
+    parts = ("links-v1", THREADING_RULES, sorted(config.user_addresses), rc.ats_domains, rc.personal_domains,
+             rc.job_alert_domains, rc.track_label, rc.ignore_label, config.policy.thread_window.total_seconds())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def new_keys(config: Config) -> CompanyKeys:
+    """One memo of company keys per poll, shared by the link index and the threading."""
+    return company_keys(config.identity, config.recruiting.ats_domains, config.recruiting.personal_domains)
+
+
+def links(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> dict[str, frozenset[str]]:
+    """Each message's thread keys, for the store's link index (which messages to re-thread together)."""
+    return link_keys(messages, user_addresses=config.user_addresses, ats_domains=config.recruiting.ats_domains,
+                     personal_domains=config.recruiting.personal_domains,
+                     keys=keys if keys is not None else new_keys(config))
+
+
+def thread_messages(messages: list[Message], config: Config, keys: CompanyKeys | None = None) -> list[Conversation]:
+    """``messages`` grouped into conversations under this config's threading rules."""
+    return build_conversations(
+        messages,
+        user_addresses=config.user_addresses,
+        ats_domains=config.recruiting.ats_domains,
+        window=config.policy.thread_window,
+        personal_domains=config.recruiting.personal_domains,
+        keys=keys if keys is not None else new_keys(config),
+    )
+
+
+def candidates_of(messages: list[Message], config: Config, forced: Collection[str], keys: CompanyKeys | None
+                  ) -> tuple[list[Conversation], int]:
+    """The candidate conversations among ``messages`` (``forced``: marked as recruiting by the
+    user) and how many conversations there are."""
+    convs = thread_messages(messages, config, keys)
+    return [c for c in convs if c.id in forced or is_candidate(c, config)], len(convs)
+
+
+def related_threads(candidates: list[Conversation], config: Config) -> list[Conversation]:
+    """The company's answers, notices and invitations in other threads joined to their conversation
+    (agent/mail/related.py)."""
+    rc = config.recruiting
+    return join_related(candidates, keys=new_keys(config), users=config.identity,
+                        window=config.policy.thread_window, employer_domains=config.employer_domains,
+                        skip=lambda m: is_bulk(m, rc.job_alert_domains) is not None or bounce(m) is not None)
+
+
+def is_candidate(conv: Conversation, config: Config) -> bool:
+    """A cheap, header-only test: could this be a recruiting conversation?"""
+    others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
+    if not others:
+        return False
+    labels = frozenset().union(*(m.labels for m in conv.messages))
+    if config.recruiting.track_label in labels or config.labels.track in labels:
+        return True
+    if all(is_bulk(m, config.recruiting.job_alert_domains) for m in others):
+        return False
+    if any(_looks_recruiting(m, config) for m in conv.messages):
+        return True
+    if _answered_outreach(conv, others, config):
+        return True
+    # text read whatever has_body says: a body stored by an older parser is marked header-only
+    # to be read again (agent.store) and keeps its text, so it stays the candidate it was
+    return any(INTERVIEW_WORDS.search(m.text[:3000]) for m in others)
+
+
+def _looks_recruiting(m: Message, config: Config) -> bool:
+    """One message's headers say recruiting: an invitation, an ATS sender, a hiring subject."""
+    if m.has_calendar_part or m.calendar:
+        return True
+    if m.content_type == "multipart/report" and not m.has_body:
+        return True  # a bounce whose body may name the conversation it belongs to
+    if m.from_ and is_ats(m.from_, config):
+        return True
+    return bool(INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject)
+                or JOB_SUBJECT.search(m.subject))
+
+
+def _answered_outreach(conv: Conversation, others: list[Message], config: Config) -> bool:
+    """Recruiter outreach with an unassuming subject that the user answered: from a business, or
+    from web-mail under a recruiter's name ("rosa.quintero.search@gmail.com")."""
+    if not any(is_user(m.from_, config) for m in conv.messages):
+        return False
+    return any(not is_personal(m.from_, config) or _RECRUITER_ADDRESS.search(f"{m.from_.local} {m.from_.name}")
+               for m in others if m.from_)

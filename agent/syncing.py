@@ -1,0 +1,199 @@
+"""The poll's load stages: the mailbox's changes into the store, the candidate conversations,
+and their bodies.
+
+1. :func:`sync` asks the mailbox what changed since the stored cursor, parses
+   only that, and writes it down with its thread links. A cold sync of a large
+   mailbox starts threading it in a child process meanwhile (agent/forked.py).
+2. :func:`select` finds the candidate conversations (agent/candidates.py):
+   nothing changed, the last poll's stand; a few changes, only the messages
+   linked to them are threaded again; else everything.
+3. :func:`with_bodies` fetches the bodies of the candidates' messages, once. A
+   body can add a thread link that the headers lacked (a remote server's bounce
+   names the returned message only inside): then the conversations it reaches
+   are threaded again and their bodies fetched too. Last, the company's answers
+   in other threads are joined to their conversation.
+
+Each stage reports its figures into ``stats`` (``poll --json``, bench/) and
+ends its phases with ``lap``, which the engine times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agent.backends.base import Mailbox
+from agent.candidates import (
+    candidates_of,
+    is_candidate,
+    links,
+    new_keys,
+    related_threads,
+    selection_key,
+    thread_messages,
+)
+from agent.config import Config
+from agent.forked import Forked
+from agent.mail.parse import parse_message
+from agent.mail.thread import CompanyKeys
+from agent.model import ChangeSet, Conversation, Message, RawMessage
+from agent.store import CachedConversation, Store
+from agent.user_controls import forced_recruiting
+
+__all__ = ["Synced", "select", "sync", "with_bodies"]
+
+#: a full sync of at least this many messages threads them in a child process (agent/forked.py)
+FORK_AT = 2000
+
+Lap = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What :func:`sync` found: the changes, their messages parsed, the thread keys they touch
+    (for re-threading only what they reach), and the threading started in a child, if any."""
+
+    changes: ChangeSet
+    parsed: list[Message]
+    touched: frozenset[str]
+    keys: CompanyKeys
+    threading: Forked[tuple[list[Conversation], int]] | None
+
+
+def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.ExitStack, stats: dict[str, Any],
+         lap: Lap) -> Synced:
+    """Stage 1: only what changed since the stored cursor is parsed and stored."""
+    cs = mailbox.changes(store.get_cursor(mailbox.name))
+    lap("sync")
+    raws = {r.id: r for r in cs.added}
+    parsed = [parse_message(r) for r in raws.values()]
+    lap("parse")
+    threading = None
+    if cs.full and len(parsed) >= FORK_AT:
+        # the whole mailbox is threaded in a child process while this one writes it down
+        # (agent/forked.py); the child builds its own key memo, so neither waits on the other
+        threading = cleanup.enter_context(Forked(functools.partial(candidates_of, parsed, config, _forced(store), None)))
+    keys = new_keys(config)
+    found = links(parsed, config, keys)
+    own = {m.id: m.message_id for m in parsed}
+    touched: frozenset[str] = frozenset()
+    if cs.full:
+        store.replace_all(parsed, raws)
+        store.set_links(found, replace_all=True, own=own)
+    else:
+        touched = frozenset(store.links_of([*cs.removed, *found]) | {k for ks in found.values() for k in ks})
+        store.remove_messages(cs.removed)
+        store.put_messages(parsed, raws)
+        store.set_links(found, own=own)
+    stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
+    lap("store")
+    return Synced(cs, parsed, touched, keys, threading)
+
+
+def select(synced: Synced, store: Store, config: Config, stats: dict[str, Any], lap: Lap) -> list[Conversation]:
+    """Stage 2: the candidate conversations (plain data, no parsing), remembered for the next poll."""
+    cs = synced.changes
+    cached = None if cs.full else _cached_candidates(store, config)
+    if cached is not None and synced.touched:
+        affected = store.linked_closure(synced.touched)
+        kept = [c for c in cached if not any(m.id in affected or m.id in cs.removed for m in c.messages)]
+        candidates = kept + _candidates(store.get_messages(affected), store, config, synced.keys)
+        stats.update(rethreaded=len(affected))
+    elif cached is not None:
+        candidates = cached
+    else:
+        candidates = _all_candidates(synced, store, config, stats)
+    if cached is None or synced.touched:
+        _remember(store, candidates, config)
+    stats["candidates"] = len(candidates)
+    lap("thread")
+    return candidates
+
+
+def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[str, Any]) -> list[Conversation]:
+    """Every conversation threaded afresh: after a full sync the store holds exactly what was
+    just parsed (and may be threaded in a child already); else the links may predate this
+    config or this schema, and are rebuilt."""
+    messages = synced.parsed if synced.changes.full else store.get_messages()
+    if not synced.changes.full:
+        store.set_links(links(messages, config, synced.keys), replace_all=True,
+                        own={m.id: m.message_id for m in messages})
+    forked = synced.threading
+    if forked is not None:
+        stats["threaded_alongside"] = forked.forked
+        candidates, n_convs = forked.result()
+        if forked.child_max_rss_kb is not None:  # bench/: the memory this took too
+            stats["threading_child_max_rss_mb"] = round(forked.child_max_rss_kb / 1024)
+    else:
+        candidates, n_convs = candidates_of(messages, config, _forced(store), synced.keys)
+    stats.update(rethreaded=len(messages), messages=len(messages), conversations=n_convs)
+    return candidates
+
+
+def with_bodies(candidates: list[Conversation], mailbox: Mailbox, store: Store, config: Config,
+                stats: dict[str, Any], lap: Lap) -> list[Conversation]:
+    """Stage 3: the candidates' bodies, fetched once; the conversations a body's links reach threaded
+    again (at most three rounds); then the related threads joined."""
+    fetched = 0
+    for _round in range(3):
+        missing = [m.id for c in candidates for m in c.messages if not m.has_body]
+        if not missing:
+            break
+        known = {m.id: m for c in candidates for m in c.messages}
+        full = _fetch_bodies(mailbox, missing, known)
+        fetched += len(missing)
+        store.put_messages(full.values())
+        candidates = [replace(c, messages=tuple(full.get(m.id, m) for m in c.messages)) for c in candidates]
+        relinked = links([m for m in full.values() if _refs(m) != _refs(known[m.id])], config)
+        if not relinked:
+            break
+        store.set_links(relinked, own={m.id: m.message_id for m in full.values()})
+        affected = store.linked_closure({k for ks in relinked.values() for k in ks})
+        candidates = [c for c in candidates if not any(m.id in affected for m in c.messages)] + \
+            _candidates(store.get_messages(affected), store, config, None)
+        _remember(store, candidates, config)
+    stats["bodies_fetched"] = fetched
+    candidates = related_threads(candidates, config)
+    lap("bodies")
+    return candidates
+
+
+def _refs(m: Message) -> tuple[object, object]:
+    return m.in_reply_to, m.references
+
+
+def _candidates(messages: list[Message], store: Store, config: Config, keys: CompanyKeys | None
+                ) -> list[Conversation]:
+    forced = _forced(store)
+    return [c for c in thread_messages(messages, config, keys) if c.id in forced or is_candidate(c, config)]
+
+
+def _forced(store: Store) -> Collection[str]:
+    return forced_recruiting(store.get_controls(kind="mark"))
+
+
+def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -> dict[str, Message]:
+    out: dict[str, Message] = {}
+    for mid, data in mailbox.fetch(ids).items():
+        old = known[mid]
+        out[mid] = parse_message(
+            RawMessage(id=mid, folder=old.folder, data=data, thread_hint=old.thread_hint, labels=old.labels))
+    return out
+
+
+def _cached_candidates(store: Store, config: Config) -> list[Conversation] | None:
+    groups = store.caches.candidates(selection_key(config))
+    if groups is None:
+        return None
+    msgs = {m.id: m for m in store.get_messages([i for g in groups for i in g.message_ids])}
+    if any(i not in msgs for g in groups for i in g.message_ids):
+        return None  # the store and the cache disagree: rebuild
+    return [Conversation(g.id, tuple(msgs[i] for i in g.message_ids)) for g in groups]
+
+
+def _remember(store: Store, candidates: list[Conversation], config: Config) -> None:
+    store.caches.save_candidates(selection_key(config), [
+        CachedConversation(c.id, tuple(m.id for m in c.messages)) for c in candidates])
