@@ -320,27 +320,7 @@ def parse_config(
     _check_keys("", data, _SECTIONS)
     base = source.parent if source else Path.cwd()
 
-    acc = _section(data, "account")
-    name = _get(acc, "account.name", str, required=True)
-    addresses = _get(acc, "account.addresses", list, required=True)
-    if not addresses or not all(isinstance(a, str) and _EMAIL.fullmatch(a) for a in addresses):
-        raise ConfigError(
-            f"account.addresses must be a non-empty list of email addresses, not {addresses!r}."
-        )
-    tzname = _get(acc, "account.timezone", str, required=True)
-    try:
-        ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"account.timezone = {tzname!r} is not an IANA time zone name "
-            "(for example \"America/New_York\" or \"Europe/Berlin\")."
-        ) from None
-    employer = _get(acc, "account.employer_domains", list, default=[])
-    if not all(isinstance(d, str) and "." in d and "@" not in d.lstrip("@") for d in employer):
-        raise ConfigError(f"account.employer_domains = {employer!r} must be a list of domain names "
-                          "(for example [\"northwindtraders.com\"]).")
-    account = AccountConfig(name=name, addresses=tuple(a.lower() for a in addresses), timezone=tzname,
-                            employer_domains=tuple(d.lower().lstrip("@") for d in employer))
+    account = _account(_section(data, "account"))
 
     mb = _section(data, "mailbox")
     backend = _get(mb, "mailbox.backend", str, required=True)
@@ -380,6 +360,30 @@ def parse_config(
 
 
 # --- sections ----------------------------------------------------------------------
+
+def _account(acc: Mapping[str, Any]) -> AccountConfig:
+    """``[account]``: who the user is, their addresses, their time zone and their employer's domains."""
+    name = _get(acc, "account.name", str, required=True)
+    addresses = _get(acc, "account.addresses", list, required=True)
+    if not addresses or not all(isinstance(a, str) and _EMAIL.fullmatch(a) for a in addresses):
+        raise ConfigError(
+            f"account.addresses must be a non-empty list of email addresses, not {addresses!r}."
+        )
+    tzname = _get(acc, "account.timezone", str, required=True)
+    try:
+        ZoneInfo(tzname)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"account.timezone = {tzname!r} is not an IANA time zone name "
+            "(for example \"America/New_York\" or \"Europe/Berlin\")."
+        ) from None
+    employer = _get(acc, "account.employer_domains", list, default=[])
+    if not all(isinstance(d, str) and "." in d and "@" not in d.lstrip("@") for d in employer):
+        raise ConfigError(f"account.employer_domains = {employer!r} must be a list of domain names "
+                          "(for example [\"northwindtraders.com\"]).")
+    return AccountConfig(name=name, addresses=tuple(a.lower() for a in addresses), timezone=tzname,
+                         employer_domains=tuple(d.lower().lstrip("@") for d in employer))
+
 
 _SECTIONS: dict[str, Any] = {
     "account": {"name", "addresses", "timezone", "employer_domains"},
