@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from agent.drafts import Draft
 from agent.existing_drafts import ExistingDraft
 
-__all__ = ["Action", "Adopt", "Create", "Label", "Record", "Withdraw", "action_json"]
+__all__ = ["Action", "Adopt", "Create", "Label", "Record", "Withdraw", "action_json", "describe_action"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,19 @@ class Label:
     label: str
     ids: tuple[str, ...]
     present: bool
+
+
+def describe_action(a: Action) -> str:
+    """What ``a`` does, in words, for ``poll``'s text output."""
+    match a:
+        case Create():
+            return f"create a {a.step} draft to {a.to}"
+        case Withdraw():
+            return f"withdraw the {a.step} draft"
+        case Adopt():
+            return f"adopt the existing {a.step} draft"
+        case Record():
+            return f"note that {a.reason}"
 
 
 def action_json(a: Action) -> dict[str, Any]:

@@ -208,6 +208,8 @@ _WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
 
 
 def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) -> None:
+    from agent.actions import describe_action
+
     if as_json:
         out.write(json.dumps(_poll_json(result), indent=2, default=str) + "\n")
         return
@@ -215,9 +217,7 @@ def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) 
     if not result.plan:
         out.write(f"Nothing to do at {result.now.astimezone(config.account.tz):%Y-%m-%d %H:%M %Z}.\n")
     for a in result.plan:
-        what = {"create": f"create a {a.step} draft to {a.to}", "withdraw": f"withdraw the {a.step} draft",
-                "adopt": f"adopt the existing {a.step} draft", "record": f"note that {a.reason}"}[a.kind]
-        out.write(f"{verb} {what} [{a.conversation}]: {a.reason}\n")
+        out.write(f"{verb} {describe_action(a)} [{a.conversation}]: {a.reason}\n")
 
 
 def _poll_json(result: PollResult) -> dict[str, Any]:
