@@ -119,9 +119,14 @@ def cancels(ev: CalendarEvent) -> bool:
     return (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
 
 
+#: iTIP methods an attendee sends (RFC 5546): an answer, a proposed time, a request for
+#: the latest copy; and the organiser's refusal of a proposal, which arranges nothing either
+_NOT_SCHEDULING = frozenset({"REPLY", "COUNTER", "REFRESH", "DECLINECOUNTER"})
+
+
 def schedules(ev: CalendarEvent) -> bool:
-    """Whether the event speaks for the organiser (arranges, moves or cancels a meeting)."""
-    return ev.method != "REPLY"
+    """Whether the event arranges, moves or cancels a meeting (an attendee's answer does not)."""
+    return ev.method not in _NOT_SCHEDULING
 
 
 def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
