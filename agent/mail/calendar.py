@@ -12,6 +12,13 @@ read (VCALENDAR, VEVENT, VTIMEZONE and its rules). That drops the bulky
 DESCRIPTION / X-ALT-DESC / ATTACH values and alarms, which keeps parsing fast
 on hostile input (icalendar needs tens of seconds for 10 MB of content lines)
 and stops an alarm's DURATION or SUMMARY leaking into its event.
+
+Real calendars are often slightly broken (a stray ``END:VCALENDARD``, a space
+after ``DTEND:``, an empty ``TZID=``, one event with a bad DTSTART among
+good ones), so each VEVENT is handed to icalendar on its own, with its
+calendar's METHOD and VTIMEZONEs: a bad event or line costs only itself.
+A TZID that names a zone (IANA, or Windows via CLDR: :mod:`agent.mail.zones`)
+is read in that zone; any other TZID by the calendar's VTIMEZONE.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from agent.mail.zones import iana_name, zone
 from agent.model import CalendarEvent
 
 __all__ = ["MAX_EVENTS", "MAX_ICS_BYTES", "parse_calendar"]
@@ -59,38 +66,10 @@ _KEEP_PROPS = frozenset(
 )
 _PROP_NAME = re.compile(r"^([A-Za-z0-9-]+)[;:]")
 
-# Windows zone names that Outlook/Exchange write as TZID, usually with a
-# VTIMEZONE (which icalendar resolves) but sometimes without one.
-_WINDOWS_ZONES = {
-    "pacific standard time": "America/Los_Angeles",
-    "mountain standard time": "America/Denver",
-    "us mountain standard time": "America/Phoenix",
-    "central standard time": "America/Chicago",
-    "eastern standard time": "America/New_York",
-    "atlantic standard time": "America/Halifax",
-    "alaskan standard time": "America/Anchorage",
-    "hawaiian standard time": "Pacific/Honolulu",
-    "gmt standard time": "Europe/London",
-    "greenwich standard time": "Atlantic/Reykjavik",
-    "w. europe standard time": "Europe/Berlin",
-    "central europe standard time": "Europe/Budapest",
-    "central european standard time": "Europe/Warsaw",
-    "romance standard time": "Europe/Paris",
-    "e. europe standard time": "Europe/Chisinau",
-    "fle standard time": "Europe/Kiev",
-    "gtb standard time": "Europe/Bucharest",
-    "russian standard time": "Europe/Moscow",
-    "israel standard time": "Asia/Jerusalem",
-    "india standard time": "Asia/Kolkata",
-    "china standard time": "Asia/Shanghai",
-    "singapore standard time": "Asia/Singapore",
-    "tokyo standard time": "Asia/Tokyo",
-    "korea standard time": "Asia/Seoul",
-    "aus eastern standard time": "Australia/Sydney",
-    "new zealand standard time": "Pacific/Auckland",
-    "utc": "UTC",
-    "coordinated universal time": "UTC",
-}
+#: properties whose value is a token or a date: a space after the colon is a generator's slip
+_TRIM_VALUE = frozenset({"METHOD", "DTSTART", "DTEND", "DURATION", "STATUS", "SEQUENCE"})
+#: a name for a VTIMEZONE written with an empty TZID (Exchange does), so events can refer to it
+_UNNAMED_TZ = "unnamed-zone"
 
 
 def parse_calendar(data: bytes, default_tz: str | None = None) -> tuple[CalendarEvent, ...]:
@@ -108,33 +87,58 @@ def parse_calendar(data: bytes, default_tz: str | None = None) -> tuple[Calendar
 def _parse(data: bytes, default_tz: str | None) -> tuple[CalendarEvent, ...]:
     if not data:
         return ()
-    text = _filter(data[:MAX_ICS_BYTES])
-    if not text:
-        return ()
-    import icalendar
-
-    try:
-        calendars: Any = icalendar.Calendar.from_ical(text, multiple=True)
-    except Exception:
-        return ()
-    fallback = _zone(default_tz) or UTC
+    fallback = zone(default_tz) or UTC
     events: list[CalendarEvent] = []
-    seen: set[CalendarEvent] = set()
-    for cal in calendars or ():
-        method = _upper(cal.get("METHOD"))
-        for vevent in cal.walk("VEVENT"):
-            event = _event(vevent, method, fallback)
-            if event is None or event in seen:
-                continue
-            seen.add(event)
-            events.append(event)
-            if len(events) >= MAX_EVENTS:
-                return tuple(events)
+    for method, text in _event_calendars(_filter(data[:MAX_ICS_BYTES])):
+        event = _read_one(text, method, fallback)
+        if event is None or event in events:
+            continue
+        events.append(event)
+        if len(events) >= MAX_EVENTS:
+            break
     return tuple(events)
 
 
-def _filter(data: bytes) -> str:
-    """Unfold content lines and keep only the components and properties we read."""
+def _read_one(text: str, method: str | None, fallback: tzinfo) -> CalendarEvent | None:
+    """The one VEVENT of ``text`` (a calendar built by :func:`_event_calendars`), or None."""
+    import icalendar
+
+    try:
+        cal: Any = icalendar.Calendar.from_ical(text)
+        vevent = next(iter(cal.walk("VEVENT")), None)
+        return None if vevent is None else _event(vevent, method, fallback)
+    except Exception:  # icalendar on one broken event: that event is lost, not its neighbours
+        return None
+
+
+def _event_calendars(lines: list[str]) -> list[tuple[str | None, str]]:
+    """One small calendar per VEVENT: its calendar's METHOD and VTIMEZONEs, then the event."""
+    out: list[tuple[str | None, str]] = []
+    method: str | None = None
+    zones: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        if line == "BEGIN:VCALENDAR":
+            method, zones = None, []
+        elif line.upper().startswith("METHOD:") and not block:
+            method = line.partition(":")[2].strip().upper() or None
+        elif line in ("BEGIN:VTIMEZONE", "BEGIN:VEVENT") or block:
+            block.append(line)
+            if line == "END:VTIMEZONE":
+                zones.extend(block)
+                block = []
+            elif line == "END:VEVENT":
+                out.append((method, _calendar_text([*zones, *block])))
+                block = []
+    return out
+
+
+def _calendar_text(lines: list[str]) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *lines, "END:VCALENDAR", ""])
+
+
+def _filter(data: bytes) -> list[str]:
+    """Unfold content lines; keep only the components and properties we read, each block closed."""
     text = data.decode("utf-8", "replace").replace("\x00", "")
     text = re.sub(r"\r?\n[ \t]", "", text.replace("\r\n", "\n").replace("\r", "\n"))
     out: list[str] = []
@@ -146,27 +150,47 @@ def _filter(data: bytes) -> str:
             continue
         name = match.group(1).upper()
         if name in ("BEGIN", "END"):
-            comp = line.partition(":")[2].strip().upper()
-            if name == "BEGIN":
-                if skipping or comp not in _KEEP_COMPONENTS:
-                    skipping += 1
-                    continue
-                stack.append(comp)
-                out.append(f"BEGIN:{comp}")
-            else:
-                if skipping:
-                    skipping -= 1
-                    continue
-                if stack and stack[-1] == comp:
-                    stack.pop()
-                    out.append(f"END:{comp}")
+            skipping = _component(line, name == "BEGIN", stack, skipping, out)
         elif not skipping and stack and name in _KEEP_PROPS:
-            out.append(line[:2000])
+            out.append(_tolerant(line[:2000], name))
         if len(out) >= MAX_ICS_LINES:
             break
-    if not out:
-        return ""
-    return "\r\n".join(out) + "\r\n"
+    # a component never closed (a stray END:VCALENDARD, a cut-off part) is closed here
+    out.extend(f"END:{comp}" for comp in reversed(stack))
+    return out
+
+
+def _component(line: str, begin: bool, stack: list[str], skipping: int, out: list[str]) -> int:
+    """Track one BEGIN/END line; return the new skipping depth."""
+    comp = line.partition(":")[2].strip().upper()
+    if begin:
+        if skipping or comp not in _KEEP_COMPONENTS:
+            return skipping + 1
+        while comp in ("VCALENDAR", "VEVENT", "VTIMEZONE") and comp in stack:  # reopened: close the old one
+            out.append(f"END:{stack.pop()}")
+        stack.append(comp)
+        out.append(f"BEGIN:{comp}")
+        return skipping
+    if skipping:
+        return skipping - 1
+    if comp in stack:  # an END that skips inner ENDs closes those too
+        while stack:
+            top = stack.pop()
+            out.append(f"END:{top}")
+            if top == comp:
+                break
+    return skipping
+
+
+def _tolerant(line: str, name: str) -> str:
+    """Mend the slips real generators make: a space after the colon, an empty TZID."""
+    head, sep, value = line.partition(":")
+    if name == "TZID" and not value.strip() and ";" not in head:
+        value = _UNNAMED_TZ
+    head = re.sub(r";TZID=(?=;|$)", f";TZID={_UNNAMED_TZ}", head, flags=re.I)
+    if name in _TRIM_VALUE:
+        value = value.strip()
+    return f"{head}{sep}{value}"
 
 
 def _event(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent | None:
@@ -210,46 +234,32 @@ def _event(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent |
 
 
 def _to_utc(value: date, tzid: str | None, fallback: tzinfo) -> tuple[datetime | None, str | None]:
-    """Convert a DTSTART/DTEND value to aware UTC; also say which zone it was in."""
+    """Convert a DTSTART/DTEND value to aware UTC; also say which zone it was in.
+
+    A TZID that names a zone wins over the VTIMEZONE icalendar built for it:
+    the name is what the organiser chose, and some generators write rules that
+    do not match it (a "New Zealand Standard Time" holding CET's).
+    """
     try:
         if not isinstance(value, datetime):
             return datetime.combine(value, time(0, 0), tzinfo=fallback).astimezone(UTC), None
+        iana = iana_name(tzid) if tzid else None
+        known = zone(iana)
+        if known is not None:
+            return value.replace(tzinfo=known).astimezone(UTC), iana
         if value.tzinfo is not None and value.utcoffset() is not None:
-            key = getattr(value.tzinfo, "key", None)
-            if tzid:
-                name = _iana_name(tzid)
-            elif isinstance(key, str):
-                name = key
-            else:
-                name = "UTC" if value.utcoffset() == timedelta(0) else None
-            return value.astimezone(UTC), name
-        # naive: a TZID icalendar could not resolve, or a floating time
-        if tzid:
-            iana = _iana_name(tzid)
-            zone = _zone(iana) if iana else None
-            if zone is not None:
-                return value.replace(tzinfo=zone).astimezone(UTC), iana
-        return value.replace(tzinfo=fallback).astimezone(UTC), None
+            return value.astimezone(UTC), _zone_name(value)
+        return value.replace(tzinfo=fallback).astimezone(UTC), None  # floating, or a zone nobody defined
     except (OverflowError, ValueError):
         return None, None
 
 
-def _iana_name(tzid: str) -> str | None:
-    """An IANA name for a TZID: itself when zoneinfo knows it, else the Windows table."""
-    cleaned = tzid.strip().strip('"')
-    if _zone(cleaned) is not None:
-        return cleaned
-    return _WINDOWS_ZONES.get(cleaned.lower())
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    """ZoneInfo for ``name`` or None (unknown names, path-like junk)."""
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except Exception:
-        return None
+def _zone_name(value: datetime) -> str | None:
+    """The IANA name of an aware value's zone, when it has one (a VTIMEZONE's custom zone has none)."""
+    key = getattr(value.tzinfo, "key", None)
+    if isinstance(key, str):
+        return key
+    return "UTC" if value.utcoffset() == timedelta(0) else None
 
 
 def _add(start: datetime, delta: timedelta) -> datetime | None:

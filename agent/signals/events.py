@@ -114,6 +114,21 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[a:b].strip()
 
 
+def cancels(ev: CalendarEvent) -> bool:
+    """Whether the event calls the meeting off: a CANCEL, or an update with STATUS:CANCELLED."""
+    return (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
+
+
+#: iTIP methods an attendee sends (RFC 5546): an answer, a proposed time, a request for
+#: the latest copy; and the organiser's refusal of a proposal, which arranges nothing either
+_NOT_SCHEDULING = frozenset({"REPLY", "COUNTER", "REFRESH", "DECLINECOUNTER"})
+
+
+def schedules(ev: CalendarEvent) -> bool:
+    """Whether the event arranges, moves or cancels a meeting (an attendee's answer does not)."""
+    return ev.method not in _NOT_SCHEDULING
+
+
 def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
     """Interviews from invitations: the latest SEQUENCE of each UID wins; cancellations remove."""
     latest: dict[str, tuple[int, datetime, Message, CalendarEvent]] = {}
@@ -122,7 +137,7 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
         for i, ev in enumerate(m.calendar):
             if ev.organizer and config.identity.is_user(ev.organizer) and ev.method == "REPLY":
                 continue
-            if ev.method == "REPLY":  # an attendee's answer, not an invitation
+            if not schedules(ev):  # an attendee's answer, not an invitation
                 continue
             key = ev.uid or f"{m.message_id}#{i}"
             stamp = m.date or ev.start
@@ -132,7 +147,7 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
                 latest[key] = (ev.sequence, stamp, m, ev)
     facts: list[Scheduled] = []
     for key, (_seq, _stamp, m, ev) in latest.items():
-        cancelled = (ev.method == "CANCEL") or (ev.status or "").upper() == "CANCELLED"
+        cancelled = cancels(ev)
         end = ev.end or ev.start + config.policy.interview_default_length
         if ev.all_day:  # an all-day "interview day": treat it as over at the end of the day
             end = ev.end or ev.start + timedelta(days=1)
