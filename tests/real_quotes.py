@@ -30,7 +30,17 @@ USER = "jordan.lee@gmail.com"
 CORRESPONDENT = "maya.okafor@corvidlabs.example"
 
 #: Files still read wrong, with why each is left (the bench and the tests list them).
-KNOWN_MISSES: dict[str, str] = {}
+_TOP_HEADER = (
+    "the message's body starts with a header block (Od:/Wysłano:/Temat:) with nothing above "
+    "it; mail-parser-reply reads it as the message's own header, the agent as quoted history "
+    "(a forward without a comment, or an empty reply above a quote): for the signals the "
+    "safe reading, since quoted text is never evidence"
+)
+KNOWN_MISSES: dict[str, str] = {
+    "mpr__email_pl_1_1.txt": _TOP_HEADER,
+    "mpr__email_pl_1_2.txt": _TOP_HEADER,
+    "mpr__email_pl_1_3.txt": _TOP_HEADER,
+}
 
 
 @dataclass(frozen=True)
