@@ -20,6 +20,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.mail.quote_markers import (
+    ATTRIBUTION,
+    ATTRIBUTION_START,
+    DATE_LINE,
+    FROM_LINE,
+    PLAUSIBLE_HEADER,
+    SENT_LINE,
+    SEPARATOR,
+    UNDERSCORES,
+)
+
 __all__ = ["LIB_LANGUAGES", "MAX_SIGNATURE", "split_reply", "strip_quoted"]
 
 #: Characters kept of a message's sign-off block (a name, a title, a company, a phone number).
@@ -34,41 +45,6 @@ _LIB_MAX_CHARS = 32 * 1024
 _LIB_MAX_LINE = 1000
 _LIB_TRIGGER_BUDGET = 2_000_000  # sum of squared lengths of attribution-like lines
 _TRIGGER_LINE = re.compile(r"^[>\s]*(?:on|am|le|el|il|dne|den|op|em)\s", re.IGNORECASE)
-
-# Attribution lines: "On <date>, <name> wrote:" and its siblings. Checked on a
-# window of up to three joined lines because clients wrap long attributions.
-_ATTRIBUTION = re.compile(
-    r"^(?:on\s.{0,400}?\swrote\s?:"
-    r"|am\s.{0,400}?\sschrieb.{0,200}?:"
-    r"|le\s.{0,400}?\sa\s[ée]crit\s?.{0,100}?:"
-    r"|el\s.{0,400}?\sescribi[óo]\s?.{0,100}?:)\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_ATTRIBUTION_START = re.compile(r"^(?:on|am|le|el)\s", re.IGNORECASE)
-
-# A single line that starts a quoted or forwarded block.
-_SEPARATOR = re.compile(
-    r"^(?:-{2,}\s*(?:original\s+message|urspr[üu]ngliche\s+nachricht|message\s+d'origine"
-    r"|mensaje\s+original|forwarded\s+message|weitergeleitete\s+nachricht"
-    r"|message\s+transf[ée]r[ée]|mensaje\s+reenviado)\s*-{2,}"
-    r"|begin\s+forwarded\s+message\s*:"
-    r"|anfang\s+der\s+weitergeleiteten\s+nachricht\s*:)\s*$",
-    re.IGNORECASE,
-)
-
-# Outlook-style header block: a From line followed closely by Sent/Date/To.
-_FROM_LINE = re.compile(r"^\**\s*(?:from|von|de|da)\s*\**\s*:\s*\S", re.IGNORECASE)
-_SENT_LINE = re.compile(
-    r"^\**\s*(?:sent|gesendet|envoy[ée]|enviado|subject|betreff|objet|asunto)\s*\**\s*:",
-    re.IGNORECASE,
-)
-_DATE_LINE = re.compile(r"^\W*(?:date|datum|fecha)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
-_PLAUSIBLE_HEADER = re.compile(
-    r"wrote|schrieb|a\s[ée]crit|escribi[óo]|original\s+message|urspr[üu]ngliche"
-    r"|^\W*(?:sent|gesendet|envoy[ée]|enviado|subject|betreff|objet|asunto)\s*\**\s*:",
-    re.IGNORECASE | re.MULTILINE,
-)
-_UNDERSCORES = re.compile(r"^\s*[_-]{20,}\s*$")
 
 # What the first line of a sign-off looks like when the library finds one.
 _SIGNOFF_ONLY = re.compile(
@@ -140,37 +116,97 @@ def _normalise(text: str) -> str:
 
 
 def _fallback(text: str) -> str:
-    """Cut at the first quote header and drop ``>`` lines; linear in the input."""
+    """Cut at the first quote header and drop ``>`` lines; linear in the input.
+
+    A reply written under its quote ("On ... wrote:", then ``>`` lines, then
+    the answer: bottom-posting and inline answers) has nothing above the
+    header; its new text is then the lines between and after the ``>`` lines.
+    """
     lines = text.split("\n")
-    cut = len(lines)
+    cut = _quote_start(lines)
+    kept = [line for line in lines[:cut] if not _quoted(line)]
+    if not any(line.strip() for line in kept) and _prefixed_quote_follows(lines, cut):
+        return _answers_below(lines[cut + 1 :])
+    return "\n".join(kept).strip()
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _quote_start(lines: list[str]) -> int:
+    """Index of the first line that starts quoted history (``len(lines)`` when none)."""
     for i, line in enumerate(lines):
         bare = line.strip()
-        if not bare:
+        if not bare or _quoted(line):
             continue
-        if _SEPARATOR.match(bare):
-            cut = i
-            break
-        if _ATTRIBUTION_START.match(bare) and len(bare) <= 600:
-            window = bare
-            found = False
-            for j in range(i, min(i + 3, len(lines))):
-                if j > i:
-                    window = window + " " + lines[j].strip()
-                if len(window) > 800:
-                    break
-                if _ATTRIBUTION.match(window):
-                    found = True
-                    break
-            if found:
-                cut = i
-                break
-        if _FROM_LINE.match(bare) and _followed_by_headers(lines, i):
-            cut = i
-            if i > 0 and _UNDERSCORES.match(lines[i - 1]):
-                cut = i - 1
-            break
-    kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
-    return "\n".join(kept).strip()
+        if SEPARATOR.match(bare) or _attribution_at(lines, i):
+            return i
+        if FROM_LINE.match(bare) and _followed_by_headers(lines, i):
+            return i - 1 if i > 0 and UNDERSCORES.match(lines[i - 1]) else i
+    return len(lines)
+
+
+def _attribution_at(lines: list[str], i: int) -> bool:
+    """Whether an attribution starts at line ``i``, joining up to three wrapped lines.
+
+    The window never joins a blank line or a ``>`` line (a body line "On
+    Thursday." above a quoted attribution is no attribution), and a line whose
+    successor starts an attribution of its own leaves the match to it ("Am
+    heutigen Tage" above "Am So., 1. Jan. 2023 um 17:22 Uhr schrieb ...").
+    """
+    bare = lines[i].strip()
+    if not ATTRIBUTION_START.match(bare) or len(bare) > 600:
+        return False
+    window = bare
+    for j in range(i, min(i + 3, len(lines))):
+        if j > i:
+            nxt = lines[j].strip()
+            if not nxt or _quoted(lines[j]) or _starts_own_attribution(lines, j):
+                return False
+            window = f"{window} {nxt}"
+        if len(window) > 800:
+            return False
+        if ATTRIBUTION.match(window):
+            return True
+    return False
+
+
+def _starts_own_attribution(lines: list[str], j: int) -> bool:
+    """Whether line ``j`` alone (or wrapped from it) is an attribution."""
+    bare = lines[j].strip()
+    if not ATTRIBUTION_START.match(bare):
+        return False
+    window = bare
+    for k in range(j, min(j + 3, len(lines))):
+        if k > j:
+            window = f"{window} {lines[k].strip()}"
+        if ATTRIBUTION.match(window):
+            return True
+    return False
+
+
+def _prefixed_quote_follows(lines: list[str], cut: int) -> bool:
+    """Whether the first non-blank line after the header at ``cut`` is a ``>`` line.
+
+    The header's own wrapped lines (an attribution over two or three lines)
+    are skipped; a header followed by unprefixed text is not bottom-posting
+    (clients like Outlook quote without ``>``), so nothing below it is new.
+    """
+    rest = [line for line in lines[cut + 1 : cut + 5] if line.strip()]
+    for line in rest[:3]:
+        if _quoted(line):
+            return True
+        if not (line.rstrip().endswith(":") or "@" in line):
+            return False
+    return False
+
+
+def _answers_below(lines: list[str]) -> str:
+    """The unquoted lines of a bottom-posted or inline reply, up to any further header."""
+    answers = [line for line in lines if not _quoted(line)]
+    cut = _quote_start(answers)
+    return "\n".join(answers[:cut]).strip()
 
 
 def _cut_signoff(text: str) -> tuple[str, str]:
@@ -203,7 +239,7 @@ def _followed_by_headers(lines: list[str], i: int) -> bool:
     has_address = "@" in lines[i]
     for j in range(i + 1, min(i + 5, len(lines))):
         bare = lines[j].strip()
-        if _SENT_LINE.match(bare) or (has_address and _DATE_LINE.match(bare)):
+        if SENT_LINE.match(bare) or (has_address and DATE_LINE.match(bare)):
             return True
     return False
 
@@ -271,8 +307,8 @@ def _plausible_header(header: str) -> bool:
     Its Outlook pattern takes any two lines like "From: 10am" / "To: 11am"
     for a header block and would drop the rest of a scheduling mail.
     """
-    return bool(_PLAUSIBLE_HEADER.search(header)) or (
-        "@" in header and bool(_DATE_LINE.search(header))
+    return bool(PLAUSIBLE_HEADER.search(header)) or (
+        "@" in header and bool(DATE_LINE.search(header))
     )
 
 
