@@ -45,6 +45,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+from agent.mail import dsn
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
 from agent.mail.quotes import split_reply
@@ -200,6 +201,9 @@ class _BodyRead(NamedTuple):
     failed_recipients: list[str]
     returned_ids: list[str]
     defects: list[str]
+    delayed_recipients: list[str]
+    quoted_ids: list[str]  # Message-IDs quoted in the text parts (a report's returned original)
+    root: EmailMessage | None  # the parsed tree, read again only when the headers say "report"
 
 
 def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bool) -> Message:
@@ -246,17 +250,18 @@ def _build(
     if body is not None:
         defects.extend(body.defects)
         has_calendar = has_calendar or body.calendar_part
-        if content_type == "multipart/report" and not in_reply_to and body.returned_ids:
-            # a remote server's bounce carries no threading headers: the returned
-            # message's own Message-ID is what ties it to its conversation
-            in_reply_to = body.returned_ids[:1]
     from_list = _address_field(first, every, "from", defects)
     subject = _header_text(first.get("subject", ""), defects)
+    report = _report(first, from_list, subject, content_type, body, defects)
+    if report is not None and report.certain and not in_reply_to and body is not None:
+        # a remote server's bounce carries no threading headers: the returned
+        # message's own Message-ID is what ties it to its conversation
+        in_reply_to = (body.returned_ids or body.quoted_ids)[:1]
     to = _address_field(first, every, "to", defects)
     cc = _address_field(first, every, "cc", defects)
     reply_to = _address_field(first, every, "reply-to", defects)
     date = _date_of(fields, defects)
-    auto = _auto(fields, content_type, read.failed_recipients, defects)
+    auto = _auto(fields, content_type, report or _NO_REPORT, defects)
     marker = first.get(_MARKER_KEY)
     return build_message(
         id=raw.id,
@@ -284,7 +289,25 @@ def _build(
     )
 
 
-_NO_BODY = _BodyRead("", "", (), False, [], [], [])
+_NO_BODY = _BodyRead("", "", (), False, [], [], [], [], [], None)
+_NO_REPORT = dsn.Report(certain=False)
+
+
+def _report(first: Mapping[str, str], from_list: tuple[Address, ...], subject: str, content_type: str,
+            body: _BodyRead | None, defects: list[str]) -> dsn.Report | None:
+    """A delivery report's failed and delayed recipients, when the headers say it may be one
+    (agent/mail/dsn.py); None for every other message, whose body is not read as a report."""
+    sender = from_list[0] if from_list else None
+    local, name = (sender.local, sender.name) if sender is not None else ("", "")
+    value = first.get("auto-submitted")
+    auto_submitted = _header_text(value, defects).split(";", 1)[0].strip().lower() if value is not None else None
+    evidence = dsn.report_evidence(first.get("from"), local, name, subject, content_type,
+                                   "x-failed-recipients" in first, auto_submitted)
+    if evidence is None:
+        return None
+    if body is None or body.root is None:
+        return dsn.Report(certain=evidence == "headers")
+    return dsn.read_report(body.root, body.failed_recipients, body.delayed_recipients, evidence)
 
 
 def _threading_ids(
@@ -329,7 +352,7 @@ def _read_body(msg: EmailMessage, default_tz: str | None) -> _BodyRead:
     body.walk(msg)
     text, signature = body.text()
     return _BodyRead(text, signature, body.events, body.calendar_part, body.failed_recipients,
-                     body.returned_ids, defects)
+                     body.returned_ids, defects, body.delayed_recipients, body.quoted_ids(), msg)
 
 
 # The fields the rules read as text (Content-Type is read raw, Received only when
@@ -788,9 +811,9 @@ _BULK_NAMES = frozenset(_BULK_HEADERS)
 
 
 def _auto(
-    fields: _Fields, content_type: str, dsn_failed: Sequence[str], defects: list[str]
+    fields: _Fields, content_type: str, report: dsn.Report, defects: list[str]
 ) -> AutoMarkers:
-    """Header evidence of automatic or bulk mail (and the failed recipients a DSN part names).
+    """Header evidence of automatic or bulk mail (and the recipients a delivery report names).
 
     Headers a message does not have cost nothing: mail with no evidence at
     all shares one empty AutoMarkers. The reads come in a fixed order (they
@@ -798,7 +821,7 @@ def _auto(
     """
     first, every = fields
     feedback, relevant = _header_shape(tuple(first))
-    if not (relevant or feedback or dsn_failed or content_type == "multipart/report"):
+    if not (relevant or feedback or report.certain or content_type == "multipart/report"):
         return _NO_AUTO
     auto_submitted = None
     value = first.get("auto-submitted")
@@ -820,18 +843,20 @@ def _auto(
     if "x-failed-recipients" in first:
         found = _every(first, every, "x-failed-recipients")
         failed = [a.email for a in _address_tuple(found, defects)]
-    for email in dsn_failed:
+    for email in report.failed if report.certain else ():
         if email not in failed:
             failed.append(email)
+    delayed = tuple(a for a in report.delayed if a not in failed and report.certain)[:MAX_ADDRESSES]
     return _auto_markers(
         auto_submitted,
         x_autoreply,
         precedence,
         list_id,
         "list-unsubscribe" in first,
-        content_type == "multipart/report",
+        content_type == "multipart/report" or report.certain,
         tuple(failed[:MAX_ADDRESSES]),
         feedback,
+        delayed,
     )
 
 
@@ -858,6 +883,7 @@ def _auto_markers(
     is_report: bool,
     failed_recipients: tuple[str, ...],
     feedback_id: bool,
+    delayed_recipients: tuple[str, ...] = (),
 ) -> AutoMarkers:
     """One shared (frozen) AutoMarkers per distinct value: list mail repeats them."""
     return AutoMarkers(
@@ -869,6 +895,7 @@ def _auto_markers(
         is_report=is_report,
         failed_recipients=failed_recipients,
         feedback_id=feedback_id,
+        delayed_recipients=delayed_recipients,
     )
 
 
@@ -886,6 +913,7 @@ class _Body:
         self.events: tuple[CalendarEvent, ...] = ()
         self.calendar_part = False
         self.failed_recipients: list[str] = []
+        self.delayed_recipients: list[str] = []
         self.returned_ids: list[str] = []  # Message-IDs of the mail a report returns
         self.salvage = ""  # text of a multipart whose parts could not be split
 
@@ -987,18 +1015,26 @@ class _Body:
             self.returned_ids.append(ids[0])
 
     def _dsn(self, payload: object) -> None:
-        """Final-Recipient of each failed recipient block in a delivery-status part."""
+        """Final-Recipient of each failed or delayed recipient block in a delivery-status part."""
         blocks = payload if isinstance(payload, list) else []
         for block in blocks[:MAX_ADDRESSES]:
             if not isinstance(block, EmailMessage):
                 continue
             action = str(block.get("Action", "") or "").strip().lower()
-            if not action.startswith("failed"):
+            if action.startswith("failed"):
+                found = self.failed_recipients
+            elif action.startswith("delayed"):
+                found = self.delayed_recipients
+            else:
                 continue
             recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
             email = recipient.rpartition(";")[2].strip().strip("<>").lower()
-            if "@" in email and not _WS.search(email) and email not in self.failed_recipients:
-                self.failed_recipients.append(email[:320])
+            if "@" in email and not _WS.search(email) and email not in found:
+                found.append(email[:320])
+
+    def quoted_ids(self) -> list[str]:
+        """Message-IDs quoted in the text parts: where a plain-text report shows the original."""
+        return dsn.returned_ids_in_text("\n".join(self.plain))[:10]
 
     def text(self) -> tuple[str, str]:
         """Prefer text/plain; else HTML as text; then strip quotes; capped; with the signature cut."""
