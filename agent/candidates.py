@@ -85,6 +85,8 @@ def related_threads(candidates: list[Conversation], config: Config) -> list[Conv
 
 def is_candidate(conv: Conversation, config: Config) -> bool:
     """A cheap, header-only test: could this be a recruiting conversation?"""
+    if any(m.auto.is_report for m in conv.messages):
+        return True  # a bounce (even from the empty sender, even marked bulk): its body says whose
     others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
     if not others:
         return False
@@ -106,8 +108,6 @@ def _looks_recruiting(m: Message, config: Config) -> bool:
     """One message's headers say recruiting: an invitation, an ATS sender, a hiring subject."""
     if m.has_calendar_part or m.calendar:
         return True
-    if m.auto.is_report:
-        return True  # a bounce: its body may name the conversation it reports on, else its recipient does
     if m.from_ and is_ats(m.from_, config):
         return True
     return bool(INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject)

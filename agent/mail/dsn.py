@@ -52,7 +52,7 @@ _SENDER_LOCAL = re.compile(
 #: display names mail systems give themselves
 _SENDER_NAME = re.compile(
     r"\b(mail(er)? delivery (sub)?system|mail deliver system|mailer[- ]daemon|internet mail delivery|"
-    r"postmaster)\b",
+    r"postmaster|ndr)\b",
     re.I,
 )
 _SUBJECT = re.compile(
@@ -90,8 +90,9 @@ def report_evidence(from_header: str | None, sender_local: str, sender_name: str
     """
     if content_type == "multipart/report" or failed_header or system_sender(sender_local, sender_name):
         return "headers"
-    if from_header is not None and not sender_local and _EMPTY_SENDER.match(from_header):
-        return "headers"
+    if from_header is not None and not sender_local and (
+            _EMPTY_SENDER.match(from_header) or _SYSTEM_WORD.search(from_header)):
+        return "headers"  # no address, or one the parser refused ("MAILER-DAEMON@localhost")
     if not _SUBJECT.search(subject):
         return None
     if auto_submitted not in (None, "no") or _NO_REPLY.match(sender_local):
@@ -101,6 +102,7 @@ def report_evidence(from_header: str | None, sender_local: str, sender_name: str
 
 #: senders that are nobody: a system's no-reply mailbox, a list's admin address
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|.*[-_.]admin|admin)$", re.I)
+_SYSTEM_WORD = re.compile(r"\b(mailer-daemon|postmaster)\b", re.I)
 #: a From field naming no address: "<>", "MAILER-DAEMON <>", "MAILER-DAEMON", "Mail Deliver System <MAILER-DAEMON>"
 _EMPTY_SENDER = re.compile(r"^\s*(\"?[^<>\"]*\"?\s*)?(<\s*>|<?\s*(mailer-daemon|postmaster)\s*>?)?\s*$", re.I)
 

@@ -256,7 +256,7 @@ def _build(
     if report is not None and report.certain and not in_reply_to and body is not None:
         # a remote server's bounce carries no threading headers: the returned
         # message's own Message-ID is what ties it to its conversation
-        in_reply_to = (body.returned_ids or body.quoted_ids)[:1]
+        in_reply_to = (body.returned_ids or body.quoted_ids)[:1]  # wherever the report shows the original
     to = _address_field(first, every, "to", defects)
     cc = _address_field(first, every, "cc", defects)
     reply_to = _address_field(first, every, "reply-to", defects)
@@ -914,6 +914,7 @@ class _Body:
         self.calendar_part = False
         self.failed_recipients: list[str] = []
         self.delayed_recipients: list[str] = []
+        self.part_ids: list[str] = []  # Message-ID fields of inner parts (a returned original's, in a report)
         self.returned_ids: list[str] = []  # Message-IDs of the mail a report returns
         self.salvage = ""  # text of a multipart whose parts could not be split
 
@@ -947,6 +948,9 @@ class _Body:
         if depth > 0:
             for defect in getattr(part, "defects", ()):
                 self._defects.append(type(defect).__name__)
+            inner_id = part.get("Message-ID") if len(self.part_ids) < 10 else None
+            if inner_id:
+                self.part_ids.extend(_ids([str(inner_id)])[:1])
         payload = _raw_payload(part)
         if ctype == "message/delivery-status":
             self._dsn(payload)
@@ -1033,8 +1037,11 @@ class _Body:
                 found.append(email[:320])
 
     def quoted_ids(self) -> list[str]:
-        """Message-IDs quoted in the text parts: where a plain-text report shows the original."""
-        return dsn.returned_ids_in_text("\n".join(self.plain))[:10]
+        """Message-IDs of a returned original shown other than as an attached message: the
+        headers of a part that are the original's (a report whose boundaries are broken), then
+        its headers quoted in the text (a plain-text report)."""
+        quoted = dsn.returned_ids_in_text("\n".join([*self.plain, self.salvage]))
+        return list(dict.fromkeys([*self.part_ids, *quoted]))[:10]
 
     def text(self) -> tuple[str, str]:
         """Prefer text/plain; else HTML as text; then strip quotes; capped; with the signature cut."""

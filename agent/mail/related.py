@@ -144,12 +144,13 @@ def _report_links(threads: list[_Thread], users: Identity, reported: Callable[[M
 
 
 def _named(m: Message, reported: Callable[[Message], tuple[str, ...] | None]) -> frozenset[str] | None:
-    """The addresses report ``m`` names (its structure's, else every address in its text); None
-    when ``m`` is no report."""
+    """The addresses report ``m`` names (its structure's and every address in its text: the
+    quoted original's own To is the best witness of whom the user wrote to); None when ``m``
+    is no report."""
     found = reported(m)
     if found is None:
         return None
-    return frozenset(found) if found else frozenset(a.lower() for a in _ADDRESS.findall(f"{m.subject}\n{m.text}"))
+    return frozenset(found) | frozenset(a.lower() for a in _ADDRESS.findall(f"{m.subject}\n{m.text}"))
 
 
 _ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")

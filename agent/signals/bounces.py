@@ -64,17 +64,22 @@ def bounce(msg: Message) -> Bounced | None:
 
 
 def bounced_in(msg: Message, written_to: Collection[str]) -> Bounced | None:
-    """:func:`bounce`, and when the report's structure names nobody, the addresses of
-    ``written_to`` (whom the user wrote to in the conversation) that its text names:
-    final unless the report says only that delivery is delayed."""
+    """:func:`bounce`, and when the report's structure names none of ``written_to`` (whom the
+    user wrote to in the conversation), those of them its text names: delayed when its
+    structure said "delayed", or (naming nobody) its words say only that; else failed.
+
+    The structure can name an address the user never wrote to: an alias's expansion, or a
+    detector that took the host a relay failed at for the recipient's domain.
+    """
     b = bounce(msg)
-    if b is None or b.failed or b.delayed or not written_to:
+    wrote = {w.lower() for w in written_to}
+    if b is None or not wrote or wrote & {*b.failed, *b.delayed}:
         return b
     named = {x.lower() for x in _ADDRESS.findall(f"{msg.subject}\n{msg.text}")}
-    found = tuple(sorted(named & {w.lower() for w in written_to}))
+    found = tuple(sorted(named & wrote))
     if not found:
         return b
-    if _delayed_only(msg):
+    if (b.delayed and not b.failed) or (not b.failed and _delayed_only(msg)):
         return Bounced("delivery delayed (read from its text)", delayed=found)
     return Bounced("delivery failure (read from its text)", failed=found)
 
