@@ -117,20 +117,23 @@ def system_sender(local: str, name: str) -> bool:
     return bool(_SENDER_LOCAL.match(local) or _SENDER_NAME.search(name))
 
 
-def read_report(root: EmailMessage, dsn_failed: Iterable[str], dsn_delayed: Iterable[str], evidence: str
-                ) -> Report:
+def read_report(root: EmailMessage, dsn_failed: Iterable[str], dsn_delayed: Iterable[str], evidence: str,
+                text: str) -> Report:
     """The failed and delayed recipients of a report.
 
     ``dsn_failed`` / ``dsn_delayed``: what its ``message/delivery-status`` blocks
     said, per recipient (these win: a block's ``Action`` is the server's own word).
     Then flufl.bounce, whose permanent failures are failed and temporary ones
-    delayed. An address is never both: failed wins.
+    delayed, unless the report's ``text`` says it is only a warning (some servers'
+    warnings look like failures to its detectors). An address is never both: failed wins.
     """
     failed = _ordered(dsn_failed)
     delayed = _ordered(dsn_delayed)
     if not failed and not delayed:
         temporary, permanent = _flufl(root)
         failed, delayed = _ordered(permanent), _ordered(temporary)
+        if failed and warning_only(text):
+            failed, delayed = [], _ordered([*delayed, *failed])
     named = bool(failed or delayed)
     return Report(tuple(failed), tuple(a for a in delayed if a not in failed), evidence == "headers" or named)
 
@@ -181,6 +184,19 @@ def _texts(found: Iterable[bytes | str]) -> list[str]:
 
 def _ordered(addresses: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(a for a in addresses if a))
+
+
+#: a report that says it is a warning: nothing failed yet, the server keeps trying
+_WARNING = re.compile(
+    r"\b(this is a warning (message )?only|you do not need to resend|no action is required on your part|"
+    r"still being retried|will (continue to )?(re)?try (to deliver|delivery|for)|delivery attempts will continue)\b",
+    re.I,
+)
+
+
+def warning_only(text: str) -> bool:
+    """Whether a report's text says that it is only a warning (delivery goes on)."""
+    return bool(_WARNING.search(text[:6000]))
 
 
 _QUOTED_ID = re.compile(r"^[ \t>]*Message-ID[ \t]*:[ \t]*\n?[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)

@@ -204,6 +204,7 @@ class _BodyRead(NamedTuple):
     delayed_recipients: list[str]
     quoted_ids: list[str]  # Message-IDs quoted in the text parts (a report's returned original)
     root: EmailMessage | None  # the parsed tree, read again only when the headers say "report"
+    whole: str  # the text before the quotes were split off
 
 
 def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bool) -> Message:
@@ -275,8 +276,10 @@ def _build(
         date=date,
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
-        text=read.text,
-        signature=read.signature,
+        # a report is read whole: what a quote splitter takes for quoted headers ("To: …",
+        # "Subject: …") is where it names the recipient that failed
+        text=read.whole if report is not None and report.certain else read.text,
+        signature="" if report is not None and report.certain else read.signature,
         calendar=read.events,
         auto=auto,
         content_type=content_type,
@@ -289,7 +292,7 @@ def _build(
     )
 
 
-_NO_BODY = _BodyRead("", "", (), False, [], [], [], [], [], None)
+_NO_BODY = _BodyRead("", "", (), False, [], [], [], [], [], None, "")
 _NO_REPORT = dsn.Report(certain=False)
 
 
@@ -307,7 +310,7 @@ def _report(first: Mapping[str, str], from_list: tuple[Address, ...], subject: s
         return None
     if body is None or body.root is None:
         return dsn.Report(certain=evidence == "headers")
-    return dsn.read_report(body.root, body.failed_recipients, body.delayed_recipients, evidence)
+    return dsn.read_report(body.root, body.failed_recipients, body.delayed_recipients, evidence, body.whole)
 
 
 def _threading_ids(
@@ -352,7 +355,7 @@ def _read_body(msg: EmailMessage, default_tz: str | None) -> _BodyRead:
     body.walk(msg)
     text, signature = body.text()
     return _BodyRead(text, signature, body.events, body.calendar_part, body.failed_recipients,
-                     body.returned_ids, defects, body.delayed_recipients, body.quoted_ids(), msg)
+                     body.returned_ids, defects, body.delayed_recipients, body.quoted_ids(), msg, body.whole)
 
 
 # The fields the rules read as text (Content-Type is read raw, Received only when
@@ -917,6 +920,7 @@ class _Body:
         self.part_ids: list[str] = []  # Message-ID fields of inner parts (a returned original's, in a report)
         self.returned_ids: list[str] = []  # Message-IDs of the mail a report returns
         self.salvage = ""  # text of a multipart whose parts could not be split
+        self.whole = ""  # the text before quotes were split off (a report's is read whole)
 
     def walk(self, root: EmailMessage) -> None:
         """Iterative depth-first walk; message/rfc822 parts are not entered.
@@ -1054,6 +1058,7 @@ class _Body:
         if len(body) > MAX_TEXT:
             self._defects.append("body text capped")
             body = body[:MAX_TEXT]
+        self.whole = body
         text, signature = split_reply(body)
         return text[:MAX_TEXT], signature
 

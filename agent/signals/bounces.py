@@ -33,7 +33,7 @@ _DELAY = re.compile(
 )
 #: a report that says delivery is over, whatever else it says
 _FINAL = re.compile(
-    r"\b(permanent(ly)?|fatal|giving up|gave up|failed permanently|retry (time(out)?|period) "
+    r"\b(permanent(ly)?|(?<!non-)fatal|giving up|gave up|failed permanently|retry (time(out)?|period) "
     r"(exceeded|expired)|could not be delivered to|undeliverable|(message|mail) (was )?returned|rejected)\b",
     re.I,
 )
@@ -86,7 +86,7 @@ def bounced_in(msg: Message, written_to: Collection[str]) -> Bounced | None:
 
 def _delayed_only(msg: Message) -> bool:
     said = f"{msg.subject}\n{msg.text[:3000]}"
-    return bool(_DELAY.search(said)) and not _FINAL.search(said)
+    return dsn.warning_only(said) or (bool(_DELAY.search(said)) and not _FINAL.search(said))
 
 
 def _system(msg: Message) -> bool:
