@@ -8,11 +8,12 @@ the failed or delayed recipients, the returned message's Message-ID when the
 report carries it), ``SOURCES.md`` where each comes from.
 
 Each report is placed in a conversation written by this harness: a recruiter
-(the report's first recipient) writes to the user, the user answers (to every
-recipient of the report, and with the Message-ID the report returns, when it
+(the report's first recipient) invites the user to an interview, held two
+days before the report; the user thanks them after it (writing to every
+recipient of the report, with the Message-ID the report returns when it
 returns one; otherwise a Message-ID of our own, so the report can only be
-joined by its recipient and recency), and then the real report arrives,
-unchanged. The poll is followed as the engine runs it: header-only mail first
+joined by its recipient and recency); then the real report arrives,
+unchanged. A follow-up is owed thirty days later, when the policy is asked. The poll is followed as the engine runs it: header-only mail first
 (is the report's conversation even a candidate?), then the candidates' bodies,
 threading again with what the bodies say, then the company's other threads
 joined (agent/syncing.py), then tracking, facts and the policy at a moment a
@@ -32,8 +33,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from agent.businesstime import BusinessCalendar
@@ -42,9 +41,10 @@ from agent.config import Config
 from agent.mail.parse import parse_message
 from agent.model import AutoReply, Bounce, Conversation, Fact, HumanReply, Message, RawMessage
 from agent.policy import Decision, decide
+from agent.samples import ics, message
 from agent.signals.events import extract_facts
 from agent.signals.tracking import classify
-from tests.helpers import ME, make_config
+from tests.helpers import ME, NY, make_config
 
 CORPUS = Path(__file__).parent / "corpus" / "bounces"
 #: a report without a readable Date is placed at this moment
@@ -190,30 +190,21 @@ def _header_block(data: bytes) -> bytes:
 
 
 def _conversation(e: Expected, sent: datetime) -> list[RawMessage]:
-    """The recruiter's message and the user's answer that the report returns."""
+    """The recruiter's invitation to an interview two days before the report, and the user's
+    thank-you after it, which the report returns: a follow-up is owed later, to the recruiter."""
     recruiter = e.recipients[0]
-    rid = f"<recruiter.{e.file.replace('/', '.')}@harness.invalid>"
-    uid = e.original_message_id or f"<user.{e.file.replace('/', '.')}@harness.invalid>"
-    first = _mail(f"Kiji Tora <{recruiter}>", ME, "Senior Platform Engineer role", sent - timedelta(days=3), rid,
-                  "Hi Jordan,\n\nThanks for applying to the Senior Platform Engineer role. Could you send me a "
-                  "few times for a call next week?\n\nBest,\nKiji Tora\nTalent Acquisition\n")
-    answer = _mail(f"Jordan Lee <{ME}>", ", ".join(e.recipients), "Re: Senior Platform Engineer role",
-                   sent - timedelta(hours=1), uid,
-                   "Hi Kiji,\n\nThank you! Tuesday or Wednesday afternoon works for me.\n\nBest,\nJordan\n",
-                   reply_to_id=rid)
+    tag = e.file.replace("/", ".")
+    rid = f"recruiter.{tag}@harness.invalid"
+    uid = (e.original_message_id or f"<user.{tag}@harness.invalid>").strip("<>")
+    day = (sent - timedelta(days=2)).astimezone(NY)
+    start = day.replace(hour=10, minute=0, second=0, microsecond=0)
+    invitation = ics("Interview: Jordan Lee / Senior Platform Engineer", start, start + timedelta(hours=1),
+                     organizer=recruiter, attendee=ME)
+    first = message(f"Kiji Tora <{recruiter}>", ME, "Interview: Senior Platform Engineer role",
+                    "Hi Jordan,\n\nThanks for applying to the Senior Platform Engineer role. The invitation "
+                    "for your interview is attached.\n\nBest,\nKiji Tora\nTalent Acquisition\n",
+                    start - timedelta(days=2), rid, calendar=invitation)
+    answer = message(f"Jordan Lee <{ME}>", ", ".join(e.recipients), "Re: Interview: Senior Platform Engineer role",
+                     "Hi Kiji,\n\nThank you for the interview, I enjoyed meeting the team.\n\nBest,\nJordan\n",
+                     sent - timedelta(hours=1), uid, in_reply_to=rid, references=(f"<{rid}>",))
     return [RawMessage("recruiter", "inbox", first), RawMessage("user", "sent", answer)]
-
-
-def _mail(frm: str, to: str, subject: str, at: datetime, mid: str, body: str, reply_to_id: str | None = None
-          ) -> bytes:
-    m = EmailMessage()
-    m["From"] = frm
-    m["To"] = to
-    m["Subject"] = subject
-    m["Date"] = format_datetime(at)
-    m["Message-ID"] = mid
-    if reply_to_id:
-        m["In-Reply-To"] = reply_to_id
-        m["References"] = reply_to_id
-    m.set_content(body)
-    return bytes(m)

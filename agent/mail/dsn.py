@@ -62,7 +62,7 @@ _SUBJECT = re.compile(
     r"mail system error|delivery has (failed|been delayed)|delayed mail|could not send message|"
     r"there was an error sending your mail|failed delivery|postmaster notify|"
     r"message delivery has failed|unzustellbar|non remis|no entregado|non consegnato|"
-    r"не доставлено|недоставленное|配信できません)",
+    r"не доставлено|недоставленное|配信できません|メールエラー)",
     re.I,
 )
 

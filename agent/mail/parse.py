@@ -1023,22 +1023,19 @@ class _Body:
             self.returned_ids.append(ids[0])
 
     def _dsn(self, payload: object) -> None:
-        """Final-Recipient of each failed or delayed recipient block in a delivery-status part."""
+        """Final-Recipient of each failed or delayed recipient block in a delivery-status part.
+
+        Read field by field: some servers write the recipient blocks without the blank line
+        between them, so one parsed block holds several Final-Recipient / Action pairs.
+        """
         blocks = payload if isinstance(payload, list) else []
         for block in blocks[:MAX_ADDRESSES]:
-            if not isinstance(block, EmailMessage):
-                continue
-            action = str(block.get("Action", "") or "").strip().lower()
-            if action.startswith("failed"):
-                found = self.failed_recipients
-            elif action.startswith("delayed"):
-                found = self.delayed_recipients
-            else:
-                continue
-            recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
-            email = recipient.rpartition(";")[2].strip().strip("<>").lower()
-            if "@" in email and not _WS.search(email) and email not in found:
-                found.append(email[:320])
+            if isinstance(block, EmailMessage):
+                for email, action in _recipient_actions(block):
+                    found = self.failed_recipients if action.startswith("failed") else (
+                        self.delayed_recipients if action.startswith("delayed") else None)
+                    if found is not None and email not in found:
+                        found.append(email)
 
     def quoted_ids(self) -> list[str]:
         """Message-IDs of a returned original shown other than as an attached message: the
@@ -1061,6 +1058,25 @@ class _Body:
         self.whole = body
         text, signature = split_reply(body)
         return text[:MAX_TEXT], signature
+
+
+def _recipient_actions(block: EmailMessage) -> list[tuple[str, str]]:
+    """(recipient, action) pairs of one delivery-status block, in order: each Final-Recipient
+    (or an Original-Recipient before it) opens a recipient, each Action closes it."""
+    out: list[tuple[str, str]] = []
+    final = original = ""
+    for name, value in block.items():
+        key = name.lower()
+        if key == "final-recipient":
+            final = str(value)
+        elif key == "original-recipient":
+            original = str(value)
+        elif key == "action":
+            email = (final or original).rpartition(";")[2].strip().strip("<>").lower()
+            if "@" in email and not _WS.search(email):
+                out.append((email[:320], str(value).strip().lower()))
+            final = original = ""
+    return out
 
 
 def _salvage(text: str) -> str:
