@@ -11,18 +11,19 @@ mailbox: no draft to a dead address, and the status says why.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from agent import engine
 from agent.backends.memory import MemoryMailbox, MemoryServer
+from agent.candidates import related_threads
 from agent.mail.parse import parse_message
-from agent.model import DRAFTS, INBOX, SENT, RawMessage
+from agent.model import DRAFTS, INBOX, SENT, AutoMarkers, Conversation, RawMessage
 from agent.signals.autoreply import bounce as bounce_reexported
 from agent.signals.bounces import bounce
 from agent.store import Store
-from tests.helpers import make_config
+from tests.helpers import ME, conv, make_config, msg, t
 from tests.real_bounces import (
     CORPUS,
     Expected,
@@ -182,3 +183,38 @@ def test_nothing_is_drafted_into_the_mailbox_for_a_bounced_conversation() -> Non
     server.deliver(INBOX, report)
     engine.poll(make_config(), MemoryMailbox(server), Store.in_memory(), sent + timedelta(days=30))
     assert server.messages(DRAFTS) == []
+
+
+# --- joining a report that names no Message-ID ---------------------------------------------
+
+
+def _user_wrote(to: str, when: datetime, cid: str) -> Conversation:
+    return conv(msg(ME, "Thank you", "Thanks for today.", when, to=to, mid=f"u-{cid}"), cid=cid)
+
+
+def _report_about(address: str, when: datetime) -> Conversation:
+    report = msg("mailer-daemon@mx.example.jp", "Undeliverable: Thank you",
+                 f"The following recipient could not be reached:\n\n      {address}\n", when,
+                 mid="report", auto=AutoMarkers(is_report=True))
+    return conv(report, cid="c-report")
+
+
+def _joined_with_report(convs: list[Conversation]) -> set[str]:
+    config = make_config()
+    out = related_threads(convs, config)
+    [with_report] = [c for c in out if any(m.id == "report" for m in c.messages)]
+    return {m.id for m in with_report.messages} - {"report"}
+
+
+def test_a_report_without_message_id_joins_the_latest_thread_written_to_its_recipient() -> None:
+    older = _user_wrote("kijitora@example.jp", t(11, 2), "c-older")
+    latest = _user_wrote("kijitora@example.jp", t(11, 20), "c-latest")
+    other = _user_wrote("mikeneko@example.jp", t(11, 21), "c-other")
+    assert _joined_with_report([older, latest, other, _report_about("kijitora@example.jp", t(11, 21, 15))]) \
+        == {"u-c-latest"}
+
+
+def test_a_report_never_joins_a_message_written_after_it_or_to_someone_else() -> None:
+    after = _user_wrote("kijitora@example.jp", t(11, 22), "c-after")
+    other = _user_wrote("mikeneko@example.jp", t(11, 20), "c-other")
+    assert _joined_with_report([after, other, _report_about("kijitora@example.jp", t(11, 21))]) == set()
