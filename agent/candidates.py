@@ -16,6 +16,7 @@ from agent.config import Config
 from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, Message
+from agent.signals import bounces
 from agent.signals.autoreply import bounce, is_bulk
 from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.recruiting import _SUBJECT_WORDS, INTERVIEW_WORDS, is_ats, is_personal, is_user
@@ -78,11 +79,14 @@ def related_threads(candidates: list[Conversation], config: Config) -> list[Conv
     rc = config.recruiting
     return join_related(candidates, keys=new_keys(config), users=config.identity,
                         window=config.policy.thread_window, employer_domains=config.employer_domains,
-                        skip=lambda m: is_bulk(m, rc.job_alert_domains) is not None or bounce(m) is not None)
+                        skip=lambda m: is_bulk(m, rc.job_alert_domains) is not None or bounce(m) is not None,
+                        reported=bounces.addresses)
 
 
 def is_candidate(conv: Conversation, config: Config) -> bool:
     """A cheap, header-only test: could this be a recruiting conversation?"""
+    if any(m.auto.is_report for m in conv.messages):
+        return True  # a bounce (even from the empty sender, even marked bulk): its body says whose
     others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
     if not others:
         return False
@@ -104,8 +108,6 @@ def _looks_recruiting(m: Message, config: Config) -> bool:
     """One message's headers say recruiting: an invitation, an ATS sender, a hiring subject."""
     if m.has_calendar_part or m.calendar:
         return True
-    if m.content_type == "multipart/report" and not m.has_body:
-        return True  # a bounce whose body may name the conversation it belongs to
     if m.from_ and is_ats(m.from_, config):
         return True
     return bool(INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject)

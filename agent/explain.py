@@ -154,8 +154,8 @@ def _details(f: Fact) -> list[tuple[str, Any]]:
             return [("from", f.sender)]
         case AutoReply():
             return [("return_date", f.return_date), ("from", f.sender)]
-        case Bounce():
-            return [("addresses", list(f.addresses))]
+        case Bounce():  # a delayed report names no failed address, only the delayed ones
+            return [("addresses", list(f.addresses))] + ([("delayed", list(f.delayed))] if f.delayed else [])
         case UserWrote():
             return [("to", list(f.to))]
         case Said():

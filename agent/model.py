@@ -83,9 +83,10 @@ class AutoMarkers:
     precedence: str | None = None  # bulk | list | junk | auto_reply
     list_id: str | None = None
     list_unsubscribe: bool = False
-    is_report: bool = False  # multipart/report (delivery status notification)
+    is_report: bool = False  # a delivery report: multipart/report, or one by its headers (agent/mail/dsn.py)
     failed_recipients: tuple[str, ...] = ()  # X-Failed-Recipients
     feedback_id: bool = False  # bulk senders' Feedback-ID / X-Campaign style headers
+    delayed_recipients: tuple[str, ...] = ()  # a delivery report's "not yet delivered, will retry"
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,8 @@ class Bounce(Fact):
     """A delivery failure: these addresses cannot be written to."""
 
     kind: ClassVar[str] = "bounce"
-    addresses: tuple[str, ...]
+    addresses: tuple[str, ...]  # failed for good: never written to again
+    delayed: tuple[str, ...] = ()  # not delivered yet, the server retries: only noted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -487,7 +489,8 @@ def _message_from_json(d: dict[str, Any]) -> Message:
         signature=d.get("signature", ""),  # absent in what older agents stored
         calendar=cal,
         auto=AutoMarkers(
-            **{**auto, "failed_recipients": tuple(auto.get("failed_recipients", ()))}
+            **{**auto, "failed_recipients": tuple(auto.get("failed_recipients", ())),
+               "delayed_recipients": tuple(auto.get("delayed_recipients", ()))}
         ),
         content_type=d.get("content_type", ""),
         has_calendar_part=d.get("has_calendar_part", False),

@@ -45,6 +45,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+from agent.mail import dsn
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
 from agent.mail.quotes import split_reply
@@ -200,6 +201,10 @@ class _BodyRead(NamedTuple):
     failed_recipients: list[str]
     returned_ids: list[str]
     defects: list[str]
+    delayed_recipients: list[str]
+    quoted_ids: list[str]  # Message-IDs quoted in the text parts (a report's returned original)
+    root: EmailMessage | None  # the parsed tree, read again only when the headers say "report"
+    whole: str  # the text before the quotes were split off
 
 
 def _parse(raw: RawMessage, default_tz: str | None, defects: list[str], fast: bool) -> Message:
@@ -246,17 +251,18 @@ def _build(
     if body is not None:
         defects.extend(body.defects)
         has_calendar = has_calendar or body.calendar_part
-        if content_type == "multipart/report" and not in_reply_to and body.returned_ids:
-            # a remote server's bounce carries no threading headers: the returned
-            # message's own Message-ID is what ties it to its conversation
-            in_reply_to = body.returned_ids[:1]
     from_list = _address_field(first, every, "from", defects)
     subject = _header_text(first.get("subject", ""), defects)
+    report = _report(first, from_list, subject, content_type, body, defects)
+    if report is not None and report.certain and not in_reply_to and body is not None:
+        # a remote server's bounce carries no threading headers: the returned
+        # message's own Message-ID is what ties it to its conversation
+        in_reply_to = (body.returned_ids or body.quoted_ids)[:1]  # wherever the report shows the original
     to = _address_field(first, every, "to", defects)
     cc = _address_field(first, every, "cc", defects)
     reply_to = _address_field(first, every, "reply-to", defects)
     date = _date_of(fields, defects)
-    auto = _auto(fields, content_type, read.failed_recipients, defects)
+    auto = _auto(fields, content_type, report or _NO_REPORT, defects)
     marker = first.get(_MARKER_KEY)
     return build_message(
         id=raw.id,
@@ -270,8 +276,10 @@ def _build(
         date=date,
         in_reply_to=tuple(in_reply_to),
         references=tuple(references),
-        text=read.text,
-        signature=read.signature,
+        # a report is read whole: what a quote splitter takes for quoted headers ("To: …",
+        # "Subject: …") is where it names the recipient that failed
+        text=read.whole if report is not None and report.certain else read.text,
+        signature="" if report is not None and report.certain else read.signature,
         calendar=read.events,
         auto=auto,
         content_type=content_type,
@@ -284,7 +292,25 @@ def _build(
     )
 
 
-_NO_BODY = _BodyRead("", "", (), False, [], [], [])
+_NO_BODY = _BodyRead("", "", (), False, [], [], [], [], [], None, "")
+_NO_REPORT = dsn.Report(certain=False)
+
+
+def _report(first: Mapping[str, str], from_list: tuple[Address, ...], subject: str, content_type: str,
+            body: _BodyRead | None, defects: list[str]) -> dsn.Report | None:
+    """A delivery report's failed and delayed recipients, when the headers say it may be one
+    (agent/mail/dsn.py); None for every other message, whose body is not read as a report."""
+    sender = from_list[0] if from_list else None
+    local, name = (sender.local, sender.name) if sender is not None else ("", "")
+    value = first.get("auto-submitted")
+    auto_submitted = _header_text(value, defects).split(";", 1)[0].strip().lower() if value is not None else None
+    evidence = dsn.report_evidence(first.get("from"), local, name, subject, content_type,
+                                   "x-failed-recipients" in first, auto_submitted)
+    if evidence is None:
+        return None
+    if body is None or body.root is None:
+        return dsn.Report(certain=evidence == "headers")
+    return dsn.read_report(body.root, body.failed_recipients, body.delayed_recipients, evidence, body.whole)
 
 
 def _threading_ids(
@@ -329,7 +355,7 @@ def _read_body(msg: EmailMessage, default_tz: str | None) -> _BodyRead:
     body.walk(msg)
     text, signature = body.text()
     return _BodyRead(text, signature, body.events, body.calendar_part, body.failed_recipients,
-                     body.returned_ids, defects)
+                     body.returned_ids, defects, body.delayed_recipients, body.quoted_ids(), msg, body.whole)
 
 
 # The fields the rules read as text (Content-Type is read raw, Received only when
@@ -788,9 +814,9 @@ _BULK_NAMES = frozenset(_BULK_HEADERS)
 
 
 def _auto(
-    fields: _Fields, content_type: str, dsn_failed: Sequence[str], defects: list[str]
+    fields: _Fields, content_type: str, report: dsn.Report, defects: list[str]
 ) -> AutoMarkers:
-    """Header evidence of automatic or bulk mail (and the failed recipients a DSN part names).
+    """Header evidence of automatic or bulk mail (and the recipients a delivery report names).
 
     Headers a message does not have cost nothing: mail with no evidence at
     all shares one empty AutoMarkers. The reads come in a fixed order (they
@@ -798,7 +824,7 @@ def _auto(
     """
     first, every = fields
     feedback, relevant = _header_shape(tuple(first))
-    if not (relevant or feedback or dsn_failed or content_type == "multipart/report"):
+    if not (relevant or feedback or report.certain or content_type == "multipart/report"):
         return _NO_AUTO
     auto_submitted = None
     value = first.get("auto-submitted")
@@ -820,18 +846,20 @@ def _auto(
     if "x-failed-recipients" in first:
         found = _every(first, every, "x-failed-recipients")
         failed = [a.email for a in _address_tuple(found, defects)]
-    for email in dsn_failed:
+    for email in report.failed if report.certain else ():
         if email not in failed:
             failed.append(email)
+    delayed = tuple(a for a in report.delayed if a not in failed and report.certain)[:MAX_ADDRESSES]
     return _auto_markers(
         auto_submitted,
         x_autoreply,
         precedence,
         list_id,
         "list-unsubscribe" in first,
-        content_type == "multipart/report",
+        content_type == "multipart/report" or report.certain,
         tuple(failed[:MAX_ADDRESSES]),
         feedback,
+        delayed,
     )
 
 
@@ -858,6 +886,7 @@ def _auto_markers(
     is_report: bool,
     failed_recipients: tuple[str, ...],
     feedback_id: bool,
+    delayed_recipients: tuple[str, ...] = (),
 ) -> AutoMarkers:
     """One shared (frozen) AutoMarkers per distinct value: list mail repeats them."""
     return AutoMarkers(
@@ -869,6 +898,7 @@ def _auto_markers(
         is_report=is_report,
         failed_recipients=failed_recipients,
         feedback_id=feedback_id,
+        delayed_recipients=delayed_recipients,
     )
 
 
@@ -886,8 +916,11 @@ class _Body:
         self.events: tuple[CalendarEvent, ...] = ()
         self.calendar_part = False
         self.failed_recipients: list[str] = []
+        self.delayed_recipients: list[str] = []
+        self.part_ids: list[str] = []  # Message-ID fields of inner parts (a returned original's, in a report)
         self.returned_ids: list[str] = []  # Message-IDs of the mail a report returns
         self.salvage = ""  # text of a multipart whose parts could not be split
+        self.whole = ""  # the text before quotes were split off (a report's is read whole)
 
     def walk(self, root: EmailMessage) -> None:
         """Iterative depth-first walk; message/rfc822 parts are not entered.
@@ -919,6 +952,9 @@ class _Body:
         if depth > 0:
             for defect in getattr(part, "defects", ()):
                 self._defects.append(type(defect).__name__)
+            inner_id = part.get("Message-ID") if len(self.part_ids) < 10 else None
+            if inner_id:
+                self.part_ids.extend(_ids([str(inner_id)])[:1])
         payload = _raw_payload(part)
         if ctype == "message/delivery-status":
             self._dsn(payload)
@@ -987,18 +1023,26 @@ class _Body:
             self.returned_ids.append(ids[0])
 
     def _dsn(self, payload: object) -> None:
-        """Final-Recipient of each failed recipient block in a delivery-status part."""
+        """Final-Recipient of each failed or delayed recipient block in a delivery-status part.
+
+        Read field by field: some servers write the recipient blocks without the blank line
+        between them, so one parsed block holds several Final-Recipient / Action pairs.
+        """
         blocks = payload if isinstance(payload, list) else []
         for block in blocks[:MAX_ADDRESSES]:
-            if not isinstance(block, EmailMessage):
-                continue
-            action = str(block.get("Action", "") or "").strip().lower()
-            if not action.startswith("failed"):
-                continue
-            recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
-            email = recipient.rpartition(";")[2].strip().strip("<>").lower()
-            if "@" in email and not _WS.search(email) and email not in self.failed_recipients:
-                self.failed_recipients.append(email[:320])
+            if isinstance(block, EmailMessage):
+                for email, action in _recipient_actions(block):
+                    found = self.failed_recipients if action.startswith("failed") else (
+                        self.delayed_recipients if action.startswith("delayed") else None)
+                    if found is not None and email not in found:
+                        found.append(email)
+
+    def quoted_ids(self) -> list[str]:
+        """Message-IDs of a returned original shown other than as an attached message: the
+        headers of a part that are the original's (a report whose boundaries are broken), then
+        its headers quoted in the text (a plain-text report)."""
+        quoted = dsn.returned_ids_in_text("\n".join([*self.plain, self.salvage]))
+        return list(dict.fromkeys([*self.part_ids, *quoted]))[:10]
 
     def text(self) -> tuple[str, str]:
         """Prefer text/plain; else HTML as text; then strip quotes; capped; with the signature cut."""
@@ -1011,8 +1055,28 @@ class _Body:
         if len(body) > MAX_TEXT:
             self._defects.append("body text capped")
             body = body[:MAX_TEXT]
+        self.whole = body
         text, signature = split_reply(body)
         return text[:MAX_TEXT], signature
+
+
+def _recipient_actions(block: EmailMessage) -> list[tuple[str, str]]:
+    """(recipient, action) pairs of one delivery-status block, in order: each Final-Recipient
+    (or an Original-Recipient before it) opens a recipient, each Action closes it."""
+    out: list[tuple[str, str]] = []
+    final = original = ""
+    for name, value in block.items():
+        key = name.lower()
+        if key == "final-recipient":
+            final = str(value)
+        elif key == "original-recipient":
+            original = str(value)
+        elif key == "action":
+            email = (final or original).rpartition(";")[2].strip().strip("<>").lower()
+            if "@" in email and not _WS.search(email):
+                out.append((email[:320], str(value).strip().lower()))
+            final = original = ""
+    return out
 
 
 def _salvage(text: str) -> str:

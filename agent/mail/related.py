@@ -27,6 +27,7 @@ message (else the one that gave the id). Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -70,11 +71,14 @@ def join_related(
     window: timedelta,
     skip: Callable[[Message], bool] = lambda m: False,
     employer_domains: Iterable[str] = (),
+    reported: Callable[[Message], tuple[str, ...] | None] = lambda m: None,
 ) -> list[Conversation]:
     """``convs`` with the threads of one conversation with a company joined (module docstring).
 
     ``skip``: messages that say nothing of the company's side (bulk mail); ``window``: the
-    largest gap in time across which two threads still join.
+    largest gap in time across which two threads still join; ``reported``: the addresses a
+    delivery report names (None for any other message), to join a report that names no
+    Message-ID of the user's (:func:`_report_links`).
     """
     employer = frozenset(registrable_name(d) for d in employer_domains)
     threads = [t for c in convs if (t := _Thread.of(c, keys, users, skip, employer)) is not None]
@@ -96,6 +100,8 @@ def join_related(
                 for j in idxs[n + 1:]:
                     if _belong(threads[i], threads[j], window):
                         parent[find(j)] = find(i)
+    for i, j in _report_links(threads, users, reported, window):
+        parent[find(j)] = find(i)
     groups: dict[int, list[_Thread]] = defaultdict(list)
     for i, t in enumerate(threads):
         groups[find(i)].append(t)
@@ -112,6 +118,42 @@ def join_related(
             seen.add(got.id)
             out.append(got)
     return out
+
+
+def _report_links(threads: list[_Thread], users: Identity, reported: Callable[[Message], tuple[str, ...] | None],
+                  window: timedelta) -> list[tuple[int, int]]:
+    """(the user's thread, a report's thread) for each thread of delivery reports alone: a report
+    whose Message-ID link was missing (the server quoted no header of the original) belongs to the
+    thread where the user last wrote, before it and within ``window``, to an address it names (in
+    its structure, else in its text)."""
+    sends = [(utc(m.date), frozenset(a.email for a in (*m.to, *m.cc)), i)
+             for i, t in enumerate(threads) for m in t.conv.messages
+             if m.date is not None and users.is_user(m.from_)]
+    links = []
+    for j, t in enumerate(threads):
+        if t.first_user is not None:
+            continue
+        named = [n for m in t.conv.messages if (n := _named(m, reported)) is not None]
+        if not named or len(named) < len(t.conv.messages):
+            continue
+        names = frozenset().union(*named)
+        before = [(at, i) for at, to, i in sends if to & names and at <= t.start and t.start - at <= window]
+        if before:
+            links.append((max(before)[1], j))
+    return links
+
+
+def _named(m: Message, reported: Callable[[Message], tuple[str, ...] | None]) -> frozenset[str] | None:
+    """The addresses report ``m`` names (its structure's and every address in its text: the
+    quoted original's own To is the best witness of whom the user wrote to); None when ``m``
+    is no report."""
+    found = reported(m)
+    if found is None:
+        return None
+    return frozenset(found) | frozenset(a.lower() for a in _ADDRESS.findall(f"{m.subject}\n{m.text}"))
+
+
+_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _belong(a: _Thread, b: _Thread, window: timedelta) -> bool:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from agent.model import Message
+from agent.signals.bounces import bounce  # noqa: F401  (moved there; re-exported for its callers)
 
 _OOO_SUBJECT = re.compile(
     r"\b(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|abwesenheit|"
@@ -28,13 +29,6 @@ _OOO_TEXT = re.compile(
     r"\bthis is an automatic reply\b",
     re.I,
 )
-_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|bounce[s]?)([+@.-]|$)", re.I)
-_BOUNCE_SUBJECT = re.compile(
-    r"\b(undeliverable|delivery status notification|mail delivery (failed|subsystem)|"
-    r"returned mail|failure notice|delivery (has )?failed|undelivered mail)\b",
-    re.I,
-)
-
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -96,20 +90,6 @@ def is_bulk(msg: Message, job_alert_domains: tuple[str, ...] = ()) -> str | None
     # same bulk-mail providers as newsletters do.
     if msg.from_ and _domain_in(msg.from_.domain, job_alert_domains):
         return f"job-board alert sender {msg.from_.domain}"
-    return None
-
-
-def bounce(msg: Message) -> AutoVerdict | None:
-    """A delivery failure report, with the failed addresses when stated."""
-    a = msg.auto
-    sender = msg.from_.local if msg.from_ else ""
-    if a.is_report or a.failed_recipients or _BOUNCE_SENDER.match(sender) or (
-        _BOUNCE_SUBJECT.search(msg.subject) and a.auto_submitted not in (None, "no")
-    ):
-        failed = tuple(a.failed_recipients) or tuple(
-            sorted(set(re.findall(r"<?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?", msg.text[:4000])))
-        )
-        return AutoVerdict("bounce", "delivery failure report", failed=failed)
     return None
 
 

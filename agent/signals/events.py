@@ -39,7 +39,7 @@ from agent.model import (
     Scheduled,
     UserWrote,
 )
-from agent.signals import autoreply, instructions, interviews, recruiting, timeline
+from agent.signals import autoreply, bounces, instructions, interviews, recruiting, timeline
 
 REFERENCES_RE = re.compile(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
@@ -57,8 +57,9 @@ def extract_facts(conv: Conversation, config: Config) -> list[Fact]:
     tz = config.account.tz
     calendar = _calendar_facts(conv, config)
     facts: list[Fact] = list(calendar)
+    written_to = frozenset(a.email for m in conv.messages if recruiting.is_user(m.from_, config) for a in (*m.to, *m.cc))
     for m in conv.messages:
-        facts.extend(_message_facts(m, config, tz))
+        facts.extend(_message_facts(m, config, tz, written_to))
     facts.extend(interviews.interview_facts(conv, config, calendar, _closed_at(facts)))
     facts = _without_superseded_instructions(facts)
     # facts of one moment in the order of their names: a stable order the policy's "the last
@@ -157,7 +158,8 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
     return facts
 
 
-def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
+def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozenset[str] = frozenset()
+                   ) -> list[Fact]:
     out: list[Fact] = []
     at = m.date
     text = m.text
@@ -166,9 +168,9 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
         out.append(UserWrote(at, _ev(m, m.subject or text[:80]), to=to))
         out.extend(_read(m, instructions.read_user(text)))
         return out
-    b = autoreply.bounce(m)
+    b = bounces.bounced_in(m, written_to)  # before everything else: a bounce is nobody's answer
     if b is not None:
-        out.append(Bounce(at, _ev(m, m.subject), addresses=tuple(b.failed)))
+        out.append(Bounce(at, _ev(m, m.subject or b.reason), addresses=b.failed, delayed=b.delayed))
         return out
     if m.from_ is None:
         return out
