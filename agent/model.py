@@ -72,6 +72,9 @@ class CalendarEvent:
     status: str | None = None  # CONFIRMED | CANCELLED | TENTATIVE
     sequence: int = 0
     all_day: bool = False
+    #: False for a cancellation that names only its UID and SEQUENCE (RFC 5546 allows it for a whole
+    #: meeting): ``start`` is then its DTSTAMP, and the meeting it calls off is the one its UID names
+    start_given: bool = True
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,17 @@ calendars they came from.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from agent.mail.calendar import parse_calendar
-from agent.model import Interview, InterviewCancelled
+from agent.model import Conversation, Interview, InterviewCancelled, Message
+from agent.signals.events import extract_facts
 from tests import real_invitations as R
 
 #: events the agent does not read yet, each with why it is left
-LEFT = {
-    "ical4j-incoming.ics#calsrv.example.com-873970198738777@example.com@unreadable":
-        "a CANCEL naming only UID and SEQUENCE (no DTSTART): CalendarEvent requires a start (agent/model.py, shared)",
-    "tb-cancel-repeat-event.eml#02e79b96@unreadable":
-        "a CANCEL naming only UID and SEQUENCE (no DTSTART): CalendarEvent requires a start (agent/model.py, shared)",
-}
+LEFT: dict[str, str] = {}
 
 
 def _params() -> list[object]:
@@ -109,3 +107,17 @@ def test_display_name_zones_are_read_by_their_vtimezone() -> None:
     assert ev.start.isoformat() == "2004-10-12T05:30:00+00:00"
     (ev,) = parse_calendar(_read("icalendar-issue_165_missing_event.ics"))  # "GMT +0100 (Standard) / …"
     assert ev.start.isoformat() == "2015-07-03T08:00:00+00:00"
+
+
+def test_a_series_cancelled_by_uid_alone_calls_off_the_meeting_its_invitation_gave() -> None:
+    """Thunderbird's series invitation, then its CANCEL naming only UID and SEQUENCE (no DTSTART):
+    the interview is cancelled at the time the invitation gave; the CANCEL alone gives nothing."""
+    invite, cancel = R.message("tb-repeat-event.eml"), R.message("tb-cancel-repeat-event.eml")
+    (ev,) = cancel.calendar
+    assert ev.method == "CANCEL" and not ev.start_given and ev.uid == "02e79b96"
+    user = R.conversation("tb-repeat-event.eml").messages[0]
+    later = Message(**{**cancel.__dict__, "date": R.ARRIVED + timedelta(days=1)})
+    conv = Conversation("c-series", (user, Message(**{**invite.__dict__, "date": R.ARRIVED}), later))
+    found = [f for f in extract_facts(conv, R.CONFIG) if isinstance(f, Interview | InterviewCancelled)]
+    assert [(type(f), f.start) for f in found] == [(InterviewCancelled, datetime(2022, 3, 16, 11, 0, tzinfo=UTC))]
+    assert not [f for f in R.facts("tb-cancel-repeat-event.eml") if isinstance(f, Interview | InterviewCancelled)]

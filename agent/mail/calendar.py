@@ -48,6 +48,7 @@ _KEEP_PROPS = frozenset(
         "PRODID",
         "DTSTART",
         "DTEND",
+        "DTSTAMP",
         "DURATION",
         "SUMMARY",
         "UID",
@@ -198,7 +199,7 @@ def _event(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent |
     start_prop = vevent.get("DTSTART")
     start_raw = getattr(start_prop, "dt", None)
     if not isinstance(start_raw, date):
-        return None
+        return _uid_cancellation(vevent, method, fallback)
     tzid_param = _param(start_prop, "TZID")
     all_day = not isinstance(start_raw, datetime)
     start, tzid = _to_utc(start_raw, tzid_param, fallback)
@@ -231,6 +232,22 @@ def _event(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent |
         sequence=_int(vevent.get("SEQUENCE")),
         all_day=all_day,
     )
+
+
+def _uid_cancellation(vevent: Any, method: str | None, fallback: tzinfo) -> CalendarEvent | None:
+    """A CANCEL that names its meeting only by UID and SEQUENCE, as RFC 5546 lets an organiser call
+    off a whole meeting (Thunderbird does for a series): read, with its DTSTAMP standing in for the
+    start it does not give (``start_given`` False), so that the invitation it cancels is found by UID."""
+    uid = _text(vevent.get("UID")) or None
+    stamp = getattr(vevent.get("DTSTAMP"), "dt", None)
+    if method != "CANCEL" or uid is None or not isinstance(stamp, datetime):
+        return None
+    start, _ = _to_utc(stamp, None, fallback)
+    if start is None:
+        return None
+    return CalendarEvent(summary=_text(vevent.get("SUMMARY")), start=start, uid=uid, method=method,
+                         organizer=_organizer(vevent.get("ORGANIZER")), status=_upper(vevent.get("STATUS")),
+                         sequence=_int(vevent.get("SEQUENCE")), start_given=False)
 
 
 def _to_utc(value: date, tzid: str | None, fallback: tzinfo) -> tuple[datetime | None, str | None]:
@@ -281,6 +298,8 @@ def _param(prop: Any, name: str) -> str | None:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # a property written twice (a generator's slip): the first one counts
+        value = value[0] if value else None
     if value is None:
         return ""
     try:

@@ -15,6 +15,7 @@ past is the policy's question, asked with ``now``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -148,6 +149,11 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
                 latest[key] = (ev.sequence, stamp, m, ev)
     facts: list[Scheduled] = []
     for key, (_seq, _stamp, m, ev) in latest.items():
+        if not ev.start_given:  # a cancellation by UID alone calls off the meeting its UID last gave
+            known = _with_known_time(ev, key, conv)
+            if known is None:
+                continue  # nothing known to call off
+            ev = known
         cancelled = cancels(ev)
         end = ev.end or ev.start + config.policy.interview_default_length
         if ev.all_day:  # an all-day "interview day": treat it as over at the end of the day
@@ -156,6 +162,17 @@ def _calendar_facts(conv: Conversation, config: Config) -> list[Scheduled]:
         facts.append(kind(end, _ev(m, f"invitation: {ev.summary}"), start=ev.start, end=end, source="calendar",
                           summary=ev.summary, tzid=ev.tzid, arranged=first_seen[key]))
     return facts
+
+
+def _with_known_time(cancel: CalendarEvent, key: str, conv: Conversation) -> CalendarEvent | None:
+    """``cancel`` with the start and end of the latest invitation in ``conv`` that gave them for its UID."""
+    given = [ev for m in conv.messages for ev in m.calendar
+             if ev.uid == key and ev.start_given and schedules(ev) and not cancels(ev)]
+    if not given:
+        return None
+    last = max(reversed(given), key=lambda ev: ev.sequence)  # the latest of the highest SEQUENCE
+    return dataclasses.replace(cancel, start=last.start, end=last.end, tzid=last.tzid, all_day=last.all_day,
+                               summary=cancel.summary or last.summary, start_given=True)
 
 
 def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozenset[str] = frozenset()
