@@ -151,13 +151,14 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo) -> list[Fact]:
         out.append(UserWrote(at, _ev(m, m.subject or text[:80]), to=to))
         out.extend(_read(m, instructions.read_user(text)))
         return out
-    b = autoreply.bounce(m)
+    # a read receipt is a multipart/report too, but reports no failure
+    b = None if autoreply.receipt(m) else autoreply.bounce(m)
     if b is not None:
         out.append(Bounce(at, _ev(m, m.subject), addresses=tuple(b.failed)))
         return out
     if m.from_ is None:
         return out
-    if autoreply.is_bulk(m, config.recruiting.job_alert_domains):
+    if autoreply.is_bulk(m, config.recruiting.job_alert_domains) and not autoreply.replied(m):
         return out
     ar = autoreply.auto_reply(m, tz)
     if ar is not None:
