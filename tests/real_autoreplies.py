@@ -30,6 +30,7 @@ from agent.mail.parse import parse_message
 from agent.model import (
     Address,
     AutoReply,
+    Bounce,
     Conversation,
     Evidence,
     Fact,
@@ -65,6 +66,7 @@ class Reading:
     name: str
     auto: bool
     human: bool
+    bounce: bool
     return_date: date | None
     owed: bool
     miss: str
@@ -103,9 +105,10 @@ def read(exp: Expected) -> Reading:
     returned = autos[0].return_date if autos else None
     d = decide(conv, Tracking(True, "real corpus", "Example"), facts, at + timedelta(hours=1), CONFIG, CAL)
     owed = d.next is not None and d.next.kind == FOLLOW_UP_1
-    r = Reading(exp.name, bool(autos), bool(humans), returned, owed, "")
-    return Reading(r.name, r.auto, r.human, r.return_date, r.owed, _why_wrong(exp, r, d.next.due if owed and d.next
-                                                                              else None))
+    bounced = any(isinstance(f, Bounce) for f in mine_facts)
+    r = Reading(exp.name, bool(autos), bool(humans), bounced, returned, owed, "")
+    due = d.next.due if owed and d.next else None
+    return Reading(r.name, r.auto, r.human, r.bounce, r.return_date, r.owed, _why_wrong(exp, r, due))
 
 
 def _interview(end: datetime) -> list[Fact]:
@@ -119,8 +122,9 @@ def _why_wrong(exp: Expected, r: Reading, due: datetime | None) -> str:
         if r.auto or not r.human:
             return "a human reply taken for an automatic one"
         return "" if not r.owed else "answered, yet a follow-up is owed"
-    if r.human or not r.auto:
-        return "taken for the company's answer" if r.human else "not seen at all"
+    if r.human or r.bounce or not r.auto:
+        return ("taken for the company's answer" if r.human else "taken for a bounce" if r.bounce
+                else "not seen at all")
     if r.return_date != exp.return_date:
         return f"return date {r.return_date} instead of {exp.return_date}"
     if not r.owed or due is None:
