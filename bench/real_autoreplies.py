@@ -19,6 +19,9 @@ from tests.real_autoreplies import measure
 def main() -> int:
     m = measure()
     print(f"kind: automatic replies  messages: {m.total}  read right: {m.right}  share: {m.share:.1%}")
+    people = m.total - m.automatic
+    print(f"  of which automatic: {m.automatic} ({m.automatic_right} right); "
+          f"people's replies kept apart: {people} ({m.right - m.automatic_right} right)")
     for name, why in m.misses:
         print(f"  miss: {name}: {why}")
     return 0

@@ -26,7 +26,13 @@ NY = ZoneInfo("America/New_York")
 EXPECTED = expectations()
 
 
-@pytest.mark.parametrize("exp", EXPECTED, ids=[e.name for e in EXPECTED])
+def _param(e: Expected) -> object:
+    # a miss the expectations list with its reason must stay a miss until fixed (strict)
+    marks = [pytest.mark.xfail(strict=True, reason=e.left)] if e.left else []
+    return pytest.param(e, id=e.name, marks=marks)
+
+
+@pytest.mark.parametrize("exp", [_param(e) for e in EXPECTED])
 def test_each_real_message_is_read_as_expected(exp: Expected) -> None:
     r = read(exp)
     assert r.auto == (exp.verdict == "auto") and r.human == (exp.verdict == "human"), r.miss
@@ -37,8 +43,10 @@ def test_each_real_message_is_read_as_expected(exp: Expected) -> None:
 
 def test_the_share_read_right_meets_the_target() -> None:
     m = measure()
-    assert m.total == len(EXPECTED) >= 17
+    assert m.total == len(EXPECTED) >= 31
     assert m.share >= 0.95, m.misses
+    assert {name for name, _ in m.misses} == {e.name for e in EXPECTED if e.left}
+    assert m.automatic_right == m.automatic
 
 
 def test_every_kind_and_a_return_date_are_in_the_corpus() -> None:
