@@ -219,8 +219,9 @@ def replied(msg: Message) -> bool:
 
 
 def receipt(msg: Message) -> bool:
-    """A read receipt: a report (multipart/report) or automatic message titled as one."""
-    if not _RECEIPT_SUBJECT.search(msg.subject):
+    """A read receipt: a report (multipart/report) or automatic message titled as one, that
+    names no failed recipient (a bounce of a message titled "Return receipt" stays a bounce)."""
+    if msg.auto.failed_recipients or not _RECEIPT_SUBJECT.search(msg.subject):
         return False
     return msg.auto.is_report or auto_submitted(msg) not in (None, "no") or not msg.text.strip()
 
