@@ -17,7 +17,8 @@ from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, Message
 from agent.signals import bounces
-from agent.signals.autoreply import bounce, is_bulk
+from agent.signals.autoreply import is_bulk
+from agent.signals.bounces import bounce
 from agent.signals.candidacy import JOB_SUBJECT
 from agent.signals.recruiting import _SUBJECT_WORDS, INTERVIEW_WORDS, is_ats, is_personal, is_user
 

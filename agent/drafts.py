@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 from agent.config import Config
 from agent.model import Conversation, DeadlineStated, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, Decision, NextStep
-from agent.signals.autoreply import auto_reply, bounce
+from agent.signals.autoreply import auto_reply
+from agent.signals.bounces import bounce
 
 MARKER_HEADER = "X-Followup-Agent"
 _MAX_REFERENCES = 20

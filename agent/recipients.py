@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from agent.config import Config
 from agent.model import Address, Conversation
-from agent.signals.autoreply import auto_reply, bounce, is_bulk
+from agent.signals.autoreply import auto_reply, is_bulk
+from agent.signals.bounces import bounce
 from agent.signals.recruiting import is_ats, is_noreply, is_personal, is_user
 
 

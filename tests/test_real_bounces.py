@@ -20,7 +20,6 @@ from agent.backends.memory import MemoryMailbox, MemoryServer
 from agent.candidates import related_threads
 from agent.mail.parse import parse_message
 from agent.model import DRAFTS, INBOX, SENT, AutoMarkers, Conversation, RawMessage
-from agent.signals.autoreply import bounce as bounce_reexported
 from agent.signals.bounces import bounce
 from agent.store import Store
 from tests.helpers import ME, conv, make_config, msg, t
@@ -109,10 +108,6 @@ def test_a_report_starting_with_an_mbox_from_line_is_read() -> None:
     for e in with_from:
         m = parse_message(RawMessage("r", INBOX, (CORPUS / e.file).read_bytes()))
         assert bounce(m) is not None, e.file
-
-
-def test_bounce_is_still_importable_from_autoreply() -> None:
-    assert bounce_reexported is bounce
 
 
 def test_a_person_writing_about_an_undeliverable_message_is_no_bounce() -> None:

@@ -24,7 +24,7 @@ from agent.model import (
     UserWrote,
 )
 from agent.recipients import choose_recipient
-from agent.signals import autoreply
+from agent.signals import autoreply, bounces
 from agent.signals import events as E
 from agent.signals.recruiting import company_from_domain, guess_company, is_noreply
 from agent.signals.tracking import classify
@@ -206,7 +206,7 @@ def test_bounce() -> None:
             auto=AutoMarkers(is_report=True, failed_recipients=("ann@acme.com",)))
     facts = E.extract_facts(conv(b), CFG)
     assert [type(f) for f in facts] == [Bounce] and facts[0].addresses == ("ann@acme.com",)
-    assert autoreply.bounce(msg("ann@acme.com", "Re: Interview", "ok", t(11, 25))) is None
+    assert bounces.bounce(msg("ann@acme.com", "Re: Interview", "ok", t(11, 25))) is None
 
 
 @pytest.mark.parametrize("kind,text", [

@@ -1,8 +1,8 @@
-"""Automatic replies, bounces and bulk mail: messages that are not a person answering.
+"""Automatic replies, read receipts and bulk mail: messages that are not a person answering.
 
 An out-of-office is *not* a reply (the silence goes on), but its return date
-matters: the next draft waits until after it. A bounce makes an address
-unusable. Bulk and list mail is never a conversation.
+matters: the next draft waits until after it. Bulk and list mail is never a
+conversation. Bounces (delivery reports) are read in agent/signals/bounces.py.
 """
 
 from __future__ import annotations
@@ -10,25 +10,58 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.model import Message
-from agent.signals.bounces import bounce  # noqa: F401  (moved there; re-exported for its callers)
 
 _OOO_SUBJECT = re.compile(
     r"\b(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|abwesenheit|"
     r"absence|away from (the )?office|on vacation|on leave|r[ée]ponse automatique|"
-    r"respuesta autom[aá]tica|ooo)\b",
+    r"respuesta autom[aá]tica|ooo|vacation (alert|reply|notice)|i'?m away|auto[- ]?respons\w*|"
+    # other languages: de, nl, it, pt, sv/no/da, fi, pl, ru, cs
+    r"automatische antwort|abwesenheitsnotiz|automatisch antwoord|afwezig(heid)?|niet aanwezig|"
+    r"risposta automatica|fuori (sede|ufficio)|resposta autom[aá]tica|ausente|autosvar|fr[aå]nvaro|"
+    r"ferie|automaattinen vastaus|poissa|odpowied[zź] automatyczna|nieobecno[sś][cć]|автоответ|"
+    r"нет в офисе|automatick[aá] odpov[eě][dď])\b"
+    # Lotus Notes and Zimbra prefix the original subject with "AUTO:" / "Auto:"
+    r"|^\s*auto\s*:|自動応答|不在",
     re.I,
 )
 _OOO_TEXT = re.compile(
     r"\b(i am|i'm|i will be) (currently )?(out of (the )?office|away|on (annual )?leave|"
     r"on vacation|on holiday|travelling|traveling|offline|ooo)\b|"
     r"\b(limited|no) access to (my )?e-?mail\b|\bwill (respond|reply|get back)[^.]{0,40}\bwhen I return\b|"
-    r"\bthis is an automatic reply\b",
+    r"\bthis is an automatic reply\b|"
+    r"\bich bin (derzeit |zur zeit |bis )?[^.]{0,40}\b(nicht im b[üu]ro|abwesend|im urlaub)\b|"
+    r"\bje suis (actuellement )?absente?\b|\bje serai de retour\b|"
+    r"\bestoy (fuera de la oficina|de vacaciones|ausente)\b|\bik ben (afwezig|met vakantie|niet op kantoor)\b|"
+    r"\bsono (fuori (ufficio|sede)|in ferie|assente)\b|\bestou (fora do escrit[óo]rio|de f[ée]rias|ausente)\b|"
+    r"\bjag är (på semester|ledig|tjänstledig)\b",
     re.I,
 )
+# Challenge-response services (Boxbe, SpamArrest, Mailbox confirmation, …) answer a
+# stranger's first message with a request to prove they are a person; most send no
+# Auto-Submitted header, so their wording is the only sign.
+_CHALLENGE = re.compile(
+    r"\b(sender not pre-?approved|to complete this verification|verify (that )?you are (a )?(human|person)|"
+    r"prove (that )?you are (a )?(human|person)|please confirm (that )?you are (a )?(human|real person)|"
+    r"spam ?arrest|boxbe|my (spam|junk)[- ]?(filter|blocker) (requires|has held)|"
+    r"(awaiting|requires) (your )?(verification|confirmation) before (it|your message) (is|can be) delivered|"
+    r"(your|the) message (is|has been) (held|quarantined) (until|pending) (you|your)? ?(verif|confirm))",
+    re.I,
+)
+# Read receipts (RFC 8098 message/disposition-notification) name their subject so.
+_RECEIPT_SUBJECT = re.compile(
+    r"^\s*(read|gelesen|lu|le[ií]do|letto|gelezen|l[äa]st|luettu|lido|přečteno|прочитано)\s*:|"
+    r"\b(read receipt|return receipt|disposition notification|lesebest[äa]tigung|accus[ée] de lecture)\b",
+    re.I,
+)
+# Vacation responders add Precedence: bulk to keep other responders quiet; only a list
+# header says the message really is list mail.
+_REPLIED_VALUES = frozenset({"auto-replied", "auto-notified"})
+_FIRST_TOKEN = re.compile(r"[a-z-]+")
+
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -66,6 +99,21 @@ _UNTIL_RANGE = re.compile(
     re.I,
 )
 
+# "traveling for work on July 10-31", "away from September 8 to 19": the last day away
+_AWAY_RANGE = re.compile(
+    r"\b(?:away|travel+ing|vacation|holiday|leave|out of (?:the )?office|absent|off)\b[^.\n]{0,40}?"
+    r"(?P<month>" + _MONTH_RE + r")\.? \d{1,2}(?:st|nd|rd|th)?\s*(?:-|–|to|through|until)\s*"
+    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,? (?P<year>\d{4}))?",
+    re.I,
+)
+# "bis zum 15.09.2014", "ab dem 15.9. wieder": day before month, with a cue in several languages
+_RETURN_DOTTED = re.compile(
+    r"(?:bis|ab|wieder|zur[üu]ck|retour|vuelta|terug|ritorno|tillbaka)[^.\n]{0,30}?"
+    r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})?",
+    re.I,
+)
+_PAST_GRACE = timedelta(days=30)
+
 
 @dataclass(frozen=True)
 class AutoVerdict:
@@ -95,37 +143,87 @@ def is_bulk(msg: Message, job_alert_domains: tuple[str, ...] = ()) -> str | None
 
 def auto_reply(msg: Message, tz: ZoneInfo) -> AutoVerdict | None:
     """An out-of-office or other automatic answer, with its return date when stated."""
-    a = msg.auto
-    reason = None
-    if a.auto_submitted not in (None, "no"):
-        reason = f"Auto-Submitted: {a.auto_submitted}"
-    elif a.x_autoreply:
-        reason = "X-Autoreply header"
-    elif a.precedence == "auto_reply":
-        reason = "Precedence: auto_reply"
-    elif _OOO_SUBJECT.search(msg.subject):
-        reason = f"out-of-office subject {msg.subject[:60]!r}"
-    elif _OOO_TEXT.search(msg.text[:2000]):
-        reason = "out-of-office wording"
+    reason = _auto_reason(msg)
     if reason is None:
         return None
     sent = (msg.date.astimezone(tz).date() if msg.date else None)
-    return AutoVerdict("auto_reply", reason, return_date=return_date(msg.text, sent))
+    return AutoVerdict("auto_reply", reason, return_date=return_date(f"{msg.subject}\n{msg.text}", sent))
+
+
+def _auto_reason(msg: Message) -> str | None:
+    """The first signal that a program wrote ``msg``, strongest first; None for a person."""
+    a = msg.auto
+    submitted = auto_submitted(msg)
+    if submitted not in (None, "no"):
+        return f"Auto-Submitted: {a.auto_submitted}"
+    if a.x_autoreply:
+        return "X-Autoreply header"
+    if a.precedence == "auto_reply":
+        return "Precedence: auto_reply"
+    if receipt(msg):
+        return "read receipt"
+    if _OOO_SUBJECT.search(msg.subject):
+        return f"out-of-office subject {msg.subject[:60]!r}"
+    head = msg.text[:2000]
+    if _OOO_TEXT.search(head):
+        return "out-of-office wording"
+    if _CHALLENGE.search(f"{msg.subject}\n{head}"):
+        return "challenge-response request"
+    return None
+
+
+def auto_submitted(msg: Message) -> str | None:
+    """The Auto-Submitted keyword without its comment ("auto-replied (vacation)" → "auto-replied")."""
+    value = msg.auto.auto_submitted
+    if not value:
+        return None
+    m = _FIRST_TOKEN.match(value.strip().lower())
+    return m.group(0) if m else value
+
+
+def replied(msg: Message) -> bool:
+    """``msg`` is an automatic *reply* to a message, even where it also carries Precedence: bulk.
+
+    RFC 3834's auto-replied, X-Autoreply / X-Autorespond, Precedence: auto_reply, or a
+    responder's subject or wording, on mail with no list header: vacation responders add
+    Precedence: bulk (or junk) to silence other responders, so that alone does not make
+    the message list mail. auto-generated mail (notifications) is left to ``is_bulk``.
+    """
+    a = msg.auto
+    if a.list_id or a.list_unsubscribe:
+        return False
+    if auto_submitted(msg) in _REPLIED_VALUES or a.x_autoreply or a.precedence == "auto_reply":
+        return True
+    return bool(_OOO_SUBJECT.search(msg.subject) or _OOO_TEXT.search(msg.text[:2000]))
+
+
+def receipt(msg: Message) -> bool:
+    """A read receipt: a report (multipart/report) or automatic message titled as one, that
+    names no failed recipient (a bounce of a message titled "Return receipt" stays a bounce)."""
+    if msg.auto.failed_recipients or not _RECEIPT_SUBJECT.search(msg.subject):
+        return False
+    return msg.auto.is_report or auto_submitted(msg) not in (None, "no") or not msg.text.strip()
 
 
 def out_of_office(msg: Message) -> bool:
-    """An absence notice ("out of the office until …"), as opposed to an automatic notice that
-    speaks for the company (an ATS's status update, a rejection sent by a system)."""
+    """An absence notice ("out of the office until …"), a challenge or a read receipt, as
+    opposed to an automatic notice that speaks for the company (an ATS's status update, a
+    rejection sent by a system): nothing in the former is the company's word."""
     return bool(_OOO_SUBJECT.search(msg.subject) or _OOO_TEXT.search(msg.text[:2000])
+                or receipt(msg) or _CHALLENGE.search(f"{msg.subject}\n{msg.text[:2000]}")
                 or return_date(msg.text, None) is not None)
 
 
 def return_date(text: str, sent: date | None) -> date | None:
-    """The date an out-of-office says the person is back (the last one stated)."""
+    """The date an out-of-office says the person is back (the last one stated).
+
+    A date up to a month before ``sent`` is kept as it is (a responder still running
+    the day after the stated return); an earlier one is taken to mean next year.
+    """
     text = text[:4000]
     ref = sent or date(1970, 1, 1)
     found: list[date] = []
-    for rx in (_RETURN_MONTH_DAY, _RETURN_DAY_MONTH, _UNTIL_RANGE):
+    for rx in (_RETURN_MONTH_DAY, _RETURN_DAY_MONTH, _UNTIL_RANGE, _AWAY_RANGE):
         for m in rx.finditer(text):
             d = _mk(ref, _MONTHS[m["month"].lower()], int(m["day"]), m["year"])
             if d:
@@ -134,7 +232,11 @@ def return_date(text: str, sent: date | None) -> date | None:
         d = _mk(ref, int(m["m"]), int(m["d"]), m["y"])
         if d:
             found.append(d)
-    found = [d for d in found if d >= ref]
+    for m in _RETURN_DOTTED.finditer(text):
+        d = _mk(ref, int(m["m"]), int(m["d"]), m["y"])
+        if d:
+            found.append(d)
+    found = [d for d in found if d >= ref - _PAST_GRACE]
     return max(found) if found else None
 
 
@@ -145,7 +247,7 @@ def _mk(ref: date, month: int, day: int, year: str | None) -> date | None:
             y = y + 2000 if y < 100 else y
             return date(y, month, day)
         d = date(ref.year, month, day)
-        if d < ref:  # "back on January 5" written in December
+        if d < ref - _PAST_GRACE:  # "back on January 5" written in December
             d = date(ref.year + 1, month, day)
         return d
     except ValueError:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from agent.mail import dsn
 from agent.model import Message
+from agent.signals.autoreply import receipt
 
 _ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 #: a report that says delivery goes on: the server retries
@@ -56,6 +57,8 @@ def bounce(msg: Message) -> Bounced | None:
     (Auto-Submitted), as before.
     """
     a = msg.auto
+    if receipt(msg):  # a read receipt is a report too, but of no failure
+        return None
     if not (a.is_report or a.failed_recipients or a.delayed_recipients or _system(msg)
             or (dsn.report_subject(msg.subject) and a.auto_submitted not in (None, "no"))):
         return None

@@ -46,7 +46,8 @@ from dataclasses import dataclass
 from agent.config import Config
 from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message
-from agent.signals.autoreply import _domain_in, bounce
+from agent.signals.autoreply import _domain_in
+from agent.signals.bounces import bounce
 from agent.signals.company_domain import (
     agreement,
     ats_tenants,

@@ -191,7 +191,7 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozens
         return out
     if m.from_ is None:
         return out
-    if autoreply.is_bulk(m, config.recruiting.job_alert_domains):
+    if autoreply.is_bulk(m, config.recruiting.job_alert_domains) and not autoreply.replied(m):
         return out
     ar = autoreply.auto_reply(m, tz)
     if ar is not None:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import Conversation, Message, utc
-from agent.signals import autoreply, held, meetings, recruiting, slots
+from agent.signals import autoreply, bounces, held, meetings, recruiting, slots
 
 SAME = timedelta(hours=1)  # two times closer than this are the same meeting
 TEXT_CAP = 5000
@@ -183,7 +183,7 @@ def by_a_person(m: Message, config: Config) -> bool:
     notice counts ("Your interview is confirmed: Tuesday, November 10, 2:00 PM")."""
     if recruiting.is_user(m.from_, config):
         return True
-    if autoreply.bounce(m) or autoreply.is_bulk(m, config.recruiting.job_alert_domains):
+    if bounces.bounce(m) or autoreply.is_bulk(m, config.recruiting.job_alert_domains):
         return False
     return autoreply.auto_reply(m, config.account.tz) is None or not autoreply.out_of_office(m)
 

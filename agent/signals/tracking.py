@@ -39,7 +39,8 @@ from agent.config import Config
 from agent.mail.thread import registrable_name
 from agent.model import Conversation, Message
 from agent.signals import candidacy, lookalike
-from agent.signals.autoreply import auto_reply, bounce, is_bulk
+from agent.signals.autoreply import auto_reply, is_bulk
+from agent.signals.bounces import bounce
 from agent.signals.cues import Cue, scan, total
 from agent.signals.lookalike import DESCRIBED
 from agent.signals.recruiting import (
