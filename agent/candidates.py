@@ -28,8 +28,9 @@ __all__ = ["THREADING_RULES", "candidates_of", "is_candidate", "links", "new_key
 #: the threading's rules: raised whenever they group the same mail differently, so that candidates
 #: cached under older rules are threaded again (2: a message reusing another's Message-ID is no
 #: longer collapsed into it, which had cached conversations without their invitation; 3: an ATS
-#: tenant is read from a local part with role words around it, "careers-corbel@…")
-THREADING_RULES = 3
+#: tenant is read from a local part with role words around it, "careers-corbel@…"; 4: a delivery report is
+#: always a candidate, and one naming no Message-ID joins by its recipient)
+THREADING_RULES = 4
 
 _RECRUITER_ADDRESS = re.compile(r"recruit|talent|search|staffing|hiring|careers|headhunt|placement", re.I)
 

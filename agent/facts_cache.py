@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 
 # 2: messages carry their signature (facts may read it); 3: instructions read by structure;
 # 4: the tracking verdict is kept too; 5: interviews agreed in words, said after the fact, or
-# accepted by the user (agent.signals.interviews); 6: a fact's fields by its type (agent.model)
-_FORMAT = 6
+# accepted by the user (agent.signals.interviews); 6: a fact's fields by its type (agent.model);
+# 7: bounces, automatic replies, invitations and quoted text as real mail has them (issue 12)
+_FORMAT = 7
 _TYPES: dict[str, type[Fact]] = {t.kind: t for t in FACT_TYPES}
 
 

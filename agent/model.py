@@ -24,8 +24,9 @@ _T = TypeVar("_T")
 
 #: What a parsed :class:`Message` holds, as stored in the state. Bump it when the parser fills
 #: a field it did not fill before: stored bodies are then read again (agent.store). 2: signature;
-#: invitations' attendees, organizer name and description.
-MESSAGE_FORMAT = 2
+#: invitations' attendees, organizer name and description; 3: delivery reports' delayed recipients
+#: and returned Message-IDs, invitations read event by event, new text cut in more languages.
+MESSAGE_FORMAT = 3
 
 # Folder roles. Backends map their own folder names onto these.
 INBOX = "inbox"
