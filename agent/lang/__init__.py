@@ -1,0 +1,81 @@
+"""Languages: which one a message is written in, and the data each language's readings use.
+
+Every language the agent reads has a folder ``agent/lang/data/<code>/`` (ISO 639-1) of
+data files: ``words.toml`` (month and weekday names, number words) and one file per
+reading that has learnt the language (timelines, instructions, drafts, …), loaded by
+:mod:`agent.lang.tables`. A fourth language is a data change: a new folder, no code.
+
+Detection (:func:`detect`) uses **lingua** (``lingua-language-detector``): among the
+maintained detectors it is the one that stays accurate on a sentence or two, which is
+what a recruiter's reply often is (langdetect and langid need a paragraph, fastText's
+model is not shipped in a wheel), and it can be restricted to the languages we have
+data for, which both speeds it up and removes confusions with languages we cannot read.
+Its models load on first use (about 0.7 s for four languages), never at import.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+    from agent.model import Conversation, Message
+
+__all__ = ["DEFAULT", "conversation_language", "detect", "message_language", "supported"]
+
+#: the language read when nothing says otherwise (and the only one without a register)
+DEFAULT = "en"
+#: below this many letters a text says too little to tell its language
+_MIN_LETTERS = 12
+#: lingua's confidence needed to call a text another language than the default
+_MIN_CONFIDENCE = 0.6
+
+
+@functools.cache
+def supported() -> tuple[str, ...]:
+    """The languages with a data folder, the default first."""
+    data = resources.files("agent.lang").joinpath("data")
+    found = sorted(p.name for p in data.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    return (DEFAULT, *(c for c in found if c != DEFAULT))
+
+
+@functools.cache
+def _detector() -> LanguageDetector:
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in supported()]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def detect(text: str) -> str | None:
+    """The language ``text`` is written in, among :func:`supported`; None when it says too little
+    (a signature, "Thanks!") or lingua is unsure."""
+    sample = text[:2000]
+    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+        return None
+    values = _detector().compute_language_confidence_values(sample)
+    if not values or values[0].value < _MIN_CONFIDENCE:
+        return None
+    return values[0].language.iso_code_639_1.name.lower()
+
+
+def message_language(m: Message) -> str | None:
+    """The language of a message's own words (its new text, else its subject), or None."""
+    return detect(m.text) or detect(m.subject)
+
+
+def conversation_language(conv: Conversation, is_user: Iterable[str] | None = None) -> str:
+    """The language the company side writes in: the latest message from someone other than the
+    user (``is_user``: the user's addresses) whose language can be told; else the user's own;
+    else :data:`DEFAULT`."""
+    users = {a.lower() for a in is_user or ()}
+    theirs = [m for m in conv.messages if m.from_ is not None and m.from_.email.lower() not in users]
+    for m in [*reversed(theirs), *reversed(conv.messages)]:
+        found = message_language(m)
+        if found is not None:
+            return found
+    return DEFAULT
