@@ -196,7 +196,11 @@ def topic(subject: str, company: str | None, words: DraftWords) -> str:
     t = words.data.get("topic", {})
     m = words.role.search(subject) if words.role else None
     if m:
-        return Template(t.get("role", "")).safe_substitute(role=m.group("role").strip())
-    if company:
-        return Template(t.get("company", "")).safe_substitute(company=company)
-    return str(t.get("plain", ""))
+        found = Template(t.get("role", "")).safe_substitute(role=m.group("role").strip())
+    elif company:
+        found = Template(t.get("company", "")).safe_substitute(company=company)
+    else:
+        found = str(t.get("plain", ""))
+    for pattern, replacement in t.get("elisions", ()):
+        found = re.sub(pattern, replacement, found)
+    return found
