@@ -218,15 +218,25 @@ def _wording(conv: Conversation, decision: Decision, step: NextStep, now: dateti
     """The template and its values: in the conversation's language and register where we have
     its templates, else in English."""
     assert step.to is not None
-    lang = conversation_language(conv, config.user_addresses)
+    people = _written_by_people(conv, config.account.tz)
+    lang = conversation_language(people, config.user_addresses)
     words = drafts_lang.draft_words(lang) if lang != DEFAULT else None
     if words is not None:
-        texts = drafts_lang.company_texts(conv, frozenset(a.lower() for a in config.user_addresses))
+        texts = drafts_lang.company_texts(people, frozenset(a.lower() for a in config.user_addresses))
         reg = drafts_lang.register(words, texts)
         template = templates.get(template_key(lang, step.kind, reg))
         if template is not None:
             return template, _language_values(conv, decision, step, now, config, words, reg, texts)
     return templates[step.kind], _english_values(conv, decision, step, now, config)
+
+
+def _written_by_people(conv: Conversation, tz: ZoneInfo) -> Conversation:
+    """The conversation without its automatic replies and bounces: a German out-of-office in an
+    English recruiter's thread says nothing of the language (or register) to answer in."""
+    from dataclasses import replace
+
+    people = tuple(m for m in conv.messages if auto_reply(m, tz) is None and bounce(m) is None)
+    return replace(conv, messages=people) if len(people) < len(conv.messages) else conv
 
 
 def _english_values(conv: Conversation, decision: Decision, step: NextStep, now: datetime,

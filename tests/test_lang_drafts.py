@@ -22,7 +22,7 @@ from agent.config import Config
 from agent.drafts import Draft, compose, load_templates, template_key, word_count
 from agent.explain import _events, _reading
 from agent.lang import supported
-from agent.model import Deadline, DeadlineStated, Evidence, Interview
+from agent.model import AutoMarkers, Deadline, DeadlineStated, Evidence, Interview
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, decide
 from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t
@@ -284,3 +284,18 @@ def test_topic_names_the_role_from_the_subject(lang: str, subject: str, company:
     words = drafts_lang.draft_words(lang)
     assert words is not None
     assert drafts_lang.topic(subject, company, words) == expected
+
+
+def test_a_german_out_of_office_in_an_english_thread_keeps_the_draft_english() -> None:
+    a = msg("ann@acme.com", "Interview for the Senior Platform Engineer role",
+            "Thanks for applying, we would love to talk with you on Tuesday about the role.", t(11, 20, 9),
+            mid="a1", name="Ann Park")
+    away = msg("ann@acme.com", "Abwesenheitsnotiz: Interview", "Vielen Dank für Ihre Nachricht. Ich bin bis "
+               "einschließlich 14.12. nicht im Büro und habe keinen Zugriff auf meine E-Mails.", t(11, 21, 9),
+               mid="a2", name="Ann Park", auto=AutoMarkers(auto_submitted="auto-replied"))
+    c = conv(a, away)
+    d = decide(c, Tracking(True, "t", "Acme"), [_iv(t(12, 1, 13))], t(12, 1, 16), CFG, CAL)
+    assert d.next is not None
+    step = replace(d.next, kind=THANK_YOU)
+    body = compose(c, d, step, t(12, 1, 16), CFG, templates=load_templates(CFG)).body
+    assert body.startswith("Hi Ann,")
