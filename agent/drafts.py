@@ -8,6 +8,13 @@ Its Message-ID is derived from (conversation, round, step), so a crash between
 writing a second one. Wording comes from ``agent/templates/*.txt`` unless the
 user's ``drafts.templates_dir`` holds a file of the same name; the files are
 read once per poll (:func:`load_templates`), and composing reads none.
+
+A conversation whose company side writes another language with templates gets its draft
+in that language and in the register the company used (:mod:`agent.drafts_lang`); the
+templates are ``agent/templates/<lang>/<step>.<register>.txt``, one whole letter per
+register, because the register runs through every sentence (Sie/du, vous/tu, usted/tú
+change pronouns and verbs), which pieces spliced into one letter would make unreadable
+to whoever translates or overrides it. A user's ``<lang>/<step>.txt`` serves both registers.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from importlib import resources
 from string import Template
 from zoneinfo import ZoneInfo
 
+from agent import drafts_lang
 from agent.config import Config
+from agent.lang import DEFAULT, conversation_language, supported
 from agent.model import Conversation, DeadlineStated, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, Decision, NextStep
 from agent.signals.autoreply import auto_reply
@@ -104,8 +113,38 @@ Templates = Mapping[str, Template]
 
 
 def load_templates(config: Config) -> Templates:
-    """Every step's template: the user's ``drafts.templates_dir`` file where there is one, else ours."""
-    return {step: load_template(step, config) for step in STEPS}
+    """Every step's template: the user's ``drafts.templates_dir`` file where there is one, else ours.
+
+    English ones are keyed by step; another language's by :func:`template_key` (``de/thank_you.formal``)."""
+    found: dict[str, Template] = {step: load_template(step, config) for step in STEPS}
+    for lang in supported():
+        for step in STEPS:
+            for reg in drafts_lang.REGISTERS if lang != DEFAULT else ():
+                template = _language_template(lang, step, reg, config)
+                if template is not None:
+                    found[template_key(lang, step, reg)] = template
+    return found
+
+
+def template_key(lang: str, step: str, register: str) -> str:
+    """Where :class:`Templates` holds ``step``'s letter in ``lang`` and ``register``."""
+    return f"{lang}/{step}.{register}"
+
+
+def _language_template(lang: str, step: str, reg: str, config: Config) -> Template | None:
+    """The user's ``<lang>/<step>.<reg>.txt`` or ``<lang>/<step>.txt``, else ours; None if none."""
+    names = (f"{step}.{reg}.txt", f"{step}.txt")
+    if config.drafts.templates_dir is not None:
+        for name in names:
+            user = config.drafts.templates_dir / lang / name
+            if user.is_file():
+                return Template(user.read_text(encoding="utf-8"))
+    ours = resources.files("agent.templates").joinpath(lang)
+    for name in names:
+        path = ours.joinpath(name)
+        if path.is_file():
+            return Template(path.read_text(encoding="utf-8"))
+    return None
 
 
 def load_template(step: str, config: Config) -> Template:
@@ -148,31 +187,10 @@ def compose(
 ) -> Draft:
     """The draft for ``step`` in ``conv`` in the wording of ``templates``. ``step.to`` must be set."""
     assert step.to is not None
-    company = decision.company
     tz = config.account.tz
     key = draft_key(conv.id, step.round, step.kind)
-    values = {
-        "greeting": _greeting(conv, step.to),
-        "name": config.account.name,
-        "company": company or "the company",
-        "company_or_team": company or "the team",
-        "topic": _topic(conv, company),
-        "when": _when(decision, now, config),
-        "timeline_question": "" if _has_deadline(decision) else
-        "\nWhen you have a moment, could you let me know what the timeline for next steps looks like?\n",
-        "reason_sentence": _reason(step, decision),
-        "note_paragraph": f"\n{note.strip()}\n" if note else "",
-        "deadline_phrase": step.deadline_phrase or "",
-        "signature": config.drafts.signature or config.account.name,
-    }
-    template = templates[step.kind]
-    if note:  # the draft stays short: the note gets what the template leaves of the budget
-        bare = _tidy(template.safe_substitute({**values, "note_paragraph": ""}))
-        fitted = fit_words(note.strip(), config.drafts.max_words - word_count(bare))
-        values["note_paragraph"] = f"\n{fitted}\n" if fitted else ""
-    body = _tidy(template.safe_substitute(values))
-    if config.drafts.signature:
-        body = body.rstrip() + "\n" + config.drafts.signature.strip() + "\n"
+    template, values = _wording(conv, decision, step, now, config, templates)
+    body = _body(template, values, note, config)
     last = reply_target(conv, tz)
     msg = EmailMessage(policy=_SMTP)
     msg["From"] = _from_header(config.account.name, config.account.primary)
@@ -193,6 +211,93 @@ def compose(
     hint = next((m.thread_hint for m in reversed(conv.own_messages) if m.thread_hint), None)
     return Draft(key=key, message_id=message_id, to=step.to, subject=str(msg["Subject"]), body=body,
                  data=data, fingerprint=_own_fingerprint(data), thread_hint=hint)
+
+
+def _wording(conv: Conversation, decision: Decision, step: NextStep, now: datetime, config: Config,
+             templates: Templates) -> tuple[Template, dict[str, str]]:
+    """The template and its values: in the conversation's language and register where we have
+    its templates, else in English."""
+    assert step.to is not None
+    people = _written_by_people(conv, config.account.tz)
+    lang = conversation_language(people, config.user_addresses)
+    words = drafts_lang.draft_words(lang) if lang != DEFAULT else None
+    if words is not None:
+        texts = drafts_lang.company_texts(people, frozenset(a.lower() for a in config.user_addresses))
+        reg = drafts_lang.register(words, texts)
+        template = templates.get(template_key(lang, step.kind, reg))
+        if template is not None:
+            return template, _language_values(conv, decision, step, now, config, words, reg, texts)
+    return templates[step.kind], _english_values(conv, decision, step, now, config)
+
+
+def _written_by_people(conv: Conversation, tz: ZoneInfo) -> Conversation:
+    """The conversation without its automatic replies and bounces: a German out-of-office in an
+    English recruiter's thread says nothing of the language (or register) to answer in."""
+    from dataclasses import replace
+
+    people = tuple(m for m in conv.messages if auto_reply(m, tz) is None and bounce(m) is None)
+    return replace(conv, messages=people) if len(people) < len(conv.messages) else conv
+
+
+def _english_values(conv: Conversation, decision: Decision, step: NextStep, now: datetime,
+                    config: Config) -> dict[str, str]:
+    assert step.to is not None
+    company = decision.company
+    return {
+        "greeting": _greeting(conv, step.to),
+        "name": config.account.name,
+        "company": company or "the company",
+        "company_or_team": company or "the team",
+        "topic": _topic(conv, company),
+        "when": _when(decision, now, config),
+        "timeline_question": "" if _has_deadline(decision) else
+        "\nWhen you have a moment, could you let me know what the timeline for next steps looks like?\n",
+        "reason_sentence": _reason(step, decision),
+        "note_paragraph": "",
+        "deadline_phrase": step.deadline_phrase or "",
+        "signature": config.drafts.signature or config.account.name,
+    }
+
+
+def _language_values(conv: Conversation, decision: Decision, step: NextStep, now: datetime,
+                     config: Config, words: drafts_lang.DraftWords, reg: str,
+                     texts: list[str]) -> dict[str, str]:
+    """The values of a letter in ``words``' language and register ``reg`` (the English ones'
+    names, plus ``greeting_line`` and ``signoff``, whole lines as the language writes them)."""
+    from agent.mail.subject import base_subject
+
+    assert step.to is not None
+    company = decision.company
+    r = words.data.get(reg, {})
+    question = "" if _has_deadline(decision) else f"\n{r.get('timeline_question', '')}\n"
+    return {
+        "greeting_line": drafts_lang.greeting_line(conv, step.to, words, reg, texts),
+        "greeting": (drafts_lang.person_name(conv, step.to, words) or ("", "", ""))[1],
+        "name": config.account.name,
+        "company": company or str(r.get("team", "")),
+        "company_or_team": company or str(r.get("team", "")),
+        "topic": drafts_lang.topic(base_subject(conv.subject), company, words),
+        "when": drafts_lang.when(decision, now, config.account.tz, words),
+        "timeline_question": question,
+        "reason_sentence": drafts_lang.reason(step, words, reg),
+        "note_paragraph": "",
+        "deadline_phrase": step.deadline_phrase or "",
+        "signoff": str(r.get("signoff", "")),
+        "signature": config.drafts.signature or config.account.name,
+    }
+
+
+def _body(template: Template, values: dict[str, str], note: str | None, config: Config) -> str:
+    """The filled template, the user's note fitted into what it leaves of the word budget."""
+    values = {**values, "note_paragraph": f"\n{note.strip()}\n" if note else ""}
+    if note:  # the draft stays short: the note gets what the template leaves of the budget
+        bare = _tidy(template.safe_substitute({**values, "note_paragraph": ""}))
+        fitted = fit_words(note.strip(), config.drafts.max_words - word_count(bare))
+        values["note_paragraph"] = f"\n{fitted}\n" if fitted else ""
+    body = _tidy(template.safe_substitute(values))
+    if config.drafts.signature:
+        body = body.rstrip() + "\n" + config.drafts.signature.strip() + "\n"
+    return body
 
 
 @functools.lru_cache(maxsize=8)

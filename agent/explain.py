@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.errors import AgentError
+from agent.lang import DEFAULT, message_language
 from agent.model import (
     AutoReply,
     Bounce,
@@ -77,7 +78,7 @@ def explain(query: str, result: PollResult, config: Config) -> str:
     lines += _evidence(tracking)
     lines += _messages(conv, tz)
     if dec is not None:
-        lines += _decision(dec, config)
+        lines += _decision(dec, config, conv)
     lines += _plan(result, cid)
     lines += _history(result, cid, tz)
     return "\n".join(lines) + "\n"
@@ -123,9 +124,9 @@ def _messages(conv: Conversation, tz: ZoneInfo) -> list[str]:
     return lines
 
 
-def _decision(dec: Decision, config: Config) -> list[str]:
+def _decision(dec: Decision, config: Config, conv: Conversation | None = None) -> list[str]:
     """The events read, the rules applied, the next step with its arithmetic, the bounced addresses."""
-    lines = _events(dec, config)
+    lines = _events(dec, config, conv)
     lines += ["", "Rules applied:", *(f"  - {r}" for r in dec.rules)]
     lines += _next_step(dec, config.account.tz)
     if dec.unusable:
@@ -133,14 +134,48 @@ def _decision(dec: Decision, config: Config) -> list[str]:
     return lines
 
 
-def _events(dec: Decision, config: Config) -> list[str]:
+def _events(dec: Decision, config: Config, conv: Conversation | None = None) -> list[str]:
     lines = ["", "Events (with evidence):"]
+    languages = _languages(conv)
     for f in dec.facts:
         when = f.at.astimezone(config.account.tz).strftime("%Y-%m-%d %H:%M") if f.at else "(undated)"
         lines.append(f"  {when}  {f.kind:<20} \u201c{f.evidence.quote}\u201d{_data(_details(f), config)}")
+        lang = languages.get(f.evidence.message_id)
+        if lang is not None:
+            lines.append(f"    ({_language_name(lang)}) \u201c{f.evidence.quote}\u201d \u2192 {_reading(f, config)}")
     if not dec.facts:
         lines.append("  (none)")
     return lines
+
+
+def _languages(conv: Conversation | None) -> dict[str, str]:
+    """Each message's language, for the messages not in English (so their evidence gets a reading)."""
+    found = {}
+    for m in conv.messages if conv is not None else ():
+        lang = message_language(m)
+        if lang is not None and lang != DEFAULT:
+            found[m.message_id] = lang
+    return found
+
+
+def _language_name(lang: str) -> str:
+    """The language's name in English ("German"), from babel's locale data."""
+    from babel import Locale
+
+    return str(Locale.parse(lang).get_display_name("en"))
+
+
+def _reading(f: Fact, config: Config) -> str:
+    """What the agent read in a non-English quote, in English words (kept small)."""
+    tz = config.account.tz
+    match f:
+        case DeadlineStated():
+            return f"by {f.deadline.last_day:%a %b %-d}"
+        case Scheduled():
+            return f"{f.kind} {f.start.astimezone(tz):%a %b %-d %H:%M}" if f.start else f.kind
+        case AutoReply():
+            return f"away until {f.return_date:%a %b %-d}" if f.return_date else "an automatic reply"
+    return f.kind.replace("_", " ")
 
 
 def _details(f: Fact) -> list[tuple[str, Any]]:
