@@ -40,7 +40,15 @@ from agent.model import (
     Scheduled,
     UserWrote,
 )
-from agent.signals import autoreply, bounces, instructions, interviews, recruiting, timeline
+from agent.signals import (
+    autoreply,
+    bounces,
+    instructions,
+    interviews,
+    recruiting,
+    timeline,
+    timeline_lang,
+)
 
 REFERENCES_RE = re.compile(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
@@ -211,7 +219,9 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozens
     if hit:
         out.append(References(at, _ev(m, _sentence(body, hit.start(), hit.end()))))
     if at is not None:
-        for d in timeline.find_deadlines(text, at, tz):
+        # de/fr/es read from their data tables (None: English, read by its own rules)
+        stated = timeline_lang.find_deadlines(text, at, tz)
+        for d in stated if stated is not None else timeline.find_deadlines(text, at, tz):
             out.append(DeadlineStated(at, _ev(m, d.phrase), deadline=d))
     return out
 
