@@ -111,7 +111,7 @@ def grammar(lang: str) -> _Grammar | None:
     offsets = {k.lower(): int(v) for k, v in dates.get("relative", {}).items()}
     relative = re.compile(rf"(?<!\w)(?:{_alt(offsets)})(?!\w)", re.I) if offsets else None
     zones = {k.lower(): v for k, v in data.get("zones", {}).items()}
-    zone_after = re.compile(rf"\s*\(?\s*(?P<zone>{_alt(zones)})(?!\w)\)?", re.I) if zones else None
+    zone_after = re.compile(rf"[\s,]*\(?\s*(?P<zone>{_alt(zones)})(?!\w)\)?", re.I) if zones else None
     return _Grammar(
         days=tuple(p for p in map(c, dates["day"]) if p), relative=relative, offsets=offsets,
         clocks=tuple(p for p in map(c, times["clock"]) if p),
@@ -197,9 +197,11 @@ def _days(text: str, g: _Grammar, today: date, times: list[Stated]) -> list[_Day
         if day is not None or (weekday is not None and m.groupdict().get("d") is None):
             out.append(_Day(m.span(), day, weekday if day is None else None))
     if g.relative is not None:
+        taken = [x.span for x in out] + [t.span for t in times]  # "de la mañana" is a time, not tomorrow
         for m in g.relative.finditer(text):
-            if not any(_overlap(m.span(), x.span) for x in (*out, *times)):
-                out.append(_Day(m.span(), today + timedelta(days=g.offsets[m.group(0).lower()]), None))
+            if not any(_overlap(m.span(), span) for span in taken):
+                ahead = g.offsets[" ".join(m.group(0).lower().split())]
+                out.append(_Day(m.span(), today + timedelta(days=ahead), None))
     return sorted(out, key=lambda d: d.span)
 
 
