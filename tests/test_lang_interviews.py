@@ -18,7 +18,7 @@ import pytest
 
 from agent.candidates import is_candidate
 from agent.lang import tables
-from agent.model import Interview, Message
+from agent.model import CalendarEvent, Interview, Message
 from agent.signals import events as E
 from agent.signals import recruiting_lang, slots, slots_lang, tracking
 from agent.signals.recruiting import is_ack
@@ -311,3 +311,26 @@ def test_every_language_has_its_tables(lang: str) -> None:
 def test_english_has_no_tables_of_these_readings() -> None:
     assert recruiting_lang.vocabulary("en") is None and slots_lang.grammar("en") is None
     assert "en" not in slots_lang.languages() and set(slots_lang.languages()) >= {"de", "fr", "es"}
+
+
+INVITATIONS = [
+    ("Einladung: Vorstellungsgespräch mit Nordlicht Software",
+     "Vorstellungsgespräch für die Stelle als Backend-Entwicklerin mit Anna Weber (Personalabteilung)."),
+    ("Invitation : Entretien avec Atelier Lumen",
+     "Entretien pour le poste de développeuse backend avec Claire Martin, chargée de recrutement."),
+    ("Invitación: Entrevista con Brisa Datos",
+     "Entrevista para el puesto de ingeniera de datos con Lucía Romero, del equipo de selección."),
+]
+
+
+@pytest.mark.parametrize(("subject", "description"), INVITATIONS, ids=["de", "fr", "es"])
+def test_an_interview_invitation_alone_is_tracked(subject: str, description: str) -> None:
+    """An invitation nobody answered yet is a hiring process, not outreach: "an interview for a role"."""
+    event = CalendarEvent(subject.split(":", 1)[1].strip(), datetime(2026, 12, 8, 14, tzinfo=BERLIN),
+                          datetime(2026, 12, 8, 15, tzinfo=BERLIN), organizer="talent@nordlicht-software.de",
+                          description=description)
+    c = conv(msg("talent@nordlicht-software.de", subject, description, SENT, calendar=(event,)))
+    assert is_candidate(c, CFG)
+    verdict = tracking.classify(c, CFG)
+    assert verdict.tracked, verdict.reason
+    assert "an interview for a role" in {cue.name for cue in verdict.cues}
