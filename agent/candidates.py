@@ -16,7 +16,7 @@ from agent.config import Config
 from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, Message
-from agent.signals import bounces
+from agent.signals import bounces, recruiting_lang
 from agent.signals.autoreply import is_bulk
 from agent.signals.bounces import bounce
 from agent.signals.candidacy import JOB_SUBJECT
@@ -103,7 +103,8 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
         return True
     # text read whatever has_body says: a body stored by an older parser is marked header-only
     # to be read again (agent.store) and keeps its text, so it stays the candidate it was
-    return any(INTERVIEW_WORDS.search(m.text[:3000]) for m in others)
+    return any(INTERVIEW_WORDS.search(m.text[:3000]) or recruiting_lang.mentions_interview(m.text[:3000])
+               for m in others)
 
 
 def _looks_recruiting(m: Message, config: Config) -> bool:
@@ -113,7 +114,7 @@ def _looks_recruiting(m: Message, config: Config) -> bool:
     if m.from_ and is_ats(m.from_, config):
         return True
     return bool(INTERVIEW_WORDS.search(m.subject) or _SUBJECT_WORDS.search(m.subject)
-                or JOB_SUBJECT.search(m.subject))
+                or JOB_SUBJECT.search(m.subject) or recruiting_lang.subject_words(m.subject))
 
 
 def _answered_outreach(conv: Conversation, others: list[Message], config: Config) -> bool:

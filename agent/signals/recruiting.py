@@ -18,6 +18,7 @@ from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in
 from agent.signals.company import company_name
 from agent.signals.company_domain import name_from_domain
+from agent.signals.recruiting_lang import acknowledges, message_language
 
 INTERVIEW_WORDS = re.compile(
     r"\b(interview(s|ing|ed)?|phone screen(ing)?|screening call|technical screen|onsite|on-site|"
@@ -86,8 +87,11 @@ def is_ack(msg: Message, config: Config) -> bool:
     if not msg.from_:
         return False
     text = f"{msg.subject}\n{msg.text[:3000]}"
-    automated_sender = is_noreply(msg.from_) or is_ats(msg.from_, config)
-    return automated_sender and bool(_ACK.search(text)) and not INTERVIEW_WORDS.search(text)
+    if not (is_noreply(msg.from_) or is_ats(msg.from_, config)):
+        return False
+    if _ACK.search(text) and not INTERVIEW_WORDS.search(text):
+        return True
+    return acknowledges(text, message_language(msg))  # "wir haben Ihre Bewerbung erhalten", …
 
 
 def guess_company(conv: Conversation, config: Config) -> str | None:

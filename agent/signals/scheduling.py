@@ -33,7 +33,16 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.model import Conversation, Message, utc
-from agent.signals import autoreply, bounces, held, meetings, recruiting, slots
+from agent.signals import (
+    autoreply,
+    bounces,
+    held,
+    meetings,
+    recruiting,
+    scheduling_lang,
+    slots,
+    slots_lang,
+)
 
 SAME = timedelta(hours=1)  # two times closer than this are the same meeting
 TEXT_CAP = 5000
@@ -193,14 +202,15 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
     tz = config.account.tz
     side = "user" if recruiting.is_user(m.from_, config) else "company"
     text = slots.plain(m.text[:TEXT_CAP])
-    if not _about_meeting(m, before):
+    code = slots_lang.language_of(text)  # German, French, Spanish words add to the English ones
+    if not _about_meeting(m, before, code):
         return
     if state.settled_by is not None:
         state.said_since.clear()  # a time was agreed since: lengths start afresh
         state.settled_by = None
     state.said_since.append(text)
     state.length = meetings.stated_length(state.said_since)
-    said = _acts(text, m.date, tz, side)
+    said = _acts(text, m.date, tz, side, code)
     said = [_completed(s, state, side, m.date, tz) for s in said]
     if _called_off(text, said):
         _drop(state, m.date, lambda start: True)
@@ -208,14 +218,16 @@ def _message(state: _State, m: Message, before: Sequence[Message], config: Confi
         _apply(state, s, side, m, tz)
     _picked(state, said, side, m)
     if not any(s.act in (PROPOSE, CONFIRM) and s.mention.full for s in said):
-        _bare_answer(state, text, side, m, said)
+        _bare_answer(state, text, side, m, said, code)
     elif _R_SELF_BOOKED.search(text):
         _self_booked(state, side, m)
 
 
-def _about_meeting(m: Message, before: Sequence[Message]) -> bool:
-    """The conversation so far speaks of a call, a chat, an interview, a meeting…"""
-    return any(meetings.MEETING.search(x.subject) or meetings.MEETING.search(x.text[:TEXT_CAP]) for x in (m, *before))
+def _about_meeting(m: Message, before: Sequence[Message], code: str | None = None) -> bool:
+    """The conversation so far speaks of a call, a chat, an interview, a meeting… (in English, or
+    in the message's own language ``code``)."""
+    return any(meetings.MEETING.search(x.subject) or meetings.MEETING.search(x.text[:TEXT_CAP])
+               or scheduling_lang.about_meeting(code, f"{x.subject}\n{x.text[:TEXT_CAP]}") for x in (m, *before))
 
 
 # --- acts ---------------------------------------------------------------------------------------
@@ -231,7 +243,7 @@ def _called_off(text: str, said: list[_Said]) -> bool:
     return False
 
 
-def _acts(text: str, sent: datetime, tz: ZoneInfo, side: str) -> list[_Said]:
+def _acts(text: str, sent: datetime, tz: ZoneInfo, side: str, code: str | None = None) -> list[_Said]:
     """Every usable mention of ``text`` with the act of its clause."""
     mentions = [m for m in slots.find(text, sent, tz, writer_is_user=side == "user")
                 if not (m.window or m.limit or m.foreign)]
@@ -241,21 +253,24 @@ def _acts(text: str, sent: datetime, tz: ZoneInfo, side: str) -> list[_Said]:
     for mention in mentions:
         clause = _clause_of(text, clauses, mention)
         if clause not in usable:
-            usable[clause] = _about_a_plan(clause, sent.astimezone(tz))
+            usable[clause] = _about_a_plan(clause, sent.astimezone(tz), code)
         if usable[clause]:
-            said.append(_Said(mention, _act(text, clause, mention, mentions, side), clause.strip()))
+            act = scheduling_lang.act(code, clause) or _act(text, clause, mention, mentions, side)
+            said.append(_Said(mention, act, clause.strip()))
     return said
 
 
 def _clause_of(text: str, clauses: list[tuple[int, int]], mention: slots.Mention) -> str:
     """The sentence ``mention`` stands in, at most ``_REACH`` characters either side of it."""
-    start, end = next(((a, b) for a, b in clauses if a <= mention.span[0] < b), (0, len(text)))
+    start = next((a for a, b in clauses if a <= mention.span[0] < b), 0)
+    # through the sentence the mention ends in: "am Dienstag, 8. Dezember" has a full stop inside
+    end = next((b for a, b in clauses if a < mention.span[1] <= b), len(text))
     return text[max(start, mention.span[0] - _REACH):min(end, mention.span[1] + _REACH)]
 
 
-def _about_a_plan(clause: str, sent: datetime) -> bool:
+def _about_a_plan(clause: str, sent: datetime, code: str | None = None) -> bool:
     """Not a deadline or an event, not words after the fact, not something told as done."""
-    if meetings.NOT_MEETING.search(clause) or held.is_past(clause, sent):
+    if meetings.NOT_MEETING.search(clause) or scheduling_lang.not_meeting(code, clause) or held.is_past(clause, sent):
         return False
     return not _R_DONE.search(clause) or bool(_R_CONFIRM.search(clause) or _R_MOVE.search(clause) or "?" in clause)
 
@@ -365,10 +380,11 @@ def _day_only(state: _State, s: _Said, side: str, m: Message, tz: ZoneInfo) -> N
         _settle(state, offered[0], m)
 
 
-def _bare_answer(state: _State, text: str, side: str, m: Message, said: list[_Said]) -> None:
-    """"Works." / "2 is perfect." / "Booked, thanks": the one time the other side offered."""
+def _bare_answer(state: _State, text: str, side: str, m: Message, said: list[_Said],
+                 code: str | None = None) -> None:
+    """"Works." / "2 is perfect." / "Booked, thanks" / "Passt, bis dann!": the one time the other side offered."""
     head = text[:300]
-    if not _R_ACCEPT.search(head) or _R_REFUSE.search(head) or _R_CANCEL.search(head) or _R_OTHER_TIME.search(head):
+    if not (_R_ACCEPT.search(head) or scheduling_lang.accepts(code, head)) or _R_REFUSE.search(head) or _R_CANCEL.search(head) or _R_OTHER_TIME.search(head):
         return
     if any(s.act in (REFUSE, CANCEL) for s in said):
         return

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from agent.signals import timeline
+from agent.signals import slots_lang, timeline
 
 # --- vocabulary ---------------------------------------------------------------------------
 
@@ -179,7 +179,19 @@ def find(text: str, sent: datetime, tz: ZoneInfo, *, writer_is_user: bool) -> li
     times = _times(text, tz, writer_is_user)
     default = _message_zone(text)
     mentions = _pair(text, days, times, ref)
-    return [_zoned(m, default, mentions) for m in mentions]
+    return _with_language([_zoned(m, default, mentions) for m in mentions], text, sent, tz)
+
+
+def _with_language(mentions: list[Mention], text: str, sent: datetime, tz: ZoneInfo) -> list[Mention]:
+    """For German, French or Spanish text, what agent.signals.slots_lang reads in it: each of its
+    readings replaces the English ones it overlaps ("14:00" in "Dienstag, 8.12. um 14:00")."""
+    code = slots_lang.language_of(text)
+    if code not in slots_lang.languages():
+        return mentions
+    stated = [Mention(s.span, s.day, s.start, None, s.zone, window=s.window, limit=s.limit, weekday=s.weekday)
+              for s in slots_lang.find(text, sent, tz, code)]
+    kept = [m for m in mentions if not any(a < m.span[1] and m.span[0] < b for a, b in (s.span for s in stated))]
+    return sorted([*kept, *stated], key=lambda m: m.span)
 
 
 def plain(text: str) -> str:

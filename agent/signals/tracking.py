@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from agent.config import Config
 from agent.mail.thread import registrable_name
 from agent.model import Conversation, Message
-from agent.signals import candidacy, lookalike
+from agent.signals import candidacy, lookalike, recruiting_lang
 from agent.signals.autoreply import auto_reply, is_bulk
 from agent.signals.bounces import bounce
 from agent.signals.cues import Cue, scan, total
@@ -106,6 +106,7 @@ def classify(conv: Conversation, config: Config) -> Tracking:
     if plain is not None:
         return plain
     cues = (*scan(candidacy.RULES + lookalike.RULES, parties.people, parties.user),
+            *recruiting_lang.cues(parties.people, parties.user),  # German, French, Spanish words
             *_structural_cues(conv, parties, config))
     cues = _without_mass_mail_if_answered(cues, parties)
     cues = (*cues, *_unsolicited(cues, parties))
@@ -272,7 +273,7 @@ def _interview_cues(parties: _Parties, config: Config, employer: frozenset[str])
                 and registrable_name(m.from_.domain) not in employer]
     for m in business:
         said = " ".join((m.subject, m.text[:5000], *(ev.summary for ev in m.calendar)))
-        hit = INTERVIEW_WORDS.search(said)
+        hit = INTERVIEW_WORDS.search(said) or recruiting_lang.interview_words(said, recruiting_lang.message_language(m))
         if hit:
             out.append(Cue(candidacy.INTERVIEW, "an interview with a company", 2, m.message_id,
                            f"{m.from_.email if m.from_ else ''}: …{said[max(0, hit.start() - 40):hit.end() + 40]}…"))
@@ -485,6 +486,7 @@ def _verdict(cues: tuple[Cue, ...], company: str | None, parties: _Parties, conf
 
 def _mentions_interview(parties: _Parties) -> bool:
     return any(INTERVIEW_WORDS.search(m.subject) or INTERVIEW_WORDS.search(m.text[:5000])
+               or recruiting_lang.interview_words(f"{m.subject}\n{m.text[:5000]}", recruiting_lang.message_language(m))
                for m in parties.people)
 
 
