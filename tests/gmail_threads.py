@@ -12,6 +12,8 @@ which messages belong together.
 
 from __future__ import annotations
 
+import email.errors
+import email.header
 import email.utils
 import functools
 import re
@@ -41,8 +43,12 @@ class ThreadHeaders:
 
     @functools.cached_property
     def base_subject(self) -> str:
-        """The subject without reply/forward prefixes, lower-cased."""
-        return _REPLY_PREFIXES.sub("", self.header("Subject")).strip().lower()
+        """The subject without reply/forward prefixes, lower-cased.
+
+        Decoded first, as Gmail does: two clients encode the same non-ASCII subject
+        ("Gesprächstermin") as different RFC 2047 words, and Gmail still threads them.
+        """
+        return _REPLY_PREFIXES.sub("", _decoded(self.header("Subject"))).strip().lower()
 
     @functools.cached_property
     def is_report(self) -> bool:
@@ -55,6 +61,16 @@ class ThreadHeaders:
         """The From/To/Cc addresses, lower-cased."""
         pairs = email.utils.getaddresses([self.header(h) for h in ("From", "To", "Cc")])
         return {a.lower() for _n, a in pairs if a}
+
+
+def _decoded(raw: str) -> str:
+    """``raw`` with its RFC 2047 words decoded; a malformed one is compared as written."""
+    if "=?" not in raw:
+        return raw
+    try:
+        return str(email.header.make_header(email.header.decode_header(raw)))
+    except (LookupError, UnicodeError, email.errors.HeaderParseError):
+        return raw
 
 
 M = TypeVar("M", bound=ThreadHeaders)
