@@ -14,11 +14,10 @@ import functools
 import re
 from collections.abc import Iterator
 
-
 from agent.lang import DEFAULT, supported
 from agent.lang.tables import load, words
 
-__all__ = ["ReturnPattern", "return_patterns", "subject_re", "text_re"]
+__all__ = ["ReturnPattern", "return_dates", "return_patterns", "subject_re", "text_re"]
 
 #: languages read here: every data folder but English (whose rules are code), and the
 #: responder words of languages without a folder of their own
