@@ -54,6 +54,8 @@ class Rule:
     need: tuple[re.Pattern[str], ...]
     veto: tuple[re.Pattern[str], ...]
     conditional: bool  # a hypothesis before the match does not cancel it
+    questions: bool  # a question counts ("Könnten Sie uns zwei Referenzen nennen?")
+    anywhere: bool  # a veto in any sentence of the message cancels the rule
     part: bool  # narrow (one channel): counts only when nothing in the message invites contact
 
 
@@ -73,7 +75,8 @@ def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
 
 def _rule(fact: type[Fact], data: dict[str, Any]) -> Rule:
     return Rule(fact, data["why"], _compile(data.get("all", [])), _compile(data.get("none", [])),
-                bool(data.get("conditional")), data.get("scope") == "part")
+                bool(data.get("conditional")), bool(data.get("questions")), bool(data.get("veto_anywhere")),
+                data.get("scope") == "part")
 
 
 @functools.cache
@@ -116,9 +119,14 @@ def _holds(rule: Rule, sentence: str, t: Tables) -> bool:
         first = m.start() if first is None else min(first, m.start())
     if not rule.need or any(rx.search(sentence) for rx in rule.veto):
         return False
-    if rule.conditional:
-        return True
-    return not sentence.rstrip(" \"'»)").endswith("?") and not t.condition.search(sentence[: first or 0])
+    if not rule.questions and sentence.rstrip(" \"'»)").endswith("?"):
+        return False
+    return rule.conditional or not t.condition.search(sentence[: first or 0])
+
+
+def _vetoed(rule: Rule, sents: list[tuple[str, str]]) -> bool:
+    """A rule that looks at the whole message, cancelled by a veto in any of its sentences."""
+    return rule.anywhere and any(rx.search(s) for _, s in sents for rx in rule.veto)
 
 
 def _read(lang: str, text: str, kinds: tuple[type[Fact], ...]) -> tuple[Reading, ...]:
@@ -131,7 +139,7 @@ def _read(lang: str, text: str, kinds: tuple[type[Fact], ...]) -> tuple[Reading,
     narrow: Reading | None = None
     for written, s in sents:
         for r in t.rules:
-            if r.fact in kinds and r.fact not in found and _holds(r, s, t):
+            if r.fact in kinds and r.fact not in found and _holds(r, s, t) and not _vetoed(r, sents):
                 if r.part:
                     narrow = narrow or Reading(r.fact, written, r.why)
                 else:
