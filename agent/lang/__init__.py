@@ -54,7 +54,12 @@ def _detector() -> LanguageDetector:
 def detect(text: str) -> str | None:
     """The language ``text`` is written in, among :func:`supported`; None when it says too little
     (a signature, "Thanks!") or lingua is unsure."""
-    sample = text[:2000]
+    return _detect(text[:2000])
+
+
+@functools.lru_cache(maxsize=4096)
+def _detect(sample: str) -> str | None:
+    """:func:`detect` of one sample, remembered: several readings ask about the same message."""
     if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
         return None
     values = _detector().compute_language_confidence_values(sample)

@@ -14,30 +14,21 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.model import Message
+from agent.signals import autoreply_lang
 
 _OOO_SUBJECT = re.compile(
-    r"\b(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|abwesenheit|"
-    r"absence|away from (the )?office|on vacation|on leave|r[ée]ponse automatique|"
-    r"respuesta autom[aá]tica|ooo|vacation (alert|reply|notice)|i'?m away|auto[- ]?respons\w*|"
-    # other languages: de, nl, it, pt, sv/no/da, fi, pl, ru, cs
-    r"automatische antwort|abwesenheitsnotiz|automatisch antwoord|afwezig(heid)?|niet aanwezig|"
-    r"risposta automatica|fuori (sede|ufficio)|resposta autom[aá]tica|ausente|autosvar|fr[aå]nvaro|"
-    r"ferie|automaattinen vastaus|poissa|odpowied[zź] automatyczna|nieobecno[sś][cć]|автоответ|"
-    r"нет в офисе|automatick[aá] odpov[eě][dď])\b"
+    r"\b(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
+    r"absence|away from (the )?office|on vacation|on leave|"
+    r"ooo|vacation (alert|reply|notice)|i'?m away|auto[- ]?respons\w*)\b"
     # Lotus Notes and Zimbra prefix the original subject with "AUTO:" / "Auto:"
-    r"|^\s*auto\s*:|自動応答|不在",
+    r"|^\s*auto\s*:",
     re.I,
 )
 _OOO_TEXT = re.compile(
     r"\b(i am|i'm|i will be) (currently )?(out of (the )?office|away|on (annual )?leave|"
     r"on vacation|on holiday|travelling|traveling|offline|ooo)\b|"
     r"\b(limited|no) access to (my )?e-?mail\b|\bwill (respond|reply|get back)[^.]{0,40}\bwhen I return\b|"
-    r"\bthis is an automatic reply\b|"
-    r"\bich bin (derzeit |zur zeit |bis )?[^.]{0,40}\b(nicht im b[üu]ro|abwesend|im urlaub)\b|"
-    r"\bje suis (actuellement )?absente?\b|\bje serai de retour\b|"
-    r"\bestoy (fuera de la oficina|de vacaciones|ausente)\b|\bik ben (afwezig|met vakantie|niet op kantoor)\b|"
-    r"\bsono (fuori (ufficio|sede)|in ferie|assente)\b|\bestou (fora do escrit[óo]rio|de f[ée]rias|ausente)\b|"
-    r"\bjag är (på semester|ledig|tjänstledig)\b",
+    r"\bthis is an automatic reply\b",
     re.I,
 )
 # Challenge-response services (Boxbe, SpamArrest, Mailbox confirmation, …) answer a
@@ -106,13 +97,17 @@ _AWAY_RANGE = re.compile(
     r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,? (?P<year>\d{4}))?",
     re.I,
 )
-# "bis zum 15.09.2014", "ab dem 15.9. wieder": day before month, with a cue in several languages
-_RETURN_DOTTED = re.compile(
-    r"(?:bis|ab|wieder|zur[üu]ck|retour|vuelta|terug|ritorno|tillbaka)[^.\n]{0,30}?"
-    r"\b(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2,4})?",
-    re.I,
-)
 _PAST_GRACE = timedelta(days=30)
+
+
+def _ooo_subject(subject: str) -> bool:
+    """An out-of-office subject: English words here, other languages' from their data files."""
+    return bool(_OOO_SUBJECT.search(subject) or autoreply_lang.subject_re().search(subject))
+
+
+def _ooo_text(text: str) -> bool:
+    """Out-of-office wording: English here, other languages' from their data files."""
+    return bool(_OOO_TEXT.search(text) or autoreply_lang.text_re().search(text))
 
 
 @dataclass(frozen=True)
@@ -162,10 +157,10 @@ def _auto_reason(msg: Message) -> str | None:
         return "Precedence: auto_reply"
     if receipt(msg):
         return "read receipt"
-    if _OOO_SUBJECT.search(msg.subject):
+    if _ooo_subject(msg.subject):
         return f"out-of-office subject {msg.subject[:60]!r}"
     head = msg.text[:2000]
-    if _OOO_TEXT.search(head):
+    if _ooo_text(head):
         return "out-of-office wording"
     if _CHALLENGE.search(f"{msg.subject}\n{head}"):
         return "challenge-response request"
@@ -194,7 +189,7 @@ def replied(msg: Message) -> bool:
         return False
     if auto_submitted(msg) in _REPLIED_VALUES or a.x_autoreply or a.precedence == "auto_reply":
         return True
-    return bool(_OOO_SUBJECT.search(msg.subject) or _OOO_TEXT.search(msg.text[:2000]))
+    return bool(_ooo_subject(msg.subject) or _ooo_text(msg.text[:2000]))
 
 
 def receipt(msg: Message) -> bool:
@@ -209,7 +204,7 @@ def out_of_office(msg: Message) -> bool:
     """An absence notice ("out of the office until …"), a challenge or a read receipt, as
     opposed to an automatic notice that speaks for the company (an ATS's status update, a
     rejection sent by a system): nothing in the former is the company's word."""
-    return bool(_OOO_SUBJECT.search(msg.subject) or _OOO_TEXT.search(msg.text[:2000])
+    return bool(_ooo_subject(msg.subject) or _ooo_text(msg.text[:2000])
                 or receipt(msg) or _CHALLENGE.search(f"{msg.subject}\n{msg.text[:2000]}")
                 or return_date(msg.text, None) is not None)
 
@@ -232,8 +227,8 @@ def return_date(text: str, sent: date | None) -> date | None:
         d = _mk(ref, int(m["m"]), int(m["d"]), m["y"])
         if d:
             found.append(d)
-    for m in _RETURN_DOTTED.finditer(text):
-        d = _mk(ref, int(m["m"]), int(m["d"]), m["y"])
+    for month, day, year in autoreply_lang.return_dates(text):  # other languages' words, from data
+        d = _mk(ref, month, day, year)
         if d:
             found.append(d)
     found = [d for d in found if d >= ref - _PAST_GRACE]

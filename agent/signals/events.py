@@ -44,6 +44,7 @@ from agent.signals import (
     autoreply,
     bounces,
     instructions,
+    instructions_lang,
     interviews,
     recruiting,
     timeline,
@@ -188,10 +189,11 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozens
     out: list[Fact] = []
     at = m.date
     text = m.text
+    lang = instructions_lang.language(m)  # de, fr, es …: read by the data-driven reader as well
     if recruiting.is_user(m.from_, config):
         to = tuple(a.email for a in (*m.to, *m.cc))
         out.append(UserWrote(at, _ev(m, m.subject or text[:80]), to=to))
-        out.extend(_read(m, instructions.read_user(text)))
+        out.extend(_read(m, instructions.read_user(text) or instructions_lang.read_user(lang, text)))
         return out
     b = bounces.bounced_in(m, written_to)  # before everything else: a bounce is nobody's answer
     if b is not None:
@@ -207,23 +209,31 @@ def _message_facts(m: Message, config: Config, tz: ZoneInfo, written_to: frozens
         if not autoreply.out_of_office(m):
             # a system's notice speaks for the company: "we kindly ask that you refrain from
             # contacting the hiring team", a rejection sent by the ATS (never a person's answer)
-            out.extend(_read(m, instructions.read_company(m.subject, text)))
+            out.extend(_read(m, _company_findings(m, lang)))
         return out
-    if recruiting.is_ack(m, config):
+    if recruiting.is_ack(m, config) or instructions_lang.is_ack(m, config, lang):
         out.append(Ack(at, _ev(m, m.subject)))
     else:
         out.append(HumanReply(at, _ev(m, m.subject or text[:80]), sender=m.from_.email))
-    out.extend(_read(m, instructions.read_company(m.subject, text)))
+    out.extend(_read(m, _company_findings(m, lang)))
     body = f"{m.subject}\n{text}" if m.subject else text
     hit = REFERENCES_RE.search(body)
     if hit:
         out.append(References(at, _ev(m, _sentence(body, hit.start(), hit.end()))))
+    elif asked := instructions_lang.references(lang, m.subject, text):
+        out.append(References(at, _ev(m, asked.sentence)))
     if at is not None:
         # de/fr/es read from their data tables (None: English, read by its own rules)
         stated = timeline_lang.find_deadlines(text, at, tz)
         for d in stated if stated is not None else timeline.find_deadlines(text, at, tz):
             out.append(DeadlineStated(at, _ev(m, d.phrase), deadline=d))
     return out
+
+
+def _company_findings(m: Message, lang: str | None) -> tuple[instructions.Finding, ...]:
+    """The company's outcomes and instructions: English's reading, and ``lang``'s where it has one."""
+    return instructions_lang.merged(instructions.read_company(m.subject, m.text),
+                                    instructions_lang.read_company(lang, m.subject, m.text))
 
 
 def _read(m: Message, findings: tuple[instructions.Finding, ...]) -> list[Fact]:

@@ -1,0 +1,89 @@
+"""Out-of-office wording and return dates in other languages than English, read from data.
+
+Each language's ``agent/lang/data/<code>/autoreply.toml`` (and ``_other/`` for responder
+words of languages the agent does not otherwise read) lists the subject words and wording of
+an out-of-office, and where it says the writer is back. All languages are tried on every
+message rather than the one detected: responders are often bilingual ("Ich bin nicht im Büro
+/ I am out of the office") and a subject line is too short to tell a language by. English
+keeps its tuned rules in :mod:`agent.signals.autoreply`; this module only adds to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+from agent.lang import DEFAULT, supported
+from agent.lang.tables import load, words
+
+__all__ = ["ReturnPattern", "return_dates", "return_patterns", "subject_re", "text_re"]
+
+#: languages read here: every data folder but English (whose rules are code), and the
+#: responder words of languages without a folder of their own
+_EXTRA = ("_other",)
+
+_FIELDS = {"{d}": r"(?P<d>\d{1,2})", "{m}": r"(?P<m>\d{1,2})", "{y}": r"(?P<y>\d{4}|\d{2})"}
+
+
+def _languages() -> tuple[str, ...]:
+    return (*(c for c in supported() if c != DEFAULT), *_EXTRA)
+
+
+def _alternation(names: dict[str, int]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or r"(?!x)x"
+
+
+@functools.cache
+def subject_re() -> re.Pattern[str]:
+    """Any language's out-of-office subject words, as one pattern (never matching when none)."""
+    parts = [p for lang in _languages() for p in load(lang, "autoreply").get("subject", [])]
+    return re.compile("|".join(f"(?:{p})" for p in parts) or r"(?!x)x", re.I)
+
+
+@functools.cache
+def text_re() -> re.Pattern[str]:
+    """Any language's out-of-office wording, as one pattern (never matching when none)."""
+    parts = [p for lang in _languages() for p in load(lang, "autoreply").get("text", [])]
+    return re.compile("|".join(f"(?:{p})" for p in parts) or r"(?!x)x", re.I)
+
+
+class ReturnPattern:
+    """A return cue combined with one date form of a language, and how to read its match."""
+
+    def __init__(self, rx: re.Pattern[str], months: dict[str, int]) -> None:
+        self.rx = rx
+        self.months = months
+
+    def dates(self, text: str) -> Iterator[tuple[int, int, str | None]]:
+        """(month, day, year or None) of every match in ``text``."""
+        for m in self.rx.finditer(text):
+            groups = m.groupdict()
+            month = self.months.get(groups["month"].lower()) if groups.get("month") else groups.get("m")
+            if month is not None:
+                yield int(month), int(groups["d"]), groups.get("y")
+
+
+@functools.cache
+def return_patterns() -> tuple[ReturnPattern, ...]:
+    """Every language's return cues, each joined to each of its date forms, compiled once."""
+    out: list[ReturnPattern] = []
+    for lang in _languages():
+        data = load(lang, "autoreply")
+        w = words(lang)
+        names = {"{month}": rf"(?P<month>{_alternation(w.months)})", "{weekday}": f"(?:{_alternation(w.weekdays)})"}
+        for form in data.get("dates", []):
+            for key, rx in {**_FIELDS, **names}.items():
+                form = form.replace(key, rx)
+            for cue in data.get("returns", []):
+                cue = cue.replace("{weekday}", names["{weekday}"])
+                out.append(ReturnPattern(re.compile(cue.replace("{date}", form), re.I), w.months))
+    return tuple(out)
+
+
+def return_dates(text: str) -> Iterator[tuple[int, int, str | None]]:
+    """(month, day, year) of every return date any language's patterns find in ``text``."""
+    for p in return_patterns():
+        yield from p.dates(text)
+
+
