@@ -329,7 +329,7 @@ def test_withdrawal(lang: str, text: str, withdrawn: bool) -> None:
 SENT = date(2026, 12, 5)
 OUT_OF_OFFICE = {
     "de": [
-        ("Ich bin bis einschließlich 14.12. nicht im Büro.", SENT, date(2026, 12, 14)),
+        ("Ich bin bis einschließlich 14.12. nicht im Büro.", SENT, date(2026, 12, 15)),  # away through the 14th
         ("Vielen Dank für Ihre Nachricht. Ich bin im Urlaub und ab dem 4. Januar wieder erreichbar.",
          SENT, date(2027, 1, 4)),
         ("Ich bin derzeit abwesend. Ab Montag, dem 14. Dezember bin ich wieder im Büro.", SENT,
@@ -344,7 +344,7 @@ OUT_OF_OFFICE = {
     ],
     "fr": [
         ("Je suis absente du bureau, de retour le 14 décembre.", SENT, date(2026, 12, 14)),
-        ("Je suis actuellement en congés jusqu'au 4 janvier inclus.", SENT, date(2027, 1, 4)),
+        ("Je suis actuellement en congés jusqu'au 4 janvier inclus.", SENT, date(2027, 1, 5)),  # away through the 4th
         ("Je serai de retour le lundi 11 janvier 2027.", SENT, date(2027, 1, 11)),
         ("Ceci est une réponse automatique. Je suis en déplacement jusqu'au 9 déc.", SENT, date(2026, 12, 9)),
         ("Je suis absent jusqu'au 18/12 et je traiterai votre message à mon retour.", SENT, date(2026, 12, 18)),
@@ -400,7 +400,7 @@ CONVERSATIONS = {
         "rejection": "Sehr geehrter Herr Lee,\n\nvielen Dank für Ihr Interesse und die Zeit, die Sie sich "
                      "genommen haben. Leider müssen wir Ihnen mitteilen, dass wir uns für einen anderen "
                      "Kandidaten entschieden haben.\n\nMit freundlichen Grüßen\nAnna Weber",
-        "ooo": "Vielen Dank für Ihre Nachricht. Ich bin bis einschließlich 18.12. nicht im Büro und habe "
+        "ooo": "Vielen Dank für Ihre Nachricht. Ich bin bis einschließlich 17.12. nicht im Büro und habe "
                "keinen Zugriff auf meine E-Mails. In dringenden Fällen wenden Sie sich an das Sekretariat.",
         "hold": "Sehr geehrter Herr Lee,\n\nvielen Dank für Ihre Zeit. Wir führen noch Gespräche mit weiteren "
                 "Kandidaten und bitten Sie, von Nachfragen zum Stand Ihrer Bewerbung abzusehen.\n\n"
@@ -471,3 +471,15 @@ def test_do_not_follow_up_holds_the_follow_ups(lang: str) -> None:
     assert any(isinstance(f, NoFollowUp) for f in facts)
     d = _decide(c, facts, t(12, 20, 9))
     assert d.next is None and "no follow-ups" in d.reason
+
+
+@pytest.mark.parametrize(("text", "back"), [
+    ("Ich bin bis einschließlich Mittwoch, 9. Dezember nicht im Büro und ab\nDonnerstag, 10. Dezember wieder "
+     "erreichbar.", date(2026, 12, 10)),
+    ("Ich bin bis 9. Dezember einschließlich im Urlaub.", date(2026, 12, 10)),
+    ("Estaré fuera de la oficina hasta el 9 de diciembre inclusive.", date(2026, 12, 10)),
+    ("Estaré fuera de la oficina hasta el 9 de diciembre.", date(2026, 12, 9)),
+])
+def test_the_last_day_away_means_back_the_day_after_even_across_a_line_break(text: str, back: date) -> None:
+    """"Bis einschließlich", "inclusive": the day named is the last one away; a wrapped line changes nothing."""
+    assert autoreply.return_date(text, date(2026, 11, 30)) == back

@@ -227,10 +227,10 @@ def return_date(text: str, sent: date | None) -> date | None:
         d = _mk(ref, int(m["m"]), int(m["d"]), m["y"])
         if d:
             found.append(d)
-    for month, day, year in autoreply_lang.return_dates(text):  # other languages' words, from data
+    for month, day, year, after in autoreply_lang.return_dates(text):  # other languages' words, from data
         d = _mk(ref, month, day, year)
         if d:
-            found.append(d)
+            found.append(d + timedelta(days=after))
     found = [d for d in found if d >= ref - _PAST_GRACE]
     return max(found) if found else None
 

@@ -49,24 +49,27 @@ def text_re() -> re.Pattern[str]:
 
 
 class ReturnPattern:
-    """A return cue combined with one date form of a language, and how to read its match."""
+    """A return cue combined with one date form of a language, and how to read its match: the day
+    named is the return (``after`` 0), or the last day away (``after`` 1: "bis einschließlich")."""
 
-    def __init__(self, rx: re.Pattern[str], months: dict[str, int]) -> None:
+    def __init__(self, rx: re.Pattern[str], months: dict[str, int], after: int = 0) -> None:
         self.rx = rx
         self.months = months
+        self.after = after
 
-    def dates(self, text: str) -> Iterator[tuple[int, int, str | None]]:
-        """(month, day, year or None) of every match in ``text``."""
+    def dates(self, text: str) -> Iterator[tuple[int, int, str | None, int]]:
+        """(month, day, year or None, days after it the writer is back) of every match in ``text``."""
         for m in self.rx.finditer(text):
             groups = m.groupdict()
             month = self.months.get(groups["month"].lower()) if groups.get("month") else groups.get("m")
             if month is not None:
-                yield int(month), int(groups["d"]), groups.get("y")
+                yield int(month), int(groups["d"]), groups.get("y"), self.after
 
 
 @functools.cache
 def return_patterns() -> tuple[ReturnPattern, ...]:
-    """Every language's return cues, each joined to each of its date forms, compiled once."""
+    """Every language's return cues (``returns``: the day back; ``away_through``: the last day away),
+    each joined to each of its date forms, compiled once."""
     out: list[ReturnPattern] = []
     for lang in _languages():
         data = load(lang, "autoreply")
@@ -75,15 +78,17 @@ def return_patterns() -> tuple[ReturnPattern, ...]:
         for form in data.get("dates", []):
             for key, rx in {**_FIELDS, **names}.items():
                 form = form.replace(key, rx)
-            for cue in data.get("returns", []):
-                cue = cue.replace("{weekday}", names["{weekday}"])
-                out.append(ReturnPattern(re.compile(cue.replace("{date}", form), re.I), w.months))
+            for after, cues in enumerate((data.get("returns", []), data.get("away_through", []))):
+                for cue in cues:
+                    cue = cue.replace("{weekday}", names["{weekday}"])
+                    out.append(ReturnPattern(re.compile(cue.replace("{date}", form), re.I), w.months, after))
     return tuple(out)
 
 
-def return_dates(text: str) -> Iterator[tuple[int, int, str | None]]:
-    """(month, day, year) of every return date any language's patterns find in ``text``."""
+def return_dates(text: str) -> Iterator[tuple[int, int, str | None, int]]:
+    """(month, day, year, days after it the writer is back) of every return date any language's
+    patterns find in ``text``, read with its line breaks as spaces (plain-text mail is wrapped:
+    "ab" at the end of one line, "Donnerstag, 10. Dezember" on the next)."""
+    flat = " ".join(text.split())
     for p in return_patterns():
-        yield from p.dates(text)
-
-
+        yield from p.dates(flat)
