@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import re
 import sys
@@ -945,6 +946,12 @@ def counting() -> Iterator[Work]:
         for name, value in list(vars(quotes).items()):
             if isinstance(value, re.Pattern):
                 mp.setattr(quotes, name, _CountedPattern(value, work))
+        # the quote markers (agent/mail/quote_markers.py, built from each language's data) too
+        real_markers = quotes.markers()
+        counted = dataclasses.replace(real_markers, **{
+            f.name: _CountedPattern(getattr(real_markers, f.name), work)
+            for f in dataclasses.fields(real_markers)})
+        mp.setattr(quotes, "markers", lambda: counted)
         mp.setattr(mailparser_reply.parser, "EmailMessage", handed)
         sys.settrace(call)
         try:

@@ -20,16 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.mail.quote_markers import (
-    ATTRIBUTION,
-    ATTRIBUTION_START,
-    DATE_LINE,
-    FROM_LINE,
-    PLAUSIBLE_HEADER,
-    SENT_LINE,
-    SEPARATOR,
-    UNDERSCORES,
-)
+from agent.mail.quote_markers import markers
 
 __all__ = ["LIB_LANGUAGES", "MAX_SIGNATURE", "split_reply", "strip_quoted"]
 
@@ -140,10 +131,10 @@ def _quote_start(lines: list[str]) -> int:
         bare = line.strip()
         if not bare or _quoted(line):
             continue
-        if SEPARATOR.match(bare) or _attribution_at(lines, i):
+        if markers().separator.match(bare) or _attribution_at(lines, i):
             return i
-        if FROM_LINE.match(bare) and _followed_by_headers(lines, i):
-            return i - 1 if i > 0 and UNDERSCORES.match(lines[i - 1]) else i
+        if markers().from_line.match(bare) and _followed_by_headers(lines, i):
+            return i - 1 if i > 0 and markers().underscores.match(lines[i - 1]) else i
     return len(lines)
 
 
@@ -156,7 +147,7 @@ def _attribution_at(lines: list[str], i: int) -> bool:
     heutigen Tage" above "Am So., 1. Jan. 2023 um 17:22 Uhr schrieb ...").
     """
     bare = lines[i].strip()
-    if not ATTRIBUTION_START.match(bare) or len(bare) > 600:
+    if not markers().attribution_start.match(bare) or len(bare) > 600:
         return False
     window = bare
     for j in range(i, min(i + 3, len(lines))):
@@ -167,7 +158,7 @@ def _attribution_at(lines: list[str], i: int) -> bool:
             window = f"{window} {nxt}"
         if len(window) > 800:
             return False
-        if ATTRIBUTION.match(window):
+        if markers().attribution.match(window):
             return True
     return False
 
@@ -175,13 +166,13 @@ def _attribution_at(lines: list[str], i: int) -> bool:
 def _starts_own_attribution(lines: list[str], j: int) -> bool:
     """Whether line ``j`` alone (or wrapped from it) is an attribution."""
     bare = lines[j].strip()
-    if not ATTRIBUTION_START.match(bare):
+    if not markers().attribution_start.match(bare):
         return False
     window = bare
     for k in range(j, min(j + 3, len(lines))):
         if k > j:
             window = f"{window} {lines[k].strip()}"
-        if ATTRIBUTION.match(window):
+        if markers().attribution.match(window):
             return True
     return False
 
@@ -239,7 +230,7 @@ def _followed_by_headers(lines: list[str], i: int) -> bool:
     has_address = "@" in lines[i]
     for j in range(i + 1, min(i + 5, len(lines))):
         bare = lines[j].strip()
-        if SENT_LINE.match(bare) or (has_address and DATE_LINE.match(bare)):
+        if markers().sent_line.match(bare) or (has_address and markers().date_line.match(bare)):
             return True
     return False
 
@@ -307,8 +298,8 @@ def _plausible_header(header: str) -> bool:
     Its Outlook pattern takes any two lines like "From: 10am" / "To: 11am"
     for a header block and would drop the rest of a scheduling mail.
     """
-    return bool(PLAUSIBLE_HEADER.search(header)) or (
-        "@" in header and bool(DATE_LINE.search(header))
+    return bool(markers().plausible_header.search(header)) or (
+        "@" in header and bool(markers().date_line.search(header))
     )
 
 
