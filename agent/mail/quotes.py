@@ -20,15 +20,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent.lang import supported
 from agent.mail.quote_markers import markers
 
-__all__ = ["LIB_LANGUAGES", "MAX_SIGNATURE", "split_reply", "strip_quoted"]
+__all__ = ["MAX_SIGNATURE", "lib_languages", "split_reply", "strip_quoted"]
 
 #: Characters kept of a message's sign-off block (a name, a title, a company, a phone number).
 MAX_SIGNATURE = 400
 
-#: Languages whose reply headers and sign-offs the library looks for.
-LIB_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es")
+#: Languages whose reply headers and sign-offs the library is asked to look for: the languages the
+#: agent reads (agent/lang: a folder of data each) that the library knows too.
+def lib_languages() -> tuple[str, ...]:
+    from mailparser_reply.constants import MAIL_LANGUAGES
+
+    return tuple(code for code in supported() if code in MAIL_LANGUAGES)
 
 # Limits that keep mail-parser-reply fast: some of its patterns backtrack
 # quadratically in the length of a line that starts like an attribution.
@@ -266,7 +271,7 @@ def _library(text: str) -> tuple[str, str]:
         from mailparser_reply.parser import EmailMessage
 
         message: Any = EmailMessage(
-            text=text, languages=list(LIB_LANGUAGES), keep_hyphen_lists=True
+            text=text, languages=list(lib_languages()), keep_hyphen_lists=True
         ).read()
         if not message.replies:
             return text, ""
