@@ -8,12 +8,14 @@ numbers). A language without a given file simply has no such reading yet.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-__all__ = ["Words", "load", "words"]
+__all__ = ["Words", "alternation", "load", "words"]
 
 
 @functools.cache
@@ -45,3 +47,9 @@ def words(lang: str) -> Words:
 
     return Words(months=index(data.get("months", []), 1), weekdays=index(data.get("weekdays", []), 0),
                  numbers={k.lower(): int(v) for k, v in data.get("numbers", {}).items()})
+
+
+def alternation(forms: Iterable[str]) -> str:
+    """A regex alternation of word forms, each escaped, longest first (so "dezember" is tried before
+    "dez"); one that never matches when there are none."""
+    return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) or r"(?!x)x"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 from agent.lang import DEFAULT, supported
-from agent.lang.tables import load, words
+from agent.lang.tables import alternation, load, words
 
 __all__ = ["ReturnPattern", "return_dates", "return_patterns", "subject_re", "text_re"]
 
@@ -28,10 +28,6 @@ _FIELDS = {"{d}": r"(?P<d>\d{1,2})", "{m}": r"(?P<m>\d{1,2})", "{y}": r"(?P<y>\d
 
 def _languages() -> tuple[str, ...]:
     return (*(c for c in supported() if c != DEFAULT), *_EXTRA)
-
-
-def _alternation(names: dict[str, int]) -> str:
-    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or r"(?!x)x"
 
 
 @functools.cache
@@ -74,7 +70,7 @@ def return_patterns() -> tuple[ReturnPattern, ...]:
     for lang in _languages():
         data = load(lang, "autoreply")
         w = words(lang)
-        names = {"{month}": rf"(?P<month>{_alternation(w.months)})", "{weekday}": f"(?:{_alternation(w.weekdays)})"}
+        names = {"{month}": rf"(?P<month>{alternation(w.months)})", "{weekday}": f"(?:{alternation(w.weekdays)})"}
         for form in data.get("dates", []):
             for key, rx in {**_FIELDS, **names}.items():
                 form = form.replace(key, rx)

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.lang import DEFAULT, detect, supported
-from agent.lang.tables import Words, load, words
+from agent.lang.tables import Words, alternation, load, words
 
 __all__ = ["Stated", "find", "language_of", "languages"]
 
@@ -82,17 +82,12 @@ def language_of(text: str) -> str | None:
     return detect(text) if text.strip() else None
 
 
-def _alt(forms: object) -> str:
-    """An alternation of word forms, longest first, each escaped ("dez." before "dez")."""
-    return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))  # type: ignore[call-overload]
-
-
 def _compile(pattern: str | None, w: Words) -> re.Pattern[str] | None:
     if not pattern:
         return None
     names = [f for f in w.weekdays if len(f) > 3 and not f.endswith(".")]
-    pattern = (pattern.replace("{weekday_name}", rf"(?<!\w)(?:{_alt(names)})")
-               .replace("{weekday}", rf"(?<!\w)(?:{_alt(w.weekdays)})").replace("{month}", f"(?:{_alt(w.months)})"))
+    pattern = (pattern.replace("{weekday_name}", rf"(?<!\w)(?:{alternation(names)})")
+               .replace("{weekday}", rf"(?<!\w)(?:{alternation(w.weekdays)})").replace("{month}", f"(?:{alternation(w.months)})"))
     return re.compile(pattern, re.I)
 
 
@@ -109,9 +104,9 @@ def grammar(lang: str) -> _Grammar | None:
         return _compile(p, w)
 
     offsets = {k.lower(): int(v) for k, v in dates.get("relative", {}).items()}
-    relative = re.compile(rf"(?<!\w)(?:{_alt(offsets)})(?!\w)", re.I) if offsets else None
+    relative = re.compile(rf"(?<!\w)(?:{alternation(offsets)})(?!\w)", re.I) if offsets else None
     zones = {k.lower(): v for k, v in data.get("zones", {}).items()}
-    zone_after = re.compile(rf"[\s,]*\(?\s*(?P<zone>{_alt(zones)})(?!\w)\)?", re.I) if zones else None
+    zone_after = re.compile(rf"[\s,]*\(?\s*(?P<zone>{alternation(zones)})(?!\w)\)?", re.I) if zones else None
     return _Grammar(
         days=tuple(p for p in map(c, dates["day"]) if p), relative=relative, offsets=offsets,
         clocks=tuple(p for p in map(c, times["clock"]) if p),

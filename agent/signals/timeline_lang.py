@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.lang import detect
-from agent.lang.tables import load, words
+from agent.lang.tables import alternation, load, words
 from agent.model import Deadline, utc
 
 # The English module's date arithmetic, shared on purpose (see the module docstring); these
@@ -82,11 +82,6 @@ class Tables:
     request: re.Pattern[str] | None
 
 
-def _alt(names: Mapping[str, Any]) -> str:
-    """A regex alternative of the names, longest first (so "dezember" beats "dez")."""
-    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-
-
 def _fill(regex: str, fills: Mapping[str, str]) -> str:
     """The pattern with its placeholders replaced (plain replacement: ``{1,2}`` stays a regex)."""
     for key, value in fills.items():
@@ -96,17 +91,17 @@ def _fill(regex: str, fills: Mapping[str, str]) -> str:
 
 def _fills(data: Mapping[str, Any], lang: str) -> dict[str, str]:
     w = words(lang)
-    num = rf"(?:\d{{1,3}}|{_alt(w.numbers)})" if w.numbers else r"\d{1,3}"
+    num = rf"(?:\d{{1,3}}|{alternation(w.numbers)})" if w.numbers else r"\d{1,3}"
     fills = {f"{k}": f"(?:{v})" for k, v in data.get("snippets", {}).items()}
     fills |= {
-        "month": rf"(?P<mon>{_alt(w.months)})(?!\w)",
-        "month_any": rf"(?:{_alt(w.months)})(?!\w)",
-        "weekday_any": rf"(?:{_alt(w.weekdays)})(?!\w)",
-        "weekday": rf"(?P<wd>{_alt(w.weekdays)})(?!\w)",
+        "month": rf"(?P<mon>{alternation(w.months)})(?!\w)",
+        "month_any": rf"(?:{alternation(w.months)})(?!\w)",
+        "weekday_any": rf"(?:{alternation(w.weekdays)})(?!\w)",
+        "weekday": rf"(?P<wd>{alternation(w.weekdays)})(?!\w)",
         "num": rf"(?P<num>{num})(?!\w)",
         "num2": rf"(?P<num2>{num})(?!\w)",
-        "unit": rf"(?P<unit>{_alt(data.get('units', {}))})(?!\w)",
-        "part": rf"(?P<part>{_alt(data.get('parts', {}))})(?!\w)",
+        "unit": rf"(?P<unit>{alternation(data.get('units', {}))})(?!\w)",
+        "part": rf"(?P<part>{alternation(data.get('parts', {}))})(?!\w)",
     }
     return fills
 
