@@ -53,3 +53,9 @@ def test_a_conversation_speaks_the_language_its_company_side_writes_in() -> None
     assert lang.conversation_language(conv, [ME]) == "de"
     assert lang.conversation_language(Conversation("e", (_m(ME, "Hello there, how are you?", 1),)), [ME]) == "en"
     assert lang.conversation_language(Conversation("n", (_m("x@y.de", "Ok", 1),)), [ME]) == lang.DEFAULT
+
+
+@pytest.mark.parametrize("text", ["ok to talk? k 9:30 thu", "Confirmed: 5:30 tues at our office, 22 W 38th St"])
+def test_terse_english_is_never_taken_for_another_language(text: str) -> None:
+    """A short text is another language only when the detector is sure: English keeps its own rules."""
+    assert lang.detect(text) in (None, "en")

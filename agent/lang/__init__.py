@@ -31,8 +31,11 @@ __all__ = ["DEFAULT", "conversation_language", "detect", "message_language", "su
 DEFAULT = "en"
 #: below this many letters a text says too little to tell its language
 _MIN_LETTERS = 12
-#: lingua's confidence needed to call a text another language than the default
+#: lingua's confidence needed to call a text's language
 _MIN_CONFIDENCE = 0.6
+#: below this many letters, another language than the default needs this confidence
+_SHORT = 60
+_SURE_WHEN_SHORT = 0.9
 
 
 @functools.cache
@@ -64,12 +67,18 @@ def detect(text: str) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _detect(sample: str) -> str | None:
     """:func:`detect` of one sample, remembered: several readings ask about the same message."""
-    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+    letters = sum(ch.isalpha() for ch in sample)
+    if letters < _MIN_LETTERS:
         return None
     values = _detector().compute_language_confidence_values(sample)
-    if not values or values[0].value < _MIN_CONFIDENCE:
+    if not values:
         return None
-    return values[0].language.iso_code_639_1.name.lower()
+    code = values[0].language.iso_code_639_1.name.lower()
+    # a short text is called another language than the default only when lingua is sure: trigrams
+    # misread terse English ("ok to talk? k 9:30 thu" as German at 0.68), and English is read by the
+    # agent's own rules
+    sure = _MIN_CONFIDENCE if code == DEFAULT or letters >= _SHORT else _SURE_WHEN_SHORT
+    return code if values[0].value >= sure else None
 
 
 def message_language(m: Message) -> str | None:
