@@ -250,7 +250,7 @@ def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:
     roles = [ALL, DRAFTS] if mailbox.is_gmail else [SENT, DRAFTS]
     names: dict[str, str] = {}
     try:
-        # the backend's folder discovery (SPECIAL-USE + overrides), read-only
+        # the backend's folder discovery (overrides, SPECIAL-USE, XLIST, names), read-only
         names = mailbox._run("finding folders", lambda c, _a: {r: mailbox._folder(c, r) for r in roles})
         drafts = mailbox.drafts()
     except AgentError as err:
@@ -258,7 +258,8 @@ def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:
                    "Set imap.sent_folder / imap.drafts_folder to the folder names your server uses.")
         return
     ours = sum(1 for d in drafts if getattr(d, "marker", None))
-    listed = ", ".join(f"{role} = {name!r}" for role, name in names.items())
+    how = getattr(mailbox, "folder_sources", {})  # special-use, xlist, well-known name, configured
+    listed = ", ".join(f"{role} = {name!r} ({how.get(role, 'found')})" for role, name in names.items())
     report.add("folders", "ok", f"{listed}; {len(drafts)} draft(s), {ours} of them ours")
 
 

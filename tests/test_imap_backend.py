@@ -233,10 +233,10 @@ def test_folders_are_found_by_attribute_not_name(
     """A server whose Sent folder is called something else entirely."""
     real = imap_mod._list_folders
 
-    def renamed(c: Any, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str]]:
+    def renamed(c: Any, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str, str]]:
         rows = real(c, special_use=special_use)
-        return [(f, "Gesendete Objekte" if n == "Sent" else n) for f, n in rows] + [
-            (frozenset(), "Sent")  # a decoy with the English name but no attribute
+        return [(f, d, "Gesendete Objekte" if n == "Sent" else n) for f, d, n in rows] + [
+            (frozenset(), "/", "Sent")  # a decoy with the English name but no attribute
         ]
 
     monkeypatch.setattr(imap_mod, "_list_folders", renamed)
@@ -249,21 +249,31 @@ def test_missing_special_use_folder_names_the_role_and_the_key(
 ) -> None:
     real = imap_mod._list_folders
 
-    def unmarked(c: Any, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str]]:
-        return [(frozenset(f - {b"\\sent", b"\\drafts"}), n) for f, n in real(c, special_use=special_use)]
+    def unmarked(c: Any, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str, str]]:
+        rows = real(c, special_use=special_use)
+        return [(frozenset(f - {b"\\sent", b"\\drafts"}), d, n) for f, d, n in rows]
 
-    monkeypatch.setattr(imap_mod, "_list_folders", unmarked)
+    def unknown(c: Any, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str, str]]:
+        odd = {"Sent": "Written", "Drafts": "Unfinished"}  # names no table knows
+        return [(f, d, odd.get(n, n)) for f, d, n in unmarked(c, special_use=special_use)]
+
+    monkeypatch.setattr(imap_mod, "_list_folders", unknown)
     with user.mailbox() as box, pytest.raises(MailboxError, match=r"\\Sent .*imap.sent_folder"):
         box.changes(None)
     with user.mailbox() as box, pytest.raises(MailboxError, match=r"\\Drafts .*imap.drafts_folder"):
         box.drafts()
-    # the override fixes it
+    # unmarked but well-known names are found by name; the override wins over them
+    monkeypatch.setattr(imap_mod, "_list_folders", unmarked)
     mid, data = message("Sent by me")
     user.deliver("Sent", data)
+    with user.mailbox() as box:
+        assert by_mid(box.changes(None).added)[mid].folder == SENT
+        assert box.folder_sources == {SENT: "well-known name", DRAFTS: "well-known name"}
     with user.mailbox(sent_folder="Sent", drafts_folder="Drafts") as box:
         cs = box.changes(None)
         assert by_mid(cs.added)[mid].folder == SENT
         assert box.drafts() == []
+        assert box.folder_sources == {SENT: "configured", DRAFTS: "configured"}
 
 
 def test_folder_override_wins_and_must_exist(user: DovecotUser) -> None:

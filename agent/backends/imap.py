@@ -2,9 +2,12 @@
 
 Folders
     Found by their SPECIAL-USE attributes (``\\Sent``, ``\\Drafts``, ``\\All``,
-    RFC 6154), never by name: "Sent", "Gesendet" and "[Gmail]/Sent Mail" are
-    all the same role. ``imap.sent_folder``/``drafts_folder``/``all_folder``
-    override the discovery for servers that mark nothing. On Gmail
+    RFC 6154), else by XLIST's where offered, else (servers that mark nothing:
+    Courier, older Cyrus) by well-known names in many languages
+    (:mod:`agent.backends.folder_names`), with the personal NAMESPACE prefix
+    ("INBOX.") and the hierarchy separator the server reports.
+    ``imap.sent_folder``/``drafts_folder``/``all_folder`` win over all of it;
+    :attr:`ImapMailbox.folder_sources` says how each folder was found. On Gmail
     (``X-GM-EXT-1``) the agent reads All Mail only (both directions in one
     folder); elsewhere INBOX and Sent. A Gmail message's role comes from its
     ``X-GM-LABELS`` as in the Gmail API backend (``\\Sent``: sent, else
@@ -85,6 +88,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
 from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
+from agent.backends.folder_names import match_role
 from agent.backends.imapclient_privates import (
     changed_since_raw,
     forget_selection,
@@ -127,6 +131,8 @@ _DRAFT = "\\Draft"
 _DRAFT_FLAGS = (b"\\Draft", b"\\Seen")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
 _SPECIAL = {SENT: b"\\sent", DRAFTS: b"\\drafts", ALL: b"\\all"}
+# XLIST's names for the same roles (Gmail before RFC 6154; a few servers still offer only this)
+_XLIST = {SENT: b"\\sent", DRAFTS: b"\\drafts", ALL: b"\\allmail"}
 _OVERRIDE_KEY = {SENT: "imap.sent_folder", DRAFTS: "imap.drafts_folder", ALL: "imap.all_folder"}
 
 # failures that a new connection may cure (reset, timeout, server restart, BYE)
@@ -311,6 +317,7 @@ class ImapMailbox:
         self._gm_uids: dict[str, tuple[int, int]] = {}  # gm msgid -> (uidvalidity, uid)
         self._kept: list[_FolderState] = []  # the cursor's folders, whose msgids fill _gm_uids on demand
         self._names: list[str] = []  # folder names seen at discovery (for error messages)
+        self._sources: dict[str, str] = {}  # role -> how discovery found its folder (for doctor)
         self._lock = threading.RLock()
 
     @classmethod
@@ -331,6 +338,11 @@ class ImapMailbox:
     def capabilities(self) -> frozenset[bytes]:
         """The server's capabilities after login (connects if needed)."""
         return self._run("reading capabilities", lambda _c, _a: self._caps)
+
+    @property
+    def folder_sources(self) -> Mapping[str, str]:
+        """role → how its folder was found: special-use, xlist, well-known name or configured."""
+        return dict(self._sources)
 
     @property
     def where(self) -> str:
@@ -571,26 +583,75 @@ class ImapMailbox:
             flag = {SENT: "\\Sent", DRAFTS: "\\Drafts", ALL: "\\All"}[role]
             raise _Fatal(
                 f"The IMAP server {self.where} marks no folder as {flag} "
-                f"(SPECIAL-USE), so the {role} folder is unknown. Set {_OVERRIDE_KEY[role]} to "
+                f"(SPECIAL-USE or XLIST) and has none of the well-known {role} folder names, so the "
+                f"{role} folder is unknown. Set {_OVERRIDE_KEY[role]} to "
                 f"its name. Folders on the server: {', '.join(sorted(self._names)) or 'none'}."
             )
         return name
 
     def _discover(self, c: IMAPClient) -> dict[str, str]:
-        """role → folder name, by SPECIAL-USE attributes, with the config's overrides."""
-        listing = _list_folders(c)
+        """role → folder name: overrides, then SPECIAL-USE, XLIST, well-known names.
+
+        Each found role's way is kept in :attr:`folder_sources` for ``doctor``.
+        Servers without SPECIAL-USE (Courier, older Cyrus) mark nothing, so the
+        names are the only clue there; the personal namespace prefix
+        ("INBOX." on Courier) and the hierarchy separator come from the server.
+        """
+        rows = self._listing(c)
+        self._names = [name for _flags, _delim, name in rows]
+        found, sources = _by_attributes(rows, _SPECIAL, "special-use")
+        if b"XLIST" in self._caps and len(found) < len(_SPECIAL):
+            self._add_missing(found, sources, *_by_attributes(self._xlist(c), _XLIST, "xlist"))
+        prefix, delimiter = self._namespace(c, rows)
+        for role in (SENT, DRAFTS):
+            name = match_role(role, self._names, prefix, delimiter)
+            if role not in found and name is not None:
+                found[role], sources[role] = name, "well-known name"
+        self._apply_overrides(found, sources)
+        self._sources = sources
+        return found
+
+    @staticmethod
+    def _add_missing(found: dict[str, str], sources: dict[str, str],
+                     more: dict[str, str], more_sources: dict[str, str]) -> None:
+        for role, name in more.items():
+            if role not in found:
+                found[role], sources[role] = name, more_sources[role]
+
+    def _listing(self, c: IMAPClient) -> list[tuple[frozenset[bytes], str, str]]:
+        """(lower-case attributes, delimiter, name) of every folder; attributes asked for if hidden."""
+        rows = _list_folders(c)
         if b"SPECIAL-USE" in self._caps and not any(
-            f in (_SPECIAL[SENT], _SPECIAL[DRAFTS], _SPECIAL[ALL]) for flags, _ in listing for f in flags
+            f in _SPECIAL.values() for flags, _d, _n in rows for f in flags
         ):
             # RFC 6154 lets servers show the attributes only when asked for
             with contextlib.suppress(IMAPClientError):
-                listing = _list_folders(c, special_use=True) or listing
-        self._names = [name for _flags, name in listing]
-        found: dict[str, str] = {}
-        for flags, name in listing:
-            for role, flag in _SPECIAL.items():
-                if flag in flags and role not in found:
-                    found[role] = name
+                rows = _list_folders(c, special_use=True) or rows
+        return rows
+
+    def _xlist(self, c: IMAPClient) -> list[tuple[frozenset[bytes], str, str]]:
+        """XLIST rows (Gmail's and some older servers' pre-standard SPECIAL-USE); [] on failure."""
+        try:
+            return _rows(c.xlist_folders())
+        except IMAPClientError:
+            return []
+
+    def _namespace(self, c: IMAPClient, rows: Sequence[tuple[frozenset[bytes], str, str]]) -> tuple[str, str | None]:
+        """(personal namespace prefix, hierarchy separator): NAMESPACE where offered, else LIST's."""
+        listed = next((d for _f, d, _n in rows if d), None)
+        if b"NAMESPACE" not in self._caps:
+            return "", listed
+        try:
+            personal = c.namespace().personal or ()
+        except IMAPClientError:
+            return "", listed
+        if not personal:
+            return "", listed
+        prefix, delimiter = personal[0]
+        return _text(prefix), (_text(delimiter) if delimiter else listed)
+
+    def _apply_overrides(self, found: dict[str, str], sources: dict[str, str]) -> None:
+        """The config's ``imap.*_folder`` win over anything found; a missing one is fatal."""
         overrides = {SENT: self.cfg.sent_folder, DRAFTS: self.cfg.drafts_folder, ALL: self.cfg.all_folder}
         for role, override in overrides.items():
             if override is None:
@@ -600,8 +661,7 @@ class ImapMailbox:
                     f"{_OVERRIDE_KEY[role]} = {override!r}: no such folder on {self.where}. "
                     f"Folders on the server: {', '.join(sorted(self._names)) or 'none'}."
                 )
-            found[role] = override
-        return found
+            found[role], sources[role] = override, "configured"
 
     def _read_roles(self, c: IMAPClient) -> list[tuple[str, str]]:
         if self.is_gmail:
@@ -963,6 +1023,9 @@ class ImapMailbox:
             existing = self._find_draft(c, name, message_id)
             if existing is not None:
                 return existing  # stored before the connection was lost
+        # _find_draft (or an earlier read) may have left Drafts EXAMINEd: Courier refuses an
+        # APPEND to a folder selected read-only ("Current box is selected READ-ONLY")
+        self._leave(c)
         resp = c.append(name, data, flags=_DRAFT_FLAGS)
         m = _APPENDUID.search(resp if isinstance(resp, bytes) else str(resp).encode())
         if m and m[2].isdigit():
@@ -1232,13 +1295,29 @@ def _parse_id(mid: str) -> tuple[str, int | None, int | None]:
     return parts[0], None, None
 
 
-def _list_folders(c: IMAPClient, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str]]:
-    """(lower-case attributes, name) for every folder."""
-    rows = list_special_use(c) if special_use else c.list_folders()
-    out = []
+def _list_folders(c: IMAPClient, *, special_use: bool = False) -> list[tuple[frozenset[bytes], str, str]]:
+    """(lower-case attributes, delimiter, name) for every folder."""
+    return _rows(list_special_use(c) if special_use else c.list_folders())
+
+
+def _rows(rows: Iterable[tuple[Any, Any, Any]]) -> list[tuple[frozenset[bytes], str, str]]:
+    """imapclient's (flags, delimiter, name) rows with lower-case flags and text names."""
+    return [
+        (frozenset(bytes(f).lower() for f in flags), _text(delim) if delim else "", _text(name))
+        for flags, delim, name in rows
+    ]
+
+
+def _by_attributes(
+    rows: Iterable[tuple[frozenset[bytes], str, str]], table: Mapping[str, bytes], how: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(role → first folder carrying the role's attribute, role → ``how``)."""
+    found: dict[str, str] = {}
     for flags, _delim, name in rows:
-        out.append((frozenset(bytes(f).lower() for f in flags), _text(name)))
-    return out
+        for role, flag in table.items():
+            if flag in flags and role not in found:
+                found[role] = name
+    return found, dict.fromkeys(found, how)
 
 
 def _text_sections(structure: Any, path: tuple[int, ...]) -> Iterator[str]:
