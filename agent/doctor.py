@@ -245,6 +245,7 @@ def _check_imap(cfg: ImapConfig, report: Report, env: Mapping[str, str]) -> None
 
 
 def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:
+    from agent.existing_drafts import describe_draft
     from agent.model import ALL, DRAFTS, SENT
 
     roles = [ALL, DRAFTS] if mailbox.is_gmail else [SENT, DRAFTS]
@@ -257,8 +258,8 @@ def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:
         report.add("folders", "fail", str(err),
                    "Set imap.sent_folder / imap.drafts_folder to the folder names your server uses.")
         return
-    ours = sum(1 for d in drafts if getattr(d, "marker", None))
-    how = getattr(mailbox, "folder_sources", {})  # special-use, xlist, well-known name, configured
+    ours = sum(1 for d in drafts if describe_draft(d).marker)  # our X-Followup-Agent marker
+    how = mailbox.folder_sources  # special-use, xlist, well-known name, configured
     listed = ", ".join(f"{role} = {name!r} ({how.get(role, 'found')})" for role, name in names.items())
     report.add("folders", "ok", f"{listed}; {len(drafts)} draft(s), {ours} of them ours")
 

@@ -747,16 +747,9 @@ class ImapEnv:
         return self.user.snapshot()
 
 
-@contextlib.contextmanager
-def imap_mailbox_env(request: pytest.FixtureRequest) -> Iterator[ImapEnv]:
+def imap_mailbox_env(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[ImapEnv]:
     """A conformance environment: a fresh user on the session's Dovecot."""
-    server: DovecotServer = request.getfixturevalue("dovecot")
-    server.start()
-    user = server.add_user()
-    try:
-        yield ImapEnv(user, user.mailbox())
-    finally:
-        user.close()
+    return _fresh_user_env(request, "dovecot", ImapEnv)
 
 
 @dataclass
@@ -770,13 +763,18 @@ class CourierLikeImapEnv(ImapEnv):
     }
 
 
-@contextlib.contextmanager
-def courier_like_mailbox_env(request: pytest.FixtureRequest) -> Iterator[ImapEnv]:
+def courier_like_mailbox_env(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[ImapEnv]:
     """A conformance environment: a fresh user on the Courier-like Dovecot."""
-    server: DovecotServer = request.getfixturevalue("dovecot_courier_like")
+    return _fresh_user_env(request, "dovecot_courier_like", CourierLikeImapEnv)
+
+
+@contextlib.contextmanager
+def _fresh_user_env(request: pytest.FixtureRequest, server_fixture: str, env: type[ImapEnv]) -> Iterator[ImapEnv]:
+    """A fresh user on the Dovecot of ``server_fixture``, as an ``env`` (closed afterwards)."""
+    server: DovecotServer = request.getfixturevalue(server_fixture)
     server.start()
     user = server.add_user()
     try:
-        yield CourierLikeImapEnv(user, user.mailbox())
+        yield env(user, user.mailbox())
     finally:
         user.close()

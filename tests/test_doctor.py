@@ -74,6 +74,7 @@ def test_all_good(dovecot_user: DovecotUser, tmp_path: Path, no_keyring: None) -
     assert "not needed" in checks["keyring"]["detail"]
     assert "IDLE" in checks["login"]["detail"]
     assert "'Sent'" in checks["folders"]["detail"] and "'Drafts'" in checks["folders"]["detail"]
+    assert "(special-use)" in checks["folders"]["detail"]
     assert "All checks passed." in text
     assert dovecot_user.password not in text
     assert not (tmp_path / "state").exists()  # doctor writes nothing
@@ -198,3 +199,14 @@ def test_state_checks_ask_the_store_and_the_lock_and_change_nothing(tmp_path: Pa
     assert rc == 1 and f"schema version {SCHEMA_VERSION + 1} is newer" in checks["state"]["detail"]
     assert "upgrade followup-agent" in checks["state"]["fix"]
     assert sorted((p.name, p.stat().st_mtime_ns) for p in db.parent.iterdir()) == before
+
+
+def test_the_folders_check_counts_the_drafts_that_are_ours(dovecot_user: DovecotUser, tmp_path: Path,
+                                                          no_keyring: None) -> None:
+    """A draft with our X-Followup-Agent marker is ours; the user's own is not."""
+    head = b"From: jordan@example.com\r\nTo: ann@acme.com\r\nSubject: Re: Interview\r\n"
+    dovecot_user.deliver("Drafts", head + b"X-Followup-Agent: v=1; step=thank_you; conversation=c-1; "
+                         b"round=20261201T1800Z\r\n\r\nThank you!\r\n", flags=("\\Draft",))
+    dovecot_user.deliver("Drafts", head + b"\r\nMy own words.\r\n", flags=("\\Draft",))
+    _, checks, _ = doctor(config(tmp_path, dovecot_user), creds_env(tmp_path, dovecot_user.password))
+    assert "2 draft(s), 1 of them ours" in checks["folders"]["detail"]
