@@ -561,7 +561,7 @@ class ImapMailbox:
             else:
                 client.login(cfg.username, secret)
             del secret
-            self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
+            self._caps = _usable(frozenset(c.upper() for c in client.capabilities()) - self._ignored)
             if b"QRESYNC" in self._caps:
                 client.enable("QRESYNC")  # VANISHED replies; implies CONDSTORE
             self._folders = None
@@ -1198,6 +1198,13 @@ class ImapMailbox:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _usable(caps: frozenset[bytes]) -> frozenset[bytes]:
+    """The capabilities the backend may rely on: QRESYNC only with ENABLE (RFC 7162 turns it on
+    with ENABLE; a server offering one without the other is taken to lack QRESYNC, and
+    CONDSTORE, which needs no ENABLE, then serves for flag changes)."""
+    return caps if b"ENABLE" in caps else caps - {b"QRESYNC"}
 
 
 def _msgids(pairs: Iterable[tuple[int, RawMessage]]) -> dict[int, int]:
