@@ -232,16 +232,60 @@ def _check_imap(cfg: ImapConfig, report: Report, env: Mapping[str, str]) -> None
         try:
             caps = mailbox.capabilities
         except AgentError as err:
-            report.add("login", "fail", str(err),
-                       "Store the right password with `followup-agent auth imap` (an app password for "
-                       "Gmail and other providers with 2-step verification).")
+            report.add("login", "fail", str(err), _login_fix(cfg))
             report.add("folders", "skip", "skipped (no login)")
             return
         idle = "IDLE" if b"IDLE" in caps else "no IDLE (new mail is noticed at the next poll)"
         report.add("login", "ok", f"logged in as {cfg.username}; server offers {idle}")
         _check_imap_folders(mailbox, cfg, report)
+        _check_imap_quirks(mailbox, caps, report)
     finally:
         mailbox.close()
+
+
+#: hosts whose provider accepts only OAuth2 for IMAP (Microsoft switched password logins off)
+_OAUTH_ONLY_HOSTS = ("outlook.office365.com", "outlook.office.com", "imap-mail.outlook.com")
+
+
+def _login_fix(cfg: ImapConfig) -> str:
+    """What to do about a refused login; for Microsoft, password logins no longer exist at all."""
+    if cfg.auth == "password" and cfg.host.lower().rstrip(".") in _OAUTH_ONLY_HOSTS:
+        return ("Microsoft has switched off password logins for IMAP: no password will work. Run "
+                "`followup-agent auth microsoft` and set imap.auth = \"xoauth2\" (README: Provider guide).")
+    return ("Store the right password with `followup-agent auth imap` (an app password for "
+            "Gmail and other providers with 2-step verification).")
+
+
+def _imap_quirks(caps: frozenset[bytes], is_gmail: bool) -> list[tuple[str, str]]:
+    """(status, sentence) for each server trait that changes what the agent can do.
+
+    Read from the server's CAPABILITY (never its name), so the words match what
+    the backend will really do (agent/backends/imap.py's fallbacks).
+    """
+    out: list[tuple[str, str]] = []
+    if b"UIDPLUS" not in caps:
+        out.append(("ok", "no UIDPLUS: a saved draft is found again by its Message-ID (fine)"))
+    if b"CONDSTORE" not in caps and b"QRESYNC" not in caps:
+        out.append(("warn", "no CONDSTORE: a flag or keyword changed in another mail client (a label "
+                            "such as Follow-up/Pause) is not noticed by the next polls; new and removed "
+                            "mail still are"))
+    if b"IDLE" not in caps:
+        out.append(("ok", "no IDLE: `watch` notices new mail by polling STATUS every 5 s"))
+    if is_gmail:
+        out.append(("warn", "Gmail over IMAP: send-as aliases cannot be read, so mail you send from "
+                            "an alias may not count as yours; set mailbox.backend = \"gmail\" "
+                            "(the Gmail API) to read them"))
+    return out
+
+
+def _check_imap_quirks(mailbox: Any, caps: frozenset[bytes], report: Report) -> None:
+    quirks = _imap_quirks(caps, mailbox.is_gmail)
+    if not quirks:
+        report.add("server quirks", "ok", "none: the server offers every extension the agent uses")
+        return
+    status = "warn" if any(s == "warn" for s, _ in quirks) else "ok"
+    fix = "Consider the Gmail API backend (README: Provider guide)." if mailbox.is_gmail else ""
+    report.add("server quirks", status, "; ".join(text for _s, text in quirks), fix)
 
 
 def _check_imap_folders(mailbox: Any, cfg: ImapConfig, report: Report) -> None:

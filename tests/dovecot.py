@@ -37,7 +37,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -167,6 +167,25 @@ namespace inbox {
 }
 """
 
+#: a server that marks nothing: plain well-known names, no SPECIAL-USE attributes (what a
+#: minimal server offers; with the SPECIAL-USE capability hidden Dovecot would still mark them)
+NAMESPACE_PLAIN = """\
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    auto = subscribe
+  }
+  mailbox Drafts {
+    auto = subscribe
+  }
+}
+"""
+
+#: the least an IMAP server can offer after login (RFC 3501 and LITERAL+): no UIDPLUS,
+#: CONDSTORE, QRESYNC, ENABLE, UNSELECT, MOVE, IDLE, NAMESPACE, SPECIAL-USE, XLIST
+MINIMAL_CAPABILITIES = ("IMAP4rev1", "LITERAL+", "AUTH=PLAIN")
+
 #: Courier's layout: personal prefix "INBOX.", separator ".", no SPECIAL-USE on any folder,
 #: German names (non-ASCII: modified UTF-7 on the wire)
 NAMESPACE_COURIER_LIKE = """\
@@ -214,6 +233,7 @@ ssl_min_protocol = TLSv1.2
 mail_max_userip_connections = 200
 # CONDSTORE, QRESYNC, UIDPLUS, SPECIAL-USE and IDLE are built into Dovecot 2.3's
 # imap (no plugin needed); test_imap_backend checks that they are advertised
+{capability}
 
 passdb {{
   driver = passwd-file
@@ -401,7 +421,8 @@ class DovecotUser:
         """A new logged-in plain connection (the tests' own, not the agent's)."""
         c = IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10)
         c.login(self.username, self.password)
-        c.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ for snapshots
+        if c.has_capability("ENABLE"):
+            c.enable("CONDSTORE")  # so EXAMINE reports HIGHESTMODSEQ for snapshots
         return c
 
     @property
@@ -449,20 +470,23 @@ class DovecotUser:
         c = self.admin
         c.select_folder(folder)
         c.add_flags(uids, [b"\\Deleted"], silent=True)
-        c.uid_expunge(uids)
-        c.unselect_folder()
+        if c.has_capability("UIDPLUS"):
+            c.uid_expunge(uids)
+        else:
+            c.expunge()  # what a mail client of a server without UIDPLUS does
+        _unselect(c)
 
     def set_flags(self, folder: str, uids: list[int], flags: list[bytes]) -> None:
         c = self.admin
         c.select_folder(folder)
         c.add_flags(uids, flags, silent=True)
-        c.unselect_folder()
+        _unselect(c)
 
     def recreate(self, folder: str, special_use: str | None = None) -> None:
         """Delete and create ``folder`` again: a new UIDVALIDITY, the old messages gone."""
         c = self.admin
         with contextlib.suppress(Exception):
-            c.unselect_folder()
+            _unselect(c)
         c.delete_folder(folder)
         if special_use:
             # CREATE-SPECIAL-USE (RFC 6154): keep the role on the new folder
@@ -484,7 +508,7 @@ class DovecotUser:
         c.select_folder(folder, readonly=True)
         uids = sorted(c.search("ALL"))
         items = c.fetch(uids, ["BODY.PEEK[]", "FLAGS", "INTERNALDATE"]) if uids else {}
-        c.unselect_folder()
+        _unselect(c)
         saved = [
             (items[u][b"BODY[]"], tuple(f for f in items[u][b"FLAGS"] if f != b"\\Recent"),
              items[u][b"INTERNALDATE"])
@@ -527,7 +551,7 @@ class DovecotUser:
                 "uidnext": info.get(b"UIDNEXT"),
                 "flags": flags,
             }
-        c.unselect_folder()
+        _unselect(c)
         return out
 
     def imap_config(self, **overrides: Any) -> Any:
@@ -554,6 +578,16 @@ class DovecotUser:
         )
 
 
+def _unselect(c: IMAPClient) -> None:
+    """Leave the selected folder as a mail client would: UNSELECT where offered, else EXAMINE
+    INBOX and CLOSE it (CLOSE expunges nothing in a folder opened read-only)."""
+    if c.has_capability("UNSELECT"):
+        c.unselect_folder()
+        return
+    c.select_folder("INBOX", readonly=True)
+    c.close_folder()
+
+
 def _mail_owner() -> tuple[str, str, str, int | None, int | None]:
     """(login user, internal user, mail_uid/gid lines, uid, gid) for the current euid."""
     if os.geteuid() == 0:
@@ -569,8 +603,15 @@ def _mail_owner() -> tuple[str, str, str, int | None, int | None]:
     return me, me, "", None, None
 
 
-def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE) -> DovecotServer:
-    """Write a config under ``root`` and start Dovecot; fail clearly when it is missing."""
+def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE,
+                  capabilities: Sequence[str] | None = None) -> DovecotServer:
+    """Write a config under ``root`` and start Dovecot; fail clearly when it is missing.
+
+    ``capabilities`` replaces what Dovecot advertises after login
+    (``imap_capability``): the server then really does not offer the others,
+    so the client's fallbacks are tested against a server's word, not the
+    client pretending (``ImapMailbox(ignore_capabilities=...)``).
+    """
     if not Path(DOVECOT).exists():
         pytest.fail(
             f"{DOVECOT} not found: the IMAP tests need a real Dovecot. Install it with "
@@ -600,6 +641,7 @@ def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE) -> Dovecot
             internal_user=internal_user,
             mail_owner=mail_owner,
             namespace=namespace,
+            capability=f"imap_capability = {' '.join(capabilities)}" if capabilities else "",
             userdb_ids=f"uid={uid} gid={gid}" if uid is not None else "",
             cert=certs["cert"],
             key=certs["key"],
@@ -666,6 +708,57 @@ def dovecot_courier_like() -> Iterator[DovecotServer]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_minimal() -> Iterator[DovecotServer]:
+    """A Dovecot that offers only :data:`MINIMAL_CAPABILITIES` and marks no folder.
+
+    The conformance suite runs whole on it (``imap-minimal``): every fallback
+    at once, against a server that really does not advertise the extensions.
+    """
+    root = Path(tempfile.mkdtemp(prefix="followup-dovecot-minimal-"))
+    server = start_dovecot(root, NAMESPACE_PLAIN, MINIMAL_CAPABILITIES)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_without(dovecot: DovecotServer) -> Iterator[Callable[[str], DovecotServer]]:
+    """``dovecot_without("UIDPLUS")``: a Dovecot advertising all its capabilities but those named
+    (space-separated), each started once per session on first use.
+
+    The full list is read from the session's ordinary Dovecot, so the servers
+    differ from it only in what is left out.
+    """
+    user = dovecot.add_user()
+    full = [_text_cap(c) for c in user.connect().capabilities()]
+    user.close()
+    servers: dict[frozenset[str], DovecotServer] = {}
+    roots: list[Path] = []
+
+    def start(drop: str) -> DovecotServer:
+        gone = frozenset(drop.upper().split())
+        if gone not in servers:
+            root = Path(tempfile.mkdtemp(prefix="followup-dovecot-without-"))
+            roots.append(root)
+            servers[gone] = start_dovecot(root, capabilities=[c for c in full if c.upper() not in gone])
+        return servers[gone]
+
+    try:
+        yield start
+    finally:
+        for server in servers.values():
+            server.stop()
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _text_cap(cap: Any) -> str:
+    return cap.decode() if isinstance(cap, bytes) else str(cap)
 
 
 @pytest.fixture
@@ -761,6 +854,11 @@ class CourierLikeImapEnv(ImapEnv):
         "sent": "INBOX.Gesendete Objekte",
         "drafts": "INBOX.Entwürfe",
     }
+
+
+def minimal_mailbox_env(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[ImapEnv]:
+    """A conformance environment: a fresh user on :func:`dovecot_minimal`."""
+    return _fresh_user_env(request, "dovecot_minimal", ImapEnv)
 
 
 def courier_like_mailbox_env(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[ImapEnv]:

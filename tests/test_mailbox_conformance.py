@@ -192,6 +192,19 @@ def imap_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mailbox
         yield env
 
 
+@backend("imap-minimal")
+@contextlib.contextmanager
+def imap_minimal_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh user on a Dovecot offering only IMAP4rev1, LITERAL+ and AUTH=PLAIN and marking no
+    folder (tests/dovecot.py ``dovecot_minimal``): no UIDPLUS, CONDSTORE, QRESYNC, ENABLE,
+    UNSELECT, MOVE, IDLE, NAMESPACE or SPECIAL-USE; every fallback at once."""
+    from tests.dovecot import minimal_mailbox_env
+
+    del tmp_path
+    with minimal_mailbox_env(request) as env:
+        yield env
+
+
 @backend("gmail")
 @contextlib.contextmanager
 def gmail_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:

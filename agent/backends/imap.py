@@ -561,7 +561,7 @@ class ImapMailbox:
             else:
                 client.login(cfg.username, secret)
             del secret
-            self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
+            self._caps = _usable(frozenset(c.upper() for c in client.capabilities()) - self._ignored)
             if b"QRESYNC" in self._caps:
                 client.enable("QRESYNC")  # VANISHED replies; implies CONDSTORE
             self._folders = None
@@ -1012,10 +1012,22 @@ class ImapMailbox:
         return [found[u] for u in sorted(found)]
 
     def _find_draft(self, c: IMAPClient, name: str, message_id: str) -> str | None:
+        """The newest undeleted draft whose Message-ID is exactly ``message_id``.
+
+        ``SEARCH HEADER`` matches substrings, case-insensitively: each
+        candidate's Message-ID is read back and compared whole, so another
+        draft whose id merely contains ours (or differs in case) is never
+        taken for ours, and so never deleted as ours.
+        """
         info = c.select_folder(name, readonly=True)
         uv = int(info[b"UIDVALIDITY"])
-        found = c.search(["HEADER", "Message-ID", message_id, "NOT", "DELETED"])
-        return self._id(DRAFTS, uv, max(int(u) for u in found)) if found else None
+        found = sorted(int(u) for u in c.search(["HEADER", "Message-ID", message_id, "NOT", "DELETED"]))
+        if not found:
+            return None
+        items = c.fetch(found, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        exact = [u for u in found
+                 if message_id_of((_section(items.get(u, {}), b"BODY[HEADER") or b"") + b"\r\n") == message_id]
+        return self._id(DRAFTS, uv, exact[-1]) if exact else None
 
     def _create_draft(self, c: IMAPClient, data: bytes, message_id: str | None, attempt: int) -> str:
         name = self._folder(c, DRAFTS)
@@ -1026,20 +1038,30 @@ class ImapMailbox:
         # _find_draft (or an earlier read) may have left Drafts EXAMINEd: Courier refuses an
         # APPEND to a folder selected read-only ("Current box is selected READ-ONLY")
         self._leave(c)
+        # without UIDPLUS the reply names no UID: what UIDNEXT was before bounds where ours is
+        before = None if b"UIDPLUS" in self._caps else int(c.folder_status(name, [b"UIDNEXT"])[b"UIDNEXT"])
         resp = c.append(name, data, flags=_DRAFT_FLAGS)
         m = _APPENDUID.search(resp if isinstance(resp, bytes) else str(resp).encode())
-        if m and m[2].isdigit():
+        if b"UIDPLUS" in self._caps and m and m[2].isdigit():
             return self._id(DRAFTS, int(m[1]), int(m[2]))
         if message_id:
             found = self._find_draft(c, name, message_id)
             if found is not None:
                 return found
-        # no UIDPLUS and no Message-ID: the newest draft is ours
-        info = c.select_folder(name, readonly=True)
-        uids = c.search(["ALL"])
-        if not uids:
+        found = self._find_appended(c, name, data, before or 1)
+        if found is None:
             raise _Fatal(f"The draft saved in {name!r} on {self.where} could not be found again.")
-        return self._id(DRAFTS, int(info[b"UIDVALIDITY"]), max(int(u) for u in uids))
+        return found
+
+    def _find_appended(self, c: IMAPClient, name: str, data: bytes, since: int) -> str | None:
+        """No UIDPLUS and no Message-ID: the draft at or above UID ``since`` with exactly these
+        bytes. Never simply "the newest draft": the user may have saved one meanwhile, and an id
+        that names the user's draft would later be deleted as ours."""
+        info = c.select_folder(name, readonly=True)
+        uids = sorted(u for u in (int(x) for x in c.search(["UID", f"{since}:*"])) if u >= since)
+        bodies = self._fetch_full(c, uids) if uids else {}
+        ours = [u for u in uids if _crlf(bodies.get(u, b"")) == data]
+        return self._id(DRAFTS, int(info[b"UIDVALIDITY"]), ours[-1]) if ours else None
 
     def _delete_draft(self, c: IMAPClient, uv: int, uid: int) -> None:
         name = self._folder(c, DRAFTS)
@@ -1176,6 +1198,13 @@ class ImapMailbox:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _usable(caps: frozenset[bytes]) -> frozenset[bytes]:
+    """The capabilities the backend may rely on: QRESYNC only with ENABLE (RFC 7162 turns it on
+    with ENABLE; a server offering one without the other is taken to lack QRESYNC, and
+    CONDSTORE, which needs no ENABLE, then serves for flag changes)."""
+    return caps if b"ENABLE" in caps else caps - {b"QRESYNC"}
 
 
 def _msgids(pairs: Iterable[tuple[int, RawMessage]]) -> dict[int, int]:
