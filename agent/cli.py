@@ -272,6 +272,9 @@ def _auth_imap(config: Config, *, from_stdin: bool, out: TextIO) -> int:
         raise AgentError("There is no [imap] section in the configuration: nothing to store a password for.")
     if not imap.username:
         raise AgentError("imap.username is not set: the keyring entry is stored under it. Set it first.")
+    if imap.provider == "microsoft":
+        raise AgentError("imap.provider = \"microsoft\" signs in with OAuth2, not a password: "
+                         "run `followup-agent auth microsoft`.")
     backend, plaintext = keyring_backend()
     if plaintext is None:
         raise AgentError(

@@ -215,3 +215,14 @@ def test_config_keys(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=".*") as err:
             load_config(path)
         assert words in str(err.value)
+
+
+def test_auth_imap_points_a_microsoft_account_to_auth_microsoft(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[account]\nname = "J"\naddresses = ["j@outlook.com"]\ntimezone = "UTC"\n'
+                    '[mailbox]\nbackend = "imap"\n[imap]\nusername = "j@outlook.com"\n'
+                    'auth = "xoauth2"\nprovider = "microsoft"\nclient_id = "abc"\n'
+                    f'[state]\npath = "{tmp_path}/state.db"\n')
+    assert main(["--config", str(path), "auth", "imap", "--stdin"]) != 0
+    assert "run `followup-agent auth microsoft`" in capsys.readouterr().err
