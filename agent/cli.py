@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--port", type=int, default=0,
                     help="loopback port for Google's redirect (default: any free port; fix it to "
                          "forward it over SSH on a headless machine)")
+    auth_sub.add_parser("microsoft", help="Outlook.com / Microsoft 365 over IMAP: device-code sign-in; "
+                        "the refresh token goes to the keyring or imap.token_file")
     ap = auth_sub.add_parser("imap", help="store the IMAP password in the keyring (prompts for it)")
     ap.add_argument("--stdin", action="store_true",
                     help="read the password from the first line of standard input (for scripts)")
@@ -146,6 +148,11 @@ def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:
 def _auth(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     if args.auth_what == "imap":
         return _auth_imap(config, from_stdin=args.stdin, out=out)
+    if args.auth_what == "microsoft":
+        from agent.microsoft_auth import run_auth as run_microsoft
+
+        run_microsoft(config, out=out)
+        return 0
     from agent.gmail_auth import run_auth
 
     run_auth(config, args.client_secrets, port=args.port, out=out)
@@ -265,6 +272,9 @@ def _auth_imap(config: Config, *, from_stdin: bool, out: TextIO) -> int:
         raise AgentError("There is no [imap] section in the configuration: nothing to store a password for.")
     if not imap.username:
         raise AgentError("imap.username is not set: the keyring entry is stored under it. Set it first.")
+    if imap.provider == "microsoft":
+        raise AgentError("imap.provider = \"microsoft\" signs in with OAuth2, not a password: "
+                         "run `followup-agent auth microsoft`.")
     backend, plaintext = keyring_backend()
     if plaintext is None:
         raise AgentError(

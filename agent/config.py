@@ -153,6 +153,12 @@ class ImapConfig:
     all_folder: str | None = None
     gmail_query: str = "newer_than:180d"  # X-GM-RAW narrowing on Gmail
     labels: bool = False  # set Follow-up/* labels on Gmail
+    # OAuth2 (auth = "xoauth2"): whose tokens; Microsoft's need an app registration (README)
+    provider: str = "google"  # google | microsoft
+    client_id: str | None = None  # Microsoft: the app registration's Application (client) ID
+    tenant: str = "common"  # Microsoft: common | consumers | organizations | a tenant id
+    authority_host: str = "https://login.microsoftonline.com"
+    token_file: Path | None = None  # OAuth2 grant in a 0600 file instead of the keyring
 
 
 @dataclass(frozen=True)
@@ -393,6 +399,7 @@ _SECTIONS: dict[str, Any] = {
         "host", "port", "security", "username", "auth", "password_command", "secret_sources",
         "credential_name", "keyring_service", "ca_file", "timeout", "sent_folder",
         "drafts_folder", "all_folder", "gmail_query", "labels",
+        "provider", "client_id", "tenant", "authority_host", "token_file",
     },
     "gmail": {"token_file", "api_endpoint", "query", "credential_name", "keyring_service", "labels"},
     "schedule": {
@@ -480,7 +487,10 @@ def is_loopback(host: str) -> bool:
 
 
 def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
-    host = _get(sec, "imap.host", str, required=required, default="")
+    oauth = _imap_oauth(sec, base)
+    microsoft = oauth["provider"] == "microsoft"
+    host = _get(sec, "imap.host", str, required=required and not microsoft,
+                default="outlook.office365.com" if microsoft else "")
     security = _get(sec, "imap.security", str, default="tls")
     if security not in ("tls", "starttls", "none"):
         raise ConfigError(f"imap.security = {security!r} is not one of \"tls\", \"starttls\", \"none\".")
@@ -519,7 +529,36 @@ def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
         all_folder=_get(sec, "imap.all_folder", str),
         gmail_query=_get(sec, "imap.gmail_query", str, default="newer_than:180d"),
         labels=_get(sec, "imap.labels", bool, default=False),
+        **oauth,
     )
+
+
+_TENANT = re.compile(r"common|consumers|organizations|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def _imap_oauth(sec: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    """The OAuth2 keys: which provider, and Microsoft's app registration and tenant."""
+    provider = _get(sec, "imap.provider", str, default="google")
+    if provider not in ("google", "microsoft"):
+        raise ConfigError(f"imap.provider = {provider!r} is not one of \"google\", \"microsoft\".")
+    client_id = _get(sec, "imap.client_id", str)
+    if provider == "microsoft":
+        if _get(sec, "imap.auth", str, default="password") != "xoauth2":
+            raise ConfigError("imap.provider = \"microsoft\" needs imap.auth = \"xoauth2\": Microsoft "
+                              "refuses password logins over IMAP.")
+        if not client_id:
+            raise ConfigError("imap.provider = \"microsoft\" needs imap.client_id, the Application (client) "
+                              "ID of your app registration (README: Microsoft accounts).")
+    tenant = _get(sec, "imap.tenant", str, default="common")
+    if not _TENANT.fullmatch(tenant):
+        raise ConfigError(f"imap.tenant = {tenant!r} is not common, consumers, organizations, a tenant id "
+                          "or a tenant domain.")
+    authority_host = _get(sec, "imap.authority_host", str, default="https://login.microsoftonline.com")
+    if not authority_host.startswith("https://"):
+        raise ConfigError(f"imap.authority_host = {authority_host!r} must be an https URL.")
+    token = _get(sec, "imap.token_file", str)
+    return {"provider": provider, "client_id": client_id, "tenant": tenant,
+            "authority_host": authority_host.rstrip("/"), "token_file": _path(token, base) if token else None}
 
 
 def _gmail(sec: Mapping[str, Any], base: Path) -> GmailConfig:

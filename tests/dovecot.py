@@ -239,6 +239,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
+{oauth2_passdb}
 userdb {{
   driver = static
   args = {userdb_ids} home={root}/home/%u
@@ -603,14 +604,44 @@ def _mail_owner() -> tuple[str, str, str, int | None, int | None]:
     return me, me, "", None, None
 
 
+#: a second passdb that checks XOAUTH2/OAUTHBEARER bearer tokens against a local introspection
+#: endpoint (tests/oauth_server.py); after passwd-file, which fails them and lets this one try
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  args = {conf}
+}}
+"""
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
+def _oauth2(root: Path, introspection_url: str | None) -> str:
+    """The passdb block for :data:`OAUTH2_PASSDB` ("" without an introspection URL)."""
+    if introspection_url is None:
+        return ""
+    conf = root / "dovecot-oauth2.conf.ext"
+    conf.write_text(OAUTH2_CONF.format(url=introspection_url))
+    conf.chmod(0o644)
+    return OAUTH2_PASSDB.format(conf=conf)
+
+
 def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE,
-                  capabilities: Sequence[str] | None = None) -> DovecotServer:
+                  capabilities: Sequence[str] | None = None,
+                  oauth2_introspection_url: str | None = None) -> DovecotServer:
     """Write a config under ``root`` and start Dovecot; fail clearly when it is missing.
 
     ``capabilities`` replaces what Dovecot advertises after login
     (``imap_capability``): the server then really does not offer the others,
     so the client's fallbacks are tested against a server's word, not the
     client pretending (``ImapMailbox(ignore_capabilities=...)``).
+    With ``oauth2_introspection_url`` it also accepts XOAUTH2/OAUTHBEARER logins
+    whose bearer token that endpoint calls active for the user.
     """
     if not Path(DOVECOT).exists():
         pytest.fail(
@@ -642,11 +673,14 @@ def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE,
             mail_owner=mail_owner,
             namespace=namespace,
             capability=f"imap_capability = {' '.join(capabilities)}" if capabilities else "",
+            oauth2_passdb=_oauth2(root, oauth2_introspection_url),
             userdb_ids=f"uid={uid} gid={gid}" if uid is not None else "",
             cert=certs["cert"],
             key=certs["key"],
             dh=dh if dh.exists() else certs["key"],
         )
+        if oauth2_introspection_url is not None:
+            text = text.replace("auth_mechanisms = plain login\n", "auth_mechanisms = plain login xoauth2 oauthbearer\n")
         if not dh.exists():
             text = text.replace(f"ssl_dh = <{certs['key']}\n", "")
         config = root / "dovecot.conf"

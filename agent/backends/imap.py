@@ -1404,7 +1404,11 @@ def _describe(err: BaseException | None) -> str:
 
 
 def credential_provider(cfg: ImapConfig, env: Mapping[str, str] | None = None) -> Callable[[], str]:
-    """The password (looked up once, kept in memory) or a fresh XOAUTH2 access token."""
+    """The password (looked up once, kept in memory) or a fresh XOAUTH2 access token.
+
+    Google's grant (or a bare access token) comes from the secret sources;
+    Microsoft's from :mod:`agent.microsoft_auth` (same stores, refreshed by msal).
+    """
     from agent.secrets import get_secret
 
     environ = os.environ if env is None else env
@@ -1419,6 +1423,10 @@ def credential_provider(cfg: ImapConfig, env: Mapping[str, str] | None = None) -
             sources=cfg.secret_sources,
         )
 
+    if cfg.auth == "xoauth2" and cfg.provider == "microsoft":
+        from agent.microsoft_auth import token_provider
+
+        return token_provider(cfg, environ)
     if cfg.auth == "xoauth2":
         return _OAuthToken(lookup)
     cache: list[str] = []
