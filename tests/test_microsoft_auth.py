@@ -161,6 +161,23 @@ def test_an_expired_access_token_is_refreshed(
     assert len(refreshes) == 2  # one at the first login, one after the expiry
 
 
+def test_an_access_token_refused_before_its_expiry_is_renewed_once(
+        oauth: tuple[OAuthServer, DovecotUser], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server, user = oauth
+    config = _grant(server, user, tmp_path, capsys)
+    now = [1_000_000.0]
+    provider = token_provider(config.imap, {}, clock=lambda: now[0])
+    with ImapMailbox(config.imap, provider, sleep=lambda _s: None) as mailbox:
+        mailbox.changes(None)
+    first = provider()
+    server.expire(first)  # the server ends it early; our clock still calls it valid
+    user.admin.append("INBOX", MESSAGE)
+    with ImapMailbox(config.imap, provider, sleep=lambda _s: None) as mailbox:
+        changes = mailbox.changes(None)  # refused once, renewed, logged in
+    assert [m for m in changes.added if b"ms-1@acme.example" in m.data]
+    assert provider() != first
+
+
 def test_a_revoked_refresh_token_names_the_command_to_run_again(
         oauth: tuple[OAuthServer, DovecotUser], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server, user = oauth

@@ -555,7 +555,7 @@ class ImapMailbox:
                 client.starttls(self._tls_context())
             secret = self._credential()
             if cfg.auth == "xoauth2":
-                client.oauth2_login(cfg.username, secret)
+                self._oauth2_login(client, secret)
             elif not secret.isascii() and client.has_capability("AUTH=PLAIN"):
                 client.plain_login(cfg.username, secret)  # LOGIN cannot carry non-ASCII
             else:
@@ -570,6 +570,19 @@ class ImapMailbox:
                 client.shutdown()
             raise
         return client
+
+    def _oauth2_login(self, client: IMAPClient, token: str) -> None:
+        """XOAUTH2, and once more with a fresh token when the server refuses one the provider
+        still thought valid (revoked or expired early at the server: a clock skew, a password
+        change). A second refusal is the user's to settle (LoginError → AuthError)."""
+        try:
+            client.oauth2_login(self.cfg.username, token)
+        except LoginError:
+            invalidate = getattr(self._credential, "invalidate", None)
+            if invalidate is None:
+                raise
+            invalidate()
+            client.oauth2_login(self.cfg.username, self._credential())
 
     # --- folders ----------------------------------------------------------------------
 
@@ -1455,6 +1468,12 @@ class _OAuthToken:
         self._lookup = lookup
         self._creds: Any = None
         self._plain: str | None = None
+
+    def invalidate(self) -> None:
+        """Forget the access token (the server refused it): the next call refreshes, when the
+        secret is a grant (a bare access token cannot be renewed)."""
+        if self._creds is not None:
+            self._creds.token = None
 
     def __call__(self) -> str:
         if self._plain is not None:
