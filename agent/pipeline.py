@@ -28,6 +28,7 @@ from agent.model import (
     Closing,
     Conversation,
     Interview,
+    Message,
     Offer,
     Rejection,
     Withdrawn,
@@ -48,7 +49,7 @@ def record_of(conv: Conversation, dec: Decision, config: Config) -> dict[str, An
     """What the state keeps of one tracked conversation for ``pipeline`` and ``report``."""
     automatic = {f.evidence.message_id for f in dec.facts if isinstance(f, AutoReply | Ack | Bounce)}
     messages = [{"at": m.date.isoformat(), "from": "user" if config.identity.is_user(m.from_) else "company",
-                 "auto": m.message_id in automatic or m.auto.is_report}
+                 "auto": m.message_id in automatic or _automatic(m)}
                 for m in conv.messages if m.date is not None]
     interviews = [{"start": f.start.isoformat(), "end": f.end.isoformat(), "summary": f.summary}
                   for f in dec.facts if isinstance(f, Interview)]
@@ -66,6 +67,13 @@ def record_of(conv: Conversation, dec: Decision, config: Config) -> dict[str, An
         "outcomes": sorted(outcomes, key=lambda o: o["at"]),
         "next": None if nxt is None else {"kind": nxt.kind, "due": nxt.due.isoformat()},
     }
+
+
+def _automatic(m: Message) -> bool:
+    """Sent by a machine by its headers (RFC 3834 Auto-Submitted, X-Autoreply, a delivery report),
+    even where no fact was read from it: no person answered."""
+    a = m.auto
+    return a.is_report or a.x_autoreply or (a.auto_submitted not in (None, "no")) or a.precedence == "auto_reply"
 
 
 # --- the role -------------------------------------------------------------------------------

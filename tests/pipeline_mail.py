@@ -25,7 +25,7 @@ def _at(month: int, day: int, hour: int = 10) -> datetime:
 
 
 def _mail(cid: str, n: int, frm: str, to: str, subject: str, at: datetime, body: str,
-          ics: str | None = None) -> tuple[str, bytes]:
+          ics: str | None = None, auto: bool = False) -> tuple[str, bytes]:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = frm, to, subject
     msg["Date"] = format_datetime(at)
@@ -33,6 +33,8 @@ def _mail(cid: str, n: int, frm: str, to: str, subject: str, at: datetime, body:
     if n > 1:
         msg["In-Reply-To"] = f"<{cid}.{n - 1}@mail.example>"
         msg["References"] = " ".join(f"<{cid}.{i}@mail.example>" for i in range(1, n))
+    if auto:  # what an applicant tracking system's acknowledgement carries (RFC 3834)
+        msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(body)
     if ics is not None:
         msg.add_attachment(ics, subtype="calendar", params={"method": "REQUEST"}, filename="invite.ics")
@@ -56,7 +58,7 @@ ME = f"{USER_NAME} <{USER}>"
 
 def _conversation(cid: str, company: str, person: str, subject: str,
                   steps: list[tuple[str, datetime, str] | tuple[str, datetime, str, datetime]]) -> list[tuple[str, bytes]]:
-    """Messages of one thread: ("me" | "them", when, body[, interview start])."""
+    """Messages of one thread: ("me" | "them" | "auto", when, body[, interview start])."""
     them = f"{person} <{person.split()[0].lower()}@{company.lower().replace(' ', '')}.example>"
     out = []
     for n, step in enumerate(steps, 1):
@@ -66,7 +68,7 @@ def _conversation(cid: str, company: str, person: str, subject: str,
         if len(step) == 4:
             ics = _invite(cid, step[3], f"Interview: {USER_NAME} / {company}", them.split("<")[1].rstrip(">"))
         frm, to = (ME, them) if who == "me" else (them, ME)
-        out.append(_mail(cid, n, frm, to, subj, at, body, ics))
+        out.append(_mail(cid, n, frm, to, subj, at, body, ics, auto=who == "auto"))
     return out
 
 
@@ -79,9 +81,15 @@ def job_search() -> list[tuple[str, bytes]]:
     return [
         *_conversation("northwind", "Northwind", "Nina Berg", "Senior Backend Engineer role at Northwind", [
             ("them", _at(11, 24), "Hi Jordan,\n\nI am a recruiter at Northwind and came across your profile. "
-                                  "Would you be open to a chat about our Senior Backend Engineer role?\n\nNina")]),
+                                  "Would you be open to a chat about our Senior Backend Engineer role?\n\nNina"),
+            ("me", _at(11, 25), "Hi Nina,\n\nYes, I am interested in the role and happy to chat this week.\n\n"
+                                "Best,\nJordan")]),
         *_conversation("acme", "Acme Analytics", "Carl Stone", "Application for Data Analyst at Acme Analytics", [
-            ("me", _at(11, 25), apply)]),
+            ("me", _at(11, 25), "Hello,\n\nI have applied for the Data Analyst position through your "
+                                "careers site and attach my resume.\n\nBest,\nJordan"),
+            ("auto", _at(11, 25, 11), "Dear Jordan,\n\nThank you for your application for the Data Analyst "
+                                      "position. We have received it and our team will review it.\n\n"
+                                      "This is an automated message, please do not reply.")]),
         *_conversation("globex", "Globex", "Gina Holt", "Application for Product Designer", [
             ("me", _at(11, 16), apply), ("them", _at(11, 18), reply)]),
         *_conversation("initech", "Initech", "Ian Moss", "Application for Staff Engineer at Initech", [
