@@ -170,21 +170,30 @@ def _row(rec: Mapping[str, Any], now: datetime, config: Config) -> Row:
     first_reply = next((d for d, who, auto in msgs if who == "company" and not auto and sent and d > sent[0]),
                        None)
     outcome = _standing_outcome(rec["outcomes"], starts, now, at)
-    nxt = rec.get("next")
     stage, rnd = _stage(rec["state"], outcome, starts, held, first_reply, received, sent, now)
+    nxt = rec.get("next") if stage not in _ENDED else None
     return Row(
         conversation=rec["conversation"], company=rec["company"], role=rec["role"], subject=rec["subject"],
         stage=stage, round=rnd, first_contact=msgs[0][0] if msgs else None,
         last_company=max(received, default=None), last_user=max(sent, default=None), first_reply=first_reply,
-        days_to_first_reply=None if first_reply is None else round((first_reply - sent[0]).total_seconds() / 86400, 1),
+        days_to_first_reply=_days_between(sent[0], first_reply) if first_reply else None,
         interviews=held, scheduled=tuple(s for s in starts if s > now),
         outcome_at=outcome[1] if outcome else None,
-        rejected_after_round=(sum(1 for h in held if h < outcome[1])
-                              if outcome and outcome[0] == "rejection" else None),
-        next_step=nxt["kind"] if nxt and stage not in _ENDED else None,
-        next_due=at(nxt["due"]) if nxt and stage not in _ENDED else None,
+        rejected_after_round=_rejected_after(outcome, held),
+        next_step=nxt["kind"] if nxt else None, next_due=at(nxt["due"]) if nxt else None,
         user_started=bool(msgs) and msgs[0][1] == "user", sent=sent, received=received,
     )
+
+
+def _days_between(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds() / 86400, 1)
+
+
+def _rejected_after(outcome: tuple[str, datetime] | None, held: Sequence[datetime]) -> int | None:
+    """How many interviews were held before a rejection (0: it answered the application)."""
+    if outcome is None or outcome[0] != "rejection":
+        return None
+    return sum(1 for h in held if h < outcome[1])
 
 
 _ENDED = frozenset({"offer", "rejected", "withdrew", "moved on", "closed"})
