@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from agent.backends.open import open_mailbox
@@ -25,6 +25,7 @@ from agent.store import StateLock, Store
 if TYPE_CHECKING:
     from agent.engine import PollResult
     from agent.model import Conversation
+    from agent.pipeline import Row
 
 
 def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None) -> PollResult:
@@ -117,3 +118,15 @@ def cached_status(config: Config) -> CachedStatus:
     if snap is None:
         raise AgentError("No poll has completed yet: run `followup-agent poll --once` first.")
     return CachedStatus(tracked=list(snap.tracked), possible=list(snap.possible))
+
+
+def pipeline_rows(config: Config, now: datetime, since: date | None = None) -> list[Row]:
+    """``pipeline`` and ``report``'s rows: the records the last poll kept, read without connecting
+    to the mailbox (so alike on every backend)."""
+    from agent.pipeline import rows
+
+    if not config.state.path.exists():
+        raise AgentError(f"No state at {config.state.path} yet: run `followup-agent poll --once` first.")
+    with Store.open(config.state.path, readonly_dry_run=True) as store:
+        records = store.load_pipeline()
+    return rows(records, now, config, since)

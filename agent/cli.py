@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -57,6 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("thread", help="conversation id, or a unique part of its subject or company")
     sp.add_argument("--now", type=_parse_now)
 
+    sp = sub.add_parser("pipeline", help="every recruiting conversation (closed ones too): stage, dates, next step",
+                        description="Read from the state the last poll kept: no mailbox is opened.")
+    fmt = sp.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON array (ISO 8601 times with offsets)")
+    fmt.add_argument("--csv", action="store_true", help="RFC 4180 CSV, UTF-8, with a header row")
+    sp.add_argument("--since", type=_parse_day, help="only conversations with a message on or after this day "
+                                                     "(YYYY-MM-DD): filters by last activity")
+    sp.add_argument("--now", type=_parse_now)
+
+    sp = sub.add_parser("report", help="the funnel, response and interview rates, medians, week by week",
+                        description="Read from the state the last poll kept: no mailbox is opened.")
+    sp.add_argument("--html", type=Path, metavar="FILE",
+                    help="also write one self-contained HTML page (inline CSS and SVG, no network)")
+    sp.add_argument("--since", type=_parse_day, help="only conversations with a message on or after this day "
+                                                     "(YYYY-MM-DD): filters by last activity")
+    sp.add_argument("--now", type=_parse_now)
+
     sub.add_parser("run", help="the long-running service; stops cleanly on SIGTERM")
 
     sp = sub.add_parser("doctor", help="check config, secret, server, folders and state; print fixes")
@@ -93,6 +110,13 @@ def _parse_now(value: str) -> datetime:
     if dt.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. 2026-12-02T15:00:00-05:00")
     return dt
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day like 2026-11-01") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,11 +229,38 @@ def _explain(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def _pipeline(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """``pipeline``: the stored records as rows (agent/pipeline.py), in the format asked for."""
+    from agent.app import pipeline_rows
+    from agent.report_table import write_csv, write_json, write_text
+
+    rows = pipeline_rows(config, _now(args), args.since)
+    (write_json if args.json else write_csv if args.csv else write_text)(rows, out)
+    return 0
+
+
+def _report(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """``report``: the figures on stdout, and the HTML page when ``--html`` names a file."""
+    from agent.app import pipeline_rows
+    from agent.report import make_report
+    from agent.report_html import render_html
+    from agent.report_text import write_report
+
+    now = _now(args)
+    rep = make_report(pipeline_rows(config, now, args.since))
+    write_report(rep, out)
+    if args.html:
+        args.html.write_text(render_html(rep, now.astimezone(config.account.tz)), encoding="utf-8")
+        out.write(f"\nWrote {args.html}.\n")
+    return 0
+
+
 _WITHOUT_CONFIG: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "demo": _demo, "doctor": _doctor,
 }
 _WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
     "run": _run, "auth": _auth, "poll": _poll, "status": _status, "explain": _explain,
+    "pipeline": _pipeline, "report": _report,
     **dict.fromkeys(CONTROLS, _control),
 }
 

@@ -45,6 +45,7 @@ from agent.drafts import load_templates
 from agent.errors import AgentError, MailboxError
 from agent.existing_drafts import describe_drafts
 from agent.model import Conversation
+from agent.pipeline import record_of
 from agent.planner import Drafts, make_plan
 from agent.policy import Decision
 from agent.reading import decide_all, read
@@ -169,6 +170,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
             facts_cache.save(store, known_facts)
             store.set_cursor(mailbox.name, synced.changes.cursor)
             store.save_snapshot(status, possible, at=now)
+            store.save_pipeline([record_of(conv, d, config) for conv, d in decisions])
     lap("apply")
     stats.update(seconds=lap.total(), phases=lap.phases)
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, list(seen.untracked),

@@ -607,6 +607,18 @@ class Store:
             return None
         return Snapshot(datetime.fromisoformat(row[0]), tuple(json.loads(row[1])), tuple(json.loads(row[2])))
 
+    def save_pipeline(self, records: Sequence[dict[str, Any]]) -> None:
+        """Keep the last poll's pipeline records (agent/pipeline.py), one per tracked conversation:
+        the whole set is replaced, as the snapshot is, so a conversation no longer tracked leaves."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM pipeline")
+            db.executemany("INSERT INTO pipeline(conversation, record) VALUES (?, ?)",
+                           [(r["conversation"], compact_json(r)) for r in records])
+
+    def load_pipeline(self) -> list[dict[str, Any]]:
+        """The records the last poll kept, by conversation id."""
+        return [json.loads(r[0]) for r in self._db.execute("SELECT record FROM pipeline ORDER BY conversation")]
+
     # --- controls (user corrections) ----------------------------------------------------
 
     def put_control(

@@ -274,5 +274,11 @@ _MOVES: tuple[Callable[[sqlite3.Connection, dict[str, str]], None], ...] = (
     _move_cursors, _move_candidates, _move_labelled, _move_drafts, _move_facts, _move_aliases)
 
 #: Append-only. Step *n* (1-based) brings the schema from version n-1 to n.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite3.Connection) -> None:
+    """Version 5: what ``pipeline`` and ``report`` read (agent/pipeline.py), one JSON document per
+    tracked conversation, replaced by each poll. Empty until the first poll after the upgrade."""
+    db.execute("CREATE TABLE pipeline (conversation TEXT PRIMARY KEY, record TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
