@@ -60,7 +60,7 @@ DEFAULT_ROOT = Path(os.environ.get("FOLLOWUP_CYRUS_ROOT", "/var/cache/followup-a
 ADMIN = "cyrus"
 
 #: the folders a Fastmail account starts with, and their SPECIAL-USE roles
-FOLDERS = (("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"))
+FOLDERS: tuple[tuple[str, str | None], ...] = (("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"))
 
 _user_counter = itertools.count(1)
 
@@ -130,6 +130,7 @@ class CyrusServer:
     port: int
     tls_port: int
     ca_file: Path
+    wrong_ca_file: Path
     host: str = HOST
     process: subprocess.Popen[bytes] | None = None
     users: list[str] = field(default_factory=list)
@@ -208,14 +209,24 @@ class CyrusServer:
                 self._admin.logout()
             self._admin = None
 
-    def add_user(self, name: str | None = None, password: str = PASSWORD) -> CyrusUser:
-        """A fresh user: INBOX plus Sent, Drafts and Trash marked with SPECIAL-USE."""
+    def add_user(
+        self, name: str | None = None, password: str = PASSWORD,
+        folders: tuple[tuple[str, str | None], ...] = FOLDERS,
+    ) -> CyrusUser:
+        """A fresh user: INBOX plus ``folders`` (name, SPECIAL-USE role or None for an unmarked one).
+
+        The default is Fastmail's: Sent, Drafts and Trash, each marked.
+        """
         name = name or f"user{os.getpid()}x{next(_user_counter)}"
         with self._lock:
             self.admin.create_folder(f"user/{name}")
-            for folder, use in FOLDERS:
-                # CREATE-SPECIAL-USE (RFC 6154) as the admin: Cyrus stores the role on the mailbox
-                self.admin._imap._simple_command("CREATE", f"user/{name}/{folder}", f"(USE ({use}))")
+            for folder, use in folders:
+                if use is None:
+                    self.admin.create_folder(f"user/{name}/{folder}")
+                else:
+                    # CREATE-SPECIAL-USE (RFC 6154) as the admin: Cyrus stores the role on the mailbox
+                    self.admin._imap._simple_command("CREATE", self.admin._normalise_folder(f"user/{name}/{folder}"),
+                                                     f"(USE ({use}))")
         self.users.append(name)
         return CyrusUser(self, name, password)  # type: ignore[arg-type]
 
@@ -263,7 +274,8 @@ def start_cyrus(root: Path, dist: Path) -> CyrusServer:
         port, tls_port = _free_port(), _free_port()
         (root / "cyrus.conf").write_text(CYRUS_CONF.format(
             bin=dist / "usr/lib/cyrus/bin", conf=root / "imapd.conf", host=HOST, port=port, tls_port=tls_port))
-        server = CyrusServer(root=root, dist=dist, port=port, tls_port=tls_port, ca_file=certs["ca"])
+        server = CyrusServer(root=root, dist=dist, port=port, tls_port=tls_port, ca_file=certs["ca"],
+                             wrong_ca_file=certs["wrong_ca"])
         try:
             server.start()
             return server
