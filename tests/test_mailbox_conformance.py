@@ -205,6 +205,17 @@ def imap_minimal_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         yield env
 
 
+@backend("cyrus")
+@contextlib.contextmanager
+def cyrus_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh user on the session's real Cyrus IMAP, set up like Fastmail (tests/cyrus.py)."""
+    from tests.cyrus import cyrus_mailbox_env
+
+    del tmp_path
+    with cyrus_mailbox_env(request) as env:
+        yield env
+
+
 @backend("gmail")
 @contextlib.contextmanager
 def gmail_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
