@@ -345,13 +345,25 @@ class CourierUser:
             flags = {uid: tuple(sorted(f for f in item[b"FLAGS"] if f != b"\\Recent"))
                      for uid, item in (c.fetch(uids, ["FLAGS"]) if uids else {}).items()}
             self._leave(c)
-            out[name] = {"uidvalidity": info.get(b"UIDVALIDITY"), "uidnext": info.get(b"UIDNEXT"),
+            out[name] = {"uidvalidity": self._stored_uidvalidity(name, info), "uidnext": info.get(b"UIDNEXT"),
                          "flags": flags}
         out["maildir files"] = sorted(
             (str(p.parent.parent.relative_to(self.maildir)), p.name)
             for sub in ("cur", "new") for p in self.maildir.glob(f"**/{sub}/*") if p.is_file()
         )
         return out
+
+    def _stored_uidvalidity(self, folder: str, info: dict[bytes, Any]) -> Any:
+        """The folder's UIDVALIDITY, or None while Courier has not stored one.
+
+        Courier writes a folder's UIDVALIDITY (in ``courierimapuiddb``) only
+        once the folder holds a message; until then every SELECT invents one
+        from the clock, so two reads of a never-used empty folder differ with
+        nothing written at all.
+        """
+        sub = "" if folder == "INBOX" else "." + folder.removeprefix("INBOX.")
+        stored = (self.maildir / sub / "courierimapuiddb").exists()
+        return info.get(b"UIDVALIDITY") if stored else None
 
     def imap_config(self, **overrides: Any) -> Any:
         from agent.config import ImapConfig
