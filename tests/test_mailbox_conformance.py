@@ -45,6 +45,7 @@ from agent.backends.memory import MemoryMailbox, MemoryServer
 from agent.model import INBOX, SENT
 from agent.samples import ics, message
 from agent.store import Store
+from tests.courier import courier  # noqa: F401  (the session fixture the "courier" environment asks for)
 from tests.helpers import by_mid, make_config, mid_of, t
 
 # --- the registry ---------------------------------------------------------------------
@@ -213,6 +214,18 @@ def cyrus_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mailbo
 
     del tmp_path
     with cyrus_mailbox_env(request) as env:
+        yield env
+
+
+@backend("courier")
+@contextlib.contextmanager
+def courier_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MailboxEnv]:
+    """A fresh user on a real Courier-IMAP (tests/courier.py): "INBOX." namespace, no
+    SPECIAL-USE, no CONDSTORE; the agent finds INBOX.Sent and INBOX.Drafts by name alone."""
+    from tests.courier import courier_mailbox_env
+
+    del tmp_path
+    with courier_mailbox_env(request) as env:
         yield env
 
 

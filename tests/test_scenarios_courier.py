@@ -1,0 +1,127 @@
+"""The whole scenario suite (tests/scenarios/) against a real Courier-IMAP, unchanged.
+
+The agent's config names no folder: it must find INBOX.Sent and INBOX.Drafts
+by their well-known names (agent/backends/folder_names.toml), on a server
+without SPECIAL-USE, CONDSTORE or UNSELECT that refuses to APPEND into an
+EXAMINEd folder (tests/courier.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.courier import CourierUser, courier, courier_user  # noqa: F401  (fixtures)
+from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario, scenario_names
+from tests.test_scenarios import KNOWN_BUGS
+
+SENT, DRAFTS = "INBOX.Sent", "INBOX.Drafts"
+
+
+class CourierHarness:
+    """A Courier user's INBOX, INBOX.Sent and INBOX.Drafts, set by the test as mail clients would."""
+
+    def __init__(self, user: CourierUser) -> None:
+        self.user = user
+
+    def deliver(self, folder: str, data: bytes) -> None:
+        name = {"inbox": "INBOX", "sent": SENT}[folder]
+        self.user.deliver(name, data, flags=(b"\\Seen",) if folder == "sent" else ())
+
+    def drafts(self) -> list[tuple[str, bytes]]:
+        c = self.user.admin
+        c.select_folder(DRAFTS, readonly=True)
+        uids = sorted(c.search("ALL"))
+        out = []
+        if uids:
+            for uid, item in sorted(c.fetch(uids, ["BODY.PEEK[]", "FLAGS"]).items()):
+                assert b"\\Draft" in item[b"FLAGS"], f"a draft without the \\Draft flag: {uid}"
+                out.append((str(uid), item[b"BODY[]"]))
+        c.close_folder()
+        return out
+
+    def add_draft(self, data: bytes) -> None:
+        self.user.deliver(DRAFTS, data, flags=(b"\\Draft", b"\\Seen"))
+
+    def delete_draft(self, draft_id: str) -> None:
+        self.user.expunge(DRAFTS, [int(draft_id)])
+
+    def config_sections(self) -> dict[str, dict[str, Any]]:
+        s = self.user.server
+        return {
+            "mailbox": {"backend": "imap"},
+            "imap": {"host": s.host, "port": s.port, "security": "none", "username": self.user.username,
+                     "password_command": f"printf %s {self.user.password}"},
+        }
+
+
+def _params() -> list[object]:
+    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])]
+                         if n in KNOWN_BUGS else []) for n in scenario_names()]
+
+
+@pytest.mark.parametrize("name", _params())
+def test_scenario_on_courier(name: str, courier_user: CourierUser, tmp_path: Path) -> None:  # noqa: F811
+    run_scenario(load_scenario(name), CourierHarness(courier_user), tmp_path, cli=run_cli_in_process)
+
+
+# --- the server really is Courier, and the agent meets its quirks ----------------------------
+# If the fixture ever fell back to something Dovecot-like, the suite above would prove
+# nothing about Courier: these pin the dialogue facts the agent must cope with.
+
+
+def test_the_dialogue_is_couriers(courier_user: CourierUser) -> None:  # noqa: F811
+    c = courier_user.admin
+    caps = set(c.capabilities())
+    assert {b"IMAP4REV1", b"UIDPLUS", b"NAMESPACE", b"IDLE"} <= caps
+    assert not caps & {b"SPECIAL-USE", b"CONDSTORE", b"QRESYNC", b"UNSELECT", b"MOVE", b"XLIST"}
+    assert c.namespace().personal == (("INBOX.", "."),)
+    rows = c.list_folders()
+    assert {name for _f, _d, name in rows} == {"INBOX", "INBOX.Sent", "INBOX.Drafts", "INBOX.Trash"}
+    assert not any(flag in flags for flags, _d, _n in rows for flag in (b"\\Sent", b"\\Drafts"))
+    c.select_folder(DRAFTS, readonly=True)
+    with pytest.raises(Exception, match="READ-ONLY"):  # Courier's refusal (issue 14)
+        c.append(DRAFTS, b"Subject: x\r\n\r\nx\r\n")
+    c.close_folder()
+
+
+def test_the_agent_finds_sent_and_drafts_by_name(courier_user: CourierUser) -> None:  # noqa: F811
+    mailbox = courier_user.mailbox()
+    try:
+        mailbox.changes(None)
+        assert mailbox.folder_sources == {"sent": "well-known name", "drafts": "well-known name"}
+    finally:
+        mailbox.close()
+
+
+def test_a_draft_is_saved_after_drafts_was_examined(courier_user: CourierUser) -> None:  # noqa: F811
+    """The issue-14 failure: listing drafts EXAMINEs Drafts, then the APPEND must still succeed."""
+    mailbox = courier_user.mailbox()
+    try:
+        assert mailbox.drafts() == []
+        draft_id = mailbox.create_draft(
+            b"From: me@example.org\r\nTo: sam@acme.example\r\nSubject: Following up\r\n"
+            b"Message-ID: <courier-draft@example.org>\r\n\r\nHello Sam,\r\n"
+        )
+        assert [d.id for d in mailbox.drafts()] == [draft_id]
+    finally:
+        mailbox.close()
+    c = courier_user.admin
+    c.select_folder(DRAFTS, readonly=True)
+    (item,) = c.fetch(c.search("ALL"), ["FLAGS", "BODY.PEEK[]"]).values()
+    c.close_folder()
+    assert {b"\\Draft", b"\\Seen"} <= set(item[b"FLAGS"])
+    assert b"Message-ID: <courier-draft@example.org>" in item[b"BODY[]"]
+
+
+def test_a_wrong_password_is_refused(courier_user: CourierUser) -> None:  # noqa: F811
+    from agent.errors import MailboxError
+
+    mailbox = courier_user.mailbox(password="not-the-password")
+    try:
+        with pytest.raises(MailboxError, match="refused the login"):
+            mailbox.changes(None)
+    finally:
+        mailbox.close()
