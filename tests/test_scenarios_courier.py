@@ -125,3 +125,21 @@ def test_a_wrong_password_is_refused(courier_user: CourierUser) -> None:  # noqa
             mailbox.changes(None)
     finally:
         mailbox.close()
+
+
+def test_an_empty_sent_folder_does_not_make_every_poll_a_full_resync(
+        courier_user: CourierUser) -> None:  # noqa: F811
+    """Courier makes up a new UIDVALIDITY for a folder that never held a message at every
+    SELECT/STATUS: an empty Sent must not make each poll start over (and re-read INBOX)."""
+    courier_user.deliver("INBOX", b"From: sam@acme.example\r\nTo: me@example.org\r\nSubject: Hi\r\n"
+                                  b"Message-ID: <empty-sent-1@acme.example>\r\n\r\nHello\r\n")
+    mailbox = courier_user.mailbox()
+    try:
+        first = mailbox.changes(None)
+        assert first.full and len(first.added) == 1
+        second = mailbox.changes(first.cursor)
+        third = mailbox.changes(second.cursor)
+    finally:
+        mailbox.close()
+    assert not second.full and not second.added and not second.removed
+    assert not third.full and not third.added and not third.removed
