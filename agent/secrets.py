@@ -20,10 +20,15 @@ The secret itself is never logged and never put into an exception message.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shlex
 import subprocess
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from agent.errors import AgentError, AuthError
@@ -134,6 +139,7 @@ def store_secret(service: str, username: str, secret: str) -> None:
     from agent.logs import register_secret
 
     register_secret(secret)
+    forget_no_keyring(os.environ)
     try:
         import keyring
 
@@ -174,15 +180,94 @@ def _from_credentials(name: str, env: Mapping[str, str]) -> str:
 
 
 def _from_keyring(service: str, username: str) -> str:
+    # a process that has loaded keyring already (and perhaps chosen its backend) asks it
+    if "keyring" not in sys.modules and no_keyring_known(os.environ):
+        raise _NotFound("no usable keyring backend (remembered; `followup-agent doctor` asks again)")
     try:
         import keyring
 
         secret = keyring.get_password(service, username)
     except Exception as err:  # no backend, locked, D-Bus missing: all "not found here"
+        if type(err).__name__ == "NoKeyringError":
+            remember_no_keyring(os.environ)
         raise _NotFound(_describe(err)) from None
     if not secret:
         raise _NotFound("no entry")
     return secret
+
+
+# --- remembering that there is no keyring ----------------------------------------------
+#
+# keyring finds its backend anew in every process: importing it and scanning the installed
+# packages' entry points costs 0.2-0.5 s on a busy 2-core machine, more than a warm poll's own
+# work. On a machine with no usable backend (a server, a container) that answer never changes
+# until something around it does, so it is kept in a small file, keyed by everything keyring's
+# discovery reads: the installed packages (the mtimes of sys.path's folders change when a
+# package is installed or removed), keyring's config file, the environment variables that
+# choose or reach a backend, and the user. Any change, an hour passing, or `followup-agent
+# auth` storing a secret forgets it, and the keyring is asked again: the documented order
+# stays the same, only a known "not there" is not re-discovered. keyring has no such cache of
+# its own (its ``_keyring_backend`` lives only as long as the process).
+
+#: seconds a remembered "no keyring" holds
+NO_KEYRING_TTL = 3600.0
+_ENV_KEYS = ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
+             "XDG_DATA_HOME", "KDE_FULL_SESSION", "DISPLAY", "WAYLAND_DISPLAY", "HOME")
+
+
+def _cache_file(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base) / "followup-agent" / "no-keyring.json"
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def keyring_fingerprint(env: Mapping[str, str]) -> str:
+    """A digest of what keyring's backend discovery depends on (see the comment above)."""
+    config_home = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or "~", ".config")
+    parts = {
+        "uid": os.getuid(),
+        "env": {k: env.get(k) for k in _ENV_KEYS},
+        "env_keyring": sorted(k for k in env if k.startswith("KEYRING_PROPERTY_")),
+        "paths": [(p, _mtime(p or ".")) for p in sys.path],
+        "config": _mtime(os.path.join(config_home, "python_keyring", "keyringrc.cfg")),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def no_keyring_known(env: Mapping[str, str], clock: Callable[[], float] = time.time) -> bool:
+    """Whether this process's surroundings were found, within the hour, to have no keyring."""
+    try:
+        doc = json.loads(_cache_file(env).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(doc, dict) or doc.get("fingerprint") != keyring_fingerprint(env):
+        return False
+    at = doc.get("at")
+    return isinstance(at, (int, float)) and 0 <= clock() - at < NO_KEYRING_TTL
+
+
+def remember_no_keyring(env: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
+    """Note that keyring found no usable backend here (best effort: a failure only costs time)."""
+    path = _cache_file(env)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"fingerprint": keyring_fingerprint(env), "at": clock()}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def forget_no_keyring(env: Mapping[str, str]) -> None:
+    """Drop the remembered answer (a secret is being stored: the keyring must be asked again)."""
+    with contextlib.suppress(OSError):
+        _cache_file(env).unlink()
 
 
 def _from_command(command: str | None, env: Mapping[str, str]) -> str:

@@ -147,3 +147,71 @@ def test_each_form_of_import_names_its_module(tmp_path: Path, source: str, expec
 def test_no_cycle_when_there_is_none(tmp_path: Path) -> None:
     root = _package(tmp_path, {"__init__.py": "", "a.py": "from pkg import b\n", "b.py": "import os\n"})
     assert find_cycle(import_graph(root)) is None
+
+
+# --- what a warm IMAP poll loads ---------------------------------------------------------
+#
+# Start-up is most of a warm poll with nothing new (issue 15): the modules below cost tens
+# to hundreds of milliseconds each to import, and a poll over IMAP with nothing new needs
+# none of them. This is a test of what is loaded, not of time.
+
+#: modules a warm IMAP poll must not load: the other backends' clients, the readers of
+#: messages it does not read, and keyring once it is known there is no keyring backend
+NOT_ON_A_WARM_IMAP_POLL = ("googleapiclient", "google_auth_oauthlib", "oauthlib", "msal", "icalendar",
+                           "dateparser", "lingua", "keyring", "secretstorage")
+
+_LOADED = (
+    "import json, sys\n"
+    "from agent.cli import main\n"
+    "rc = main(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(json.dumps(sorted(sys.modules)))\n"
+    "sys.exit(rc)\n"
+)
+
+
+def _poll(config: Path, env: dict[str, str], out: Path) -> set[str]:
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-c", _LOADED, str(out), "--config", str(config), "poll", "--once",
+            "--now", "2026-03-02T12:00:00-05:00", "--json"]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    return {name.split(".")[0] for name in json.loads(out.read_text())}
+
+
+def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Over IMAP, with the password from ``password_command`` and no keyring backend (the
+    user's usual path on a server), the second poll loads none of the heavy modules."""
+    import os
+    from datetime import UTC, datetime
+
+    from agent.samples import message
+
+    admin = dovecot_user.connect()
+    when = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
+    text = "Thanks for applying to the Platform Engineer role. We will get back to you by next week."
+    admin.append("INBOX", message("Dana <dana@acme.example>", "me@example.com", "Your application at Acme",
+                                  text, when, "a1@acme.example"))
+    admin.logout()
+    secret = tmp_path / "password"
+    secret.write_text(dovecot_user.password + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[account]\nname = "Me"\naddresses = ["me@example.com"]\ntimezone = "America/New_York"\n'
+        '[mailbox]\nbackend = "imap"\n'
+        f'[imap]\nhost = "{dovecot_user.server.host}"\nport = {dovecot_user.server.port}\n'
+        f'security = "none"\nusername = "{dovecot_user.username}"\npassword_command = "cat {secret}"\n'
+        f'[state]\npath = "{tmp_path / "state.db"}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("CREDENTIALS_DIRECTORY", "PYTHON_KEYRING_BACKEND")}
+    # no keyring backend at all, as on a server; the cache of that answer lives in the test's folder
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    cold = _poll(config, env, tmp_path / "cold.json")
+    assert "keyring" in cold  # the first process asked the keyring, as the documented order says
+    assert (tmp_path / "cache" / "followup-agent" / "no-keyring.json").exists()
+    warm = _poll(config, env, tmp_path / "warm.json")
+    assert "imapclient" in warm and "agent" in warm  # it did poll over IMAP
+    assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) & warm) == []
