@@ -141,6 +141,44 @@ def make_certificates(folder: Path) -> dict[str, Path]:
 # --- the server ---------------------------------------------------------------------
 
 
+def make_self_signed_certificate(folder: Path) -> dict[str, Path]:
+    """A self-signed server certificate for 127.0.0.1/localhost, as Proton Mail Bridge makes one.
+
+    No CA issued it: the certificate is its own trust anchor, so ``imap.ca_file``
+    points at the certificate itself (``"ca"`` here is the same file as ``"cert"``).
+    It is marked CA:TRUE like the Bridge's; ``"wrong_ca"`` is an unrelated CA.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    _wrong_key, wrong_cert = _make_ca("some other CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = {"cert": folder / "self-signed.pem", "key": folder / "self-signed.key",
+             "wrong_ca": folder / "wrong-ca.pem"}
+    paths["cert"].write_bytes(cert.public_bytes(pem))
+    paths["wrong_ca"].write_bytes(wrong_cert.public_bytes(pem))
+    paths["key"].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    paths["key"].chmod(0o600)
+    return {**paths, "ca": paths["cert"]}
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -633,7 +671,7 @@ def _oauth2(root: Path, introspection_url: str | None) -> str:
 
 def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE,
                   capabilities: Sequence[str] | None = None,
-                  oauth2_introspection_url: str | None = None) -> DovecotServer:
+                  oauth2_introspection_url: str | None = None, *, self_signed: bool = False) -> DovecotServer:
     """Write a config under ``root`` and start Dovecot; fail clearly when it is missing.
 
     ``capabilities`` replaces what Dovecot advertises after login
@@ -652,7 +690,7 @@ def start_dovecot(root: Path, namespace: str = NAMESPACE_SPECIAL_USE,
     root.chmod(0o755)  # mkdtemp makes 0700; Dovecot's auth process must read the passwd-file
     for sub in ("run", "state", "home"):
         (root / sub).mkdir()
-    certs = make_certificates(root)
+    certs = make_self_signed_certificate(root) if self_signed else make_certificates(root)
     (root / "passwd").write_text("")
     (root / "passwd").chmod(0o644)  # the auth process runs as an unprivileged user
     login_user, internal_user, mail_owner, uid, gid = _mail_owner()
@@ -753,6 +791,18 @@ def dovecot_minimal() -> Iterator[DovecotServer]:
     """
     root = Path(tempfile.mkdtemp(prefix="followup-dovecot-minimal-"))
     server = start_dovecot(root, NAMESPACE_PLAIN, MINIMAL_CAPABILITIES)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_self_signed() -> Iterator[DovecotServer]:
+    """A Dovecot whose certificate is self-signed (no CA), as Proton Mail Bridge's is."""
+    root = Path(tempfile.mkdtemp(prefix="followup-dovecot-self-signed-"))
+    server = start_dovecot(root, NAMESPACE_PLAIN, self_signed=True)
     try:
         yield server
     finally:

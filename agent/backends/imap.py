@@ -651,17 +651,13 @@ class ImapMailbox:
 
     def _namespace(self, c: IMAPClient, rows: Sequence[tuple[frozenset[bytes], str, str]]) -> tuple[str, str | None]:
         """(personal namespace prefix, hierarchy separator): NAMESPACE where offered, else LIST's."""
-        listed = next((d for _f, d, _n in rows if d), None)
         if b"NAMESPACE" not in self._caps:
-            return "", listed
+            return _personal_namespace(None, rows)
         try:
-            personal = c.namespace().personal or ()
+            personal = c.namespace().personal
         except IMAPClientError:
-            return "", listed
-        if not personal:
-            return "", listed
-        prefix, delimiter = personal[0]
-        return _text(prefix), (_text(delimiter) if delimiter else listed)
+            personal = None  # advertised but refused: behave as if not offered
+        return _personal_namespace(personal, rows)
 
     def _apply_overrides(self, found: dict[str, str], sources: dict[str, str]) -> None:
         """The config's ``imap.*_folder`` win over anything found; a missing one is fatal."""
@@ -1348,6 +1344,24 @@ def _rows(rows: Iterable[tuple[Any, Any, Any]]) -> list[tuple[frozenset[bytes], 
         (frozenset(bytes(f).lower() for f in flags), _text(delim) if delim else "", _text(name))
         for flags, delim, name in rows
     ]
+
+
+def _personal_namespace(
+    personal: Sequence[Any] | None, rows: Iterable[tuple[frozenset[bytes], str, str]]
+) -> tuple[str, str | None]:
+    """(prefix, separator) from NAMESPACE's personal part (None: not offered) and the LIST rows.
+
+    Pure, so the odd replies real servers send are unit-tested without one: no
+    personal namespace, a personal namespace whose separator is NIL (flat
+    servers), LIST rows whose delimiter is NIL. The separator falls back to the
+    first non-NIL LIST delimiter, then to None (names are matched as listed).
+    """
+    listed = next((d for _f, d, _n in rows if d), None)
+    if not personal:
+        return "", listed
+    first = personal[0]
+    prefix, delimiter = (first[0], first[1]) if len(first) >= 2 else (first[0], None)
+    return (_text(prefix) if prefix else ""), (_text(delimiter) if delimiter else listed)
 
 
 def _by_attributes(
