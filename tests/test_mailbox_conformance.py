@@ -612,3 +612,25 @@ def test_an_automatic_reply_in_its_own_thread_moves_the_draft_and_it_goes_into_t
     assert create.draft is not None and create.draft.thread_hint == own
     (draft,) = mailbox_env.mailbox.drafts()
     assert f"In-Reply-To: <{THANKS}>".encode() in draft.data
+
+
+# --- the first-sync window (agent/window.py) ---------------------------------------------------
+
+
+def test_fetch_by_message_id_finds_earlier_mail_never_a_draft(mailbox_env: MailboxEnv) -> None:
+    """A message the window left out (dated 2020) is found by its Message-ID, in INBOX or Sent,
+    as a header block like those ``changes`` hands over; a draft's id and an unknown id are not."""
+    from agent.window import window_of
+
+    seed(mailbox_env)
+    old_mid, old = make_message("Application: Platform Engineer")
+    old = old.replace(b"Mon, 02 Nov 2026", b"Mon, 02 Nov 2020")
+    mailbox_env.deliver(SENT, old)
+    mb = mailbox_env.mailbox
+    draft_mid, draft = make_draft()
+    mb.create_draft(draft)
+    mb.changes(None, window_of(t(11, 10), 30))
+    found = mb.fetch_by_message_id([old_mid, draft_mid, "<nowhere@example.org>"])
+    assert [mid_of(r.data) for r in found] == [old_mid]
+    assert found[0].folder == SENT and found[0].headers_only
+    assert mb.fetch_by_message_id([]) == []
