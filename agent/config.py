@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from agent.errors import ConfigError
 from agent.identity import Identity
 
+#: ``mailbox.lookback_days`` unless set: half a year, as long as a job search usually runs
+DEFAULT_LOOKBACK_DAYS = 180
+
 DEFAULT_ATS_DOMAINS: tuple[str, ...] = (
     "greenhouse.io",
     "greenhouse-mail.io",
@@ -241,6 +244,8 @@ class Config:
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
     source: Path | None = None
+    #: ``mailbox.lookback_days``: a first sync lists this many days of mail (0: all of it; agent/window.py)
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
 
     @property
     def write_labels(self) -> bool:
@@ -335,13 +340,14 @@ def parse_config(
             f"mailbox.backend = {backend!r} is not one of \"maildir\", \"imap\", \"gmail\"."
         )
 
+    lookback = _lookback(mb)
     maildir = imap = gmail = None
     if backend == "maildir" or "maildir" in data:
         maildir = _maildir(_section(data, "maildir"), base, check=backend == "maildir")
     if backend == "imap" or "imap" in data:
-        imap = _imap(_section(data, "imap"), base, required=backend == "imap")
+        imap = _imap(_section(data, "imap"), base, required=backend == "imap", lookback=lookback)
     if backend == "gmail" or "gmail" in data:
-        gmail = _gmail(_section(data, "gmail"), base)
+        gmail = _gmail(_section(data, "gmail"), base, lookback=lookback)
 
     st = _section(data, "state")
     state_path = _get(st, "state.path", str)
@@ -362,7 +368,25 @@ def parse_config(
         drafts=_drafts(_section(data, "drafts"), base),
         labels=_labels(_section(data, "labels")),
         source=source,
+        lookback_days=lookback,
     )
+
+
+def _lookback(mb: Mapping[str, Any]) -> int:
+    """``mailbox.lookback_days``: a whole number of days, or 0 or "all" for no window."""
+    value = mb.get("lookback_days", DEFAULT_LOOKBACK_DAYS)
+    if value == "all":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"mailbox.lookback_days = {value!r} must be a whole number of days "
+                          "(for example 180), or 0 or \"all\" to read the whole mailbox on the first sync.")
+    return value
+
+
+def window_query(lookback: int) -> str:
+    """The Gmail search that says the same as the window (``imap.gmail_query`` and ``gmail.query``
+    default to it): ``newer_than:180d``, or nothing without a window."""
+    return f"newer_than:{lookback}d" if lookback else ""
 
 
 # --- sections ----------------------------------------------------------------------
@@ -393,7 +417,7 @@ def _account(acc: Mapping[str, Any]) -> AccountConfig:
 
 _SECTIONS: dict[str, Any] = {
     "account": {"name", "addresses", "timezone", "employer_domains"},
-    "mailbox": {"backend"},
+    "mailbox": {"backend", "lookback_days"},
     "maildir": {"inbox", "sent", "drafts"},
     "imap": {
         "host", "port", "security", "username", "auth", "password_command", "secret_sources",
@@ -486,7 +510,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
+def _imap(sec: Mapping[str, Any], base: Path, required: bool,
+          lookback: int = DEFAULT_LOOKBACK_DAYS) -> ImapConfig:
     oauth = _imap_oauth(sec, base)
     microsoft = oauth["provider"] == "microsoft"
     host = _get(sec, "imap.host", str, required=required and not microsoft,
@@ -527,7 +552,7 @@ def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
         sent_folder=_get(sec, "imap.sent_folder", str),
         drafts_folder=_get(sec, "imap.drafts_folder", str),
         all_folder=_get(sec, "imap.all_folder", str),
-        gmail_query=_get(sec, "imap.gmail_query", str, default="newer_than:180d"),
+        gmail_query=_get(sec, "imap.gmail_query", str, default=window_query(lookback)),
         labels=_get(sec, "imap.labels", bool, default=False),
         **oauth,
     )
@@ -561,7 +586,7 @@ def _imap_oauth(sec: Mapping[str, Any], base: Path) -> dict[str, Any]:
             "authority_host": authority_host.rstrip("/"), "token_file": _path(token, base) if token else None}
 
 
-def _gmail(sec: Mapping[str, Any], base: Path) -> GmailConfig:
+def _gmail(sec: Mapping[str, Any], base: Path, lookback: int = DEFAULT_LOOKBACK_DAYS) -> GmailConfig:
     token = _get(sec, "gmail.token_file", str)
     endpoint = _get(sec, "gmail.api_endpoint", str, default="https://gmail.googleapis.com")
     if not re.match(r"https?://", endpoint):
@@ -569,7 +594,7 @@ def _gmail(sec: Mapping[str, Any], base: Path) -> GmailConfig:
     return GmailConfig(
         token_file=_path(token, base) if token else None,
         api_endpoint=endpoint.rstrip("/"),
-        query=_get(sec, "gmail.query", str, default="newer_than:180d"),
+        query=_get(sec, "gmail.query", str, default=window_query(lookback)),
         credential_name=_get(sec, "gmail.credential_name", str, default="gmail-token"),
         keyring_service=_get(sec, "gmail.keyring_service", str, default="followup-agent"),
         labels=_get(sec, "gmail.labels", bool, default=False),
@@ -728,7 +753,8 @@ def _drafts(sec: Mapping[str, Any], base: Path) -> DraftsConfig:
 
 def describe(config: Config) -> dict[str, Any]:
     """A secret-free summary for logs and ``doctor``."""
-    out: dict[str, Any] = {"backend": config.backend, "timezone": config.account.timezone}
+    out: dict[str, Any] = {"backend": config.backend, "timezone": config.account.timezone,
+                           "mailbox.lookback_days": config.lookback_days or "all"}
     for f in fields(config.schedule):
         out[f"schedule.{f.name}"] = str(getattr(config.schedule, f.name))
     return out

@@ -140,7 +140,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
           cleanup: contextlib.ExitStack) -> PollResult:
     lap = _Laps()
     stats: dict[str, Any] = {}
-    synced = sync(mailbox, store, config, cleanup, stats, lap)
+    synced = sync(mailbox, store, config, cleanup, stats, lap, now)
     candidates = select(synced, store, config, stats, lap)
     candidates = with_bodies(candidates, mailbox, store, config, stats, lap)
 

@@ -479,6 +479,15 @@ class Store:
             db.executemany(_INSERT_MESSAGE, rows)
             db.execute("CREATE INDEX messages_message_id ON messages(message_id)")
 
+    def held_message_ids(self, message_ids: Iterable[str]) -> set[str]:
+        """Which of these RFC Message-IDs the store holds (agent/window.py: which referenced
+        messages a straddling conversation still lacks), by the Message-ID index."""
+        out: set[str] = set()
+        for chunk in _chunks(sorted(set(message_ids))):
+            q = f"SELECT message_id FROM messages WHERE message_id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self._db.execute(q, chunk))
+        return out
+
     def message_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT id FROM messages")}
 

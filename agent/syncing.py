@@ -1,9 +1,12 @@
 """The poll's load stages: the mailbox's changes into the store, the candidate conversations,
 and their bodies.
 
-1. :func:`sync` asks the mailbox what changed since the stored cursor, parses
-   only that, and writes it down with its thread links. A cold sync of a large
-   mailbox starts threading it in a child process meanwhile (agent/forked.py).
+1. :func:`sync` asks the mailbox what changed since the stored cursor (a full
+   sync: inside the first-sync window only, agent/window.py), parses only that,
+   fetches the earlier messages a conversation inside the window refers to and
+   the store lacks, and writes it down with its thread links. A cold sync of a
+   large mailbox starts threading it in a child process meanwhile
+   (agent/forked.py).
 2. :func:`select` finds the candidate conversations (agent/candidates.py):
    nothing changed, the last poll's stand; a few changes, only the messages
    linked to them are threaded again; else everything.
@@ -23,6 +26,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from agent.backends.base import Mailbox
@@ -42,6 +46,7 @@ from agent.mail.thread import CompanyKeys
 from agent.model import ChangeSet, Conversation, Message, RawMessage
 from agent.store import CachedConversation, Store
 from agent.user_controls import forced_recruiting
+from agent.window import MAX_REFERENCED, NO_WINDOW, Window, missing_references, window_of
 
 __all__ = ["Synced", "select", "sync", "with_bodies"]
 
@@ -64,13 +69,16 @@ class Synced:
 
 
 def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.ExitStack, stats: dict[str, Any],
-         lap: Lap) -> Synced:
-    """Stage 1: only what changed since the stored cursor is parsed and stored."""
-    cs = mailbox.changes(store.get_cursor(mailbox.name))
+         lap: Lap, now: datetime | None = None) -> Synced:
+    """Stage 1: only what changed since the stored cursor is parsed and stored (a full sync: the
+    window ``mailbox.lookback_days`` back from ``now``; no ``now``, no window)."""
+    window = window_of(now, config.lookback_days) if now is not None else NO_WINDOW
+    cs = mailbox.changes(store.get_cursor(mailbox.name), window)
     lap("sync")
     raws = {r.id: r for r in cs.added}
     parsed = [parse_message(r) for r in raws.values()]
     lap("parse")
+    parsed += _referenced(mailbox, store, window, cs, parsed, raws, stats)
     threading = None
     if cs.full and len(parsed) >= FORK_AT:
         # the whole mailbox is threaded in a child process while this one writes it down
@@ -91,6 +99,31 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
     return Synced(cs, parsed, touched, keys, threading)
+
+
+def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, parsed: list[Message],
+                raws: dict[str, RawMessage], stats: dict[str, Any]) -> list[Message]:
+    """The earlier messages that this poll's messages refer to and the store lacks, fetched by
+    Message-ID (at most :data:`MAX_REFERENCED`), parsed; ``raws`` learns their header blocks.
+
+    Only with a window: without one the store holds all the mailbox has, and an id it lacks
+    is mail the user never had. After a full sync the store is about to be replaced, so
+    only this poll's messages count as held."""
+    if window.open or not parsed:
+        return []
+    missing = missing_references(parsed, (lambda _ids: ()) if cs.full else store.held_message_ids,
+                                 MAX_REFERENCED + 1)
+    if not missing:
+        return []
+    asked = missing[:MAX_REFERENCED]
+    found = [r for r in mailbox.fetch_by_message_id(asked) if r.id not in raws]
+    raws.update((r.id, r) for r in found)
+    stats.update(referenced_asked=len(asked), referenced_found=len(found))
+    if len(missing) > MAX_REFERENCED:
+        from agent.logs import get_logger  # only on this rare path
+
+        get_logger().info("referenced messages capped", asked=len(asked), cap=MAX_REFERENCED)
+    return [parse_message(r) for r in found]
 
 
 def select(synced: Synced, store: Store, config: Config, stats: dict[str, Any], lap: Lap) -> list[Conversation]:

@@ -491,7 +491,11 @@ class FakeGmail:
         if api == "messages.get":
             return _json(200, _message(self.messages[parts[1]], one("format", "full"), q.get("metadataHeaders", [])))
         if api == "messages.list":
+            self.queries.append(one("q", "") or "")
             ids = [m.id for m in reversed(self.messages.values()) if "DRAFT" not in m.labels]
+            found = re.fullmatch(r"rfc822msgid:\s*<?([^<>\s]+)>?", (one("q", "") or "").strip())
+            if found:  # the search the agent makes (fetch_by_message_id); other queries: everything
+                ids = [i for i in ids if self.messages[i].message_id == f"<{found[1]}>"]
             return _json(200, _page(ids, one, lambda i: {"id": i, "threadId": self.messages[i].thread_id}, "messages"))
         if api == "history.list":
             start = int(one("startHistoryId", "0") or 0)

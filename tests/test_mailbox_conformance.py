@@ -649,3 +649,46 @@ def test_an_automatic_reply_in_its_own_thread_moves_the_draft_and_it_goes_into_t
     assert create.draft is not None and create.draft.thread_hint == own
     (draft,) = mailbox_env.mailbox.drafts()
     assert f"In-Reply-To: <{THANKS}>".encode() in draft.data
+
+
+# --- the first-sync window (agent/window.py) ---------------------------------------------------
+
+
+def test_fetch_by_message_id_finds_earlier_mail_never_a_draft(mailbox_env: MailboxEnv) -> None:
+    """A message the window left out (dated 2020) is found by its Message-ID, in INBOX or Sent,
+    as a header block like those ``changes`` hands over; a draft's id and an unknown id are not."""
+    from agent.window import window_of
+
+    seed(mailbox_env)
+    old_mid, old = make_message("Application: Platform Engineer")
+    old = old.replace(b"Mon, 02 Nov 2026", b"Mon, 02 Nov 2020")
+    mailbox_env.deliver(SENT, old)
+    mb = mailbox_env.mailbox
+    draft_mid, draft = make_draft()
+    mb.create_draft(draft)
+    mb.changes(None, window_of(t(11, 10), 30))
+    found = mb.fetch_by_message_id([old_mid, draft_mid, "<nowhere@example.org>"])
+    assert [mid_of(r.data) for r in found] == [old_mid]
+    assert found[0].folder == SENT and found[0].headers_only
+    assert mb.fetch_by_message_id([]) == []
+
+
+def test_a_conversation_straddling_the_window_gets_the_same_decision(mailbox_env: MailboxEnv, tmp_path: Path) -> None:
+    """Ann's invitation and the user's acceptance (Nov 24) fall before a 5-day window, the thanks
+    and Ann's answer (Dec 1-2) inside it: the status is the same as with no window at all."""
+    from dataclasses import replace
+
+    _conversation(mailbox_env, answered=True)
+    mailbox_env.deliver(INBOX, _stranger("old-news@digest.example"))
+    now = t(12, 3, 9)
+    results = []
+    for days in (0, 5):
+        with Store.open(tmp_path / f"state-{days}.db") as store:
+            results.append(engine.poll(replace(CFG, lookback_days=days), mailbox_env.mailbox, store, now))
+    whole, windowed = results
+    assert whole.status and windowed.status == whole.status
+    assert _ours(windowed)["thread"] == _ours(whole)["thread"]
+    if isinstance(mailbox_env.mailbox, (MaildirMailbox, MemoryMailbox)):
+        # the Date decides here (IMAP's SINCE reads the delivery time; tests/test_window_imap.py
+        # sets it): the window kept 2 of 5 and the 2 earlier messages came by their Message-ID
+        assert (windowed.stats["added"], windowed.stats["referenced_found"], whole.stats["added"]) == (2, 2, 5)

@@ -6,6 +6,10 @@ It is shaped by the hardest backend (IMAP), not the easiest:
   backend made earlier (Maildir: file names; IMAP: UIDVALIDITY/UID/MODSEQ per
   folder; Gmail: historyId). A cursor the backend no longer honours yields a
   full resync (``ChangeSet.full``). Messages may come as header blocks only.
+* A first sync (and any full resync) lists only the mail inside the ``window`` it is given
+  (``mailbox.lookback_days``, agent/window.py); later syncs take every new message whatever
+  its date. The cursor records the window's length: another window means a full resync.
+  ``fetch_by_message_id`` finds the older messages a conversation inside the window refers to.
 * ``fetch(ids)`` returns the full bytes of the few messages whose text the
   signals need (a backend may leave out large non-text parts).
 * ``drafts()`` lists the drafts that exist now; ``create_draft`` and
@@ -20,7 +24,8 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from agent.model import ChangeSet, DraftInfo
+from agent.model import ChangeSet, DraftInfo, RawMessage
+from agent.window import Window
 
 #: The header fields the parser and the signals read: what a backend must deliver in the
 #: header blocks of ``changes`` (IMAP fetches exactly these; Gmail asks for them as metadata).
@@ -85,8 +90,11 @@ class Mailbox(Protocol):
     #: short name for logs and ``status`` ("maildir", "imap", "gmail")
     name: str
 
-    def changes(self, cursor: str | None) -> ChangeSet:
+    def changes(self, cursor: str | None, window: Window | None = None) -> ChangeSet:
         """New and removed messages since ``cursor`` (None: everything).
+
+        A full sync lists only the messages inside ``window`` (None: no window); an
+        incremental one every new message, whatever its date.
 
         What is handed over is already in the protocol's terms, so the engine
         decodes nothing backend-specific: ``added`` holds mail only (never a
@@ -100,6 +108,14 @@ class Mailbox(Protocol):
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
         """Full bytes for these ids; ids that no longer exist are left out."""
+        ...
+
+    def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
+        """The header blocks (as ``changes`` hands them over) of the INBOX and Sent messages
+        with these RFC Message-IDs (``<...>``); ids the mailbox does not hold are left out.
+
+        How a conversation that started before the window stays whole (agent/window.py).
+        """
         ...
 
     def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:

@@ -44,6 +44,17 @@ Later syncs
     first sync only: new mail arriving later is read (headers first) whatever
     the query says, except spam and trash.
 
+The first-sync window
+    ``mailbox.lookback_days`` reaches this backend through ``gmail.query``:
+    left unset, the query is ``newer_than:<lookback_days>d`` (nothing with no
+    window); set, the user's query is the window as it stands (it is theirs to
+    narrow or widen), and the ``window`` handed to ``changes`` is not added to
+    it. The cursor records the query, so another window means a full resync.
+    A thread listed is read whole (``threads.get`` returns its earlier
+    messages too); a conversation Gmail split into another thread is joined by
+    :meth:`GmailMailbox.fetch_by_message_id` (``messages.list`` with
+    ``q=rfc822msgid:``, then the metadata of what it finds).
+
 Quota
     Every request goes through a pacer (a token bucket at :data:`QUOTA_RATE`
     units per second, Gmail's per-user limit, with a small burst) and is
@@ -105,6 +116,7 @@ from agent.model import ALL, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 
 if TYPE_CHECKING:
     from agent.config import Config, GmailConfig
+    from agent.window import Window
 
 T = TypeVar("T")
 
@@ -371,8 +383,12 @@ class GmailMailbox:
 
     # --- protocol ---------------------------------------------------------------------
 
-    def changes(self, cursor: str | None) -> ChangeSet:
-        """New, relabelled and removed messages since ``cursor`` (header blocks only)."""
+    def changes(self, cursor: str | None, window: Window | None = None) -> ChangeSet:
+        """New, relabelled and removed messages since ``cursor`` (header blocks only).
+
+        ``window`` is already in ``gmail.query`` (see the module docstring): a query of
+        ``newer_than:`` days, unlike a start date, does not change from poll to poll, so the
+        cursor made with it stays good."""
         state = _Cursor.decode(cursor)
         if state is not None and state.query == self.cfg.query and state.identity == self._identity():
             try:
@@ -380,6 +396,22 @@ class GmailMailbox:
             except _HistoryExpired:
                 pass
         return self._full()
+
+    def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
+        """Header blocks of the messages with these Message-IDs: one ``messages.list`` with
+        ``q=rfc822msgid:`` each (in batches), then the metadata of what they found."""
+        bare = {m: m.strip().strip("<>") for m in dict.fromkeys(message_ids) if m.strip().strip("<>")}
+        found = self._batch("finding earlier messages", [
+            (m, functools.partial(self.users.messages().list, userId="me", q=f"rfc822msgid:{b}", maxResults=5,
+                                  includeSpamTrash=False), "messages.list") for m, b in bare.items()])
+        ids = list(dict.fromkeys(str(x["id"]) for v in found.values() if isinstance(v, dict)
+                                 for x in v.get("messages", ()) or ()))
+        got = self._batch("reading earlier messages", [
+            (i, functools.partial(self._get_message, i, "metadata"), "messages.get") for i in ids])
+        metas = [v for v in got.values() if isinstance(v, dict)]
+        self._learn_labels(metas)
+        out = [raw for meta in metas if (raw := self._raw(meta)) is not None]
+        return [raw for raw in out if message_id_of(raw.data) in bare]
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
         """Full bytes (``format="raw"``) of these ids; gone or foreign ids are left out."""

@@ -36,6 +36,19 @@ Incremental sync
     Without CONDSTORE a flag change is not noticed (no cheap way to see it);
     new and removed messages still are.
 
+The first-sync window
+    A full sync lists a folder with ``UID SEARCH SINCE <date>`` (the window's
+    start less a day, agent/window.py) instead of ``ALL``; on Gmail
+    ``imap.gmail_query`` (by default the same window as ``newer_than:<n>d``)
+    is ANDed to it through ``X-GM-RAW`` and, as before, narrows every later
+    search too. The cursor records the window's length (another one: a full
+    resync) and, per folder, how many messages the window left out, so the
+    message count still tells an incremental sync whether anything went.
+    Incremental syncs take every UID above the last seen, whatever its date.
+    :meth:`ImapMailbox.fetch_by_message_id` finds older messages by ``UID
+    SEARCH HEADER Message-ID`` (ORed, a batch at a time) in INBOX and Sent
+    (Gmail: All Mail, without ``X-GM-RAW``, which would hide them again).
+
 Reading changes nothing
     Folders are opened with EXAMINE (read-only), bodies with ``BODY.PEEK``:
     no ``\\Seen``, no ``\\Recent`` consumed, no expunge. The only writes are
@@ -99,6 +112,7 @@ from agent.backends.imapclient_privates import (
 from agent.backends.retry import Backoff, GaveUp, TryAgain
 from agent.errors import AuthError, MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage, build_raw
+from agent.window import NO_WINDOW, Window, imap_since
 
 if TYPE_CHECKING:
     from agent.config import Config, ImapConfig
@@ -110,6 +124,8 @@ GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
 
 #: UIDs per header FETCH (see the module docstring)
 HEADER_BATCH = 2000
+#: Message-IDs per ``UID SEARCH OR HEADER Message-ID ...`` (fetch_by_message_id)
+MSGID_BATCH = 25
 #: UIDs per full-body FETCH (bodies are bigger; keep one response to a few MB)
 BODY_BATCH = 50
 #: messages bigger than this are fetched as header + text parts only
@@ -161,8 +177,9 @@ class _FolderState:
 
     def __init__(self, name: str, uidvalidity: int, uidnext: int, modseq: int | None,
                  uids: set[int] | None = None, msgids: dict[int, int] | None = None, *,
-                 stored: Mapping[str, Any] | None = None) -> None:
+                 stored: Mapping[str, Any] | None = None, outside: int = 0) -> None:
         self.name = name
+        self.outside = outside  # messages the first-sync window left out (not in ``uids``)
         self.uidvalidity = uidvalidity
         self.uidnext = uidnext
         self.modseq = modseq
@@ -203,6 +220,8 @@ class _FolderState:
             "uids": _compress_uids(self.uids),
             "n": len(self.uids),
         }
+        if self.outside:
+            out["out"] = self.outside
         if self.msgids:
             pairs = sorted(self.msgids.items())
             out["gm"] = [_deltas([u for u, _ in pairs]), _deltas([m for _, m in pairs])]
@@ -214,7 +233,7 @@ class _FolderState:
         if not isinstance(d["uids"], str) or ("gm" in d and len(d["gm"]) != 2):
             raise ValueError("not a folder state")
         return cls(str(d["name"]), int(d["uv"]), int(d["next"]), int(ms) if ms is not None else None,
-                   None, None, stored=dict(d))
+                   None, None, stored=dict(d), outside=int(d.get("out", 0)))
 
 
 def _deltas(values: list[int]) -> list[int]:
@@ -319,6 +338,7 @@ class ImapMailbox:
         self._names: list[str] = []  # folder names seen at discovery (for error messages)
         self._sources: dict[str, str] = {}  # role -> how discovery found its folder (for doctor)
         self._lock = threading.RLock()
+        self._window = NO_WINDOW  # the window of the current ``changes`` (recorded in the cursor)
 
     @classmethod
     def from_config(cls, config: Config) -> ImapMailbox:
@@ -350,9 +370,11 @@ class ImapMailbox:
 
     # --- protocol -------------------------------------------------------------------
 
-    def changes(self, cursor: str | None) -> ChangeSet:
-        """New, re-flagged and removed messages since ``cursor`` (headers only)."""
+    def changes(self, cursor: str | None, window: Window | None = None) -> ChangeSet:
+        """New, re-flagged and removed messages since ``cursor`` (headers only); a full sync
+        lists only ``window``."""
         previous = self._decode_cursor(cursor)
+        self._window = window or NO_WINDOW
 
         def op(c: IMAPClient, _attempt: int) -> ChangeSet:
             try:
@@ -361,6 +383,13 @@ class ImapMailbox:
                 return self._changes(c, None)
 
         return self._run("reading new mail", op)
+
+    def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
+        """Header blocks of the INBOX and Sent (Gmail: All Mail) messages with these Message-IDs."""
+        wanted = [m for m in dict.fromkeys(message_ids) if m.isascii() and m.isprintable()]
+        if not wanted:
+            return []
+        return self._run("finding earlier messages", lambda c, _a: self._by_message_id(c, wanted))
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
         """Full bytes of these ids (big messages: header + text parts); gone ids are left out."""
@@ -721,7 +750,7 @@ class ImapMailbox:
         """
         if previous is None or previous.get("account") != self._account():
             return {}, True
-        if bool(previous.get("gmail")) != self.is_gmail:
+        if bool(previous.get("gmail")) != self.is_gmail or previous.get("window", 0) != self._window.days:
             return {}, True
         try:
             old = {r: _FolderState.from_json(d) for r, d in previous["folders"].items()}
@@ -740,7 +769,7 @@ class ImapMailbox:
             return False if prev.modseq is None else (
                 st.get(b"HIGHESTMODSEQ") == prev.modseq and st.get(b"UIDNEXT") == prev.uidnext
             )
-        same = st.get(b"UIDNEXT") == prev.uidnext and st.get(b"MESSAGES") == prev.count
+        same = st.get(b"UIDNEXT") == prev.uidnext and st.get(b"MESSAGES") == prev.count + prev.outside
         if b"HIGHESTMODSEQ" in st and prev.modseq is not None:
             same = same and st[b"HIGHESTMODSEQ"] == prev.modseq
         return same
@@ -766,10 +795,13 @@ class ImapMailbox:
         uv = int(info[b"UIDVALIDITY"])
         modseq = _int(info.get(b"HIGHESTMODSEQ")) if self._condstore else None
         if prev is None:
-            every = self._search(c, ["ALL"])
+            since = imap_since(self._window)
+            every = self._search(c, ["ALL"] if since is None else ["SINCE", since])
             pairs = self._fetch_headers(c, role, uv, every)
             nxt = max(int(info.get(b"UIDNEXT", 0)), max(every, default=0) + 1)
-            state = _FolderState(name, uv, nxt, modseq, set(every), _msgids(pairs))
+            # the messages the window left out, so that the count still shows what goes (_sync_since)
+            outside = 0 if since is None or self.is_gmail else max(0, int(info.get(b"EXISTS", 0)) - len(every))
+            state = _FolderState(name, uv, nxt, modseq, set(every), _msgids(pairs), outside=outside)
             return state, [raw for _uid, raw in pairs], []
         if uv != prev.uidvalidity:
             raise _Resync
@@ -783,12 +815,14 @@ class ImapMailbox:
         new = {u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext}
         changed, vanished = self._flag_changes(c, prev, modseq)
         known = prev.uids - vanished
-        if self.is_gmail or int(info.get(b"EXISTS", 0)) != len(known) + len(new):
+        outside = prev.outside
+        if self.is_gmail or int(info.get(b"EXISTS", 0)) != len(known) + len(new) + outside:
             # count disagrees (or Gmail, whose query narrows the set): compare against the server
             everything = set(self._search(c, ["ALL"]))
             vanished |= prev.uids - everything
             new |= {u for u in everything - prev.uids if u >= prev.uidnext}
             known = prev.uids & everything
+            outside = 0 if self.is_gmail or not outside else len(everything - known - new)
         pairs = self._fetch_headers(c, role, uv, sorted((changed & known) | new))
         uids = known | new
         nxt = max(int(info.get(b"UIDNEXT", 0)), max(uids, default=0) + 1, prev.uidnext)
@@ -797,7 +831,8 @@ class ImapMailbox:
             f"gm/{prev.msgids[u]}" if u in prev.msgids else self._id(role, uv, u)
             for u in sorted(vanished & prev.uids)
         ]
-        return _FolderState(prev.name, uv, nxt, modseq, uids, msgids), [raw for _u, raw in pairs], removed
+        state = _FolderState(prev.name, uv, nxt, modseq, uids, msgids, outside=outside)
+        return state, [raw for _u, raw in pairs], removed
 
     def _flag_changes(
         self, c: IMAPClient, prev: _FolderState, modseq: int | None
@@ -897,6 +932,27 @@ class ImapMailbox:
         return (str(mid) if mid is not None else None, str(thr) if thr is not None else None, labels)
 
     # --- fetch ------------------------------------------------------------------------
+
+    def _by_message_id(self, c: IMAPClient, wanted: list[str]) -> list[RawMessage]:
+        """Search each folder read for the wanted Message-IDs, a batch of ORed ``HEADER`` terms
+        per round trip, and fetch the header blocks found. Not through :meth:`_search`: on Gmail
+        its ``X-GM-RAW`` window would hide exactly the older messages asked for."""
+        out: dict[str, RawMessage] = {}
+        todo = set(wanted)
+        for role in (ALL,) if self.is_gmail else (INBOX, SENT):
+            info = c.select_folder(self._folder(c, role), readonly=True)
+            uids: set[int] = set()
+            for i in range(0, len(wanted), MSGID_BATCH):
+                batch = [m for m in wanted[i : i + MSGID_BATCH] if m in todo]
+                if batch:
+                    uids.update(int(u) for u in c.search(_header_search(batch, self.is_gmail)))
+            for _uid, raw in self._fetch_headers(c, role, int(info[b"UIDVALIDITY"]), sorted(uids)):
+                mid = message_id_of(raw.data)
+                # HEADER matches a substring: keep the exact ones, and never a draft
+                if mid in todo and _DRAFT not in raw.flags:
+                    out[raw.id] = raw
+                    todo.discard(mid)
+        return list(out.values())
 
     def _fetch(self, c: IMAPClient, ids: list[str]) -> dict[str, bytes]:
         groups: dict[tuple[str, int], dict[int, str]] = {}
@@ -1187,6 +1243,7 @@ class ImapMailbox:
         doc = {
             "account": self._account(),
             "gmail": self.is_gmail,
+            "window": self._window.days,
             "folders": {role: s.to_json() for role, s in sorted(state.items())},
         }
         packed = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
@@ -1214,6 +1271,15 @@ def _usable(caps: frozenset[bytes]) -> frozenset[bytes]:
     with ENABLE; a server offering one without the other is taken to lack QRESYNC, and
     CONDSTORE, which needs no ENABLE, then serves for flag changes)."""
     return caps if b"ENABLE" in caps else caps - {b"QRESYNC"}
+
+
+def _header_search(message_ids: Sequence[str], gmail: bool) -> list[Any]:
+    """``OR OR HEADER Message-ID a HEADER Message-ID b HEADER Message-ID c`` (IMAP's OR takes
+    two keys, so n ids need n-1 ORs in front); Gmail: no drafts."""
+    terms: list[Any] = ["OR"] * (len(message_ids) - 1)
+    for mid in message_ids:
+        terms += ["HEADER", "Message-ID", mid]
+    return [*terms, b"UNDRAFT"] if gmail else terms
 
 
 def _msgids(pairs: Iterable[tuple[int, RawMessage]]) -> dict[int, int]:

@@ -23,6 +23,18 @@ What a cursor records, and why no ``stat``
     cursor made for other folders, or any cursor that does not decode, means a
     full resync.
 
+The first-sync window
+    A full sync reads the header block of a message only when it may fall in
+    the window: a file delivered (by the time at the start of its Maildir
+    name, else its mtime) more than :data:`DELIVERY_SLACK` before the window
+    starts is left out unread, since its Date cannot be newer than its
+    delivery; any other file's Date decides (lacking a Date, its delivery
+    time). The cursor still lists the files left out, marked ``~``, so a later
+    poll does not take them for new mail (a file new since the cursor is
+    always taken, whatever its Date: a late delivery), and
+    :meth:`MaildirMailbox.fetch_by_message_id` reads only their headers, newest
+    first, when a conversation inside the window refers to one of them.
+
 Reading never changes mail
     Only ``os.scandir`` and read-only opens (``O_NOATIME`` where the kernel
     allows it, so even access times stay put): no ``new/`` → ``cur/`` moves, no
@@ -40,16 +52,21 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import socket
 import time
 import zlib
 from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from agent.backends.base import message_id_of
 from agent.errors import MailboxError
 from agent.model import DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
+from agent.window import NO_WINDOW, Window, in_window
 
 if TYPE_CHECKING:
     from agent.config import MaildirConfig
@@ -62,6 +79,12 @@ _CURSOR_PREFIX = "md1:"
 _INFO_SEPARATORS = (":2,", "!2,", ";2,")
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _NOATIME = getattr(os, "O_NOATIME", 0)
+#: a file delivered this long before the window starts is left out without reading it (a Date a
+#: little after the delivery is a clock off by some hours; more is not a message in the window)
+DELIVERY_SLACK = timedelta(days=2)
+_OUTSIDE = "~"  # the cursor's mark on a file the window left out
+_DELIVERED = re.compile(r"(\d{9,11})\.")
+_DATE = re.compile(rb"^Date:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)
 
 
 _FLAG_CACHE: dict[str, str] = {}
@@ -116,6 +139,8 @@ class MaildirMailbox:
         }
         self._noatime = bool(_NOATIME)
         self._seq = 0
+        self._window_days = 0  # the window of the last ``changes``, recorded in the cursor
+        self._outside: list[_Entry] = []  # files the window left out (fetch_by_message_id reads these)
 
     @classmethod
     def from_config(cls, cfg: MaildirConfig) -> MaildirMailbox:
@@ -123,37 +148,36 @@ class MaildirMailbox:
 
     # --- protocol ------------------------------------------------------------------
 
-    def changes(self, cursor: str | None) -> ChangeSet:
+    def changes(self, cursor: str | None, window: Window | None = None) -> ChangeSet:
         """What is new, re-flagged or gone in INBOX and Sent since ``cursor``.
 
         Drafts are not mail the agent reads as conversation evidence; they are
         listed by :meth:`drafts` instead.
         """
+        window = window or NO_WINDOW
+        self._window_days = window.days
         seen = self._decode_cursor(cursor)
+        previous = seen or {}
         current: dict[str, dict[str, str]] = {}
         entries: list[_Entry] = []
         for role in (INBOX, SENT):
             listing = self._list(role)
-            current[role] = {u: e.flags for u, e in listing.items()}
+            before = previous.get(role, {})
+            # a file the window left out stays out (and marked) while the cursor lasts
+            current[role] = {u: _OUTSIDE + e.flags if before.get(u, "").startswith(_OUTSIDE) else e.flags
+                             for u, e in listing.items()}
             entries.extend(listing.values())
+        self._outside = [e for e in entries if current[e.role][e.unique].startswith(_OUTSIDE)]
 
         full = seen is None
-        previous = seen or {}
         if not full and current == previous:
             # nothing new, gone or re-flagged: the cursor stands as it was (not re-encoded)
             assert cursor is not None
             return ChangeSet(added=(), removed=(), cursor=cursor, full=False)
         changed = entries if full else [
-            e for e in entries if previous.get(e.role, {}).get(e.unique) != e.flags]
-        added: list[RawMessage] = []
-        for entry in sorted(changed):
-            raw = self._read_entry(entry, headers_only=True)
-            if raw is None:  # vanished between listing and reading
-                del current[entry.role][entry.unique]
-                continue
-            # a concurrent flag change may have been followed: record what was read
-            current[entry.role][entry.unique] = "".join(sorted(raw.flags))
-            added.append(raw)
+            e for e in entries if previous.get(e.role, {}).get(e.unique) != current[e.role][e.unique]
+            and not current[e.role][e.unique].startswith(_OUTSIDE)]
+        added = self._read_changed(sorted(changed), current, window if full else NO_WINDOW)
         removed: list[str] = []
         if not full:
             for role, uniques in previous.items():
@@ -165,6 +189,53 @@ class MaildirMailbox:
             cursor=self._encode_cursor(current),
             full=full,
         )
+
+    def _read_changed(self, changed: list[_Entry], current: dict[str, dict[str, str]],
+                      window: Window) -> list[RawMessage]:
+        """The header blocks of these files, those inside ``window``; ``current`` (the next
+        cursor) learns what was read, and marks the files the window left out."""
+        added: list[RawMessage] = []
+        for entry in changed:
+            if not window.open and not self._may_be_inside(entry, window):
+                current[entry.role][entry.unique] = _OUTSIDE + entry.flags
+                self._outside.append(entry)
+                continue
+            raw = self._read_entry(entry, headers_only=True)
+            if raw is None:  # vanished between listing and reading
+                del current[entry.role][entry.unique]
+                continue
+            if not window.open and not in_window(_date_of(raw.data) or _delivered(entry), window):
+                current[entry.role][entry.unique] = _OUTSIDE + entry.flags
+                self._outside.append(entry)
+                continue
+            # a concurrent flag change may have been followed: record what was read
+            current[entry.role][entry.unique] = "".join(sorted(raw.flags))
+            added.append(raw)
+        return added
+
+    @staticmethod
+    def _may_be_inside(entry: _Entry, window: Window) -> bool:
+        """False when the file was delivered well before the window: its Date cannot be inside."""
+        delivered = _delivered(entry)
+        return window.start is None or delivered is None or delivered >= window.start - DELIVERY_SLACK
+
+    def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
+        """The header blocks of the files the window left out that have these Message-IDs.
+
+        Only those files are read (a file inside the window is in the store already), newest
+        delivery first since a conversation's earlier messages are mostly just before the
+        window, and the scan stops once every id is found."""
+        wanted = set(message_ids)
+        out: list[RawMessage] = []
+        for entry in sorted(self._outside, key=lambda e: _delivered(e) or _EPOCH, reverse=True):
+            if not wanted:
+                break
+            raw = self._read_entry(entry, headers_only=True)
+            mid = message_id_of(raw.data) if raw is not None else None
+            if raw is not None and mid in wanted:
+                wanted.discard(mid)
+                out.append(raw)
+        return out
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
         """Full bytes of these ids; unknown or vanished ids are left out."""
@@ -357,7 +428,7 @@ class MaildirMailbox:
 
     def _encode_cursor(self, state: Mapping[str, Mapping[str, str]]) -> str:
         # sorted keys: similar names sit together and compress better
-        doc = {"roots": self._roots(), "seen": state}
+        doc = {"roots": self._roots(), "seen": state, "window": self._window_days}
         packed = zlib.compress(json.dumps(doc, separators=(",", ":"), sort_keys=True).encode(), 1)
         return _CURSOR_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii")
 
@@ -371,6 +442,8 @@ class MaildirMailbox:
             return None
         if not isinstance(doc, dict) or doc.get("roots") != self._roots():
             return None
+        if doc.get("window", 0) != self._window_days:
+            return None  # made with another window: a full resync lists what this one holds
         seen = doc.get("seen")
         if not isinstance(seen, dict):
             return None
@@ -420,3 +493,31 @@ def _header_end(buf: bytearray, start: int) -> int | None:
         return 1 if buf.startswith(b"\n") else 2  # no headers at all
     return best
 
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _delivered(entry: _Entry) -> datetime | None:
+    """When the file was delivered: the seconds at the start of its Maildir name
+    (``1700000000.M12P34.host``), else its mtime; None when neither can be read."""
+    found = _DELIVERED.match(entry.unique)
+    if found:
+        return datetime.fromtimestamp(int(found[1]), UTC)
+    try:
+        return datetime.fromtimestamp(os.stat(entry.path).st_mtime, UTC)
+    except OSError:
+        return None
+
+
+def _date_of(header: bytes) -> datetime | None:
+    """The Date field of a header block, aware (UTC when it names no zone); None when absent
+    or unreadable. Only this field: the full parse comes later, for the messages kept."""
+    found = _DATE.search(header)
+    if not found:
+        return None
+    try:
+        when = parsedate_to_datetime(found[1].decode("ascii", "replace").strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

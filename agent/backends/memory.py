@@ -35,6 +35,14 @@ Changes and the cursor
     UIDVALIDITY, deletions older than the remembered ones) yields a full
     resync, as a real server's would.
 
+The first-sync window
+    As on IMAP: a full sync reports only the messages whose Date falls in the
+    window (none lacking a Date is left out); later syncs report every message
+    that arrived since, whatever its Date, and leave out a flag or label change
+    on a message the window kept out. The cursor names the window's length
+    (another one: a full resync). ``fetch_by_message_id`` finds any INBOX,
+    Sent or All message by its Message-ID.
+
 Reading never changes mail: ``changes``, ``fetch`` and ``drafts`` only read.
 """
 
@@ -44,13 +52,16 @@ import secrets
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import compat32
+from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-from agent.backends.base import HEADER_FIELDS, keywords
+from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
 from agent.errors import MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
+from agent.window import NO_WINDOW, Window, in_window
 
 #: the folder roles ``changes`` reports (Drafts are listed by ``drafts`` instead)
 READ_ROLES = (INBOX, SENT, ALL)
@@ -87,26 +98,29 @@ class _Vanished(NamedTuple):
 
 class _Cursor(NamedTuple):
     """What a cursor names: the server it was made by, the UIDVALIDITY of the folders read,
-    and the change counter's value then (``mem1:<server>:<v>.<v>.<v>:<counter>``)."""
+    the change counter's value then and the window's length
+    (``mem1:<server>:<v>.<v>.<v>:<counter>:<days>``)."""
 
     server: str
     validity: tuple[int, ...]  # UIDVALIDITY of READ_ROLES, in that order
     modseq: int
+    window: int = 0
 
     def encode(self) -> str:
-        return ":".join((_CURSOR_PREFIX, self.server, ".".join(map(str, self.validity)), str(self.modseq)))
+        return ":".join((_CURSOR_PREFIX, self.server, ".".join(map(str, self.validity)), str(self.modseq),
+                         str(self.window)))
 
     @classmethod
     def decode(cls, cursor: str | None) -> _Cursor | None:
         parts = (cursor or "").split(":")
-        if len(parts) != 4 or parts[0] != _CURSOR_PREFIX:
+        if len(parts) != 5 or parts[0] != _CURSOR_PREFIX:
             return None
         try:
             validity = tuple(int(v) for v in parts[2].split("."))
-            modseq = int(parts[3])
+            modseq, window = int(parts[3]), int(parts[4])
         except ValueError:
             return None
-        return cls(parts[1], validity, modseq)
+        return cls(parts[1], validity, modseq, window)
 
 
 def header_block(data: bytes) -> bytes:
@@ -291,10 +305,24 @@ class MemoryMailbox:
     def __init__(self, server: MemoryServer | None = None) -> None:
         self.server = server if server is not None else MemoryServer()
 
-    def changes(self, cursor: str | None) -> ChangeSet:
-        """Messages new or changed since ``cursor`` (header blocks) and those gone since."""
-        full, changed, gone, now = self.server.sync(_Cursor.decode(cursor))
-        return ChangeSet(added=tuple(map(_raw, changed)), removed=tuple(gone), cursor=now.encode(), full=full)
+    def changes(self, cursor: str | None, window: Window | None = None) -> ChangeSet:
+        """Messages new or changed since ``cursor`` (header blocks) and those gone since; a full
+        sync only those in ``window``, a later one leaves out changes to those it left out."""
+        window = window or NO_WINDOW
+        since = _Cursor.decode(cursor)
+        if since is not None and since.window != window.days:
+            since = None  # made with another window: a full resync
+        full, changed, gone, now = self.server.sync(since)
+        after = 0 if full or since is None else since.modseq
+        kept = [m for m in changed if window.open or (m.arrived > after and not full)
+                or in_window(_date(m.data), window)]
+        return ChangeSet(added=tuple(map(_raw, kept)), removed=tuple(gone),
+                         cursor=now._replace(window=window.days).encode(), full=full)
+
+    def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
+        """Header blocks of the INBOX, Sent and All messages with these Message-IDs."""
+        wanted = set(message_ids)
+        return [_raw(m) for m in self.server.messages() if m.role in READ_ROLES and message_id_of(m.data) in wanted]
 
     def fetch(self, ids: Iterable[str]) -> Mapping[str, bytes]:
         """Full bytes of these ids; unknown or deleted ids are left out."""
@@ -338,3 +366,13 @@ def _raw(message: StoredMessage) -> RawMessage:
     return RawMessage(id=message.id, folder=message.role, data=header_block(message.data), headers_only=True,
                       thread_hint=message.thread, labels=message.labels | keywords(message.flags),
                       flags=message.flags)
+
+
+def _date(data: bytes) -> datetime | None:
+    """A message's Date, aware (UTC when it names no zone); None when absent or unreadable."""
+    value = BytesParser(policy=compat32).parsebytes(data, headersonly=True).get("Date")
+    try:
+        when = parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
