@@ -12,6 +12,7 @@ start without the state store or the engine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -218,6 +219,17 @@ def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) 
         out.write(f"Nothing to do at {result.now.astimezone(config.account.tz):%Y-%m-%d %H:%M %Z}.\n")
     for a in result.plan:
         out.write(f"{verb} {describe_action(a)} [{a.conversation}]: {a.reason}\n")
+    _print_notices(result, config, out)
+
+
+def _print_notices(result: PollResult, config: Config, out: TextIO) -> None:
+    """A dry run sends no notice: it says which it would send (README: Notices)."""
+    from agent.notify import notice_text
+
+    if result.applied or not result.notices or not (config.notify.desktop or config.notify.command):
+        return
+    for title, message in notice_text(result.notices, config.notify.summary_above):
+        out.write(f"would notify: {title}: {message}\n")
 
 
 def _poll_json(result: PollResult) -> dict[str, Any]:
@@ -228,6 +240,8 @@ def _poll_json(result: PollResult) -> dict[str, Any]:
         "now": result.now.isoformat(),
         "dry_run": not result.applied,
         "actions": [action_json(a) for a in result.plan],
+        "notices": [{**dataclasses.asdict(n), "due": n.due.isoformat() if n.due else None}
+                    for n in result.notices],
         "status": result.status,
         "stats": result.stats,
     }
