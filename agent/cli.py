@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("doctor", help="check config, secret, server, folders and state; print fixes")
     sp.add_argument("--json", action="store_true", help="print the checks as a JSON array")
+    sp.add_argument("--test-notify", action="store_true", help="also send one test notice by each [notify] channel")
 
     sp = sub.add_parser("auth", help="store a mailbox secret in the keyring")
     auth_sub = sp.add_subparsers(dest="auth_what", required=True, metavar="WHAT")
@@ -135,7 +136,7 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     """``doctor`` checks the configuration itself: it must run when loading it fails."""
     from agent.doctor import run_doctor
 
-    return run_doctor(args.config, out, as_json=args.json)
+    return run_doctor(args.config, out, as_json=args.json, test_notify=args.test_notify)
 
 
 def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:

@@ -25,8 +25,10 @@ logs one warning without the notice's text, and returns; the poll goes on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -239,15 +241,22 @@ class CommandNotifier:
             self._run({**os.environ, **extra})
 
     def _run(self, env: Mapping[str, str]) -> None:
+        """Run the command in its own process group, so that a hook which started children
+        (``sh -c 'curl …'``) is stopped whole when it overruns the timeout."""
         try:
-            done = subprocess.run(self.argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=self.timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise NoticeError(f"{self.argv[0]} did not finish within {self.timeout:g} s (stopped)") from None
+            proc = subprocess.Popen(self.argv, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError as err:
             raise NoticeError(f"cannot run {self.argv[0]}: {err.strerror}") from None
-        if done.returncode != 0:
-            raise NoticeError(f"{self.argv[0]} exited with status {done.returncode}")
+        try:
+            status = proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise NoticeError(f"{self.argv[0]} did not finish within {self.timeout:g} s (stopped)") from None
+        if status != 0:
+            raise NoticeError(f"{self.argv[0]} exited with status {status}")
 
 
 def command_env(notices: Sequence[DraftNotice], title: str, message: str) -> dict[str, str]:

@@ -237,7 +237,7 @@ def test_a_command_that_fails_is_one_logged_failure(tmp_path: Path) -> None:
 
 
 def test_a_command_that_hangs_is_stopped_and_the_poll_completes(tmp_path: Path) -> None:
-    hook = script(tmp_path, "exec sleep 600")
+    hook = script(tmp_path, "sleep 600 & wait")  # a child of its own: the whole group is stopped
     config = Env().config
     env = Env(parse_config({**_raw(config), "notify": {"desktop": False, "command": str(hook),
                                                        "timeout_seconds": 0.2}}))
@@ -284,3 +284,100 @@ def test_no_bus_in_the_environment_is_a_failure_not_a_crash(monkeypatch: pytest.
     monkeypatch.setitem(os.environ, "XDG_RUNTIME_DIR", "/nonexistent")
     [failure] = send_notices([DesktopNotifier(timeout=1, summary_above=3)], [notice()])
     assert failure.startswith("desktop: no session bus")
+
+
+# --- doctor ----------------------------------------------------------------------------------
+
+
+def maildir_config(tmp_path: Path, notify: str) -> Path:
+    for box in ("inbox", "sent", "drafts"):
+        for sub in ("cur", "new", "tmp"):
+            (tmp_path / box / sub).mkdir(parents=True, exist_ok=True)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[account]\nname = "Jordan Lee"\naddresses = ["jordan.lee@gmail.com"]\n'
+                   'timezone = "America/New_York"\n[mailbox]\nbackend = "maildir"\n'
+                   f'[maildir]\ninbox = "{tmp_path}/inbox"\nsent = "{tmp_path}/sent"\ndrafts = "{tmp_path}/drafts"\n'
+                   f'[state]\npath = "{tmp_path}/state/state.db"\n[notify]\n{notify}\n')
+    return cfg
+
+
+def doctor_checks(cfg: Path, env: dict[str, str], **kw: Any) -> dict[str, dict[str, str]]:
+    import io
+    import json
+
+    from agent.doctor import run_doctor
+
+    out = io.StringIO()
+    run_doctor(cfg, out, as_json=True, env=env, **kw)
+    return {c["name"]: c for c in json.loads(out.getvalue()) if "notice" in c["name"]}
+
+
+@needs_dbus
+def test_doctor_finds_the_server_and_the_command_and_sends_a_test_notice(bus: str, tmp_path: Path) -> None:
+    out = tmp_path / "env.txt"
+    hook = script(tmp_path, f'echo "$FOLLOWUP_THREAD $FOLLOWUP_SUBJECT" > "{out}"')
+    cfg = maildir_config(tmp_path, f'command = "{hook}"')
+    env = {"HOME": str(tmp_path), "DBUS_SESSION_BUS_ADDRESS": bus, "PATH": os.environ["PATH"]}
+    with notification_server(bus) as server:
+        checks = doctor_checks(cfg, env)
+        assert server.calls == []  # checking sends nothing
+        assert checks["notices: desktop"]["status"] == "ok"
+        assert "test-notifyd 1.0" in checks["notices: desktop"]["detail"]
+        assert checks["notices: command"]["status"] == "ok" and str(hook) in checks["notices: command"]["detail"]
+        checks = doctor_checks(cfg, env, test_notify=True)
+        assert [c["summary"] for c in server.calls] == ["Follow-up draft for followup-agent"]
+    assert checks["test notice: desktop"]["status"] == "ok" and checks["test notice: command"]["status"] == "ok"
+    assert out.read_text() == "doctor-test Test notice from followup-agent doctor\n"
+
+
+@needs_dbus
+def test_doctor_warns_without_a_notification_server_and_fails_a_missing_command(bus: str, tmp_path: Path) -> None:
+    cfg = maildir_config(tmp_path, 'command = "no-such-notifier --topic x"')
+    checks = doctor_checks(cfg, {"HOME": str(tmp_path), "DBUS_SESSION_BUS_ADDRESS": bus, "PATH": "/usr/bin:/bin"},
+                           test_notify=True)
+    assert checks["notices: desktop"]["status"] == "warn"
+    assert "ServiceUnknown" in checks["notices: desktop"]["detail"]
+    assert checks["notices: command"]["status"] == "fail"
+    assert "'no-such-notifier'" in checks["notices: command"]["detail"]
+    assert checks["test notice: desktop"]["status"] == "fail"
+
+
+def test_doctor_with_notices_off_says_so(tmp_path: Path) -> None:
+    checks = doctor_checks(maildir_config(tmp_path, "desktop = false"), {"HOME": str(tmp_path)})
+    assert {n: c["status"] for n, c in checks.items()} == {"notices": "ok"}
+
+
+def test_poll_dry_run_on_the_command_line_prints_the_notice_it_would_send(tmp_path: Path) -> None:
+    import io
+
+    from agent.cli import _print_poll
+
+    env = Env()
+    result = engine.poll(env.config, MemoryMailbox(env.server), env.state, DUE_POLL, dry_run=True)
+    out = io.StringIO()
+    _print_poll(result, env.config, False, out)
+    assert "would notify: Follow-up draft for Acme: Thank-you note on" in out.getvalue()
+
+
+def test_a_real_poll_through_the_app_runs_the_configured_command_once_per_draft(tmp_path: Path) -> None:
+    """agent.app.run_poll (what `poll` and the service call) builds the notifiers from [notify]."""
+    from agent.app import run_poll
+    from agent.config import load_config
+    from agent.demo import DEMO_TIMES, build_sample
+
+    out = tmp_path / "runs.txt"
+    hook = script(tmp_path, f'echo "$FOLLOWUP_EVENT|$FOLLOWUP_COMPANY|$FOLLOWUP_STEP|$FOLLOWUP_DRAFT_ID" >> "{out}"')
+    cfg = build_sample(tmp_path / "demo")
+    cfg.write_text(cfg.read_text() + f'\n[notify]\ndesktop = false\ncommand = "{hook}"\nsummary_above = 10\n')
+    config = load_config(cfg)
+    first = run_poll(config, DEMO_TIMES[0], dry_run=False)
+    again = run_poll(config, DEMO_TIMES[0], dry_run=False)
+    created = [a for a in first.plan if a.kind == "create"]
+    assert created and not [a for a in again.plan if a.kind == "create"]
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(created) == first.stats["notices"]
+    for line, notice_ in zip(lines, first.notices, strict=True):
+        event, company, step, draft_id = line.split("|")
+        assert (event, company, step) == ("draft_queued", notice_.company, notice_.step) and company
+        [row] = [r for r in first.history[notice_.conversation] if r.status == "created"]
+        assert draft_id == row.draft_id  # the id the ledger recorded for the draft in Drafts
