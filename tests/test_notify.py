@@ -381,3 +381,17 @@ def test_a_real_poll_through_the_app_runs_the_configured_command_once_per_draft(
         assert (event, company, step) == ("draft_queued", notice_.company, notice_.step) and company
         [row] = [r for r in first.history[notice_.conversation] if r.status == "created"]
         assert draft_id == row.draft_id  # the id the ledger recorded for the draft in Drafts
+
+
+def test_the_user_unit_leaves_the_session_bus_reachable() -> None:
+    """The user service reaches $DBUS_SESSION_BUS_ADDRESS (unix:path=/run/user/UID/bus, set by the
+    user manager): AF_UNIX allowed, /run/user not hidden (ProtectHome=read-only keeps the socket
+    connectable; =yes or =tmpfs would hide it), and no inaccessible or emptied path covers it."""
+    unit = (Path(__file__).parent.parent / "systemd" / "followup-agent.service").read_text()
+    settings = [line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#")]
+    values = {k: v for k, v in settings}
+    assert "AF_UNIX" in values["RestrictAddressFamilies"].split()
+    assert values["ProtectHome"] == "read-only"
+    assert not any(k in ("InaccessiblePaths", "TemporaryFileSystem", "BindPaths", "UnsetEnvironment")
+                   and "/run/user" in v or k == "UnsetEnvironment" and "DBUS" in v for k, v in settings)
+    assert "PrivateNetwork" not in values and "IPAddressDeny" not in values
