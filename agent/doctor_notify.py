@@ -21,6 +21,7 @@ from agent.notify import (
     notifiers_from_config,
     send_notices,
     server_information,
+    session_bus_address,
 )
 
 __all__ = ["TEST_NOTICE", "check_notices"]
@@ -40,7 +41,7 @@ def check_notices(config: NotifyConfig, env: Mapping[str, str], *, send_test: bo
     """The rows for the channels ``[notify]`` turns on; with ``send_test``, one test notice each."""
     rows: list[Row] = []
     if config.desktop:
-        rows.append(_desktop(env.get("DBUS_SESSION_BUS_ADDRESS"), config.timeout_seconds))
+        rows.append(_desktop(session_bus_address(env), config.timeout_seconds))
     if config.command:
         rows.append(_command(config.command, env))
     if not config.desktop and not config.command:
@@ -52,8 +53,9 @@ def check_notices(config: NotifyConfig, env: Mapping[str, str], *, send_test: bo
 
 def _desktop(address: str | None, timeout: float) -> Row:
     if not address:
-        return ("notices: desktop", "warn", "no session bus: DBUS_SESSION_BUS_ADDRESS is not set here "
-                "(the systemd user unit gets it from the user's session)", _NO_DESKTOP)
+        return ("notices: desktop", "warn", "no session bus: DBUS_SESSION_BUS_ADDRESS is not set here and "
+                "$XDG_RUNTIME_DIR/bus does not exist (the systemd user unit gets it from your session)",
+                _NO_DESKTOP)
     try:
         name, vendor, version, spec = server_information(address, timeout)
     except NoticeError as err:
@@ -77,7 +79,7 @@ def _command(command: str, env: Mapping[str, str]) -> Row:
 def _send_test(config: NotifyConfig, env: Mapping[str, str]) -> list[Row]:
     notifiers: list[Notifier] = [
         DesktopNotifier(timeout=config.timeout_seconds, summary_above=config.summary_above,
-                        bus_address=env.get("DBUS_SESSION_BUS_ADDRESS")) if n.name == "desktop" else n
+                        bus_address=session_bus_address(env)) if n.name == "desktop" else n
         for n in notifiers_from_config(config)]
     rows: list[Row] = []
     for notifier in notifiers:

@@ -33,6 +33,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.config import NotifyConfig
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CommandNotifier", "DesktopNotifier", "DraftNotice", "NoticeError", "Notifier",
     "command_env", "notice_text", "notices_for", "notifiers_from_config", "send_notices", "server_information",
+    "session_bus_address",
 ]
 
 APP_NAME = "followup-agent"
@@ -188,13 +190,26 @@ def _connect(address: str | None, timeout: float) -> DBusConnection:
     """A blocking connection to the session bus (or ``address``), or :class:`NoticeError`."""
     from jeepney.io.blocking import open_dbus_connection
 
-    bus = address or os.environ.get("DBUS_SESSION_BUS_ADDRESS") or "SESSION"
+    bus = address or session_bus_address(os.environ)
+    if bus is None:
+        raise NoticeError("no session bus (DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus "
+                          "does not exist)")
     try:
         return open_dbus_connection(bus=bus, auth_timeout=timeout)
     except (OSError, KeyError, ValueError) as err:
         raise NoticeError(f"no session bus ({type(err).__name__}: {err})"[:200]) from None
     except Exception as err:
         raise NoticeError(f"session bus refused the connection ({type(err).__name__})") from None
+
+
+def session_bus_address(env: Mapping[str, str]) -> str | None:
+    """``$DBUS_SESSION_BUS_ADDRESS``, else the per-user bus socket that systemd's user session
+    provides (``$XDG_RUNTIME_DIR/bus``), as libdbus and sd-bus find it; jeepney reads only the
+    variable, and ``poll`` from cron or an ssh shell has the socket without it."""
+    if env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return env["DBUS_SESSION_BUS_ADDRESS"]
+    socket = Path(env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}") / "bus"
+    return f"unix:path={socket}" if socket.is_socket() else None
 
 
 def _call(conn: DBusConnection, msg: Message, timeout: float) -> tuple[Any, ...]:
