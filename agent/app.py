@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from agent.pipeline import Row
 
 
-def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None) -> PollResult:
+def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None,
+             notify: bool = True) -> PollResult:
     """Lock, open state and mailbox, poll once, log the plan.
 
     ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
@@ -38,13 +39,18 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
     reads the database through SQLite's consistent backup, so when the
     service holds the lock it goes on without it: ``status`` and ``explain``
     keep working while the service runs.
+
+    ``notify``: tell the user of each draft written, by the channels of
+    ``[notify]`` (agent/notify.py); a dry run never does.
     """
     from agent import engine
+    from agent.notify import notifiers_from_config
 
     with _state_lock(config, dry_run=dry_run, held=lock), \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
             open_mailbox(config) as mailbox:
-        result = engine.poll(config, mailbox, store, now, dry_run=dry_run)
+        result = engine.poll(config, mailbox, store, now, dry_run=dry_run,
+                             notifiers=notifiers_from_config(config.notify) if notify else ())
     _log_poll(result, dry_run=dry_run)
     return result
 

@@ -20,7 +20,7 @@ from agent.store import Store
 __all__ = ["apply_labels", "apply_plan", "plan_labels", "waiting_drafts"]
 
 
-def apply_plan(plan: Sequence[Action], mailbox: Mailbox, store: Store, now: datetime) -> None:
+def apply_plan(plan: Sequence[Action], mailbox: Mailbox, store: Store, now: datetime) -> list[tuple[Create, str]]:
     """Carry out the plan; each write is bracketed by ledger records (intent, outcome).
 
     Every intent is committed, in one transaction, before the first mailbox
@@ -29,6 +29,10 @@ def apply_plan(plan: Sequence[Action], mailbox: Mailbox, store: Store, now: date
     per draft (measured: 60 new drafts spent 0.25 s in syncs alone), and it
     keeps the ledger's promise: an outcome that a crash loses is found again
     by the next poll.
+
+    Returns the drafts this call wrote and recorded as "created" (with their
+    ids in the mailbox): the ones the user is told about (agent/notify.py).
+    An adopted draft is not among them, so a retry never repeats a notice.
     """
     with store.transaction():
         for a in plan:
@@ -37,21 +41,25 @@ def apply_plan(plan: Sequence[Action], mailbox: Mailbox, store: Store, now: date
             elif isinstance(a, Create):
                 _intend(store, a, a.draft.message_id, a.draft.fingerprint, now)
     outcomes: list[Callable[[], None]] = []
+    written: list[tuple[Create, str]] = []
     try:
         for a in plan:
-            outcomes.append(_write(a, mailbox, store, now))
+            if isinstance(a, Create):
+                draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
+                outcomes.append(functools.partial(_created, store, a, draft_id, now))
+                written.append((a, draft_id))
+            else:
+                outcomes.append(_write(a, mailbox, store, now))
     finally:
         with store.transaction():
             for record in outcomes:
                 record()
+    return written
 
 
-def _write(a: Action, mailbox: Mailbox, store: Store, now: datetime) -> Callable[[], None]:
+def _write(a: Withdraw | Adopt | Record, mailbox: Mailbox, store: Store, now: datetime) -> Callable[[], None]:
     """Make the mailbox write of ``a``, if it has one; return how to record its outcome."""
     match a:
-        case Create():
-            draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
-            return functools.partial(_created, store, a, draft_id, now)
         case Withdraw():
             # delete first: a crash before the record leaves a row whose draft is gone and
             # which the next poll files as deleted -- either way it is never written again

@@ -12,6 +12,7 @@ start without the state store or the engine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("doctor", help="check config, secret, server, folders and state; print fixes")
     sp.add_argument("--json", action="store_true", help="print the checks as a JSON array")
+    sp.add_argument("--test-notify", action="store_true", help="also send one test notice by each [notify] channel")
 
     sp = sub.add_parser("auth", help="store a mailbox secret in the keyring")
     auth_sub = sp.add_subparsers(dest="auth_what", required=True, metavar="WHAT")
@@ -160,7 +162,7 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     """``doctor`` checks the configuration itself: it must run when loading it fails."""
     from agent.doctor import run_doctor
 
-    return run_doctor(args.config, out, as_json=args.json)
+    return run_doctor(args.config, out, as_json=args.json, test_notify=args.test_notify)
 
 
 def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:
@@ -276,6 +278,17 @@ def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) 
         out.write(f"Nothing to do at {result.now.astimezone(config.account.tz):%Y-%m-%d %H:%M %Z}.\n")
     for a in result.plan:
         out.write(f"{verb} {describe_action(a)} [{a.conversation}]: {a.reason}\n")
+    _print_notices(result, config, out)
+
+
+def _print_notices(result: PollResult, config: Config, out: TextIO) -> None:
+    """A dry run sends no notice: it says which it would send (README: Notices)."""
+    from agent.notify import notice_text
+
+    if result.applied or not result.notices or not (config.notify.desktop or config.notify.command):
+        return
+    for title, message in notice_text(result.notices, config.notify.summary_above):
+        out.write(f"would notify: {title}: {message}\n")
 
 
 def _poll_json(result: PollResult) -> dict[str, Any]:
@@ -286,6 +299,8 @@ def _poll_json(result: PollResult) -> dict[str, Any]:
         "now": result.now.isoformat(),
         "dry_run": not result.applied,
         "actions": [action_json(a) for a in result.plan],
+        "notices": [{**dataclasses.asdict(n), "due": n.due.isoformat() if n.due else None}
+                    for n in result.notices],
         "status": result.status,
         "stats": result.stats,
     }

@@ -14,6 +14,7 @@ import functools
 import ipaddress
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -226,6 +227,16 @@ class DraftsConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """``[notify]``: how the user hears that a draft waits (agent/notify.py; README: Notices)."""
+
+    desktop: bool = True  # a notification on the session D-Bus
+    command: str | None = None  # run with FOLLOWUP_* variables, split like a shell line, never through one
+    timeout_seconds: float = 10.0  # each channel's limit, so that a notice never holds up the poll
+    summary_above: int = 3  # more drafts than this in one poll: one summary notice instead of one each
+
+
+@dataclass(frozen=True)
 class StateConfig:
     path: Path
 
@@ -246,6 +257,7 @@ class Config:
     source: Path | None = None
     #: ``mailbox.lookback_days``: a first sync lists this many days of mail (0: all of it; agent/window.py)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     @property
     def write_labels(self) -> bool:
@@ -369,6 +381,7 @@ def parse_config(
         labels=_labels(_section(data, "labels")),
         source=source,
         lookback_days=lookback,
+        notify=_notify(_section(data, "notify")),
     )
 
 
@@ -442,6 +455,7 @@ _SECTIONS: dict[str, Any] = {
     "drafts": {"templates_dir", "max_words", "signature"},
     "labels": {"pause", "done", "track", "ignore", "queued"},
     "state": {"path"},
+    "notify": {"desktop", "command", "timeout_seconds", "summary_above"},
 }
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -749,6 +763,27 @@ def _drafts(sec: Mapping[str, Any], base: Path) -> DraftsConfig:
     if max_words < 30:
         raise ConfigError(f"drafts.max_words = {max_words} is too short for a polite note (30 at least).")
     return DraftsConfig(templates_dir=tpath, max_words=max_words, signature=_get(sec, "drafts.signature", str))
+
+
+def _notify(sec: Mapping[str, Any]) -> NotifyConfig:
+    """``[notify]``: the command must split into words and name a program; limits must be positive."""
+    command = _get(sec, "notify.command", str)
+    if command is not None:
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            raise ConfigError(f"notify.command = {command!r} cannot be split into words: {exc}.") from None
+        if not words:
+            raise ConfigError("notify.command = \"\" names no program: leave the key out instead.")
+    timeout = _get(sec, "notify.timeout_seconds", float, default=10.0)
+    if not 0 < timeout <= 120:
+        raise ConfigError(f"notify.timeout_seconds = {timeout!r} must be more than 0 and at most 120 seconds "
+                          "(a notice must never hold up the poll for long).")
+    summary_above = _get(sec, "notify.summary_above", int, default=3)
+    if summary_above < 1:
+        raise ConfigError(f"notify.summary_above = {summary_above!r} must be 1 or more.")
+    return NotifyConfig(desktop=_get(sec, "notify.desktop", bool, default=True), command=command or None,
+                        timeout_seconds=timeout, summary_above=summary_above)
 
 
 def describe(config: Config) -> dict[str, Any]:

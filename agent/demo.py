@@ -144,7 +144,7 @@ def run_demo(out: TextIO, keep: Path | None = None) -> int:
         news = _between_polls(root, now)
         if news:
             out.write(f"(meanwhile: {news})\n")
-        result = run_poll(config, now, dry_run=False)
+        result = run_poll(config, now, dry_run=False, notify=False)  # a sample: no desktop notices
         for a in result.plan:
             if isinstance(a, Create):
                 out.write(f"drafted {a.step} to {a.to} ({a.draft.subject})\n  why: {a.reason}\n")

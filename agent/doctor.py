@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agent.config import Config, ImapConfig, default_config_path, load_config
+from agent.doctor_notify import check_notices
 from agent.errors import AgentError
 from agent.store import SCHEMA_VERSION, StateHealth, StateLock, Store
 
@@ -49,10 +50,10 @@ class Report:
 
 
 def run_doctor(config_path: Path | None, out: TextIO, *, as_json: bool = False,
-               env: Mapping[str, str] | None = None) -> int:
+               env: Mapping[str, str] | None = None, test_notify: bool = False) -> int:
     environ = os.environ if env is None else env
     report = Report()
-    diagnose(config_path, report, environ)
+    diagnose(config_path, report, environ, test_notify=test_notify)
     if as_json:
         out.write(json.dumps([asdict(c) for c in report.checks], indent=2) + "\n")
     else:
@@ -66,7 +67,8 @@ def run_doctor(config_path: Path | None, out: TextIO, *, as_json: bool = False,
     return 1 if report.failed else 0
 
 
-def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str]) -> None:
+def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str], *,
+             test_notify: bool = False) -> None:
     path = config_path or default_config_path(env)
     try:
         config = load_config(config_path, env=env)
@@ -83,6 +85,8 @@ def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str]) -
         _check_maildir(config, report)
     else:
         _check_generic(config, report)
+    for row in check_notices(config.notify, env, send_test=test_notify):  # agent/doctor_notify.py
+        report.add(*row)
 
 
 # --- state -------------------------------------------------------------------------------

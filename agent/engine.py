@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent import facts_cache
-from agent.actions import Action
+from agent.actions import Action, Create
 from agent.applying import apply_labels, apply_plan, plan_labels, waiting_drafts
 from agent.backends.base import AliasSource, Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
@@ -45,6 +45,7 @@ from agent.drafts import load_templates
 from agent.errors import AgentError, MailboxError
 from agent.existing_drafts import describe_drafts
 from agent.model import Conversation
+from agent.notify import DraftNotice, Notifier, notices_for, send_notices
 from agent.pipeline import record_of
 from agent.planner import Drafts, make_plan
 from agent.policy import Decision
@@ -73,6 +74,8 @@ class PollResult:
     possible: list[dict[str, Any]] = field(default_factory=list)
     #: every candidate's tracking verdict with its evidence (for ``explain``)
     tracking: dict[str, Tracking] = field(default_factory=dict)
+    #: the drafts the user was told about (a dry run: would be told about; agent/notify.py)
+    notices: list[DraftNotice] = field(default_factory=list)
 
 
 def poll(
@@ -82,11 +85,21 @@ def poll(
     now: datetime,
     *,
     dry_run: bool = False,
+    notifiers: Sequence[Notifier] = (),
 ) -> PollResult:
-    """Run one cycle at ``now``. In a dry run nothing is written anywhere."""
+    """Run one cycle at ``now``. In a dry run nothing is written anywhere and nobody is notified.
+
+    ``notifiers``: told of each draft this poll writes, once the state holds it
+    (agent/notify.py); a failed notice is logged and never fails the poll.
+    """
     config = with_server_aliases(config, mailbox, store, now, dry_run=dry_run)
     with _collector_paused(), contextlib.ExitStack() as cleanup:
-        return _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
+        result = _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
+    if result.applied and result.notices:
+        failures = send_notices(notifiers, result.notices)
+        result.stats.update(notices=len(result.notices) if notifiers else 0, **(
+            {"notice_errors": failures} if failures else {}))
+    return result
 
 
 #: how long the server's list of the user's aliases is trusted before it is asked again
@@ -157,8 +170,9 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats["plan"] = len(plan)
     lap("plan")
 
+    written = [(a, "") for a in plan if isinstance(a, Create)]
     if not dry_run:
-        apply_plan(plan, mailbox, store, now)
+        written = apply_plan(plan, mailbox, store, now)
     history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
     if not dry_run:
         _label(decisions, history, mailbox, store, config, stats)
@@ -174,7 +188,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     lap("apply")
     stats.update(seconds=lap.total(), phases=lap.phases)
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, list(seen.untracked),
-                      {c.id: c for c in candidates}, status, history, config, possible, dict(seen.verdicts))
+                      {c.id: c for c in candidates}, status, history, config, possible, dict(seen.verdicts),
+                      notices_for(written, [d for _, d in decisions]))
 
 
 class _Laps:
