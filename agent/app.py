@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.backends.open import open_mailbox
@@ -23,6 +24,7 @@ from agent.logs import get_logger
 from agent.store import StateLock, Store
 
 if TYPE_CHECKING:
+    from agent.calendar_export import Export
     from agent.engine import PollResult
     from agent.model import Conversation
     from agent.pipeline import Row
@@ -51,6 +53,8 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
             open_mailbox(config) as mailbox:
         result = engine.poll(config, mailbox, store, now, dry_run=dry_run,
                              notifiers=notifiers_from_config(config.notify) if notify else ())
+        if not dry_run:
+            refresh_calendar(config, now, store)
     _log_poll(result, dry_run=dry_run)
     return result
 
@@ -136,3 +140,34 @@ def pipeline_rows(config: Config, now: datetime, since: date | None = None) -> l
     with Store.open(config.state.path, readonly_dry_run=True) as store:
         records = store.load_pipeline()
     return rows(records, now, config, since)
+
+
+def export_calendar(config: Config, path: Path, now: datetime) -> Export:
+    """``calendar --ics FILE``: the interview calendar from the records the last poll kept, read
+    without connecting to the mailbox or taking the state lock (it runs beside the service)."""
+    from agent.calendar_export import export
+
+    if not config.state.path.exists():
+        raise AgentError(f"No state at {config.state.path} yet: run `followup-agent poll --once` first.")
+    with Store.open(config.state.path, readonly_dry_run=True) as store:
+        records = store.load_pipeline()
+    return export(records, path, now, config)
+
+
+def refresh_calendar(config: Config, now: datetime, store: Store) -> Export | None:
+    """After a poll, rewrite ``[calendar] ics_path`` when anything in it changed (``poll`` and the
+    service alike). A failed write is logged and never fails the poll: the drafts matter more."""
+    from agent.calendar_export import export
+
+    path = config.calendar.ics_path
+    if path is None:
+        return None
+    try:
+        done = export(store.load_pipeline(), path, now, config)
+    except (OSError, ValueError) as err:
+        get_logger().warning("calendar_not_written", path=str(path), error=f"{type(err).__name__}: {err}")
+        return None
+    if done.written:
+        get_logger().info("calendar_written", path=str(path), interviews=done.interviews,
+                          follow_ups=done.follow_ups, cancelled=done.cancelled)
+    return done

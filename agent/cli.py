@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "(YYYY-MM-DD): filters by last activity")
     sp.add_argument("--now", type=_parse_now)
 
+    sp = sub.add_parser("calendar", help="write the interviews and due follow-ups as an iCalendar (.ics) file",
+                        description="Read from the state the last poll kept: no mailbox is opened. Stable "
+                                    "UIDs and SEQUENCE: a calendar app subscribed to the file updates its "
+                                    "events instead of duplicating them.")
+    sp.add_argument("--ics", type=Path, metavar="FILE", help="the file to write (default: [calendar] ics_path)")
+    sp.add_argument("--now", type=_parse_now)
+
     sub.add_parser("run", help="the long-running service; stops cleanly on SIGTERM")
 
     sp = sub.add_parser("doctor", help="check config, secret, server, folders and state; print fixes")
@@ -257,12 +264,26 @@ def _report(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     return 0
 
 
+def _calendar(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+    """``calendar``: the .ics file (agent/calendar_export.py), written atomically when it changed."""
+    from agent.app import export_calendar
+
+    path = args.ics.expanduser() if args.ics else config.calendar.ics_path
+    if path is None:
+        raise AgentError("Name the file: `followup-agent calendar --ics FILE`, or set [calendar] ics_path.")
+    done = export_calendar(config, path, _now(args))
+    state = "Wrote" if done.written else "Unchanged:"
+    out.write(f"{state} {done.path}: {done.interviews} interviews, {done.follow_ups} follow-ups due, "
+              f"{done.cancelled} cancelled.\n")
+    return 0
+
+
 _WITHOUT_CONFIG: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "demo": _demo, "doctor": _doctor,
 }
 _WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
     "run": _run, "auth": _auth, "poll": _poll, "status": _status, "explain": _explain,
-    "pipeline": _pipeline, "report": _report,
+    "pipeline": _pipeline, "report": _report, "calendar": _calendar,
     **dict.fromkeys(CONTROLS, _control),
 }
 

@@ -242,6 +242,14 @@ class StateConfig:
 
 
 @dataclass(frozen=True)
+class CalendarConfig:
+    """``[calendar]``: the interview calendar ``run`` keeps current (agent/calendar_export.py)."""
+
+    ics_path: Path | None = None  # None: no file kept
+    name: str = "Job search"  # the calendar's name in a calendar app (X-WR-CALNAME)
+
+
+@dataclass(frozen=True)
 class Config:
     account: AccountConfig
     backend: str
@@ -254,6 +262,7 @@ class Config:
     recruiting: RecruitingConfig = field(default_factory=RecruitingConfig)
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
     source: Path | None = None
     #: ``mailbox.lookback_days``: a first sync lists this many days of mail (0: all of it; agent/window.py)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
@@ -379,6 +388,7 @@ def parse_config(
         recruiting=_recruiting(_section(data, "recruiting")),
         drafts=_drafts(_section(data, "drafts"), base),
         labels=_labels(_section(data, "labels")),
+        calendar=_calendar(_section(data, "calendar"), base),
         source=source,
         lookback_days=lookback,
         notify=_notify(_section(data, "notify")),
@@ -456,6 +466,7 @@ _SECTIONS: dict[str, Any] = {
     "labels": {"pause", "done", "track", "ignore", "queued"},
     "state": {"path"},
     "notify": {"desktop", "command", "timeout_seconds", "summary_above"},
+    "calendar": {"ics_path", "name"},
 }
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -498,6 +509,18 @@ def _get(sec: Mapping[str, Any], key: str, typ: type, *, required: bool = False,
 def _path(value: str, base: Path) -> Path:
     p = Path(os.path.expandvars(value)).expanduser()
     return p if p.is_absolute() else (base / p)
+
+
+def _calendar(sec: Mapping[str, Any], base: Path) -> CalendarConfig:
+    """``[calendar]``: ``~`` and variables expanded, relative to the config file's folder."""
+    path = _get(sec, "calendar.ics_path", str)
+    name = _get(sec, "calendar.name", str, default="Job search")
+    if path is not None and not path.strip():
+        raise ConfigError("calendar.ics_path is empty: give a file path (e.g. \"~/Calendars/job-search.ics\") "
+                          "or leave the key out.")
+    if not name.strip():
+        raise ConfigError("calendar.name is empty: give the calendar a name or leave the key out.")
+    return CalendarConfig(ics_path=_path(path, base) if path else None, name=name.strip())
 
 
 def _maildir(sec: Mapping[str, Any], base: Path, check: bool) -> MaildirConfig:

@@ -79,6 +79,7 @@ def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str], *
     report.add("config", "ok", f"{path}: backend {config.backend}, poll every "
                f"{int(config.schedule.poll_interval.total_seconds())} s")
     _check_state(config, report)
+    _check_calendar(config, report)
     if config.backend == "imap" and config.imap is not None:
         _check_imap(config.imap, report, env)
     elif config.backend == "maildir" and config.maildir is not None:
@@ -87,6 +88,23 @@ def diagnose(config_path: Path | None, report: Report, env: Mapping[str, str], *
         _check_generic(config, report)
     for row in check_notices(config.notify, env, send_test=test_notify):  # agent/doctor_notify.py
         report.add(*row)
+
+
+def _check_calendar(config: Config, report: Report) -> None:
+    """``[calendar] ics_path``: the service writes a temporary file beside it and renames it over, so
+    the folder must exist (or be creatable) and be writable; checked without writing anything."""
+    path = config.calendar.ics_path
+    if path is None:
+        return
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), path.parent)
+    if path.is_dir():
+        report.add("calendar", "fail", f"{path} is a folder, not a file.", "Set [calendar] ics_path to a file path.")
+    elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        report.add("calendar", "fail", f"{path}: cannot write in {folder}.",
+                   f"Make {folder} writable by {_me()}, or point [calendar] ics_path elsewhere.")
+    else:
+        state = "exists" if path.exists() else "is written after the next poll"
+        report.add("calendar", "ok", f"{path} {state}; its folder {folder} is writable")
 
 
 # --- state -------------------------------------------------------------------------------

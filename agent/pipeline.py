@@ -65,7 +65,7 @@ def record_of(conv: Conversation, dec: Decision, config: Config) -> dict[str, An
         "messages": sorted(messages, key=lambda m: m["at"]),
         "interviews": sorted(interviews, key=lambda i: i["start"]),
         "outcomes": sorted(outcomes, key=lambda o: o["at"]),
-        "next": None if nxt is None else {"kind": nxt.kind, "due": nxt.due.isoformat()},
+        "next": None if nxt is None else {"kind": nxt.kind, "due": nxt.due.isoformat(), "round": nxt.round},
     }
 
 
