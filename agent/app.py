@@ -157,11 +157,11 @@ def export_calendar(config: Config, path: Path, now: datetime) -> Export:
 def refresh_calendar(config: Config, now: datetime, store: Store) -> Export | None:
     """After a poll, rewrite ``[calendar] ics_path`` when anything in it changed (``poll`` and the
     service alike). A failed write is logged and never fails the poll: the drafts matter more."""
-    from agent.calendar_export import export
-
     path = config.calendar.ics_path
     if path is None:
-        return None
+        return None  # before the import: a poll without a calendar never loads icalendar
+    from agent.calendar_export import export
+
     try:
         done = export(store.load_pipeline(), path, now, config)
     except (OSError, ValueError) as err:
