@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.errors import ConfigError
 from agent.identity import Identity
+from agent.lazy_pattern import lazy
 
 DEFAULT_ATS_DOMAINS: tuple[str, ...] = (
     "greenhouse.io",
@@ -420,7 +421,7 @@ _SECTIONS: dict[str, Any] = {
     "state": {"path"},
 }
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = lazy(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_keys(prefix: str, data: Mapping[str, Any], allowed: Mapping[str, Any] | set[str]) -> None:
@@ -533,7 +534,7 @@ def _imap(sec: Mapping[str, Any], base: Path, required: bool) -> ImapConfig:
     )
 
 
-_TENANT = re.compile(r"common|consumers|organizations|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_TENANT = lazy(r"common|consumers|organizations|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def _imap_oauth(sec: Mapping[str, Any], base: Path) -> dict[str, Any]:
@@ -583,7 +584,7 @@ def _hhmm(key: str, value: str) -> time:
     return time(int(m[1]), int(m[2]))
 
 
-_DURATION = re.compile(r"(\d+)\s*(s|sec|m|min|h|d)?")
+_DURATION = lazy(r"(\d+)\s*(s|sec|m|min|h|d)?")
 
 
 def parse_duration(key: str, value: Any) -> timedelta:

@@ -43,21 +43,23 @@ from email.message import Message as EmailMessage
 
 from flufl.bounce import all_failures
 
+from agent.lazy_pattern import lazy
+
 __all__ = ["Report", "read_report", "report_evidence", "report_subject", "returned_ids_in_text", "system_sender"]
 
 #: the local part of a mail system's own sender: mailer-daemon@, postmaster@, Mail.Delivery.System@
-_SENDER_LOCAL = re.compile(
+_SENDER_LOCAL = lazy(
     r"^(mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|post[-_.]?master|poostmaster|mdaemon|"
     r"mail[-_.]?delivery[-_.]?(system|subsystem)|bounces?)([+.-].*)?$",
     re.I,
 )
 #: display names mail systems give themselves
-_SENDER_NAME = re.compile(
+_SENDER_NAME = lazy(
     r"\b(mail(er)? delivery (sub)?system|mail deliver system|mailer[- ]daemon|internet mail delivery|"
     r"postmaster|ndr)\b",
     re.I,
 )
-_SUBJECT = re.compile(
+_SUBJECT = lazy(
     r"\b(undeliverable|undelivered|non[- ]?deliverable|delivery status notification|delivery status|"
     r"delivery (notification|report|failure|failed|problem)|mail delivery (failed|failure|status)|"
     r"(message|mail) (could not be|was not|not) delivered|returned (mail|to sender)|failure notice|"
@@ -103,10 +105,10 @@ def report_evidence(from_header: str | None, sender_local: str, sender_name: str
 
 
 #: senders that are nobody: a system's no-reply mailbox, a list's admin address
-_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|.*[-_.]admin|admin)$", re.I)
-_SYSTEM_WORD = re.compile(r"\b(mailer-daemon|postmaster)\b", re.I)
+_NO_REPLY = lazy(r"^(no-?reply|do-?not-?reply|.*[-_.]admin|admin)$", re.I)
+_SYSTEM_WORD = lazy(r"\b(mailer-daemon|postmaster)\b", re.I)
 #: a From field naming no address: "<>", "MAILER-DAEMON <>", "MAILER-DAEMON", "Mail Deliver System <MAILER-DAEMON>"
-_EMPTY_SENDER = re.compile(r"^\s*(\"?[^<>\"]*\"?\s*)?(<\s*>|<?\s*(mailer-daemon|postmaster)\s*>?)?\s*$", re.I)
+_EMPTY_SENDER = lazy(r"^\s*(\"?[^<>\"]*\"?\s*)?(<\s*>|<?\s*(mailer-daemon|postmaster)\s*>?)?\s*$", re.I)
 
 
 def report_subject(subject: str) -> bool:
@@ -172,7 +174,7 @@ logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
 logging.getLogger("flufl.bounce").propagate = False
 
 
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9.-]+\.[a-z0-9-]{2,}$")
+_ADDRESS = lazy(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9.-]+\.[a-z0-9-]{2,}$")
 
 
 def _texts(found: Iterable[bytes | str]) -> list[str]:
@@ -189,7 +191,7 @@ def _ordered(addresses: Iterable[str]) -> list[str]:
 
 
 #: a report that says it is a warning: nothing failed yet, the server keeps trying
-_WARNING = re.compile(
+_WARNING = lazy(
     r"\b(this is a warning (message )?only|you do not need to resend|no action is required on your part|"
     r"still being retried|will (continue to )?(re)?try (to deliver|delivery|for)|delivery attempts will continue)\b",
     re.I,
@@ -201,7 +203,7 @@ def warning_only(text: str) -> bool:
     return bool(_WARNING.search(text[:6000]))
 
 
-_QUOTED_ID = re.compile(r"^[ \t>]*Message-ID[ \t]*:[ \t]*\n?[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
+_QUOTED_ID = lazy(r"^[ \t>]*Message-ID[ \t]*:[ \t]*\n?[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
 
 
 def returned_ids_in_text(text: str) -> list[str]:

@@ -63,6 +63,7 @@ from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
 from agent.identity import Identity, registrable_name
+from agent.lazy_pattern import lazy
 from agent.mail.message_ids import Identities, Judge, date_key, identify
 from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message, utc
@@ -114,7 +115,7 @@ _GENERIC = frozenset(
         "test",
     }
 )
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_PUNCT = lazy(r"[\W_]+", re.UNICODE)
 
 
 def subject_key(subject: str) -> str:
