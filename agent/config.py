@@ -612,17 +612,22 @@ def _secret_sources(value: Any) -> tuple[str, ...]:
 
 
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:
-    from agent.holiday_countries import holiday_class
+    """Refuse a country or subdivision code the holidays calendar does not know.
 
-    # one country's module, not the list of all (which imports every country: slow at start)
-    try:
-        calendar = holiday_class(country)
-    except KeyError:
+    Checked against a copy of the ``holidays`` package's registry
+    (``agent.holiday_codes``, kept equal to it by a test), not the package
+    itself: importing it cost every start of the agent tens of milliseconds
+    (issue 15), and it is loaded only when a business day is computed.
+    """
+    from agent.holiday_codes import COUNTRY_CODES, SUBDIVISIONS
+
+    alpha2 = COUNTRY_CODES.get(country)
+    if alpha2 is None:
         raise ConfigError(
             f"{key} = {country!r} is not a country code the holidays calendar knows "
             "(ISO 3166 alpha-2, for example \"US\", \"GB\", \"DE\")."
-        ) from None
-    if subdivision is not None and subdivision not in calendar.subdivisions:
+        )
+    if subdivision is not None and subdivision not in SUBDIVISIONS[alpha2]:
         raise ConfigError(
             f"schedule.holidays_subdivision = {subdivision!r} is not a subdivision of {country}."
         )
