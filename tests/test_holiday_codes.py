@@ -66,6 +66,17 @@ def test_the_check_agrees_with_the_calendar_loader() -> None:
         assert tuple(cls.subdivisions) == holiday_codes.SUBDIVISIONS[holiday_codes.COUNTRY_CODES[country]]
 
 
+def test_the_check_imports_no_holidays_package() -> None:
+    """The point of the copy: checking a code loads neither the package nor a country's module."""
+    import subprocess
+
+    code = ("import sys\nfrom agent.config import check_country\n"
+            "check_country('schedule.holidays', 'DE', 'BY')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'holidays'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+
+
 def _tuple(items: tuple[str, ...]) -> str:
     import json
 

@@ -35,13 +35,13 @@ Pure functions over parsed ``email`` objects and strings; no I/O.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
-
-from flufl.bounce import all_failures
+from typing import Any
 
 from agent.lazy_pattern import lazy
 
@@ -152,7 +152,7 @@ def _flufl(root: EmailMessage) -> tuple[list[str], list[str]]:
     """
     for attempt in (root, _with_sender(root)):
         try:
-            temporary, permanent = all_failures(attempt)
+            temporary, permanent = _all_failures()(attempt)
         except Exception:  # a third-party detector on hostile input
             continue
         return _texts(temporary), _texts(permanent)
@@ -168,10 +168,21 @@ def _with_sender(root: EmailMessage) -> EmailMessage:
     return c
 
 
-# flufl.bounce logs a detector's exception with its traceback before re-raising it; we handle
-# the exception (above), so its log stays out of the user's logs and the terminal
-logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
-logging.getLogger("flufl.bounce").propagate = False
+@functools.cache
+def _all_failures() -> Callable[[EmailMessage], tuple[Iterable[Any], Iterable[Any]]]:
+    """flufl.bounce's ``all_failures``, imported on the first delivery report read.
+
+    Imported here, not at the top: a poll that reads no report (a warm one with
+    nothing new) saves the package's import and its detectors' (issue 15).
+    """
+    from flufl.bounce import all_failures
+
+    # it logs a detector's exception with its traceback before re-raising it; we handle the
+    # exception (in _flufl), so its log stays out of the user's logs and the terminal
+    log = logging.getLogger("flufl.bounce")
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+    return all_failures
 
 
 _ADDRESS = lazy(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9.-]+\.[a-z0-9-]{2,}$")

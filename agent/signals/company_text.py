@@ -19,8 +19,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-from cleanco import basename  # legal forms of many countries ("Inc.", "GmbH", "S.A.", "plc")
-
 from agent.lazy_pattern import lazy
 
 
@@ -205,6 +203,10 @@ def clean(name: str, *, keep_team_words: bool = False) -> str:
     name = " ".join(words)
     if not name:
         return ""
+    # cleanco knows the legal forms of many countries ("Inc.", "GmbH", "S.A.", "plc"); imported
+    # here so that a poll that names no company never loads it (issue 15)
+    from cleanco import basename
+
     return basename(name).strip(" ,.-")  # "" when it was nothing but a legal form ("Inc.")
 
 
