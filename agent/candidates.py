@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, Message
@@ -32,7 +33,7 @@ __all__ = ["THREADING_RULES", "candidates_of", "is_candidate", "links", "new_key
 #: always a candidate, and one naming no Message-ID joins by its recipient)
 THREADING_RULES = 4
 
-_RECRUITER_ADDRESS = re.compile(r"recruit|talent|search|staffing|hiring|careers|headhunt|placement", re.I)
+_RECRUITER_ADDRESS = lazy(r"recruit|talent|search|staffing|hiring|careers|headhunt|placement", re.I)
 
 
 def selection_key(config: Config) -> str:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.errors import ConfigError
 from agent.identity import Identity
+from agent.lazy_pattern import lazy
 
 #: ``mailbox.lookback_days`` unless set: half a year, as long as a job search usually runs
 DEFAULT_LOOKBACK_DAYS = 180
@@ -469,7 +470,7 @@ _SECTIONS: dict[str, Any] = {
     "calendar": {"ics_path", "name"},
 }
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = lazy(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_keys(prefix: str, data: Mapping[str, Any], allowed: Mapping[str, Any] | set[str]) -> None:
@@ -595,7 +596,7 @@ def _imap(sec: Mapping[str, Any], base: Path, required: bool,
     )
 
 
-_TENANT = re.compile(r"common|consumers|organizations|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_TENANT = lazy(r"common|consumers|organizations|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def _imap_oauth(sec: Mapping[str, Any], base: Path) -> dict[str, Any]:
@@ -645,7 +646,7 @@ def _hhmm(key: str, value: str) -> time:
     return time(int(m[1]), int(m[2]))
 
 
-_DURATION = re.compile(r"(\d+)\s*(s|sec|m|min|h|d)?")
+_DURATION = lazy(r"(\d+)\s*(s|sec|m|min|h|d)?")
 
 
 def parse_duration(key: str, value: Any) -> timedelta:
@@ -673,17 +674,22 @@ def _secret_sources(value: Any) -> tuple[str, ...]:
 
 
 def check_country(key: str, country: str, subdivision: str | None = None) -> None:
-    from agent.holiday_countries import holiday_class
+    """Refuse a country or subdivision code the holidays calendar does not know.
 
-    # one country's module, not the list of all (which imports every country: slow at start)
-    try:
-        calendar = holiday_class(country)
-    except KeyError:
+    Checked against a copy of the ``holidays`` package's registry
+    (``agent.holiday_codes``, kept equal to it by a test), not the package
+    itself: importing it cost every start of the agent tens of milliseconds
+    (issue 15), and it is loaded only when a business day is computed.
+    """
+    from agent.holiday_codes import COUNTRY_CODES, SUBDIVISIONS
+
+    alpha2 = COUNTRY_CODES.get(country)
+    if alpha2 is None:
         raise ConfigError(
             f"{key} = {country!r} is not a country code the holidays calendar knows "
             "(ISO 3166 alpha-2, for example \"US\", \"GB\", \"DE\")."
-        ) from None
-    if subdivision is not None and subdivision not in calendar.subdivisions:
+        )
+    if subdivision is not None and subdivision not in SUBDIVISIONS[alpha2]:
         raise ConfigError(
             f"schedule.holidays_subdivision = {subdivision!r} is not a subdivision of {country}."
         )

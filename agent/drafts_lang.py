@@ -20,8 +20,6 @@ from string import Template
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
 from agent.lang import tables
 from agent.model import Conversation
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, Decision, NextStep
@@ -152,9 +150,20 @@ def _title(conv: Conversation, surname: str, words: DraftWords) -> dict[str, str
     return None
 
 
+def _format_date(day: date, form: str, lang: str) -> str:
+    """Babel's ``format_date``, imported on the first draft that needs a date written.
+
+    Babel and its locale data are imported here, not at the top, so that a poll
+    that writes no draft in another language never loads them (issue 15).
+    """
+    from babel.dates import format_date
+
+    return format_date(day, form, locale=lang)
+
+
 def local_date(day: date, words: DraftWords) -> str:
     """``day`` written the language's way ("18. Dezember", "18 décembre", "18 de diciembre")."""
-    return format_date(day, words.data.get("date_format", "long"), locale=words.lang)
+    return _format_date(day, words.data.get("date_format", "long"), words.lang)
 
 
 def when(decision: Decision, now: datetime, tz: ZoneInfo, words: DraftWords) -> str:
@@ -170,7 +179,7 @@ def when(decision: Decision, now: datetime, tz: ZoneInfo, words: DraftWords) -> 
     if days == 1:
         return str(w.get("yesterday", ""))
     if days < 7:
-        weekday = format_date(start.date(), words.data.get("weekday_format", "EEEE"), locale=words.lang)
+        weekday = _format_date(start.date(), words.data.get("weekday_format", "EEEE"), words.lang)
         return Template(w.get("weekday", "")).safe_substitute(weekday=weekday)
     return Template(w.get("date", "")).safe_substitute(date=local_date(start.date(), words))
 

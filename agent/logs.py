@@ -43,23 +43,25 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEY = re.compile(
+from agent.lazy_pattern import AnyPattern, lazy
+
+_SECRET_KEY = lazy(
     r"pass(word|wd|phrase)?$|^pwd$|secret|token|authori[sz]ation|credential|cookie|api_?key|^auth$", re.I
 )
 REDACTED = "[redacted]"
 
 # (pattern, replacement) applied to every string of every event
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_PATTERNS: list[tuple[AnyPattern, str]] = [
     # IMAP (commands are upper case on the wire; "the login of 'jordan'" in prose is left alone):
     # `LOGIN user password` (quoted or bare), `AUTHENTICATE MECH <initial response>`
-    (re.compile(r"(\bLOGIN\s+(?:\"(?:[^\"\\]|\\.)*\"|\S+)\s+)(?:\"(?:[^\"\\]|\\.)*\"|\S+)"),
+    (lazy(r"(\bLOGIN\s+(?:\"(?:[^\"\\]|\\.)*\"|\S+)\s+)(?:\"(?:[^\"\\]|\\.)*\"|\S+)"),
      r"\1" + REDACTED),
-    (re.compile(r"(\bAUTHENTICATE\s+[A-Z0-9_-]+\s+)\S+"), r"\1" + REDACTED),
+    (lazy(r"(\bAUTHENTICATE\s+[A-Z0-9_-]+\s+)\S+"), r"\1" + REDACTED),
     # HTTP: Authorization headers (any scheme), bearer tokens anywhere (XOAUTH2's auth=Bearer too)
-    (re.compile(r"((?:Proxy-)?Authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n\"',}]+", re.I), r"\1" + REDACTED),
-    (re.compile(r"\b(Bearer|Basic)(\s+|%20)[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1\2" + REDACTED),
+    (lazy(r"((?:Proxy-)?Authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n\"',}]+", re.I), r"\1" + REDACTED),
+    (lazy(r"\b(Bearer|Basic)(\s+|%20)[A-Za-z0-9._~+/=-]{8,}", re.I), r"\1\2" + REDACTED),
     # key=value and "key": "value" for secret-looking keys (URLs, JSON, reprs); not "imap-password:"
-    (re.compile(
+    (lazy(
         r"((?<![\w/-])(?:pass(?:word|wd)?|secret|client_secret|(?:access_|refresh_|id_)?token|api_?key)"
         r"[\"']?\s*[:=]\s*[\"']?)(?![\"'\s]|\[redacted\])[^\s\"',&}]+", re.I),
      r"\1" + REDACTED),

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.model import (
     Ack,
     AutoReply,
@@ -80,20 +81,20 @@ def _automatic(m: Message) -> bool:
 
 #: Words a job title holds; a phrase without one is not taken for a role. Why hand-written: no
 #: library names job titles offline, and a subject's title is nearly always one of these.
-_TITLE_WORDS = re.compile(
+_TITLE_WORDS = lazy(
     r"\b(engineer|developer|programmer|manager|designer|analyst|scientist|architect|lead|director|"
     r"intern|consultant|specialist|administrator|researcher|writer|officer|head|associate|sre|devops|"
     r"recruiter|product|marketing|sales|accountant|coordinator|technician|editor|counsel)\b", re.I)
-_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|tr|rv)\s*:\s*)+", re.I)
+_PREFIX = lazy(r"^\s*((re|fwd?|aw|wg|tr|rv)\s*:\s*)+", re.I)
 _ROLE_PATTERNS = (
     # "Application for Senior Backend Engineer (Remote) at Acme", "Applying to the Data Analyst role"
-    re.compile(r"\b(?:application|applying|applied|candidacy|interest)\s+(?:for|to|in)\s+(?:the\s+|a\s+|an\s+)?"
+    lazy(r"\b(?:application|applying|applied|candidacy|interest)\s+(?:for|to|in)\s+(?:the\s+|a\s+|an\s+)?"
                r"(?P<role>.+?)(?:\s+(?:role|position|opening|job))?(?:\s+(?:at|@|with)\s+.*)?$", re.I),
     # "Interview: Staff Engineer - Acme", "Phone screen – Product Designer"
-    re.compile(r"^(?:.*\b(?:interview|screen|chat|call)\b[^:–—|-]*)[:–—|-]\s*(?P<role>[^:–—|]+?)"
+    lazy(r"^(?:.*\b(?:interview|screen|chat|call)\b[^:–—|-]*)[:–—|-]\s*(?P<role>[^:–—|]+?)"
                r"(?:\s+(?:at|@|with)\s+.*|\s*[–—|-]\s*.*)?$", re.I),
     # "Senior Engineer at Acme", "Senior Engineer role", "Product Designer – Acme"
-    re.compile(r"^(?P<role>[^:–—|]+?)(?:\s+(?:role|position|opening))?(?:\s+(?:at|@|with)\s+.*|\s*[–—|]\s*.*)?$",
+    lazy(r"^(?P<role>[^:–—|]+?)(?:\s+(?:role|position|opening))?(?:\s+(?:at|@|with)\s+.*|\s*[–—|]\s*.*)?$",
                re.I),
 )
 

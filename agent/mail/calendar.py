@@ -27,6 +27,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from agent.lazy_pattern import lazy
 from agent.mail.zones import iana_name, zone
 from agent.model import CalendarEvent
 
@@ -65,7 +66,7 @@ _KEEP_PROPS = frozenset(
         "RDATE",
     }
 )
-_PROP_NAME = re.compile(r"^([A-Za-z0-9-]+)[;:]")
+_PROP_NAME = lazy(r"^([A-Za-z0-9-]+)[;:]")
 
 #: properties whose value is a token or a date: a space after the colon is a generator's slip
 _TRIM_VALUE = frozenset({"METHOD", "DTSTART", "DTEND", "DURATION", "STATUS", "SEQUENCE"})

@@ -35,29 +35,31 @@ Pure functions over parsed ``email`` objects and strings; no I/O.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
+from typing import Any
 
-from flufl.bounce import all_failures
+from agent.lazy_pattern import lazy
 
 __all__ = ["Report", "read_report", "report_evidence", "report_subject", "returned_ids_in_text", "system_sender"]
 
 #: the local part of a mail system's own sender: mailer-daemon@, postmaster@, Mail.Delivery.System@
-_SENDER_LOCAL = re.compile(
+_SENDER_LOCAL = lazy(
     r"^(mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|post[-_.]?master|poostmaster|mdaemon|"
     r"mail[-_.]?delivery[-_.]?(system|subsystem)|bounces?)([+.-].*)?$",
     re.I,
 )
 #: display names mail systems give themselves
-_SENDER_NAME = re.compile(
+_SENDER_NAME = lazy(
     r"\b(mail(er)? delivery (sub)?system|mail deliver system|mailer[- ]daemon|internet mail delivery|"
     r"postmaster|ndr)\b",
     re.I,
 )
-_SUBJECT = re.compile(
+_SUBJECT = lazy(
     r"\b(undeliverable|undelivered|non[- ]?deliverable|delivery status notification|delivery status|"
     r"delivery (notification|report|failure|failed|problem)|mail delivery (failed|failure|status)|"
     r"(message|mail) (could not be|was not|not) delivered|returned (mail|to sender)|failure notice|"
@@ -103,10 +105,10 @@ def report_evidence(from_header: str | None, sender_local: str, sender_name: str
 
 
 #: senders that are nobody: a system's no-reply mailbox, a list's admin address
-_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|.*[-_.]admin|admin)$", re.I)
-_SYSTEM_WORD = re.compile(r"\b(mailer-daemon|postmaster)\b", re.I)
+_NO_REPLY = lazy(r"^(no-?reply|do-?not-?reply|.*[-_.]admin|admin)$", re.I)
+_SYSTEM_WORD = lazy(r"\b(mailer-daemon|postmaster)\b", re.I)
 #: a From field naming no address: "<>", "MAILER-DAEMON <>", "MAILER-DAEMON", "Mail Deliver System <MAILER-DAEMON>"
-_EMPTY_SENDER = re.compile(r"^\s*(\"?[^<>\"]*\"?\s*)?(<\s*>|<?\s*(mailer-daemon|postmaster)\s*>?)?\s*$", re.I)
+_EMPTY_SENDER = lazy(r"^\s*(\"?[^<>\"]*\"?\s*)?(<\s*>|<?\s*(mailer-daemon|postmaster)\s*>?)?\s*$", re.I)
 
 
 def report_subject(subject: str) -> bool:
@@ -150,7 +152,7 @@ def _flufl(root: EmailMessage) -> tuple[list[str], list[str]]:
     """
     for attempt in (root, _with_sender(root)):
         try:
-            temporary, permanent = all_failures(attempt)
+            temporary, permanent = _all_failures()(attempt)
         except Exception:  # a third-party detector on hostile input
             continue
         return _texts(temporary), _texts(permanent)
@@ -166,13 +168,24 @@ def _with_sender(root: EmailMessage) -> EmailMessage:
     return c
 
 
-# flufl.bounce logs a detector's exception with its traceback before re-raising it; we handle
-# the exception (above), so its log stays out of the user's logs and the terminal
-logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
-logging.getLogger("flufl.bounce").propagate = False
+@functools.cache
+def _all_failures() -> Callable[[EmailMessage], tuple[Iterable[Any], Iterable[Any]]]:
+    """flufl.bounce's ``all_failures``, imported on the first delivery report read.
+
+    Imported here, not at the top: a poll that reads no report (a warm one with
+    nothing new) saves the package's import and its detectors' (issue 15).
+    """
+    from flufl.bounce import all_failures
+
+    # it logs a detector's exception with its traceback before re-raising it; we handle the
+    # exception (in _flufl), so its log stays out of the user's logs and the terminal
+    log = logging.getLogger("flufl.bounce")
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
+    return all_failures
 
 
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9.-]+\.[a-z0-9-]{2,}$")
+_ADDRESS = lazy(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9.-]+\.[a-z0-9-]{2,}$")
 
 
 def _texts(found: Iterable[bytes | str]) -> list[str]:
@@ -189,7 +202,7 @@ def _ordered(addresses: Iterable[str]) -> list[str]:
 
 
 #: a report that says it is a warning: nothing failed yet, the server keeps trying
-_WARNING = re.compile(
+_WARNING = lazy(
     r"\b(this is a warning (message )?only|you do not need to resend|no action is required on your part|"
     r"still being retried|will (continue to )?(re)?try (to deliver|delivery|for)|delivery attempts will continue)\b",
     re.I,
@@ -201,7 +214,7 @@ def warning_only(text: str) -> bool:
     return bool(_WARNING.search(text[:6000]))
 
 
-_QUOTED_ID = re.compile(r"^[ \t>]*Message-ID[ \t]*:[ \t]*\n?[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
+_QUOTED_ID = lazy(r"^[ \t>]*Message-ID[ \t]*:[ \t]*\n?[ \t]*(<[^<>\s]+@[^<>\s]+>)", re.I | re.M)
 
 
 def returned_ids_in_text(text: str) -> list[str]:

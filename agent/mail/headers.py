@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import re
 
+from agent.lazy_pattern import lazy
+
 __all__ = ["split_header_block"]
 
 # The end of the header block: the first empty line.
@@ -42,10 +44,10 @@ _BLANK_LINE = re.compile(rb"\n\r?\n")
 # block must use one style throughout. In the CRLF pattern a line's text stops at
 # any CR, which must then begin its CRLF: a line holding a bare CR (where the
 # stdlib parser would end it) is never matched, so it fails the coverage check.
-_FIELD_LF = re.compile(
+_FIELD_LF = lazy(
     r"^([\x21-\x39\x3b-\x7e]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)\n", re.MULTILINE
 )
-_FIELD_CRLF = re.compile(
+_FIELD_CRLF = lazy(
     r"^([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r]*(?:\r\n[ \t][^\r]*)*)\r\n", re.MULTILINE
 )
 

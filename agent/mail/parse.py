@@ -45,6 +45,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+from agent.lazy_pattern import lazy
 from agent.mail import dsn
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
@@ -92,16 +93,16 @@ _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
 _BULK_HEADERS = ("feedback-id", "x-sg-eid", "x-mc-user", "x-csa-complaints", "x-marketoid")
 _BULK_PREFIXES = ("x-campaign", "x-mailchimp-", "x-mailgun-campaign", "x-hubspot")
 _FALSY = frozenset({"no", "false", "0", "off"})
-_MSGID = re.compile(r"<([^<>\s]{1,998})>")
-_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?\s]*)\?=")
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MSGID = lazy(r"<([^<>\s]{1,998})>")
+_ENCODED_WORD = lazy(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?\s]*)\?=")
+_FOLD = lazy(r"\r?\n(?=[ \t])")
+_CONTROL = lazy(r"[\x00-\x08\x0b-\x1f\x7f]")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
-_WS = re.compile(r"\s+")
-_SURROGATE = re.compile("[\udc80-\udcff]")
-_LONE_LT = re.compile(r"<(?![^<>]*>)")
-_MIME_HEADER_LINE = re.compile(r"^(?:content-[\w-]+|mime-version)\s*:", re.IGNORECASE)
-_BLOB_LINE = re.compile(r"^[A-Za-z0-9+/=]{60,}$")
+_WS = lazy(r"\s+")
+_SURROGATE = lazy("[\udc80-\udcff]")
+_LONE_LT = lazy(r"<(?![^<>]*>)")
+_MIME_HEADER_LINE = lazy(r"^(?:content-[\w-]+|mime-version)\s*:", re.IGNORECASE)
+_BLOB_LINE = lazy(r"^[A-Za-z0-9+/=]{60,}$")
 _ASCII_ONLY = ("us-ascii", "ascii", "ansi_x3.4-1968", "646")
 _UNKNOWN_CHARSETS = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "x-user-defined"})
 # Elements that start on a new line, and those that also leave a blank line around them.
@@ -747,7 +748,7 @@ _MONTHS = {
 }
 # "Mon, 3 Jun 2024 10:00:00 +0200 (CEST)": the shape nearly every mailer writes;
 # the groups are the day, the clock and the zone
-_USUAL_DATE = re.compile(
+_USUAL_DATE = lazy(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2} [A-Z][a-z][a-z] [1-9][0-9]{3}) "
     r"([0-9]{2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?:[ \t].*)?",
     re.DOTALL,
@@ -1091,7 +1092,7 @@ def _salvage(text: str) -> str:
     return "\n".join(kept)[:MAX_PART_TEXT]
 
 
-_RETURNED_ID = re.compile(r"^Message-ID:[ \t]*(<[^>\s]+>)", re.I | re.M)
+_RETURNED_ID = lazy(r"^Message-ID:[ \t]*(<[^>\s]+>)", re.I | re.M)
 
 
 def _raw_payload(part: EmailMessage) -> object:

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from agent.lang import supported
+from agent.lazy_pattern import lazy
 from agent.mail.quote_markers import markers
 
 __all__ = ["MAX_SIGNATURE", "lib_languages", "split_reply", "strip_quoted"]
@@ -40,10 +41,10 @@ def lib_languages() -> tuple[str, ...]:
 _LIB_MAX_CHARS = 32 * 1024
 _LIB_MAX_LINE = 1000
 _LIB_TRIGGER_BUDGET = 2_000_000  # sum of squared lengths of attribution-like lines
-_TRIGGER_LINE = re.compile(r"^[>\s]*(?:on|am|le|el|il|dne|den|op|em)\s", re.IGNORECASE)
+_TRIGGER_LINE = lazy(r"^[>\s]*(?:on|am|le|el|il|dne|den|op|em)\s", re.IGNORECASE)
 
 # What the first line of a sign-off looks like when the library finds one.
-_SIGNOFF_ONLY = re.compile(
+_SIGNOFF_ONLY = lazy(
     r"^(?:best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you"
     r"|thanks again|cheers|sincerely|yours sincerely|all the best|best wishes|talk soon"
     r"|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|beste gr(?:ü|ue)(?:ß|ss)e"
@@ -52,8 +53,8 @@ _SIGNOFF_ONLY = re.compile(
     re.IGNORECASE,
 )
 _SIGNOFF_TAIL = 8
-_SIGNOFF_LINE = re.compile(r"^(?:--\s*|__\s*|[\w.'’ -]{1,40},?)$")
-_SENT_FROM = re.compile(
+_SIGNOFF_LINE = lazy(r"^(?:--\s*|__\s*|[\w.'’ -]{1,40},?)$")
+_SENT_FROM = lazy(
     r"^(?:sent from|get outlook|gesendet von|envoy[ée] depuis|enviado desde)\b", re.IGNORECASE
 )
 

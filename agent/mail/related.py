@@ -27,13 +27,13 @@ message (else the one that gave the id). Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from agent.identity import Identity
+from agent.lazy_pattern import lazy
 from agent.mail.thread import CompanyKeys, registrable_name
 from agent.model import Conversation, Message, utc
 
@@ -153,7 +153,7 @@ def _named(m: Message, reported: Callable[[Message], tuple[str, ...] | None]) ->
     return frozenset(found) | frozenset(a.lower() for a in _ADDRESS.findall(f"{m.subject}\n{m.text}"))
 
 
-_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = lazy(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _belong(a: _Thread, b: _Thread, window: timedelta) -> bool:

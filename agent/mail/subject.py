@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import re
 
+from agent.lazy_pattern import lazy
+
 _PREFIX_WORDS = (
     "re|aw|antw|antwort|sv|vs|odp|res|rif|ref|réf|r|"
     "fwd?|fw|wg|tr|rv|enc|vl|doorst|i|"
     "回复|回覆|答复|转发|轉寄"
 )
 # a reply/forward prefix: word, optional counter "[2]" / "(2)" / "^2", colon
-_PREFIX = re.compile(
+_PREFIX = lazy(
     rf"^(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*", re.IGNORECASE
 )
 # a leading bracket tag: "[EXTERNAL]", "[Ext]", "[acme-jobs]"
-_BLOB = re.compile(r"^\[[^\[\]]*\]\s*")
-_TRAILER = re.compile(r"\s*\((?:fwd?|fw)\)\s*$", re.IGNORECASE)
-_FWD_WRAP = re.compile(r"^\[(?:fwd?|fw)\s*:\s*(.*)\]$", re.IGNORECASE | re.DOTALL)
-_WS = re.compile(r"\s+")
+_BLOB = lazy(r"^\[[^\[\]]*\]\s*")
+_TRAILER = lazy(r"\s*\((?:fwd?|fw)\)\s*$", re.IGNORECASE)
+_FWD_WRAP = lazy(r"^\[(?:fwd?|fw)\s*:\s*(.*)\]$", re.IGNORECASE | re.DOTALL)
+_WS = lazy(r"\s+")
 
 
 def base_subject(subject: str) -> str:

@@ -63,6 +63,7 @@ from itertools import pairwise
 
 from agent.config import DEFAULT_PERSONAL_DOMAINS
 from agent.identity import Identity, registrable_name
+from agent.lazy_pattern import lazy
 from agent.mail.message_ids import Identities, Judge, date_key, identify
 from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message, utc
@@ -114,7 +115,7 @@ _GENERIC = frozenset(
         "test",
     }
 )
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_PUNCT = lazy(r"[\W_]+", re.UNICODE)
 
 
 def subject_key(subject: str) -> str:
@@ -266,10 +267,17 @@ class CompanyKeys:
         self._name_cache: dict[str, str] = {}
         self._memo: dict[tuple[str, str], frozenset[str]] = {}
         self._subjects: dict[str, str] = {}
-        # "greenhouse", "lever", "workday", ...: never part of a tenant's name
-        self.brands = frozenset(
-            w for d in ats for w in _PUNCT.sub(" ", registrable_name(d)).split()
-        ) | {"workday"}
+
+    @functools.cached_property
+    def brands(self) -> frozenset[str]:
+        """"greenhouse", "lever", "workday", ...: never part of a tenant's name.
+
+        Worked out on first need (a message from an ATS), not when the memo is
+        made: every poll makes one, and the ATS domains' names may need the
+        Public Suffix List, whose parse a warm poll with nothing new must not
+        pay (issue 15).
+        """
+        return frozenset(w for d in self.ats for w in _PUNCT.sub(" ", registrable_name(d)).split()) | {"workday"}
 
     def is_user(self, a: Address) -> bool:
         return self.users.is_user(a)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.lazy_pattern import lazy
 from agent.model import Message
 from agent.signals import autoreply_lang
 
-_OOO_SUBJECT = re.compile(
+_OOO_SUBJECT = lazy(
     r"\b(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
     r"absence|away from (the )?office|on vacation|on leave|"
     r"ooo|vacation (alert|reply|notice)|i'?m away|auto[- ]?respons\w*)\b"
@@ -24,7 +25,7 @@ _OOO_SUBJECT = re.compile(
     r"|^\s*auto\s*:",
     re.I,
 )
-_OOO_TEXT = re.compile(
+_OOO_TEXT = lazy(
     r"\b(i am|i'm|i will be) (currently )?(out of (the )?office|away|on (annual )?leave|"
     r"on vacation|on holiday|travelling|traveling|offline|ooo)\b|"
     r"\b(limited|no) access to (my )?e-?mail\b|\bwill (respond|reply|get back)[^.]{0,40}\bwhen I return\b|"
@@ -34,7 +35,7 @@ _OOO_TEXT = re.compile(
 # Challenge-response services (Boxbe, SpamArrest, Mailbox confirmation, …) answer a
 # stranger's first message with a request to prove they are a person; most send no
 # Auto-Submitted header, so their wording is the only sign.
-_CHALLENGE = re.compile(
+_CHALLENGE = lazy(
     r"\b(sender not pre-?approved|to complete this verification|verify (that )?you are (a )?(human|person)|"
     r"prove (that )?you are (a )?(human|person)|please confirm (that )?you are (a )?(human|real person)|"
     r"spam ?arrest|boxbe|my (spam|junk)[- ]?(filter|blocker) (requires|has held)|"
@@ -43,7 +44,7 @@ _CHALLENGE = re.compile(
     re.I,
 )
 # Read receipts (RFC 8098 message/disposition-notification) name their subject so.
-_RECEIPT_SUBJECT = re.compile(
+_RECEIPT_SUBJECT = lazy(
     r"^\s*(read|gelesen|lu|le[ií]do|letto|gelezen|l[äa]st|luettu|lido|přečteno|прочитано)\s*:|"
     r"\b(read receipt|return receipt|disposition notification|lesebest[äa]tigung|accus[ée] de lecture)\b",
     re.I,
@@ -51,7 +52,7 @@ _RECEIPT_SUBJECT = re.compile(
 # Vacation responders add Precedence: bulk to keep other responders quiet; only a list
 # header says the message really is list mail.
 _REPLIED_VALUES = frozenset({"auto-replied", "auto-notified"})
-_FIRST_TOKEN = re.compile(r"[a-z-]+")
+_FIRST_TOKEN = lazy(r"[a-z-]+")
 
 _MONTHS = {
     m: i + 1
@@ -70,28 +71,28 @@ _RETURN_CUE = (
     r"(?:back|return(?:ing)?|returns|in the office|available|reachable|respond|reply)"
     r"[^.\n]{0,60}?"
 )
-_RETURN_MONTH_DAY = re.compile(
+_RETURN_MONTH_DAY = lazy(
     _RETURN_CUE
     + r"\b(?:on |until |by |from |after )?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
     r"(?P<month>" + _MONTH_RE + r")\.? (?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,? (?P<year>\d{4}))?\b",
     re.I,
 )
-_RETURN_DAY_MONTH = re.compile(
+_RETURN_DAY_MONTH = lazy(
     _RETURN_CUE + r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)? (?:of )?(?P<month>" + _MONTH_RE + r")\b"
     r"(?:,? (?P<year>\d{4}))?",
     re.I,
 )
-_RETURN_NUMERIC = re.compile(
+_RETURN_NUMERIC = lazy(
     _RETURN_CUE + r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2,4}))?\b", re.I
 )
-_UNTIL_RANGE = re.compile(
+_UNTIL_RANGE = lazy(
     r"\buntil (?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?(?P<month>" + _MONTH_RE
     + r")\.? (?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,? (?P<year>\d{4}))?",
     re.I,
 )
 
 # "traveling for work on July 10-31", "away from September 8 to 19": the last day away
-_AWAY_RANGE = re.compile(
+_AWAY_RANGE = lazy(
     r"\b(?:away|travel+ing|vacation|holiday|leave|out of (?:the )?office|absent|off)\b[^.\n]{0,40}?"
     r"(?P<month>" + _MONTH_RE + r")\.? \d{1,2}(?:st|nd|rd|th)?\s*(?:-|–|to|through|until)\s*"
     r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,? (?P<year>\d{4}))?",

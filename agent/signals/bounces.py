@@ -20,20 +20,21 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from agent.lazy_pattern import lazy
 from agent.mail import dsn
 from agent.model import Message
 from agent.signals.autoreply import receipt
 
-_ADDRESS = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = lazy(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 #: a report that says delivery goes on: the server retries
-_DELAY = re.compile(
+_DELAY = lazy(
     r"\b(delay(ed)?|warning|will (continue to )?(re)?try|still (being )?(retried|trying)|"
     r"not (yet )?been delivered yet|has not yet been delivered|no action is required|"
     r"will be retried)\b",
     re.I,
 )
 #: a report that says delivery is over, whatever else it says
-_FINAL = re.compile(
+_FINAL = lazy(
     r"\b(permanent(ly)?|(?<!non-)fatal|giving up|gave up|failed permanently|retry (time(out)?|period) "
     r"(exceeded|expired)|could not be delivered to|undeliverable|(message|mail) (was )?returned|rejected)\b",
     re.I,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from agent.lazy_pattern import lazy
 from agent.signals.cues import COMPANY, SUBJECT, USER, Rule, rule
 
 CANDIDACY = "candidacy"
@@ -36,7 +37,7 @@ _SENIORITY = r"(?:senior|sr\.?|staff|principal|lead|junior|jr\.?|founding|head o
 _JOB_SUBJECT = (rf"\b(?:{_SENIORITY} )?(?:[A-Za-z][\w/&+-]* ){{0,2}}{_TITLE}\b|\breq(?:uisition)?\.? ?#? ?\d{{3,}}\b|"
                 r"\b(?:job|role|position) (?:at|with|for)\b")
 #: a subject naming a job: the engine's header-only look at candidates uses it too
-JOB_SUBJECT = re.compile(_JOB_SUBJECT, re.I)
+JOB_SUBJECT = lazy(_JOB_SUBJECT, re.I)
 
 RULES: tuple[Rule, ...] = (
     rule(CANDIDACY, "an application for a role",

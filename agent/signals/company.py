@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.mail.subject import base_subject
 from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in
@@ -123,13 +124,13 @@ _OWN_WORDS = frozenset({"signature", "display name", "text"})  # where a writer 
 _TOOL_DOMAINS = ("zoom.us", "zoom.com", "webex.com", "docusign.net", "docusign.com",
                  "hellosign.com", "dropboxsign.com", "calendar.google.com", "teams.microsoft.com")
 _TOOL_BRANDS = ("zoom.us", "webex.com", "docusign.net", "hellosign.com", "dropboxsign.com")
-_TOOL_LOCALS = re.compile(r"^(?:calendar-notification|calendar-server|noreply-calendar|mailer-daemon"
+_TOOL_LOCALS = lazy(r"^(?:calendar-notification|calendar-server|noreply-calendar|mailer-daemon"
                           r"|postmaster)$", re.I)
 _BRANDS = ("workday", "ashby", "greenhouse", "lever", "smartrecruiters", "icims", "jobvite", "taleo",
            "successfactors", "googlecalendar", "googlemeet", "googleworkspace", "zoom", "microsoftteams",
            "msteams", "teams", "webex", "skype", "outlook", "gmail", "linkedin", "indeed", "calendly",
            "goodtime", "docusign", "organizer", "organiser")
-_AGENCY = re.compile(
+_AGENCY = lazy(
     r"\b(?:my client|our client(?:'s|s)?\b|a client of (?:mine|ours)|on behalf of (?:my|our|a) client"
     r"|(?:recruitment|recruiting|staffing|search|talent) (?:agency|firm|consultancy)"
     r"|executive search|headhunt\w*|retained search|staffing(?! up)|resourcing|I represent\b"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from agent.identity import registrable_name
+from agent.lazy_pattern import lazy
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -53,7 +54,7 @@ _BOARD_HOSTS = frozenset({
     "careers.smartrecruiters.com", "jobs.jobvite.com",
 })
 _CONNECTOR_WORDS = frozenset({"&", "+", "and", "of", "de", "du", "des", "der", "la", "le", "für", "y", "the"})
-_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[^\s<>\"')\]]*)?")
+_URL = lazy(r"https?://([A-Za-z0-9.-]+)(/[^\s<>\"')\]]*)?")
 
 
 #: The registrable label of a domain (``corvidlabs`` of ``talent.corvidlabs.co.uk``): the one

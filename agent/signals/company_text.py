@@ -19,7 +19,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from cleanco import basename  # legal forms of many countries ("Inc.", "GmbH", "S.A.", "plc")
+from agent.lazy_pattern import lazy
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -107,9 +107,9 @@ _CONNECTORS = frozenset({"&", "+", "and", "of", "de", "du", "des", "der", "la", 
                          "van", "von", "the", "for"})
 _PRONOUNS = frozenset({"i", "i'm", "i’m", "i've", "i'll", "i'd", "we", "we're", "we've", "we'll", "you",
                        "you're", "they", "he", "she", "it", "it's", "our", "my", "your", "please"})
-_TOKEN = re.compile(r"^(?:[A-Z0-9À-ÖØ-Þ][\w'’.&+!-]*|[a-z][A-Z0-9][\w'’.&+-]*|&|\+)$")
+_TOKEN = lazy(r"^(?:[A-Z0-9À-ÖØ-Þ][\w'’.&+!-]*|[a-z][A-Z0-9][\w'’.&+-]*|&|\+)$")
 _END = ",.;:!?)]}\"”"
-_WORD = re.compile(r"[\w&+'’-]+")
+_WORD = lazy(r"[\w&+'’-]+")
 
 
 def _words(name: str) -> list[str]:
@@ -203,6 +203,10 @@ def clean(name: str, *, keep_team_words: bool = False) -> str:
     name = " ".join(words)
     if not name:
         return ""
+    # cleanco knows the legal forms of many countries ("Inc.", "GmbH", "S.A.", "plc"); imported
+    # here so that a poll that names no company never loads it (issue 15)
+    from cleanco import basename
+
     return basename(name).strip(" ,.-")  # "" when it was nothing but a legal form ("Inc.")
 
 
@@ -234,18 +238,18 @@ engineering manufacturing electric power telecom communications labs.io apps app
 
 # --- subjects and invitation summaries ------------------------------------------------
 
-_CALENDAR_PREFIX = re.compile(
+_CALENDAR_PREFIX = lazy(
     r"^(?:(?:updated\s+)?invitation(?:\s+from\s+google\s+calendar)?|updated\s+event|accepted|declined"
     r"|tentatively\s+accepted|canceled(?:\s+event)?|cancelled(?:\s+event)?|new\s+event)"
     r"(?:\s+with\s+note)?\s*:\s*", re.I)
-_CALENDAR_WHEN = re.compile(r"\s@\s(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*|\d|weekly|daily).*$", re.I)
+_CALENDAR_WHEN = lazy(r"\s@\s(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*|\d|weekly|daily).*$", re.I)
 _PAIR = r"\s*(?:<>|<->|<=>|/|\bx\b|×|\+|\|)\s*"
 # "… at X", "… with X", "Application to X", "Offer from X", "Welcome to X", "joining X"
-_SUBJECT_AFTER = re.compile(
+_SUBJECT_AFTER = lazy(
     r"(?:\b(?:at|with)\s|\s@\s|\b(?:appl(?:y|ying|ication|ied)|submission|interest|welcome)\s+"
     r"(?:to|with|at|in)\s+(?:joining\s+)?|\b(?:from|by)\s+(?:the\s+)?|\bjoin(?:ing)?\s+)", re.I)
-_SEPARATORS = re.compile(r"\s+[-–—|·•]\s+|\s*[|:]\s+|\s+[-–—]\s*$|^\s*\[|\]\s*")
-_LEADS = re.compile(r"^(.{2,60}?)\s+(?:is\s+hiring|wants\s+to|would\s+like|invites\s+you)\b", re.I)
+_SEPARATORS = lazy(r"\s+[-–—|·•]\s+|\s*[|:]\s+|\s+[-–—]\s*$|^\s*\[|\]\s*")
+_LEADS = lazy(r"^(.{2,60}?)\s+(?:is\s+hiring|wants\s+to|would\s+like|invites\s+you)\b", re.I)
 
 
 def subject_phrases(subject: str, user_names: tuple[str, ...] = ()) -> list[Phrase]:
@@ -313,8 +317,8 @@ def _phrases(names: list[str], quote: str, *, client: bool = False, segment: boo
 
 # --- display names --------------------------------------------------------------------
 
-_VIA = re.compile(r"^(.+?)\s+(?:via|through|on behalf of)\s+(.+)$", re.I)
-_DISPLAY_SPLIT = re.compile(r"\s+(?:at|from|@)\s+|\s*[|(),]\s*|\s+[-–—]\s+", re.I)
+_VIA = lazy(r"^(.+?)\s+(?:via|through|on behalf of)\s+(.+)$", re.I)
+_DISPLAY_SPLIT = lazy(r"\s+(?:at|from|@)\s+|\s*[|(),]\s*|\s+[-–—]\s+", re.I)
 
 
 def display_phrases(name: str) -> list[Phrase]:
@@ -331,23 +335,23 @@ def display_phrases(name: str) -> list[Phrase]:
 
 # --- signatures -----------------------------------------------------------------------
 
-_SIGNOFF = re.compile(
+_SIGNOFF = lazy(
     r"^(?:best|best regards|kind regards|warm regards|warmly|regards|many thanks|thanks|thank you"
     r"|cheers|sincerely|yours sincerely|all the best|best wishes|talk soon|mit freundlichen gr\S+"
     r"|viele gr\S+|beste gr\S+|cordialement|saludos|atentamente|--)\W*$", re.I)
-_SKIP_LINE = re.compile(
+_SKIP_LINE = lazy(
     r"@|https?://|www\.|\.(?:com|org|io|net|co)\b|\d{3}[\s.)-]*\d{3}|^\+?\d|\b(?:she|he|they)/|"
     r"^(?:sent from|get outlook|confidential|this (?:e-?mail|message))|^\W*(?:phone|mobile|tel|cell|"
     r"fax|office|direct|linkedin|twitter|pronouns)\b|^\W*(?:microsoft teams|zoom|google meet|webex)\b"
     r"|\b(?:meeting id|passcode|join (?:the )?meeting|dial[- ]in)\b", re.I)
-_PLACE = re.compile(r"^[A-Z][\w .'-]*,\s*(?:[A-Z]{2}|USA|UK|U\.S\.A?\.?|Germany|Deutschland|France|"
+_PLACE = lazy(r"^[A-Z][\w .'-]*,\s*(?:[A-Z]{2}|USA|UK|U\.S\.A?\.?|Germany|Deutschland|France|"
                     r"Canada|Ireland|India|Spain|Netherlands|Australia|Singapore|Japan)\b")
 # what follows a name on its line: pronouns, degrees ("Grace Adebayo-Hunt (she/her)", "Philippa Greaves, PhD")
-_NAME_EXTRAS = re.compile(r"\s*\((?:she|he|they|ze)/[^)]*\)|,\s*(?:Ph\.?D|MBA|MHA|MD|RN|CPA|MSc|MA|MS|JD|Esq)\.?(?=\s*(?:\||$))",
+_NAME_EXTRAS = lazy(r"\s*\((?:she|he|they|ze)/[^)]*\)|,\s*(?:Ph\.?D|MBA|MHA|MD|RN|CPA|MSc|MA|MS|JD|Esq)\.?(?=\s*(?:\||$))",
                           re.I)
-_SIG_PARTS = re.compile(r"\s*[|·•]\s*")
-_SIG_SPLIT = re.compile(r"\s*,\s*|\s+[-–—]\s+|\s+(?:at|@|with)\s+", re.I)
-_ADDRESS = re.compile(
+_SIG_PARTS = lazy(r"\s*[|·•]\s*")
+_SIG_SPLIT = lazy(r"\s*,\s*|\s+[-–—]\s+|\s+(?:at|@|with)\s+", re.I)
+_ADDRESS = lazy(
     r"\b\d{1,5}\s+(?:[A-Z][\w.'-]*\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr"
     r"|Way|Place|Pl|Square|Sq|Court|Ct|Wharf|Parkway|Pkwy|Suite|Floor|Straße|Strasse|Str)\b\.?"
     r"|\b[A-Z]{2}\s+\d{5}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b\d{5}\s+[A-Z][a-zäöü]+")
@@ -396,18 +400,18 @@ def signature_phrases(signature: str) -> list[Phrase]:
 
 # --- sentences ------------------------------------------------------------------------
 
-_CLIENT = re.compile(
+_CLIENT = lazy(
     r"\b(?:(?:my|our)\s+client,?\s+|on\s+behalf\s+of\s+(?:(?:my|our)\s+client,?\s+)?"
     r"|(?:representing|partnered\s+with|exclusively\s+with)\s+)", re.I)
-_AFTER = re.compile(
+_AFTER = lazy(
     r"\b(?:(?:role|position|opening|opportunit(?:y|ies)|job|vacancy|team|career|internship|"
     r"interview|offer|process|everyone|colleagues|future|recruiter|recruiting|recruitment|consultant|"
     r"sourcer|talent\s+partner|hiring)\s+(?:here\s+)?(?:at|with)\s+|\b(?:I|we)\s+work\s+(?:at|for)\s+"
     r"|\b(?:this\s+is|I'm|I\s+am|it's)\s+(?-i:[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?:from|at|with)\s+"
     r"|here\s+at\s+|we\s+at\s+|(?:interest\s+in|applying\s+(?:to|at)|applied\s+(?:to|at)|"
     r"application\s+(?:to|with|at)|welcome\s+to|joining|to\s+join)\s+(?:the\s+)?)", re.I)
-_HERE = re.compile(r"^[A-Z][\w'’-]+\s+(?:from|at|with)\s+(.{2,60}?)\s+here\b", re.M)  # "Rachel from X here"
-_TEAM_AFTER = re.compile(
+_HERE = lazy(r"^[A-Z][\w'’-]+\s+(?:from|at|with)\s+(.{2,60}?)\s+here\b", re.M)  # "Rachel from X here"
+_TEAM_AFTER = lazy(
     r"((?:[A-Z0-9][\w&+'’.-]*\s+){0,4}[A-Z0-9][\w&+'’.-]*?)(?:'s|’s)?\s+"
     r"(?:hiring|recruiting|recruitment|talent(?:\s+acquisition)?|people|engineering)\s+team\b")
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.model import (
     Ack,
     AutoReply,
@@ -51,7 +52,7 @@ from agent.signals import (
     timeline_lang,
 )
 
-REFERENCES_RE = re.compile(
+REFERENCES_RE = lazy(
     r"\b(send|provide|share|forward)( us| me)? (your |two |three |2 |3 |a few |some |a list of )?"
     r"(professional )?references\b|\breference (check|contacts?)\b|\bcontact (your|the) references\b",
     re.I,

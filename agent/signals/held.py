@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from agent.lazy_pattern import AnyPattern, lazy
+
 _WD = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WD_ALT = "|".join(_WD)
 _PART = r"(?:\s+(?:morning|afternoon|evening|night))?"
@@ -39,7 +41,7 @@ _VERB_EITHER = r"(?:speak(?:ing)?|talk(?:ing)?|chat(?:ting)?|meet(?:ing)?|catch(
 _WHO = (r"(?=\s+(?:with|to|me|us|you|him|her|them|everyone|the\s+team|today|yesterday|this|last|on|earlier|"
         r"again|(?-i:[A-Z]))|\s*[.!,;]|\s*$)")
 # "thank you for …" with what was thanked for; "your time" needs a day ("for your time today").
-_R_THANKS = re.compile(
+_R_THANKS = lazy(
     r"\b(?:thanks?|thank\s+you|thx|many\s+thanks|appreciated?|grateful)\b[^.!?\n]{0,40}?\bfor\s+"
     rf"(?:(?:taking|making|finding)\s+(?:the\s+)?time\s+(?:out\s+)?to\s+{_VERB}\b|{_VERB_ING}\b{_WHO}"
     rf"|(?:the|our|your|{_POSS})\s+(?:\w+\s+){{0,2}}?(?P<noun>{_NOUN}|time)\b"
@@ -51,21 +53,21 @@ _R_THANKS = re.compile(
     re.I,
 )
 # "Great chatting yesterday", "It was a pleasure meeting you", "Lovely to speak yesterday".
-_R_PLEASURE = re.compile(
+_R_PLEASURE = lazy(
     r"\b(?P<past>(?:it\s+)?(?:was|'s\s+been|has\s+been)\s+(?:so\s+|really\s+|very\s+)?)?"
     r"(?:great|good|nice|lovely|wonderful|a\s+(?:real\s+)?pleasure|fun|fantastic|awesome|a\s+treat)\s+"
     rf"(?P<inf>to\s+)?{_VERB_EITHER}\b",
     re.I,
 )
 # "The team enjoyed meeting you", "Marco and Dani loved talking with you", "I enjoyed our conversation".
-_R_ENJOYED = re.compile(
+_R_ENJOYED = lazy(
     r"\b(?:I|we|the\s+team|everyone|everybody|they|he|she|\w+\s+and\s+(?:I|\w+)|the\s+panel|the\s+interviewers)"
     r"\s+(?:really\s+|truly\s+|thoroughly\s+|all\s+|very\s+much\s+|both\s+|so\s+)?(?:enjoyed|loved|appreciated)\s+"
     rf"(?:(?:meeting|speaking|talking|chatting|getting\s+to\s+know)\b"
     rf"|(?:our|the|my|your|{_POSS})\s+(?:\w+\s+){{0,2}}?{_NOUN}\b|(?:the\s+)?time\s+with\b)",
     re.I,
 )
-_R_FOLLOW_UP = re.compile(
+_R_FOLLOW_UP = lazy(
     r"\b(?:(?:following\s+up|circling\s+back|(?:wanted|writing|just|want)\s+to\s+follow\s+up)\s+"
     r"(?:on|after|from|regarding|about)|checking\s+in\s+after)"
     rf"\s+(?:our|the|my|your|{_POSS})\s+(?:\w+\s+){{0,2}}?{_NOUN}\b"
@@ -73,32 +75,32 @@ _R_FOLLOW_UP = re.compile(
     re.I,
 )
 # "Wes mentioned you two spoke yesterday": needs its day.
-_R_SPOKE = re.compile(
+_R_SPOKE = lazy(
     r"\b(?:you|we|you\s+two|you\s+both|they|he|she|\w+\s+and\s+I)\s+(?:just\s+)?"
     r"(?:spoke|talked|chatted|met\s+with|interviewed|connected)\b",
     re.I,
 )
-_R_NOTES = re.compile(rf"\b(?:notes|feedback)\s+from\s+(?:your|our|the|{_POSS})\s+(?:\w+\s+)?{_NOUN}\b", re.I)
-_R_HOW_DID = re.compile(
+_R_NOTES = lazy(rf"\b(?:notes|feedback)\s+from\s+(?:your|our|the|{_POSS})\s+(?:\w+\s+)?{_NOUN}\b", re.I)
+_R_HOW_DID = lazy(
     rf"\bhow\s+did\s+(?:the|your|it)\s+(?:(?:\w+\s+){{0,2}}?{_NOUN}\s+)?(?:with\s+\w+\s+)?go\b", re.I)
-_R_JUST = re.compile(
+_R_JUST = lazy(
     r"\bjust\s+(?:finished|got\s+off|wrapped\s+up|hung\s+up|came\s+out\s+of|left)\s+"
     rf"(?:(?:the|my|our)\s+(?:\w+\s+)?{_NOUN}|with\s+(?-i:[A-Z])\w+|the\s+phone)",
     re.I,
 )
-_R_WENT = re.compile(
+_R_WENT = lazy(
     rf"\b(?:the|my|our|your)\s+(?:\w+\s+){{0,2}}?{_NOUN}\s+(?:with\s+\w+\s+)?(?:went|was)\s+"
     r"(?:really\s+|very\s+|so\s+|super\s+)?(?:well|great|good|fine|ok|okay|amazing|fun|productive|helpful)\b",
     re.I,
 )
 # (pattern, needs a day, the day it implies when none is written)
-_RULES: tuple[tuple[re.Pattern[str], bool, str], ...] = (
+_RULES: tuple[tuple[AnyPattern, bool, str], ...] = (
     (_R_THANKS, False, ""), (_R_PLEASURE, False, ""), (_R_ENJOYED, False, ""), (_R_FOLLOW_UP, False, ""),
     (_R_SPOKE, True, ""), (_R_NOTES, False, ""), (_R_HOW_DID, False, ""), (_R_JUST, False, "today"),
     (_R_WENT, False, ""),
 )
 
-_R_WHEN = re.compile(
+_R_WHEN = lazy(
     r"\b(?P<when>earlier\s+today|earlier(?!\s+(?:this|last|in))|today|this\s+(?:morning|afternoon|evening)|tonight|"
     rf"yesterday{_PART}|last\s+night|last\s+week|earlier\s+this\s+week|"
     rf"(?:(?P<last>last|this\s+past)\s+|on\s+)?(?P<wd>{_WD_ALT}){_PART}|"
@@ -106,27 +108,27 @@ _R_WHEN = re.compile(
     r"(?:a\s+few|a\s+couple\s+of|two|three|several)\s+(?:days|weeks)\s+ago)(?:'s)?\b",
     re.I,
 )
-_R_AHEAD = re.compile(
+_R_AHEAD = lazy(
     r"\b(?:tomorrow|tmrw|later\s+today|next\s+(?:week|month|time|\w+day)|upcoming|in\s+advance|ahead\s+of|"
     r"look(?:ing)?\s+forward\s+to\s+(?:speaking|talking|chatting|meeting|our|the|seeing|connecting)|"
     r"(?:will|'ll|going\s+to|would\s+(?:love|like)\s+to)\s+(?:\w+\s+)?(?:speak|talk|chat|meet))\b",
     re.I,
 )
-_R_ELSEWHERE = re.compile(
+_R_ELSEWHERE = lazy(
     r"\b(?:conference|meetup|meet-up|career\s+fair|job\s+fair|expo|booth|summit|webinar|happy\s+hour|party|"
     r"wedding|reunion|hackathon|networking|virtually|e-?meet(?:ing)?|over\s+email|via\s+email|on\s+linkedin|"
     r"by\s+email)\b",
     re.I,
 )
-_R_NEGATED = re.compile(r"\b(?:not|never|n't|no\s+need\s+to|yet\s+to)\b[^,;]{0,30}$", re.I)
+_R_NEGATED = lazy(r"\b(?:not|never|n't|no\s+need\s+to|yet\s+to)\b[^,;]{0,30}$", re.I)
 # "thanks for Friday" means the day itself only when nothing stands between the two
-_R_THANKS_FOR = re.compile(
+_R_THANKS_FOR = lazy(
     r"^(?:thanks?|thank\s+you|thx|many\s+thanks)(?:\s+(?:again|so\s+much|very\s+much|a\s+lot))?,?\s+for\s", re.I)
 # Thanks for an invitation or a chance to interview: the meeting is still ahead unless a day says otherwise.
-_R_NOT_YET = re.compile(r"\b(?:opportunit\w*|chance|invit\w*|request\w*|offer\w*|schedul\w*)\b", re.I)
+_R_NOT_YET = lazy(r"\b(?:opportunit\w*|chance|invit\w*|request\w*|offer\w*|schedul\w*)\b", re.I)
 # "Thanks again for speaking with me" a fortnight later refers back, it says nothing new.
-_R_AGAIN = re.compile(r"\b(?:again|once\s+more)\b", re.I)
-_R_CLAUSE_END = re.compile(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_R_AGAIN = lazy(r"\b(?:again|once\s+more)\b", re.I)
+_R_CLAUSE_END = lazy(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from agent.lazy_pattern import lazy
 from agent.model import NoFollowUp, Offer, Rejection, Said, Withdrawn
 
 
@@ -57,8 +58,8 @@ class Clause:
 
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "inc", "ltd", "co", "corp",
                             "vs", "etc", "a.m", "p.m", "u.s", "u.k", "approx", "dept"})
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
-_SENTENCE_END = re.compile(r"[.!?]+(?=[\"'”’)\]]*(?:\s|$))")
+_BULLET = lazy(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+_SENTENCE_END = lazy(r"[.!?]+(?=[\"'”’)\]]*(?:\s|$))")
 
 
 def sentences(text: str) -> list[str]:
@@ -115,7 +116,7 @@ _WORDS = {"can't": "can not", "cannot": "can not", "won't": "will not", "shan't"
           "let's": "let us", "i'm": "i am"}
 _SUFFIXES = {"n't": " not", "'ll": " will", "'re": " are", "'ve": " have", "'d": " would"}
 _IS = frozenset({"it", "that", "there", "here", "what", "who", "he", "she"})
-_CONTRACTION = re.compile(r"\b\w+'(?:t|ll|re|ve|d|s|m)\b|\bcannot\b")
+_CONTRACTION = lazy(r"\b\w+'(?:t|ll|re|ve|d|s|m)\b|\bcannot\b")
 
 
 def _expand(m: re.Match[str]) -> str:
@@ -130,7 +131,7 @@ def _expand(m: re.Match[str]) -> str:
 
 
 _JOINED = {"replyall": "replyall", "no-reply": "noreply", "do-not-reply": "noreply"}
-_COMPOUND = re.compile(
+_COMPOUND = lazy(
     r"\breply[- ]?(?:to[- ])?all\b|\bno-reply\b|\bdo-not-reply\b|\bfollow[- ]?ups?\b|\bcheck-in\b|"
     r"\be-mail|\bthank-you\b|\bon-?site\b"
 )
@@ -148,8 +149,8 @@ def _join(m: re.Match[str]) -> str:
     return {"check-in": "check in", "e-mail": "email", "thank-you": "thank you"}.get(w, "onsite")
 
 
-_BREAK = re.compile(r"\s+[-–—]+\s+|--+|[–—]|[;:]")
-_MARKS = re.compile(r"[^\w@.,;' ]+|[.](?=\s|$)")
+_BREAK = lazy(r"\s+[-–—]+\s+|--+|[–—]|[;:]")
+_MARKS = lazy(r"[^\w@.,;' ]+|[.](?=\s|$)")
 
 
 def normalise(sentence: str) -> str:
@@ -187,16 +188,16 @@ CONTACT = (
     r"send(?:ing)?(?= (?:(?:a|an|any|us|me|them|further|additional|more|your|separate|individual) )*"
     r"(?:follow ups?|thank you|notes?|emails?|messages?|inquir|enquir|reminders?|status requests?)))"
 )
-_CONDITION = re.compile(r"\b(?:if|whether|unless|in case|even if|in the event|should (?:we|you|i|they))\b")
-_NEGATION = re.compile(r"\b(?:not|never|no longer|unable|without|nor)\b")
-_HEDGE_WORDS = re.compile(
+_CONDITION = lazy(r"\b(?:if|whether|unless|in case|even if|in the event|should (?:we|you|i|they))\b")
+_NEGATION = lazy(r"\b(?:not|never|no longer|unable|without|nor)\b")
+_HEDGE_WORDS = lazy(
     r"\b(?:hope|hoping|expect|expecting|plan|planning|aim|aiming|might|may|could|potential|"
     r"potentially|possibly|likely|considering|consider|thinking about|think about|wondering|"
     r"debating|whether|before|once|after)\b"
 )
 
 
-_CLAUSE_JOINT = re.compile(r",| and | but | so | because | as | since ")
+_CLAUSE_JOINT = lazy(r",| and | but | so | because | as | since ")
 
 
 def _tail(prefix: str) -> str:
@@ -216,7 +217,7 @@ _LEAD_IN = (
     r"going forward|as a reminder|just a reminder|reminder|note|please note|after the interview|"
     r"after your interview|thereafter|otherwise) ,? )*"
 )
-_PROHIBITIONS = re.compile(
+_PROHIBITIONS = lazy(
     r"(?:\b(?:please|kindly) (?:do not|never|not)"
     r"|(?:^|, )" + _LEAD_IN + r"(?:do not|never)"
     r"|(?:\bplease |\bkindly |^|, |\byou (?:should|must|may|are asked to|are requested to) "
@@ -240,47 +241,47 @@ _PROHIBITIONS = re.compile(
 _THEIR_MOVE = (r"(?! (?:you (?:hear|have heard|are contacted|receive|get)|we (?:contact|reach|get back|are in "
                r"touch|have made|make|decide|have decided|complete|have completed|finish|have finished)|"
                r"a (?:final )?decision|the (?:final )?(?:decision|outcome|process|search)|our (?:decision|process)))")
-_TEMPORARY = re.compile(
+_TEMPORARY = lazy(
     r"\b(?:until|till|before|prior to)\b" + _THEIR_MOVE + r"|\bunless you (?:have not|do not) hear\b"
     r"|\bafter (?:\d|noon|midnight|(?:business |office |work |working )?hours)"
     r"|\bon (?:weekends|the weekend|saturdays?|sundays?|holidays)\b|\bat night\b|\bin the evenings?\b"
 )
 #: A side channel ("on my personal phone", "the main office line"): not the email a draft would be.
-_SIDE_CHANNEL = re.compile(
+_SIDE_CHANNEL = lazy(
     r"\b(?:by|via|over|through|on|at) (?:the |my |our |your )?(?:\w+ )?(?:phone|telephone|cell|mobile|text|sms|"
     r"linkedin|social media|whatsapp|number|line|extension|voicemail)\b"
     r"|^(?:the|our|my) (?:\w+ ){0,2}(?:line|number|phone|cell|mobile|extension|voicemail)\b"
 )
-_LIMITED = re.compile(r"\bmore than (?:once|twice|one|two|\w+ times)\b|\brepeatedly\b|\bmultiple times\b|"
+_LIMITED = lazy(r"\bmore than (?:once|twice|one|two|\w+ times)\b|\brepeatedly\b|\bmultiple times\b|"
                       r"\bwith (?:your|any) (?!(?:questions|inquiries|enquiries|follow|updates?|status|recruiter|"
                       r"interviewers?|hiring|team|application|candidacy)\b)\w+")
-_WHOLE = re.compile(
+_WHOLE = lazy(
     r"^(?:back |out |in |again |further |directly |personally )*(?:to |with )?"
     r"(?:us|me|anyone|anybody|any of us|recruiting|hr|human resources|your recruiter|the recruiters?|"
     r"our recruiters?|(?:our|the) (?:\w+ ){0,2}(?:team|company|office|offices|department|firm|organization)|"
     r"by email|via email|over email)\b"
 )
 #: "this email", "this automated message": the channel of this message only.
-_THIS_CHANNEL = re.compile(
+_THIS_CHANNEL = lazy(
     r"^(?:back |directly )?(?:to |on )?(?:this|the) (?:\w+ ){0,2}(?:email|message|notification|address|inbox|"
     r"mailbox|thread|account)\b"
 )
-_PART = re.compile(
+_PART = lazy(
     r"^(?:back |out |in |again |further )*(?:to |with )?(?:(?:the|our|your|any|individual|specific|other) "
     r"(?:\w+ )?(?:interviewers?|panel|panelists?|hiring managers?|managers?|team members?|employees|"
     r"staff members?|engineers|client|clients|members of (?:our|the) team)"
     r"|(?:\w+ )?(?:by|via|over|through|on) (?:phone|telephone|text|sms|linkedin|social media|whatsapp))\b"
 )
-_FOREIGN = re.compile(r"^(?:to |with )?(?:your|the|a|an|my|his|their|these|those|that|this|"
+_FOREIGN = lazy(r"^(?:to |with )?(?:your|the|a|an|my|his|their|these|those|that|this|"
                       r"other|some|another)\b")
-_ADVERBIAL = re.compile(
+_ADVERBIAL = lazy(
     r"^(?:$|,|directly|again|further|anymore|any further|about|regarding|concerning|on |for |at this|"
     r"as |after|during|in the meantime|while|individually|personally|please|at all|to check|to ask|"
     r"to inquire|unnecessarily)"
 )
 
 
-_SENT_THING = re.compile(
+_SENT_THING = lazy(
     r"^ (?:(?:a|an|any|us|me|them|further|additional|more|your|separate|individual) )*"
     r"(?:follow ups?|thank you(?: notes?| emails?| messages?| cards?)?|notes?|emails?|messages?|inquiries|"
     r"enquiries|reminders?|status requests?)\b"
@@ -311,7 +312,7 @@ def _prohibition_scope(rest: str) -> str | None:
 
 
 #: Every prohibitive frame holds one of these: a cheap test that skips most clauses.
-_PROHIBITION_CUE = re.compile(r"\b(?:not|never|refrain|avoid|hold off|no need)\b")
+_PROHIBITION_CUE = lazy(r"\b(?:not|never|refrain|avoid|hold off|no need)\b")
 
 
 def _prohibited_contact(c: Clause) -> tuple[str, str] | None:
@@ -331,7 +332,7 @@ def _prohibited_contact(c: Clause) -> tuple[str, str] | None:
     return None
 
 
-_PROMISE = re.compile(
+_PROMISE = lazy(
     r"\b(?:we|i|our (?:\w+ )?team|the (?:\w+ )?team|someone|somebody|recruiting|they|the recruiter|"
     r"the hiring manager|a (?:member|recruiter|coordinator)(?: of (?:our|the) (?:\w+ )?team)?|"
     r"one of (?:us|our \w+)) (?:will|shall|would|are going to|is going to|am going to) (?:only )?(?:be )?"
@@ -340,11 +341,11 @@ _PROMISE = re.compile(
     r"|\byou (?:will|shall|would) (?:only )?(?:hear(?: back)?|be (?:contacted|notified|called|emailed|"
     r"informed|updated)|receive (?:an? )?(?:update|notification|email|call|news))(?P<rest2>.*)"
 )
-_PROMISE_MARK = re.compile(
+_PROMISE_MARK = lazy(
     r"\b(?:directly|only|ourselves|if|should (?:we|you|your|there|the)|in the event|provided|"
     r"(?:via|through|in|on) (?:the|our|your) (?:\w+ )?portal)\b"
 )
-_PROMISE_ROUTINE = re.compile(
+_PROMISE_ROUTINE = lazy(
     r"\b(?:call|ring|phone|dial) you (?:at|on) (?:the|this|that|your|my|\d)"
     r"|\b(?:call|ring|phone) you (?:tomorrow|today|tonight|this|next|on|at|from|in)\b|"
     r"\bif (?:we|i|they|the team) (?:have|need|require) (?:any )?(?:further |more |additional |other )?"
@@ -382,7 +383,7 @@ def _contact_promise(c: Clause) -> str | None:
 
 
 _MAILBOX = r"(?:inbox|mailbox|mail box|email address|address|email account|account|email)"
-_UNMONITORED = re.compile(
+_UNMONITORED = lazy(
     r"\b(?:this|the|our|that) (?:\w+ )?" + _MAILBOX + r" (?:is|are) (?:not (?:monitored|checked|read|"
     r"attended|staffed|reviewed)|unmonitored|unattended|send only|outgoing only|not able to (?:accept|receive))"
     r"|\b(?:unmonitored|unattended|send only|outgoing only|noreply|automated) " + _MAILBOX + r"\b"
@@ -402,8 +403,8 @@ def _unmonitored(c: Clause) -> str | None:
 _PORTAL = (r"(?:the|our|your) (?:(?:candidate|applicant|careers?|application|recruiting|recruitment|hiring|"
            r"jobs?|talent|workday|greenhouse|lever|taleo|icims|successfactors) )*"
            r"(?:portal|dashboard|hub|home|account|profile|site|website|page|centre|center)")
-_PORTAL_CUE = re.compile(r"portal|dashboard|hub\b|home\b|account|profile|site\b|page\b|centre|center")
-_PORTAL_ONLY = re.compile(
+_PORTAL_CUE = lazy(r"portal|dashboard|hub\b|home\b|account|profile|site\b|page\b|centre|center")
+_PORTAL_ONLY = lazy(
     r"(?:^|, |\bplease |\bkindly )(?:use|go through|visit|log ?in to|sign in to|refer to) " + _PORTAL +
     r"(?:$| ,| (?:for|to) (?:any |all |your |further )?(?:questions|inquiries|enquiries|communication|"
     r"correspondence|messages|follow ups|updates|status|contact|check your status|follow up|reach us))"
@@ -425,7 +426,7 @@ def _portal_only(c: Clause) -> str | None:
     return "the candidate portal is the only channel"
 
 
-_CANNOT_RESPOND = re.compile(
+_CANNOT_RESPOND = lazy(
     r"\b(?:we|i|our (?:\w+ )?team|the (?:\w+ )?team|recruiters?) (?:are |am |is |will be |would be )?"
     r"(?:unable|not able|can not|do not|will not be able|would not be able|will not|are not able|are not going)"
     r" (?:to )?(?:respond|reply|answer|accept|return|"
@@ -458,7 +459,7 @@ def _cannot_respond(c: Clause) -> str | None:
     return "they will not answer follow-ups"
 
 
-_INVITATION = re.compile(
+_INVITATION = lazy(
     r"\b(?:feel free|do not hesitate|never hesitate|you are (?:always )?welcome|you can always|you may always)"
     r"\b.*\b" + CONTACT +
     r"|\b(?:direct|send|forward|address) (?:any |all |your )?(?:other |further )?(?:questions|inquiries|"
@@ -488,7 +489,7 @@ def _invites_contact(c: Clause) -> bool:
 # --- rejection ------------------------------------------------------------------------
 
 _NOT = r"\b(?:not|no longer|unable)(?: to)?(?: be)?(?: able to)?(?: be)?"
-_NEGATED_PROGRESS = re.compile(
+_NEGATED_PROGRESS = lazy(
     _NOT + r" (?:(?:mov(?:e|ing)|go(?:ing)?) (?:forward|ahead)|proceed(?:ing)?|progress(?:ing)?|"
     r"advanc(?:e|ing)|continu(?:e|ing)|pursu(?:e|ing)|tak(?:e|ing)(?= (?:\w+ ){0,3}(?:any )?further)|"
     r"invit(?:e|ing) you|consider(?:ing)? (?:you|your)\b|"
@@ -499,7 +500,7 @@ _CANDIDACY = (r"(?:you|your|the (?:\w+ )?(?:application|candidacy|process|positi
               r"this (?:position|role|opportunity|process|application|search)|next steps|us|an offer)\b")
 
 
-_NEXT_STAGE = re.compile(
+_NEXT_STAGE = lazy(
     r"^(?:forward |ahead )?(?:to|into|in|with|on to) (?:the |an? |your )?(?:(?:next|final|onsite|later|further|"
     r"second|third) (?:\w+ )?(?:rounds?|stages?|steps?|interviews?)|onsite|panel|final round)\b"
 )
@@ -519,7 +520,7 @@ def _decline_object_ok(rest: str) -> bool:
     return not re.search(r"\buntil\b", s)
 
 
-_OTHER_CANDIDATES = re.compile(
+_OTHER_CANDIDATES = lazy(
     r"\b(?:mov(?:e|ed|ing) forward|go(?:ing)? forward|proceed(?:ed|ing)?|continu(?:e|ed|ing)|"
     r"pursu(?:e|ed|ing)|progress(?:ed|ing)?|advanc(?:e|ed|ing)|go(?:ne|ing)?|went|chose|chosen|choos(?:e|ing)|"
     r"select(?:ed|ing)?|hir(?:e|ed|ing)|fill(?:ed)? the (?:\w+ )?(?:role|position) with|focus(?:ing)? on|"
@@ -535,7 +536,7 @@ _OTHER_CANDIDATES = re.compile(
     r"|\bgo (?:in )?(?:a )?different direction\b"
     r"|\b(?:hire|hired|hiring|fill(?:ed)?(?: the \w+)?) (?:internally|from within)\b"
 )
-_POSITION_CLOSED = re.compile(
+_POSITION_CLOSED = lazy(
     r"\b(?:the|this|that|our) (?:(?!other\b|second\b|another\b)\w+ ){0,2}(?:position|role|opening|job|vacancy|"
     r"req|requisition|search|opportunity|posting)(?: (?:you|for which you) (?:\w+ ){0,3}?(?:for|to))?"
     r" (?:has|have|had|was|were|is|will be)(?: now)?(?: been)?(?: now)? (?:filled|closed|cancell?ed|"
@@ -557,13 +558,13 @@ _POSITION_CLOSED = re.compile(
     r"requisition|hiring) on hold (?:indefinitely|until (?:further notice|at least|next year|the (?:first|second) "
     r"half|(?:early |mid-?|late )?20\d\d))"
 )
-_NO_OFFER = re.compile(
+_NO_OFFER = lazy(
     r"\b(?:unable|not able|not be able|can not|will not|would not|are not|not|no longer)(?: be)?"
     r"(?: able| in a position)?(?: to)? (?:offer(?:ing)? you (?:(?:an?|the|this) )?(?:\w+ )?(?:position|role|job|"
     r"employment|offer)\b|offer(?:ing)? you ?(?:$|,|at this time|on this occasion|this time)|"
     r"(?:extend(?:ing)?|mak(?:e|ing)) (?:you )?(?:an?|the) (?:\w+ )?offer\b)"
 )
-_NOT_SELECTED = re.compile(
+_NOT_SELECTED = lazy(
     r"\b(?:you|your (?:application|candidacy|profile|submission|candidature|resume|cv))"
     r"(?: (?:has|have|were|was|is|are|will))?(?: not| never)(?: be)?(?: been)? (?:selected|chosen|"
     r"successful|shortlisted|progressed|advanced|invited)\b"
@@ -571,13 +572,13 @@ _NOT_SELECTED = re.compile(
     r"|\bnot (?:been )?(?:selected|shortlisted|successful) (?:for|to|on this occasion|this time|at this time)"
     r"|\bunsuccessful (?:on this occasion|this time|at this time|in (?:your|this) application)"
 )
-_REGRET = re.compile(r"\bregret(?:fully)? (?:to )?(?:inform|tell|advise|let you know|notify|share)")
-_SCHEDULING = re.compile(
+_REGRET = lazy(r"\bregret(?:fully)? (?:to )?(?:inform|tell|advise|let you know|notify|share)")
+_SCHEDULING = lazy(
     r"\b(?:reschedul|postpon|delay|cancel(?:l?ed)? (?:the|your|our|tomorrow)|mov(?:e|ed|ing) (?:the|your) "
     r"(?:interview|call|meeting)|(?:is|are|will be) (?:out|unavailable|sick|travel)|running late|"
     r"need to change|time change|a conflict)"
 )
-_NOT_A_FIT = re.compile(
+_NOT_A_FIT = lazy(
     r"\b(?:not|no longer) (?:quite |really |exactly )?(?:the |a |an )?(?:right |good |strong |great |best |"
     r"ideal |close |perfect |suitable )?(?:fit|match)\b"
     r"|\bdo not (?:think|believe|feel) (?:that )?(?:it is|this is|you are|you would be|there is|the role is|"
@@ -587,8 +588,8 @@ _NOT_A_FIT = re.compile(
     r"qualifications) (?:does|do|did|is|are|was|were) not (?:quite |fully |closely )?(?:align|match|meet|"
     r"fit|what we)"
 )
-_ABOUT_CANDIDACY = re.compile(r"\b(?:you|your|role|position|team|company|opportunity|at this time|this time)\b")
-_APPLICATION_CLOSED = re.compile(
+_ABOUT_CANDIDACY = lazy(r"\b(?:you|your|role|position|team|company|opportunity|at this time|this time)\b")
+_APPLICATION_CLOSED = lazy(
     r"\byour (?:application|candidacy|candidature)(?: \w+){0,4}? (?:has been|was|is|have been|will be|"
     r"is being) (?:declined|rejected|closed|archived|unsuccessful|not successful)"
     r"|\b(?:decline|declined|reject|rejected|close|closing|archive|archiving) your (?:application|candidacy)"
@@ -598,7 +599,7 @@ _APPLICATION_CLOSED = re.compile(
 
 
 #: Every rejection rule holds one of these (a cheap test that skips most clauses).
-_REJECTION_CUE = re.compile(
+_REJECTION_CUE = lazy(
     r"\b(?:not|never|no longer|unable|other|another|different|stronger|internal|alternative|more|someone|"
     r"somebody|whose|direction|within|offer|gave|give|given|giving|pass|filled|clos|cancel|withdr|eliminat|"
     r"frozen|rescind|removed|hold|paused|hiring|recruiting|unsuccessful|declin|reject|archiv|retract|revok|"
@@ -638,7 +639,7 @@ _STATED_POSITIVELY = (_OTHER_CANDIDATES, _APPLICATION_CLOSED)
 # --- offer -------------------------------------------------------------------------------
 
 _ROLE = r"(?:position|role|job|post|opening|employment|contract|offer)"
-_OFFER_TO_YOU = re.compile(
+_OFFER_TO_YOU = lazy(
     r"\boffer(?:ing)? you (?:(?:a|an|the|this|our) )?"
     r"(?:(?!(?:chance|opportunity|slot|interview|call|to|for|of|in|at|on|with)\b)\w+ ){0,4}?" + _ROLE + r"\b"
     r"|\boffer(?:ing)? you (?:the|an|this) (?:opportunity|chance) to join\b"
@@ -652,12 +653,12 @@ _OFFER_TO_YOU = re.compile(
     r"|\byou got the (?:job|role|position)\b"
     r"|\bcongratulations (?:on|for) (?:your|the) (?:(?!other|competing|another)\w+ )?offer\b"
 )
-_OFFER_PAPERS = re.compile(
+_OFFER_PAPERS = lazy(
     r"\b(?:offer (?:letter|package|paperwork|documents?|details|agreement)|written offer|formal offer|"
     r"offer of employment|employment (?:agreement|contract))\b"
 )
-_YOUR_PAPERS = re.compile(r"\byour (?:\w+ )?offer (?:letter|package|paperwork|documents?)")
-_PAPERS_HERE = re.compile(
+_YOUR_PAPERS = lazy(r"\byour (?:\w+ )?offer (?:letter|package|paperwork|documents?)")
+_PAPERS_HERE = lazy(
     r"\b(?:attached|enclosed|attaching|enclosing|find|below|here is|here are|sent (?:you|over|it)|docusign|"
     r"for your (?:review|signature)|to (?:sign|review)|countersign|in your inbox)\b"
 )
@@ -685,12 +686,12 @@ def _hedged_offer(c: Clause, start: int) -> bool:
 
 # --- the user's withdrawal ---------------------------------------------------------------
 
-_WITHDRAW_VERB = re.compile(
+_WITHDRAW_VERB = lazy(
     r"\b(?:withdraw(?:ing|n)?|withdrew|(?<=my )(?:\w+ )?withdrawal|pull(?:ing|ed)? out|pull(?:ing|ed)?(?= my)|"
     r"retract(?:ing)?|"
     r"step(?:ping)? (?:back|away|down|aside)|bow(?:ing)? out|drop(?:ping)? out|back(?:ing)? out)\b(?P<rest>.*)"
 )
-_WITHDRAW_OBJECT = re.compile(
+_WITHDRAW_OBJECT = lazy(
     r"^(?:myself )?(?:$|,|my (?:\w+ )?(?:application|candidacy|candidature|name)\b"
     r"(?! (?:at|with|to) | from (?!consideration|the|your|this|further)\b)|"
     r"(?:myself )?(?:from|of) (?:the |your |this |further |any further |my )?(?:\w+ ){0,2}?(?:process|"
@@ -699,19 +700,19 @@ _WITHDRAW_OBJECT = re.compile(
     r"immediately|as a candidate|respectfully|please|formally|officially)"
 )
 #: "withdrawing from my other interviews", "stepping back from my current role": not this candidacy.
-_ELSEWHERE = re.compile(r"^(?:\w+ ){0,3}?(?:other|another|different|current|present|existing|previous|old)\b")
-_REMOVE_ME = re.compile(
+_ELSEWHERE = lazy(r"^(?:\w+ ){0,3}?(?:other|another|different|current|present|existing|previous|old)\b")
+_REMOVE_ME = lazy(
     r"\b(?:(?:remove|take) (?:me|my (?:name|application|candidacy|profile))|(?:be|being|get) (?:removed|taken))"
     r" (?:out )?(?:of|from) (?:the |your |"
     r"any |further |any further )?(?:consideration|process|running|candidate pool|pool|candidate list|"
     r"shortlist|search|pipeline|interview process|hiring process|recruitment process|list of candidates)"
 )
-_ACCEPTED_ELSEWHERE = re.compile(
+_ACCEPTED_ELSEWHERE = lazy(
     r"\b(?:i|we) (?:have |had |would )?(?:just |recently |since |already |now )?(?:accepted|signed|taken|"
     r"decided to accept|chose to accept|chosen to accept|will be accepting|am accepting|am taking)"
     r" (?:an?|another|a different|a new) (?:\w+ ){0,3}?(?:offer|position|role|job)\b"
 )
-_USER_DECLINES = re.compile(
+_USER_DECLINES = lazy(
     r"\b(?:i|we) (?:have |had )?(?:decided|chosen|elected|opted|made the (?:difficult )?decision) "
     r"(?:not to (?:move forward|proceed|pursue|continue|go forward)|to (?:decline|pass on|turn down))"
     r"(?P<rest>.*)"
@@ -720,22 +721,22 @@ _USER_DECLINES = re.compile(
     r"|\b(?:i|we) (?:am|are) no longer (?:interested|pursuing|looking|seeking|considering|on the market|"
     r"in the market|job (?:hunting|searching))(?P<rest3>.*)"
 )
-_DECLINED_THING = re.compile(
+_DECLINED_THING = lazy(
     r"^(?:with |on )?(?:$|,|(?:the|this|your|my) (?:\w+ ){0,2}?(?:offer|position|role|opportunity|"
     r"application|candidacy|process|job)\b|(?:further|any further|the next|the final) (?:\w+ )?"
     r"(?:interviews?|rounds?|steps?)|it\b|at this (?:time|point))"
 )
-_NO_LONGER_THING = re.compile(
+_NO_LONGER_THING = lazy(
     r"^(?:$|,|in (?:the|this|your) (?:\w+ )?(?:role|position|opportunity|job|process|company)\b|"
     r"in (?:pursuing|moving forward|continuing)|for (?:a|new) (?:\w+ )?(?:role|job|position)|"
     r"(?:the|this) (?:\w+ )?(?:role|position|opportunity)|at this time)"
 )
-_UNSURE = re.compile(r"\b(?:considering|consider (?:whether|if)|considered|thinking|think about|thought about|"
+_UNSURE = lazy(r"\b(?:considering|consider (?:whether|if)|considered|thinking|think about|thought about|"
                      r"wondering|debating|not sure|unsure|might|may|hesitant|should i|do i|would it)\b")
 
 
 #: Every withdrawal rule holds one of these (a cheap test that skips most clauses).
-_WITHDRAWAL_CUE = re.compile(
+_WITHDRAWAL_CUE = lazy(
     r"\b(?:withdr|pull|retract|step|bow|drop|back|remove|tak|accept|signed|decline|decided|"
     r"chosen|chose|elected|opted|decision|pass|turn|no longer)"
 )
@@ -775,7 +776,7 @@ def _first_person_decided(prefix: str, *, need_subject: bool = True) -> bool:
     return bool(re.search(r"\b(?:i|we|my)\b", prefix) or re.search(r"(?:^|\bplease |\bkindly )$", tail))
 
 
-_CONFIRMED_WITHDRAWAL = re.compile(
+_CONFIRMED_WITHDRAWAL = lazy(
     r"\byour (?:application|candidacy)(?: \w+){0,4}? (?:has been|was|is now) withdrawn\b"
     r"|\b(?:we|i) (?:have )?withdrawn your (?:application|candidacy)\b"
     r"|\b(?:respect|understand|received|confirm|acknowledge|sorry to (?:hear|see)) (?:your |that you )?"
@@ -803,8 +804,8 @@ _COMPANY_READERS: tuple[tuple[type[Said], _Reader], ...] = (
     (NoFollowUp, _cannot_respond),
     (NoFollowUp, _contact_promise),
 )
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
-_SUBJECT_OFFER = re.compile(
+_REPLY_PREFIX = lazy(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+_SUBJECT_OFFER = lazy(
     r"\b(?:offer letter|offer of employment|your offer|employment offer|formal offer|written offer|"
     r"verbal offer|offer package)\b"
 )

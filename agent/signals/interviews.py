@@ -50,6 +50,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.model import CalendarEvent, Conversation, Evidence, Interview, Message, Scheduled, utc
 from agent.signals import held, recruiting, scheduling, slots
 
@@ -61,7 +62,7 @@ _NOON = time(12, 0)
 
 # "Accepted: …" is how every calendar client titles the answer (Google, Outlook, Apple, and
 # localised ones); the parser does not keep PARTSTAT, so the subject is the evidence.
-_R_ACCEPTED = re.compile(
+_R_ACCEPTED = lazy(
     r"^\s*(?:accepted|akzeptiert|angenommen|accept[ée]e?|aceptad[oa]|geaccepteerd|accettato)\s*:", re.I)
 
 

@@ -15,15 +15,17 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from agent.lazy_pattern import lazy
+
 # Words that name a meeting: the conversation speaks of one, a length stands next to one.
-MEETING = re.compile(
+MEETING = lazy(
     r"\b(?:call|calls|chat|interview\w*|screen(?:ing)?|meet(?:ing)?|talk|speak|conversation|coffee|whiteboard|"
     r"video|zoom|google\s+meet|meet\.google|teams|webex|phone|ring|dial|session|onsite|on-site|round|loop|"
     r"catch\s+up|connect|intro|visit|in\s+person|lunch|panel|invite|invitation|calendar)\b",
     re.I,
 )
 # … and not something else at that time.
-NOT_MEETING = re.compile(
+NOT_MEETING = lazy(
     r"\b(?:deadline|due\s+(?:on|by|date)|is\s+due|submit\w*|expires?|closes?|start\s+date|first\s+day|"
     r"orientation|onboarding|report\s+to|office\s+hours|office\s+is\s+open|webinar|info(?:rmation)?\s+session|"
     r"open\s+house|career\s+fair|job\s+fair|conference|meetup|happy\s+hour|party|flight|hotel|"
@@ -34,17 +36,17 @@ NOT_MEETING = re.compile(
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # "a 30-minute phone screen", "45 min video screen", "30-45 minutes", "an hour with the team",
 # "a 2-hour virtual onsite", "half an hour": the length of the meeting spoken of nearby.
-_R_LENGTH = re.compile(
+_R_LENGTH = lazy(
     r"\b(?:(?P<half>half\s+an)|(?P<n>\d{1,3}|an?|one|two|three|four|five|six)"
     r"(?:\s*(?:-|–|to|or)\s*(?P<n2>\d{1,3}))?)[\s-]*(?P<unit>min(?:ute)?s?|hours?|hrs?)\b",
     re.I,
 )
 _MAX_LENGTH = timedelta(hours=8)
-_R_NOT_LENGTH_BEFORE = re.compile(
+_R_NOT_LENGTH_BEFORE = lazy(
     r"\b(?:takes?|taking|spend|spent|more\s+than|less\s+than|up\s+to|within|in\s+the\s+next|for\s+the\s+next|"
     r"late|early)\s+(?:about\s+|around\s+|roughly\s+)?$", re.I)
 # "I'd be glad to set up 30 minutes", "Grab any 30 minutes", "Do you have 20 minutes"
-_R_BOOK_BEFORE = re.compile(r"\b(?:set\s+up|schedule|book|grab|find|block|have|spare)\s+(?:any\s+|a\s+|an\s+)?$", re.I)
+_R_BOOK_BEFORE = lazy(r"\b(?:set\s+up|schedule|book|grab|find|block|have|spare)\s+(?:any\s+|a\s+|an\s+)?$", re.I)
 
 
 def stated_length(texts: Sequence[str]) -> timedelta | None:

@@ -14,25 +14,26 @@ from __future__ import annotations
 import re
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in
 from agent.signals.company import company_name
 from agent.signals.company_domain import name_from_domain
 from agent.signals.recruiting_lang import acknowledges, message_language
 
-INTERVIEW_WORDS = re.compile(
+INTERVIEW_WORDS = lazy(
     r"\b(interview(s|ing|ed)?|phone screen(ing)?|screening call|technical screen|onsite|on-site|"
     r"panel|hiring manager|final round|next round|coding (challenge|exercise)|take-home|"
     r"virtual interview|video call with)\b",
     re.I,
 )
-_SUBJECT_WORDS = re.compile(
+_SUBJECT_WORDS = lazy(
     r"\b(interview|application|applied|candidacy|candidate|position|role|opening|opportunity|"
     r"recruit(er|ing|ment)?|hiring|talent|job|career[s]?|offer|screen(ing)?|onsite|"
     r"references?|next steps?|your (background|profile|resume|cv))\b",
     re.I,
 )
-_BODY_WORDS = re.compile(
+_BODY_WORDS = lazy(
     r"\b(interview\w*|recruit\w*|hiring|hiring manager|position|role|candidate\w*|"
     r"application|resume|résumé|cv|talent acquisition|job description|salary|compensation|"
     r"opportunit\w+|team|offer|references?|onsite|phone screen)\b",
@@ -41,7 +42,7 @@ _BODY_WORDS = re.compile(
 # A person writing from personal web-mail counts only when they write *as a recruiter*:
 # "how did your interview go?" from family is personal mail, "your interview with the
 # hiring manager is confirmed" from an independent recruiter is not.
-RECRUITER_VOICE = re.compile(
+RECRUITER_VOICE = lazy(
     r"\b(i'?m an? ([\w-]+ ){0,2}recruiter|i recruit|recruit(er|ing) (at|for|with)|talent partner|"
     r"your (background|profile|resume|résumé|cv|experience) (looks|seems|caught|stood)|"
     r"(is|are|we're|we are) (hiring|looking for)|(open|interested) (to|in) (a|the) "
@@ -51,13 +52,13 @@ RECRUITER_VOICE = re.compile(
     r"(the|this|a) (role|position|opening|opportunity) (at|with|for)|job description|compensation range)",
     re.I,
 )
-_ACK = re.compile(
+_ACK = lazy(
     r"\b(we('ve| have)? received your application|thank you for (applying|your application|your interest)|"
     r"thanks for (applying|your interest)|application (has been )?(received|submitted)|"
     r"your application (to|for) .{0,80} (has been|was) (received|submitted))\b",
     re.I,
 )
-_NOREPLY = re.compile(
+_NOREPLY = lazy(
     r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|notifications?|notify|mailer|"
     r"automated|system|alerts?|info|news(letter)?|marketing|jobs-noreply|careers-noreply)"
     r"([-_.+]|$)",

@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.model import Conversation, Message, utc
 from agent.signals import (
     autoreply,
@@ -50,8 +51,8 @@ TEXT_CAP = 5000
 PROPOSE, CONFIRM, REFUSE, CANCEL = "propose", "confirm", "refuse", "cancel"
 
 _IF = r"\b(?:if|in\s+case|unless|should\s+(?:that|it|this|you)|otherwise)\b"
-_R_CONDITIONAL = re.compile(_IF, re.I)
-_R_REFUSE = re.compile(
+_R_CONDITIONAL = lazy(_IF, re.I)
+_R_REFUSE = lazy(
     r"\b(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|will\s+not|wouldn'?t|would\s+not|can'?t|cannot|can\s+not|"
     r"couldn'?t|could\s+not|isn'?t|is\s+not)\s+(?:\w+\s+){0,3}?(?:work|make\s+it|make|do|going\s+to\s+work)\b"
     r"|\b(?:not|no\s+longer)\s+(?:be\s+)?(?:available|free|possible|able)\b"
@@ -60,7 +61,7 @@ _R_REFUSE = re.compile(
     re.I,
 )
 _INTENT = r"\b(?:need|needs|have|has|had|must|'ll\s+have|going|want|would\s+like|'d\s+like)\s+to\s+"
-_R_CANCEL = re.compile(
+_R_CANCEL = lazy(
     rf"{_INTENT}(?:cancel|call\s+off|postpone)\b"
     r"|\b(?:is|has\s+been|been|was|are|were)\s+(?:cancel(?:l)?ed|called\s+off|postponed)\b"
     r"|\bcancel(?:l)?ing\b|\bcancellation\b",
@@ -68,8 +69,8 @@ _R_CANCEL = re.compile(
 )
 # "I need to move our call": the time it names is the new one (the company's word settles it, the
 # user's proposes it); without one, what was set is off.
-_R_MOVE = re.compile(rf"{_INTENT}(?:reschedule|move|push|shift)\b|\bhas\s+to\s+be\s+rescheduled\b", re.I)
-_R_CONFIRM = re.compile(
+_R_MOVE = lazy(rf"{_INTENT}(?:reschedule|move|push|shift)\b|\bhas\s+to\s+be\s+rescheduled\b", re.I)
+_R_CONFIRM = lazy(
     r"\b(?:works?|work\s+for\s+(?:me|us)|(?:is|'s)\s+(?:perfect|great|good|fine|ideal)|"
     r"sounds\s+(?:good|great|perfect)|it\s+is|it's\s+a\s+date|"
     r"let'?s\s+(?:do|say|go\s+with|plan\s+(?:for|on)|book|lock(?:\s+in)?|make\s+it|meet|talk|chat|speak)|"
@@ -84,7 +85,7 @@ _R_CONFIRM = re.compile(
     r"reserved|perfect)\b",
     re.I,
 )
-_R_PROPOSE = re.compile(
+_R_PROPOSE = lazy(
     r"\b(?:how\s+about|what\s+about|how'?s|how\s+is|how\s+does|would|could|can\s+(?:you|we)|"
     r"are\s+you\s+(?:free|available|around)|do\s+you\s+have|does|"
     r"(?:I|we|he|she|they)\s+(?:have|has|'ve\s+got)\s+(?:availability|time|an?\s+opening|openings|slots?)|"
@@ -95,24 +96,24 @@ _R_PROPOSE = re.compile(
 )
 # Told as done ("I sent your profile to the hiring manager Monday at 9am"): no plan, unless the
 # words book or confirm something.
-_R_DONE = re.compile(
+_R_DONE = lazy(
     r"\b(?:sent|submitted|forwarded|shared|spoke|talked|chatted|met|had|did|received|reviewed|heard|emailed|"
     r"passed\s+(?:it\s+)?along|called|wrote|presented)\b", re.I)
 # A bare "Works." / "2 is perfect." / "Booked, thanks" accepts the one time on the table.
-_R_ACCEPT = re.compile(
+_R_ACCEPT = lazy(
     r"\b(?:works(?:\s+for\s+me)?|that\s+works|sounds\s+(?:good|great|perfect)|(?:is|'s)\s+perfect|perfect|"
     r"booked|confirmed|(?:I'?ve|I\s+have)\s+(?:booked|sent|scheduled)|invite\s+sent|see\s+you\s+(?:then|there)|"
     r"talk\s+(?:to\s+you\s+)?then|all\s+set)\b",
     re.I,
 )
 # The writer booked their own proposal: "I can do Monday at 10. I've booked it on my end."
-_R_SELF_BOOKED = re.compile(
+_R_SELF_BOOKED = lazy(
     r"\b(?:(?:I'?ve|I\s+have|we'?ve|we\s+have)\s+(?:booked|scheduled|reserved|blocked)|"
     r"you'?ll\s+(?:receive|get)\s+(?:a|an|the)\s+(?:\w+\s+)?(?:confirmation|invite|invitation))\b",
     re.I,
 )
-_R_OTHER_TIME = re.compile(r"\b(?:instead|another\s+time|different\s+time|other\s+times|reschedul\w*)\b", re.I)
-_R_CLAUSE_END = re.compile(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_R_OTHER_TIME = lazy(r"\b(?:instead|another\s+time|different\s+time|other\s+times|reschedul\w*)\b", re.I)
+_R_CLAUSE_END = lazy(r"[.!?;]+(?=\s|$)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 _REACH = 200  # a "sentence" with no end in sight is read this far around the time
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.lazy_pattern import lazy
 from agent.signals import slots_lang, timeline
 
 # --- vocabulary ---------------------------------------------------------------------------
@@ -48,20 +49,20 @@ _DATE = (
 )
 # A weekday, maybe with its date: "Thursday", "next Tuesday", "Thu 11/5", "Wednesday 11
 # November", "Friday the 18th", "Tuesday, 13.10." (day.month, as German writers put it).
-_R_WEEKDAY = re.compile(
+_R_WEEKDAY = lazy(
     rf"\b(?:(?P<rel>this\s+coming|this|next|coming)\s+)?(?P<wd>{_WD})\b\.?"
     rf"(?:,?\s+(?:the\s+)?(?:{_DATE}|(?P<ed>\d{{1,2}})\.(?P<em>\d{{1,2}})\.(?P<ey>20\d\d)?"
     rf"|(?P<od>\d{{1,2}}){_ORD}\b))?",
     re.I,
 )
-_R_DATE = re.compile(rf"\b(?:{_DATE})", re.I)
-_R_DAYWORD = re.compile(
+_R_DATE = lazy(rf"\b(?:{_DATE})", re.I)
+_R_DAYWORD = lazy(
     r"\b(?P<word>today|tonight|tomorrow|tomorow|tmrw|tmr|tmw|this\s+(?:morning|afternoon|evening))\b", re.I)
 
 _AP = r"(?:[ap]\.?\s?m\b\.?)"
 # "2pm", "2:30 PM", "14:00", "9 to 11 AM", "2-2:45pm", "noon", "16:00 o'clock", with what
 # stands before it ("at", "after", "by", …).
-_R_TIME = re.compile(
+_R_TIME = lazy(
     r"(?:(?P<pre>@|\b(?:at|around|from|between|btwn|betw|after|before|by|until|till|starting(?:\s+at)?|"
     r"no\s+later\s+than|anytime(?:\s+(?:after|before|between|from))?)\b)\s*)?"
     r"(?:\b(?P<noon>(?:12\s*)?(?:noon|midday))\b"
@@ -73,7 +74,7 @@ _R_TIME = re.compile(
 _BARE_OK = {"at", "@", "around", "from", "between", "btwn", "betw", "after", "before", "until", "till", "by"}
 _WINDOW_PRE = ("after", "before", "between", "btwn", "betw", "anytime")
 # "at 22 W 27th", "at 31 E 17th": a street number; "around 3 hours", "at 2 rounds": a count
-_R_NOT_AN_HOUR = re.compile(
+_R_NOT_AN_HOUR = lazy(
     r"\s*(?:(?-i:[NSEW]\b)|(?:st|nd|rd|th)\b|\w+\s+(?:st|street|ave|avenue|rd|road|blvd|pl|place)\b|"
     r"(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|people|persons?|rounds?|interviews?|"
     r"candidates?|times|x|%|percent|k\b))", re.I)
@@ -84,26 +85,26 @@ _NAME_ALT = "|".join(n.replace(" ", r"\s+") for n in sorted(_ZONE_NAMES, key=len
 _ABBR_ALT = "|".join(sorted([*timeline.ZONE_ABBR, "UK"], key=len, reverse=True))
 # What may follow a clock time to say its zone: "ET", "(EST)", "Eastern Time", "UK time",
 # "New York", "my time", "(our time, CEST)", "for me".
-_R_ZONE_AFTER = re.compile(
+_R_ZONE_AFTER = lazy(
     rf"\s*(?:o'?clock\s*)?[(,/]?\s*(?:(?P<rel>(?:my|our|your)\s+time|for\s+(?:me|you)|here|local(?:\s+time)?)"
     rf"\s*,?\s*)?(?:(?P<abbr>(?-i:\b(?:{_ABBR_ALT})\b))|\b(?P<name>{_NAME_ALT})\b)?(?:\s+time\b)?",
     re.I,
 )
 # "(all Pacific)", "(all times Eastern)", "all ET": the zone of every time in the message.
-_R_MESSAGE_ZONE = re.compile(
+_R_MESSAGE_ZONE = lazy(
     rf"\(\s*(?:all\s+)?(?:times\s+(?:are\s+)?(?:in\s+)?)?(?:(?P<abbr>(?-i:{_ABBR_ALT}))|(?P<name>{_NAME_ALT}))"
     rf"(?:\s+time)?\s*\)|\ball\s+(?:times\s+)?(?:in\s+)?(?:(?P<abbr2>(?-i:{_ABBR_ALT}))|(?P<name2>{_NAME_ALT}))\b",
     re.I,
 )
 # Between a day and its time: "Thursday at 2", "Tue 11/10, 10am", "Mon 11/2 10am", the
 # ATS block's line break, "Wednesday 11/4, 12:00 - 2:00 PM".
-_R_DAY_TIME_GAP = re.compile(r"^[ \t,:\-–—]*(?:\n[ \t]*){0,2}(?:(?:at|from|starting)\b)?[ \t]*$", re.I)
-_R_TIME_DAY_GAP = re.compile(r"^[ \t,]*(?:on\s+)?$", re.I)  # "9:30 thu", "2pm on Thursday"
-_R_ALT_GAP = re.compile(r"^\s*(?:/|\(|,\s*i\.e\.,?)\s*$")  # "1pm PT / 4pm ET", "4:30 ET (3:30 my time)"
-_R_LIMIT_BEFORE = re.compile(
+_R_DAY_TIME_GAP = lazy(r"^[ \t,:\-–—]*(?:\n[ \t]*){0,2}(?:(?:at|from|starting)\b)?[ \t]*$", re.I)
+_R_TIME_DAY_GAP = lazy(r"^[ \t,]*(?:on\s+)?$", re.I)  # "9:30 thu", "2pm on Thursday"
+_R_ALT_GAP = lazy(r"^\s*(?:/|\(|,\s*i\.e\.,?)\s*$")  # "1pm PT / 4pm ET", "4:30 ET (3:30 my time)"
+_R_LIMIT_BEFORE = lazy(
     r"\b(?:by|until|till|no\s+later\s+than|before|due(?:\s+(?:on|by))?|deadline(?:\s+is)?|expires?(?:\s+on)?|"
     r"closes?(?:\s+on)?)\s*:?\s*$", re.I)
-_R_OPTION_GAP = re.compile(r"^\s*(?:,|or|and|,\s*or)\s*$", re.I)  # "11:00 AM or 3:30 PM"
+_R_OPTION_GAP = lazy(r"^\s*(?:,|or|and|,\s*or)\s*$", re.I)  # "11:00 AM or 3:30 PM"
 
 
 # --- what a mention is ----------------------------------------------------------------------

@@ -112,6 +112,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.lazy_pattern import AnyPattern, LazyPattern, lazy
 from agent.model import Deadline, utc
 
 __all__ = ["find_deadlines", "parse_deadline"]
@@ -141,7 +142,7 @@ _ZONE_NAMES = {
 _ABBR_ALT = "|".join(sorted(ZONE_ABBR, key=len, reverse=True))
 _NAME_ALT = "|".join(n.replace(" ", r"\s+") for n in sorted(_ZONE_NAMES, key=len, reverse=True))
 ZONE = rf"(?:(?-i:\b(?:{_ABBR_ALT})\b)|\b(?:{_NAME_ALT})\s+time\b)"
-_ZONE_RE = re.compile(ZONE, re.I)
+_ZONE_RE = lazy(ZONE, re.I)
 
 
 def _zone_name(text: str) -> str | None:
@@ -339,9 +340,9 @@ class _Rule:
     """
 
     name: str
-    regex: re.Pattern[str]
+    regex: AnyPattern
     handler: _Handler
-    anchor: re.Pattern[str]
+    anchor: AnyPattern
 
 
 def _g(m: re.Match[str], name: str) -> str | None:
@@ -365,7 +366,7 @@ _MPART = (
     r"(?:first|second|third|fourth|last)\s+week)\s+of)"
 )
 _PART2 = r"(?P<part2>early|mid|late|the\s+(?:start|beginning|middle|end)\s+of)"
-_R_REL_MONTH = re.compile(
+_R_REL_MONTH = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:the\s+)?(?:"
     rf"(?:{_MPART}[\s-]*)?(?:the\s+)?(?P<which>this|next|the\s+current|current|the\s+following|"
     rf"following|the\s+coming|coming)?\s*month(?P<end>[-\s]end)?(?P<out>\s+is\s+out)?"
@@ -408,7 +409,7 @@ _WPART = (
     r"(?P<part>early|mid|middle\s+of|late|later|first\s+thing|"
     r"(?:the\s+)?(?:start|beginning|middle|end|close)\s+of)"
 )
-_R_REL_WEEK = re.compile(
+_R_REL_WEEK = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:(?:{_WPART}[\s-]*)?(?:(?P<which>this\s+coming|this|next|the\s+following|"
     rf"the\s+current|the\s+coming|the)\s+)?(?:(?:work|business)\s*)?week"
     r"(?P<after>\s+after(?:\s+next\b|(?!\s+[\w'’])))?(?!['’]s|\s+of\b)"
@@ -448,7 +449,7 @@ def _rel_week(m: re.Match[str], ref: _Ref) -> date | None:
 
 
 # The weekend: by the weekend, over the weekend, this weekend, next weekend.
-_R_WEEKEND = re.compile(
+_R_WEEKEND = lazy(
     rf"\b(?:(?P<prep>{_BY}|(?:{_SOMETIME}\s+)?(?:over|during)|on|at)\s+)?"
     r"(?:(?P<which>this\s+coming|this|next|the\s+coming|the)\s+)?weekend\b(?!['’]s)",
     re.I,
@@ -465,7 +466,7 @@ def _weekend(m: re.Match[str], ref: _Ref) -> date | None:
 
 
 # This time next week / next month.
-_R_THIS_TIME = re.compile(
+_R_THIS_TIME = lazy(
     r"\b(?:(?P<prep>by|around|about)\s+)?this\s+time\s+next\s+(?P<unit>week|month)\b", re.I
 )
 
@@ -491,18 +492,18 @@ _DUR_PREP = (
     r"|up\s+to|another|an\s+additional|a\s+further|in"
 )
 _ABOUT = r"(?:about|around|roughly|approximately|another|an\s+additional|a\s+further)"
-_R_DURATION = re.compile(
+_R_DURATION = lazy(
     rf"\b(?P<prep>{_DUR_PREP})\s+(?:{_ABOUT}\s+)?(?P<num>{_NUM})?{_DUR_RANGE}\s*"
     rf"(?:(?:more|additional|extra|further)\s+)?{_DUR_BIZ}{_DUR_UNIT}"
     r"(?:['’]s?\s+time\b)?(?:\s+or\s+(?P<orn>two|three|2|3)\b)?",
     re.I,
 )
-_R_MORE = re.compile(
+_R_MORE = lazy(
     rf"\b(?P<num>{_NUM})\s+(?:more|additional|extra|further)\s+{_DUR_BIZ}{_DUR_UNIT}"
     r"(?:\s+or\s+(?P<orn>two|three|2|3)\b)?",
     re.I,
 )
-_R_FROM_NOW = re.compile(
+_R_FROM_NOW = lazy(
     rf"\b(?P<num>{_NUM}){_DUR_RANGE}\s+{_DUR_BIZ}{_DUR_UNIT}\s+from\s+(?:now|today)\b", re.I
 )
 # Without a count these preps say nothing ("in days", "within weeks", "takes weeks").
@@ -550,7 +551,7 @@ _LEAD = (
     r"(?:\s+(?:to\s+you|with\s+(?:you|an?\s+(?:answer|decision|update)|(?:our\s+)?feedback|news|"
     r"next\s+steps)))?"
 )
-_R_WEEKDAY = re.compile(
+_R_WEEKDAY = lazy(
     rf"\b(?:(?P<lead>{_LEAD})\s+)?(?P<core>(?:{PREP_ON}\s+)?(?P<daypart>{_DAYPART})?"
     rf"(?:(?P<today1>today)\s*,?\s*\(?\s*)?"
     rf"(?:(?P<rel>this\s+coming|this|next|the\s+coming|coming|the\s+following)\s+)?{WEEKDAY}"
@@ -588,7 +589,7 @@ def _weekday(m: re.Match[str], ref: _Ref) -> date | None:
 
 # Today, tomorrow, by EOD tomorrow, the day after tomorrow, tomorrow afternoon,
 # this afternoon, first thing tomorrow.
-_R_DAYWORD = re.compile(
+_R_DAYWORD = lazy(
     rf"\b(?:{PREP_BY}\s+)?(?:{_DAYPART})?(?P<word>(?:later\s+)?today|tonight|this\s+{_DAYTIME}|"
     rf"(?:the\s+day\s+after\s+)?tomorrow)\b(?:\s+{_DAYTIME}\b)?",
     re.I,
@@ -602,7 +603,7 @@ def _dayword(m: re.Match[str], ref: _Ref) -> date | None:
     return ref.day + timedelta(days=1 if "tomorrow" in word else 0)
 
 
-_R_EOD = re.compile(rf"\b{PREP_BY}\s+{_EOD}\b(?:\s+{ZONE})?", re.I)
+_R_EOD = lazy(rf"\b{PREP_BY}\s+{_EOD}\b(?:\s+{ZONE})?", re.I)
 
 
 def _eod(m: re.Match[str], ref: _Ref) -> date | None:
@@ -611,28 +612,28 @@ def _eod(m: re.Match[str], ref: _Ref) -> date | None:
 
 # Explicit dates.
 _ORD = r"(?:st|nd|rd|th)"
-_R_MONTH_DAY = re.compile(
+_R_MONTH_DAY = lazy(
     rf"\b(?:{PREP_ON}\s+)?(?:{_DAYPART})?(?:{_WEEKDAY_NC},?\s+)?(?:the\s+)?{MONTH}\s*(?P<day>\d{{1,2}})"
     rf"{_ORD}?(?![\d:/])\b(?:\s*{_RANGE}\s*(?:(?P<mon2>{_MONTH_ALT})\.?\s*)?(?P<day2>\d{{1,2}}){_ORD}?"
     rf"(?![\d:/])\b)?(?:,?\s+(?P<year>\d{{4}})\b)?",
     re.I,
 )
-_R_DAY_MONTH = re.compile(
+_R_DAY_MONTH = lazy(
     rf"\b(?:{PREP_ON}\s+)?(?:{_DAYPART})?(?:{_WEEKDAY_NC},?\s+)?(?:the\s+)?(?P<day>\d{{1,2}}){_ORD}?"
     rf"\s+(?:of\s+)?{MONTH}(?:,?\s+(?P<year>\d{{4}})\b)?",
     re.I,
 )
-_R_NUMERIC = re.compile(
+_R_NUMERIC = lazy(
     rf"(?:\b{PREP_ON}\s+)?(?P<wdp>{_WEEKDAY_NC},?\s+)?(?<![\w/.\-+])(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})"
     r"(?:/(?P<y>\d{4}|\d{2}))?(?![\w/]|[.\-]\d)",
     re.I,
 )
-_R_ISO = re.compile(
+_R_ISO = lazy(
     rf"(?:\b{PREP_ON}\s+)?(?P<wdp>{_WEEKDAY_NC},?\s+)?(?<![\w/.\-+])(?P<y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}})(?![\w\-]|\.\d)",
     re.I,
 )
 # "the 15th" only after a preposition, a weekday ("Friday the 18th") or "after".
-_R_ORDINAL = re.compile(
+_R_ORDINAL = lazy(
     rf"\b(?:{PREP_ON}\s+(?:{_DAYPART})?(?:{_WEEKDAY_NC},?\s+)?|{_WEEKDAY_NC},?\s+|(?<=after\s)|"
     rf"(?<=following\s))the\s+(?P<day>\d{{1,2}}){_ORD}\b"
     rf"(?:\s*{_RANGE}\s*(?:the\s+)?(?P<day2>\d{{1,2}}){_ORD}\b)?"
@@ -701,7 +702,7 @@ def _ordinal(m: re.Match[str], ref: _Ref) -> date | None:
 
 
 # The week of a date: the week of December 14, during the week of the 14th, w/c 4 January.
-_R_WEEK_OF = re.compile(
+_R_WEEK_OF = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:the\s+)?(?:week\s+(?:of|commencing|beginning|starting)|(?-i:w/c|W/C))\s+"
     rf"(?:{_WEEKDAY_NC},?\s+)?(?:the\s+)?(?:{MONTH}\s*(?P<day>\d{{1,2}})|(?P<nm>\d{{1,2}})/(?P<nd>\d{{1,2}})"
     rf"|(?P<dday>\d{{1,2}}){_ORD}?(?:\s+(?:of\s+)?(?P<mon2>{_MONTH_ALT})\b)?){_ORD}?(?![\d:/])",
@@ -725,7 +726,7 @@ def _week_of(m: re.Match[str], ref: _Ref) -> date | None:
 
 # A named month, with or without a part: early January, mid-December, late
 # January, the end of January, by December, in March 2027, early-to-mid January.
-_R_MONTH_PART = re.compile(
+_R_MONTH_PART = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:the\s+)?(?:{_MPART}[\s-]*)?{MONTH}"
     r"(?:,?\s+(?P<year>\d{4})\b|(?!\s*\d))",
     re.I,
@@ -750,7 +751,7 @@ def _month_part(m: re.Match[str], ref: _Ref) -> date | None:
 
 # Quarters: by the end of Q1, end of the quarter, next quarter, Q2 2027, early Q1,
 # the first quarter of next year, EOQ.
-_R_QUARTER = re.compile(
+_R_QUARTER = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:(?:the\s+)?(?P<part>end|close|start|beginning|middle|early|mid|late)"
     r"(?:\s+of|-)?\s*)?(?:the\s+)?(?:(?P<q>Q[1-4])|(?P<qn>first|second|third|fourth|1st|2nd|3rd|4th)"
     r"\s+quarter|(?P<which>this|next|the\s+current|current|the\s+next|the\s+following|following|the)"
@@ -786,7 +787,7 @@ def _quarter(m: re.Match[str], ref: _Ref) -> date | None:
 
 # The year: by the end of the year, year-end, this year, early next year, the first
 # half of next year, EOY.
-_R_YEAR = re.compile(
+_R_YEAR = lazy(
     rf"\b(?:{PREP_IN}\s+)?(?:the\s+)?(?:year[-\s]end|(?P<eoy>(?-i:EOY))|"
     r"(?:(?P<part>early|mid|late|later|(?:the\s+)?(?:start|beginning|middle|end|close|first\s+half|"
     r"second\s+half)\s+of)[\s-]*)?(?:(?:the\s+)?(?P<which>this|next|the\s+coming|the\s+following|the)?"
@@ -831,12 +832,12 @@ _AFTER = (
 _DURING = (
     r"(?:sometime\s+|early\s+)?(?:in|during|over|around)|(?:at\s+)?the\s+(?:start|beginning)\s+of"
 )
-_R_HOLIDAY = re.compile(
+_R_HOLIDAY = lazy(
     rf"\b(?:{PREP_BY}\s+|(?P<week>the\s+week\s+)?(?P<after>{_AFTER})\s*|(?P<during>{_DURING})\s+)"
     rf"(?:the\s+)?{_HOLIDAY}\b",
     re.I,
 )
-_R_HOLIDAY_OVER = re.compile(
+_R_HOLIDAY_OVER = lazy(
     rf"\b(?P<after>once|when)\s+(?:the\s+)?{_HOLIDAY}\s+(?:is|are|has|have)\s+"
     r"(?:over|done|passed|behind\s+us|wrapped\s+up)\b",
     re.I,
@@ -882,8 +883,8 @@ def _holiday(m: re.Match[str], ref: _Ref) -> date | None:
     return None
 
 
-def _anchor(words: str) -> re.Pattern[str]:
-    return re.compile(words, re.I)
+def _anchor(words: str) -> LazyPattern:
+    return lazy(words, re.I)
 
 
 _A_MONTH = _anchor(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
@@ -925,8 +926,8 @@ _CORE = (
     r"notify\s+you|inform\s+you|reach\s+out\s+to\s+you|follow\s+up\s+with\s+you|"
     r"make\s+(?:a|our|the)\s+(?:call|choice|selection)"
 )
-_CORE_RE = re.compile(rf"\b(?:{_CORE})\b", re.I)
-_DECISION_RE = re.compile(
+_CORE_RE = lazy(rf"\b(?:{_CORE})\b", re.I)
+_DECISION_RE = lazy(
     rf"\b(?:{_CORE}|next\s+steps?|updates?|respon\w*|repl(?:y|ies)|timeline|time\s*frame|finali[sz]\w*|"
     r"wrap\w*(?:\s+\w+)?\s+up|conclud\w*|finish\w*|complet\w*|review\w*|evaluat\w*|deliberat\w*|"
     r"choos\w*|select\w*|move\s+forward|determin\w*|expect\w*|hop(?:e|es|ed|ing)|aim\w*|"
@@ -940,7 +941,7 @@ _DECISION_RE = re.compile(
 )
 # A sentence asking the candidate to act: its date is the candidate's, not ours.
 # "Please allow / please expect / please note" ask for patience, not for an act.
-_REQUEST_RE = re.compile(
+_REQUEST_RE = lazy(
     r"\b(?:please(?!\s+(?:allow|give\s+us|bear\s+with|be\s+patient|expect|note|know|rest\s+assured|"
     r"keep\s+in\s+mind|hold\s+off|wait))|kindly|could\s+you|can\s+you|would\s+you|will\s+you|"
     r"are\s+you\s+(?:free|available)|do\s+you\s+have|let\s+(?:us|me)\s+know|"
@@ -958,27 +959,27 @@ _PAST_WORDS = frozenset(
 )
 # A clause told in the past ("we received 300 applications within 48 hours") with
 # nothing in it that looks ahead.
-_PAST_CLAUSE_RE = re.compile(
+_PAST_CLAUSE_RE = lazy(
     r"\b(?:was|were|had|did|received|got|met|spoke|sent|went|came|saw|took|told|said|heard|"
     r"posted|closed|finished|completed|interviewed|hired|decided|reviewed|asked|mentioned|wrote|"
     r"emailed|called|began|started|opened|launched|filled|shipped|signed|agreed|discussed|chatted)\b",
     re.I,
 )
-_AHEAD_RE = re.compile(
+_AHEAD_RE = lazy(
     r"\b(?:will|shall|going\s+to|would|should|could|can|may|might|must|expect\w*|hope|hopes|"
     r"hoping|plan|plans|planning|aim\w*|intend\w*|anticipat\w*|is|are|am|be|typically|usually|"
     r"generally|normally|now|still|until|once|after|when)\b|['’](?:ll|re|m)\b",
     re.I,
 )
 _BE = frozenset(["is", "are", "am", "be", "being", "it's", "it’s", "we're", "we’re"])
-_PAST_AFTER_RE = re.compile(r"\s*,?\s*(?:last\s+(?:year|week|month|time)|ago)\b", re.I)
+_PAST_AFTER_RE = lazy(r"\s*,?\s*(?:last\s+(?:year|week|month|time)|ago)\b", re.I)
 _ABBREVIATIONS = frozenset(
     ["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "approx", "e.g", "i.e", "etc", "mr", "mrs", "ms", "dr", "st", "a.m", "p.m", "am", "pm", "vs"]
 )
-_BOUNDARY = re.compile(r"[.!?;]+(?=\s|$)|\n[ \t]*\n")
-_LAST_WORD = re.compile(r"(?:^|[^\w.])([\w.]+)$")
-_WORD = re.compile(r"[\w'’]+")
-_CLAUSE_CUT = re.compile(r"[,;:—–]")
+_BOUNDARY = lazy(r"[.!?;]+(?=\s|$)|\n[ \t]*\n")
+_LAST_WORD = lazy(r"(?:^|[^\w.])([\w.]+)$")
+_WORD = lazy(r"[\w'’]+")
+_CLAUSE_CUT = lazy(r"[,;:—–]")
 # Windows of fixed size around a phrase keep every look-back linear in the text.
 _WORD_WINDOW = 40
 _CLAUSE_WINDOW = 160
@@ -1099,14 +1100,14 @@ def _strong(m: re.Match[str], latest: bool) -> bool:
 _STRONG_START = ("allow", "give", "timeline", "turnaround", "time frame", "timeframe")
 
 # "After" before a phrase: "after our final interviews wrap up next week".
-_AFTER_BEFORE_RE = re.compile(
+_AFTER_BEFORE_RE = lazy(
     r"(?:\b(?P<soon>shortly|soon|right|just|immediately|directly)\s+)?"
     r"(?<!at\s)\b(?:after|once|following)\b(?!\s+(?:up|again|more|all|that|this)\b)"
     r"(?P<gap>[^,;:—–()]*)$",
     re.I,
 )
 # The gap names the decision itself, or starts a clause of its own: no shift.
-_GAP_STOP_RE = re.compile(
+_GAP_STOP_RE = lazy(
     r"\b(?:decid\w*|decision\w*|make\s+(?:a|our|the)\s+(?:call|choice|selection)|will|shall|would|"
     r"should|can|could)\b|['’]ll\b",
     re.I,
@@ -1142,7 +1143,7 @@ class _Hit:
 _MARGIN = 160
 
 
-def _windows(text: str, anchor: re.Pattern[str]) -> list[tuple[int, int]]:
+def _windows(text: str, anchor: AnyPattern) -> list[tuple[int, int]]:
     """Disjoint stretches of ``text`` around the anchor's occurrences, merged when they touch."""
     out: list[tuple[int, int]] = []
     for a in anchor.finditer(text):
@@ -1189,7 +1190,7 @@ def _choose(hits: list[_Hit]) -> list[_Hit]:
 
 
 # A time of day, zone, "at the latest" or "or so" right after the phrase belongs to it.
-_TAIL = re.compile(
+_TAIL = lazy(
     rf"(?:\s*,?\s*(?:at\s+|by\s+)?(?:{_TOD}|{_EOD}))?(?:\s*\(?\s*{ZONE}\s*\)?)?"
     r"(?P<latest>\s*,?\s*at\s+the\s+(?:very\s+)?latest\b)?(?:\s+or\s+so\b)?",
     re.I,

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from agent.lang import detect
 from agent.lang.tables import alternation, load, words
+from agent.lazy_pattern import lazy
 from agent.model import Deadline, utc
 
 # The English module's date arithmetic, shared on purpose (see the module docstring); these
@@ -292,7 +293,7 @@ _READINGS: dict[str, Callable[[_Ask], date | None]] = {
 
 # A sentence ends at . ! ? not right after a digit ("18.12.", "18. Dezember" are dates), or at
 # a blank line.
-_BOUNDARY = re.compile(r"(?<!\d)[.!?]+(?=\s|$)|\n[ \t]*\n")
+_BOUNDARY = lazy(r"(?<!\d)[.!?]+(?=\s|$)|\n[ \t]*\n")
 
 
 def _sentence(text: str, start: int, end: int) -> str:

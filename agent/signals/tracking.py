@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 from agent.config import Config
+from agent.lazy_pattern import lazy
 from agent.mail.thread import registrable_name
 from agent.model import Conversation, Message
 from agent.signals import candidacy, lookalike, recruiting_lang
@@ -207,7 +208,7 @@ def _structural_cues(conv: Conversation, parties: _Parties, config: Config) -> l
     return out
 
 
-_HIRING_AT = re.compile(
+_HIRING_AT = lazy(
     r"\b((?:[A-Z][\w&'.-]*\s+){0,3}[A-Z][\w&'.-]*)\s+(?:is|are)\s+(?:currently\s+|now\s+)?hiring\b|"
     r"\b(?:hiring|openings?|roles?|reqs?|positions?)\s+at\s+((?:[A-Z][\w&'.-]*\s*){1,4})"
 )
@@ -295,7 +296,7 @@ def _employer_cues(parties: _Parties, config: Config, employer: frozenset[str]) 
     return out
 
 
-_NAMED = re.compile(
+_NAMED = lazy(
     r"\b(?i:interview(?:ing)?|screen(?:ing)?|onsite|on-site|debrief|panel|loop|candidate|scorecard|feedback)\b"
     r"\s*(?:[:|–—-]|(?i:with|for|of))\s*([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+){0,2})"
 )
@@ -345,7 +346,7 @@ def _candidate_named(summary: str, organizer: str, config: Config) -> tuple[str,
     return None
 
 
-_COMPANYISH = re.compile(
+_COMPANYISH = lazy(
     r"\b(?:Labs?|Inc|LLC|Ltd|GmbH|Corp\w*|Compan\w+|Group|Technolog\w+|Systems|Solutions|Robotics|Health\w*|"
     r"Bank|Capital|Partners|Analytics|Software|Studios?|Networks?|Industries|Holdings|Ventures|AI|Data|Cloud|"
     r"Media|Energy|Foods?|Bio\w*|Pharma\w*|Therapeutics|Financial|Insurance|Consulting|Digital|Games)\b"
