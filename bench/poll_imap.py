@@ -67,11 +67,13 @@ import argparse
 import cProfile
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,7 @@ def load(server: DovecotServer, user: DovecotUser, total: int, work: Path) -> di
         names = os.listdir(work / folder / "cur")
         for name in names:
             os.rename(work / folder / "cur" / name, target / "cur" / name)
+            _date_file(target / "cur" / name)
         counts[folder] = len(names)
     if server._uid is not None and server._gid is not None:  # Dovecot runs the mail as "dovecot"
         for dirpath, dirnames, filenames in os.walk(home):
@@ -125,6 +128,19 @@ def load(server: DovecotServer, user: DovecotUser, total: int, work: Path) -> di
             for n in (*dirnames, *filenames):
                 os.chown(os.path.join(dirpath, n), server._uid, server._gid)
     return counts
+
+
+_DATE = re.compile(rb"^Date: *(.+?)\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+def _date_file(path: Path) -> None:
+    """The file's mtime set to its Date header: Dovecot takes a Maildir message's INTERNALDATE
+    from it, and IMAP's ``SEARCH SINCE`` (the first-sync window) compares that date."""
+    with open(path, "rb") as f:
+        m = _DATE.search(f.read(4096))
+    if m:
+        when = parsedate_to_datetime(m[1].decode("ascii", "replace")).timestamp()
+        os.utime(path, (when, when))
 
 
 def write_config(root: Path, server: DovecotServer, user: DovecotUser, state: Path, extra: str = "",
