@@ -4,7 +4,12 @@ Prints figures; asserts nothing. Runs the real backend (google-api-python-client
 google-auth) against the fake Gmail server of the tests, so the requests are
 the ones a real account would see; the fake only counts them.
 
-    python bench/gmail_requests.py [--threads 500]
+    python bench/gmail_requests.py [--threads 500]     # issue 15: --threads 10000
+
+The threads' dates are spread evenly over three years back from the poll's
+"now", and the fake server honours ``newer_than:<n>d`` in threads.list, so the
+first sync is shown with the window (``gmail.query = "newer_than:180d"``, the
+default of ``mailbox.lookback_days``) and without it (an empty query).
 
 Quota units are Gmail's published per-method costs
 (developers.google.com/gmail/api/reference/quota): threads.list 10,
@@ -21,7 +26,7 @@ import argparse
 import sys
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,12 +35,21 @@ from agent.backends.gmail import GmailMailbox
 from agent.config import AccountConfig, Config, GmailConfig, StateConfig
 from tests.gmail_server import ACCOUNT, FakeClock, FakeGmail, fake_gmail, make_mailbox
 
+#: the bench's "now": the threads' dates run back three years from it
+NOW = datetime(2026, 12, 21, 15, tzinfo=UTC)
+SPREAD_DAYS = 3 * 365
+
 
 def populate(server: FakeGmail, threads: int) -> None:
     """``threads`` conversations, roughly a real mailbox: 60 % newsletters and alerts (bulk
     headers, never answered), 30 % personal mail answered from time to time, 10 % recruiting
-    (a message in, the user's answer out, sometimes a reply back)."""
+    (a message in, the user's answer out, sometimes a reply back). Thread ``i`` is dated
+    ``i * SPREAD_DAYS / threads`` days before :data:`NOW`."""
+    server.query_now_ms = int(NOW.timestamp() * 1000)
     for i in range(threads):
+        when = NOW - timedelta(days=i * SPREAD_DAYS / threads)
+        ms = int(when.timestamp() * 1000)
+        date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
         kind = "recruiting" if i % 10 == 0 else "bulk" if i % 10 < 7 else "personal"
         domain = f"corp{i % 40}.example" if kind == "recruiting" else (
             f"news{i % 25}.example" if kind == "bulk" else "gmail.com")
@@ -46,20 +60,21 @@ def populate(server: FakeGmail, threads: int) -> None:
         root = f"<t{i}@{domain}>"
         server.deliver(
             f"From: Person {i} <{sender}>\r\nTo: {ACCOUNT}\r\nSubject: {subject}\r\n{bulk}"
-            f"Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: {root}\r\n\r\n"
-            "Thanks for your time today; we will decide by the end of the month.\r\n".encode())
+            f"Date: {date}\r\nMessage-ID: {root}\r\n\r\n"
+            "Thanks for your time today; we will decide by the end of the month.\r\n".encode(), internal_date=ms)
         if kind == "bulk" or i % 2:
             continue
         server.deliver(
             f"From: {ACCOUNT}\r\nTo: {sender}\r\nSubject: Re: {subject}\r\n"
-            f"Date: Mon, 02 Nov 2026 11:00:00 +0000\r\nMessage-ID: <r{i}@gmail.example>\r\n"
-            f"In-Reply-To: {root}\r\nReferences: {root}\r\n\r\nThank you!\r\n".encode(), labels=["SENT"])
+            f"Date: {date}\r\nMessage-ID: <r{i}@gmail.example>\r\n"
+            f"In-Reply-To: {root}\r\nReferences: {root}\r\n\r\nThank you!\r\n".encode(), labels=["SENT"],
+            internal_date=ms + 3_600_000)
         if i % 3 == 0:
             server.deliver(
                 f"From: Person {i} <{sender}>\r\nTo: {ACCOUNT}\r\nSubject: Re: {subject}\r\n"
-                f"Date: Tue, 03 Nov 2026 10:00:00 +0000\r\nMessage-ID: <b{i}@{domain}>\r\n"
+                f"Date: {date}\r\nMessage-ID: <b{i}@{domain}>\r\n"
                 f"In-Reply-To: <r{i}@gmail.example>\r\nReferences: {root} <r{i}@gmail.example>\r\n\r\n"
-                "Noted.\r\n".encode())
+                "Noted.\r\n".encode(), internal_date=ms + 7_200_000)
 
 
 def measure(server: FakeGmail, what: str, action: object) -> dict[str, object]:
@@ -75,6 +90,20 @@ def show(row: dict[str, object], extra: str = "") -> None:
     methods = ", ".join(f"{k} x{v}" for k, v in row["by_method"].items())  # type: ignore[attr-defined]
     print(f"{row['what']:<38} {row['http']:>5} HTTP  {row['calls']:>5} calls  {row['units']:>6} units"
           f"  [{methods}]{extra}")
+
+
+def first_sync_without_window(server: FakeGmail, threads: int) -> None:
+    """The first sync with an empty query (``mailbox.lookback_days = 0``): every thread."""
+    clock = FakeClock()
+    box = make_mailbox(server, clock, jitter=lambda: 0.5, query="")
+    n = {}
+
+    def cold() -> None:
+        n["added"] = len(box.changes(None).added)
+        box.drafts()
+
+    show(measure(server, f"cold sync, no window ({threads} threads)", cold), f"  paced wait {sum(clock.sleeps):.1f} s")
+    print(f"{'':<38} no window: {n['added']} messages as header blocks")
 
 
 def main() -> None:
@@ -95,9 +124,11 @@ def main() -> None:
             state["cursor"] = cs.cursor
             state["n"] = str(len(cs.added))
 
+        first_sync_without_window(server, args.threads)
         row = measure(server, f"cold sync ({args.threads} threads)", cold)
         show(row, f"  paced wait {sum(clock.sleeps):.1f} s")
-        print(f"{'':<38} {state['n']} messages as header blocks; cursor {len(state['cursor'])} bytes")
+        print(f"{'':<38} window newer_than:180d: {state['n']} messages as header blocks; "
+              f"cursor {len(state['cursor'])} bytes")
 
         def idle() -> None:
             later = make_mailbox(server, FakeClock())  # a new process: only the stored cursor
@@ -142,7 +173,7 @@ def main() -> None:
                     state=StateConfig(Path(tmp) / "state.db"),
                     gmail=GmailConfig(api_endpoint=s2.url, query="newer_than:180d"),
                 )
-                now = datetime(2026, 12, 21, 15, tzinfo=UTC)
+                now = NOW
                 for label in ("engine poll, cold", "engine poll, warm (nothing new)"):
                     def run() -> None:
                         with Store.open(config.state.path) as store:

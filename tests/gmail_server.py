@@ -158,6 +158,8 @@ class FakeGmail:
     forbidden: list[Request] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
+    #: when set (ms since the epoch), threads.list honours ``newer_than:<n>d`` against it (benches)
+    query_now_ms: int | None = None
     revoked: bool = False
     http_requests: int = 0  # HTTP requests that reached the API (a batch counts once; tokens not)
     access_tokens: set[str] = field(default_factory=set)
@@ -240,12 +242,12 @@ class FakeGmail:
         return match.thread_id if match is not None else self._new_id()
 
     def deliver(self, raw: bytes, labels: tuple[str, ...] | list[str] = ("INBOX", "UNREAD"),
-                thread_id: str | None = None) -> str:
+                thread_id: str | None = None, internal_date: int | None = None) -> str:
         """A message arrives (or the user sends one: ``labels=["SENT"]``); returns its id."""
         with self._lock:
             mid = self._new_id()
-            msg = Msg(mid, self._thread_for(raw, thread_id), set(labels), raw, 1_790_000_000_000 + len(self.messages),
-                      0)
+            when = internal_date if internal_date is not None else 1_790_000_000_000 + len(self.messages)
+            msg = Msg(mid, self._thread_for(raw, thread_id), set(labels), raw, when, 0)
             self.messages[mid] = msg
             self._bump("messagesAdded", msg)
             return mid
@@ -477,6 +479,10 @@ class FakeGmail:
                 threads.setdefault(m.thread_id, []).append(m)
             ids = [t for t, ms in threads.items()
                    if spam_trash or any(not ({"SPAM", "TRASH"} & x.labels) for x in ms)]
+            newer = re.search(r"newer_than:(\d+)d", one("q", "") or "")
+            if newer and self.query_now_ms is not None:  # only where a bench asks for it
+                since = self.query_now_ms - int(newer[1]) * 86_400_000
+                ids = [t for t in ids if any(x.internal_date >= since for x in threads[t])]
             ids.reverse()  # newest first
             return _json(200, _page(ids, one, lambda t: {"id": t, "snippet": "", "historyId": str(
                 max(x.history_id for x in threads[t]))}, "threads"))

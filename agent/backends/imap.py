@@ -102,6 +102,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
 from agent.backends.folder_names import match_role
+from agent.backends.imap_uids import UidRuns
 from agent.backends.imapclient_privates import (
     changed_since_raw,
     forget_selection,
@@ -177,22 +178,35 @@ class _FolderState:
 
     def __init__(self, name: str, uidvalidity: int, uidnext: int, modseq: int | None,
                  uids: set[int] | None = None, msgids: dict[int, int] | None = None, *,
-                 stored: Mapping[str, Any] | None = None, outside: int = 0) -> None:
+                 stored: Mapping[str, Any] | None = None, outside: int = 0, runs: UidRuns | None = None) -> None:
         self.name = name
         self.outside = outside  # messages the first-sync window left out (not in ``uids``)
         self.uidvalidity = uidvalidity
         self.uidnext = uidnext
         self.modseq = modseq
-        self._uids = uids if uids is not None or stored is not None else set()
+        self._runs = runs  # the UID set as runs (imap_uids.py): what an incremental sync works on
+        empty = uids is None and stored is None and runs is None
+        self._uids = set() if empty else uids
         self._msgids = msgids if msgids is not None or stored is not None else {}
         self._stored = stored  # the JSON this state was read from, while still true
 
     @property
     def uids(self) -> set[int]:
+        """Every UID, expanded: only a full comparison against the server (or a test) needs it."""
         if self._uids is None:
-            assert self._stored is not None
-            self._uids = set(_expand_uids(str(self._stored["uids"])))
+            self._uids = set(self.runs)
         return self._uids
+
+    @property
+    def runs(self) -> UidRuns:
+        """The UID set as runs, without expanding it (the cost follows the runs, not the UIDs)."""
+        if self._runs is None:
+            if self._uids is not None:
+                self._runs = UidRuns.of(self._uids)
+            else:
+                assert self._stored is not None
+                self._runs = UidRuns.parse(str(self._stored["uids"]))
+        return self._runs
 
     @property
     def msgids(self) -> dict[int, int]:
@@ -205,6 +219,8 @@ class _FolderState:
 
     @property
     def count(self) -> int:
+        if self._runs is not None:
+            return len(self._runs)
         if self._uids is None and self._stored is not None and "n" in self._stored:
             return int(self._stored["n"])
         return len(self.uids)
@@ -217,8 +233,8 @@ class _FolderState:
             "uv": self.uidvalidity,
             "next": self.uidnext,
             "ms": self.modseq,
-            "uids": _compress_uids(self.uids),
-            "n": len(self.uids),
+            "uids": self.runs.text(),
+            "n": self.count,
         }
         if self.outside:
             out["out"] = self.outside
@@ -810,19 +826,38 @@ class ImapMailbox:
     def _sync_since(
         self, c: IMAPClient, role: str, prev: _FolderState, info: Mapping[bytes, Any], modseq: int | None
     ) -> tuple[_FolderState, list[RawMessage], list[str]]:
-        """A folder known from the cursor: what is new, re-flagged and gone since."""
-        uv = prev.uidvalidity
-        new = {u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext}
+        """A folder known from the cursor: what is new, re-flagged and gone since.
+
+        The cursor's UIDs stay runs (:class:`UidRuns`): the new UIDs are added
+        and the vanished ones dropped without expanding the set, and when
+        EXISTS agrees with that arithmetic no ``UID SEARCH ALL`` is asked. Only
+        a count that disagrees (a removal QRESYNC did not report) or Gmail
+        (whose query narrows the set) compares the whole set with the server."""
+        new = sorted(u for u in self._search(c, ["UID", f"{prev.uidnext}:*"]) if u >= prev.uidnext)
         changed, vanished = self._flag_changes(c, prev, modseq)
-        known = prev.uids - vanished
-        outside = prev.outside
-        if self.is_gmail or int(info.get(b"EXISTS", 0)) != len(known) + len(new) + outside:
-            # count disagrees (or Gmail, whose query narrows the set): compare against the server
-            everything = set(self._search(c, ["ALL"]))
-            vanished |= prev.uids - everything
-            new |= {u for u in everything - prev.uids if u >= prev.uidnext}
-            known = prev.uids & everything
-            outside = 0 if self.is_gmail or not outside else len(everything - known - new)
+        runs = prev.runs.without(vanished)
+        if self.is_gmail or int(info.get(b"EXISTS", 0)) != len(runs) + len(new) + prev.outside:
+            return self._sync_compared(c, role, prev, info, modseq, (set(new), changed, vanished))
+        gone = sorted(u for u in vanished if u in prev.runs)
+        pairs = self._fetch_headers(c, role, prev.uidvalidity, sorted({u for u in changed if u in runs} | set(new)))
+        nxt = max(int(info.get(b"UIDNEXT", 0)), (new[-1] + 1) if new else 0, prev.uidnext)
+        state = _FolderState(prev.name, prev.uidvalidity, nxt, modseq, None, {}, runs=runs.union(new),
+                             outside=prev.outside)
+        return state, [raw for _u, raw in pairs], [self._id(role, prev.uidvalidity, u) for u in gone]
+
+    def _sync_compared(
+        self, c: IMAPClient, role: str, prev: _FolderState, info: Mapping[bytes, Any], modseq: int | None,
+        seen: tuple[set[int], set[int], set[int]],
+    ) -> tuple[_FolderState, list[RawMessage], list[str]]:
+        """:meth:`_sync_since` when the count disagrees, or on Gmail: ``UID SEARCH ALL`` compared
+        with the cursor's whole UID set (``seen``: the new, re-flagged and vanished UIDs so far)."""
+        uv = prev.uidvalidity
+        new, changed, vanished = seen
+        everything = set(self._search(c, ["ALL"]))
+        vanished = vanished | (prev.uids - everything)
+        new |= {u for u in everything - prev.uids if u >= prev.uidnext}
+        known = prev.uids & everything - vanished
+        outside = 0 if self.is_gmail or not prev.outside else len(everything - known - new)
         pairs = self._fetch_headers(c, role, uv, sorted((changed & known) | new))
         uids = known | new
         nxt = max(int(info.get(b"UIDNEXT", 0)), max(uids, default=0) + 1, prev.uidnext)
