@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 import pytest
 from imapclient import IMAPClient
 
-from tests.dovecot import HOST, PASSWORD
+from tests.dovecot import HOST, PASSWORD, ImapEnv
 
 PREFIX = Path(os.environ.get("COURIER_PREFIX", "/opt/followup-test/courier"))
 FETCH_SCRIPT = Path(__file__).parent / "servers" / "fetch-courier.sh"
@@ -426,22 +426,19 @@ def courier_user(courier: CourierServer, request: pytest.FixtureRequest) -> Iter
 
 
 @dataclass
-class CourierEnv:
+class CourierEnv(ImapEnv):
     """tests/test_mailbox_conformance.py's ``MailboxEnv`` over a fresh Courier user.
 
     The agent's mailbox gets no folder settings: it must find INBOX.Sent and
     INBOX.Drafts by their well-known names.
     """
 
-    user: CourierUser
-    mailbox: Any
+    user: CourierUser  # type: ignore[assignment]  # the same methods as DovecotUser's
 
     _FOLDERS: ClassVar[dict[str, str]] = {"inbox": "INBOX", "sent": "INBOX.Sent", "drafts": "INBOX.Drafts"}
 
-    def deliver(self, folder_role: str, data: bytes) -> None:
-        self.user.deliver(self._FOLDERS[folder_role], data)
-
     def _uid_of(self, folder: str, message_id: str) -> int:
+        """As on Dovecot, then leave the folder: Courier has no UNSELECT to do it later."""
         c = self.user.admin
         c.select_folder(folder, readonly=True)
         found = c.search(["HEADER", "Message-ID", message_id])
@@ -449,26 +446,6 @@ class CourierEnv:
         if not found:
             raise AssertionError(f"no message {message_id} in {folder}")
         return int(found[0])
-
-    def user_delete(self, folder_role: str, message_id: str) -> None:
-        folder = self._FOLDERS[folder_role]
-        self.user.expunge(folder, [self._uid_of(folder, message_id)])
-
-    def _draft_uid(self, draft_id: str) -> int:
-        role, uidvalidity, uid = draft_id.split("/")
-        assert role == "drafts" and int(uidvalidity) == self.user.uidvalidity(self._FOLDERS["drafts"]), draft_id
-        return int(uid)
-
-    def user_edit_draft(self, draft_id: str, new_bytes: bytes) -> None:
-        uid = self._draft_uid(draft_id)
-        self.user.deliver(self._FOLDERS["drafts"], new_bytes, flags=(b"\\Draft", b"\\Seen"))
-        self.user.expunge(self._FOLDERS["drafts"], [uid])
-
-    def user_delete_draft(self, draft_id: str) -> None:
-        self.user.expunge(self._FOLDERS["drafts"], [self._draft_uid(draft_id)])
-
-    def snapshot(self) -> Any:
-        return self.user.snapshot()
 
 
 @contextlib.contextmanager

@@ -14,55 +14,22 @@ from typing import Any
 import pytest
 
 from tests.courier import CourierUser, courier, courier_user  # noqa: F401  (fixtures)
-from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario, scenario_names
-from tests.test_scenarios import KNOWN_BUGS
+from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario
+from tests.test_scenarios_imap import ImapHarness, scenario_params
 
 SENT, DRAFTS = "INBOX.Sent", "INBOX.Drafts"
 
 
-class CourierHarness:
+class CourierHarness(ImapHarness):
     """A Courier user's INBOX, INBOX.Sent and INBOX.Drafts, set by the test as mail clients would."""
 
-    def __init__(self, user: CourierUser) -> None:
-        self.user = user
+    SENT, DRAFTS = SENT, DRAFTS
 
-    def deliver(self, folder: str, data: bytes) -> None:
-        name = {"inbox": "INBOX", "sent": SENT}[folder]
-        self.user.deliver(name, data, flags=(b"\\Seen",) if folder == "sent" else ())
-
-    def drafts(self) -> list[tuple[str, bytes]]:
-        c = self.user.admin
-        c.select_folder(DRAFTS, readonly=True)
-        uids = sorted(c.search("ALL"))
-        out = []
-        if uids:
-            for uid, item in sorted(c.fetch(uids, ["BODY.PEEK[]", "FLAGS"]).items()):
-                assert b"\\Draft" in item[b"FLAGS"], f"a draft without the \\Draft flag: {uid}"
-                out.append((str(uid), item[b"BODY[]"]))
-        c.close_folder()
-        return out
-
-    def add_draft(self, data: bytes) -> None:
-        self.user.deliver(DRAFTS, data, flags=(b"\\Draft", b"\\Seen"))
-
-    def delete_draft(self, draft_id: str) -> None:
-        self.user.expunge(DRAFTS, [int(draft_id)])
-
-    def config_sections(self) -> dict[str, dict[str, Any]]:
-        s = self.user.server
-        return {
-            "mailbox": {"backend": "imap"},
-            "imap": {"host": s.host, "port": s.port, "security": "none", "username": self.user.username,
-                     "password_command": f"printf %s {self.user.password}"},
-        }
+    def _leave(self, c: Any) -> None:
+        c.close_folder()  # Courier offers no UNSELECT
 
 
-def _params() -> list[object]:
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])]
-                         if n in KNOWN_BUGS else []) for n in scenario_names()]
-
-
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", scenario_params())
 def test_scenario_on_courier(name: str, courier_user: CourierUser, tmp_path: Path) -> None:  # noqa: F811
     run_scenario(load_scenario(name), CourierHarness(courier_user), tmp_path, cli=run_cli_in_process)
 

@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.cyrus import CyrusUser
-from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario, scenario_names
-from tests.test_scenarios import KNOWN_BUGS
-from tests.test_scenarios_imap import ImapHarness
+from tests.scenario_runner import load_scenario, run_cli_in_process, run_scenario
+from tests.test_scenarios_imap import ImapHarness, scenario_params
 
 
-def _params() -> list[object]:
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])]
-                         if n in KNOWN_BUGS else []) for n in scenario_names()]
-
-
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", scenario_params())
 def test_scenario_on_cyrus(name: str, cyrus_user: CyrusUser, tmp_path: Path) -> None:
     run_scenario(load_scenario(name), ImapHarness(cyrus_user), tmp_path, cli=run_cli_in_process)
