@@ -16,10 +16,11 @@ matches them by type. ``kind`` is only the name the log, ``poll --json`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from agent.drafts import Draft
-from agent.existing_drafts import ExistingDraft
+if TYPE_CHECKING:  # types only: a plan that writes nothing needs neither module
+    from agent.drafts import Draft
+    from agent.existing_drafts import ExistingDraft
 
 __all__ = ["Action", "Adopt", "Create", "Label", "Record", "Withdraw", "action_json", "describe_action"]
 

@@ -14,14 +14,12 @@ from collections.abc import Collection
 
 from agent.config import Config
 from agent.lazy_pattern import lazy
-from agent.mail.related import join_related
 from agent.mail.thread import CompanyKeys, build_conversations, company_keys, link_keys
 from agent.model import Conversation, Message
-from agent.signals import bounces, recruiting_lang
-from agent.signals.autoreply import is_bulk
-from agent.signals.bounces import bounce
-from agent.signals.candidacy import JOB_SUBJECT
-from agent.signals.recruiting import _SUBJECT_WORDS, INTERVIEW_WORDS, is_ats, is_personal, is_user
+
+# The signal readers (agent/signals/*) and agent.mail.related are imported inside the functions
+# that read messages, not here: a warm poll with nothing new takes its candidates from the cache
+# (it needs only selection_key) and importing the readers was most of its start-up (issue 15, item 3).
 
 __all__ = ["THREADING_RULES", "candidates_of", "is_candidate", "links", "new_keys", "related_threads",
            "selection_key", "thread_messages"]
@@ -79,6 +77,11 @@ def candidates_of(messages: list[Message], config: Config, forced: Collection[st
 def related_threads(candidates: list[Conversation], config: Config) -> list[Conversation]:
     """The company's answers, notices and invitations in other threads joined to their conversation
     (agent/mail/related.py)."""
+    from agent.mail.related import join_related
+    from agent.signals import bounces
+    from agent.signals.autoreply import is_bulk
+    from agent.signals.bounces import bounce
+
     rc = config.recruiting
     return join_related(candidates, keys=new_keys(config), users=config.identity,
                         window=config.policy.thread_window, employer_domains=config.employer_domains,
@@ -88,6 +91,10 @@ def related_threads(candidates: list[Conversation], config: Config) -> list[Conv
 
 def is_candidate(conv: Conversation, config: Config) -> bool:
     """A cheap, header-only test: could this be a recruiting conversation?"""
+    from agent.signals import recruiting_lang
+    from agent.signals.autoreply import is_bulk
+    from agent.signals.recruiting import INTERVIEW_WORDS, is_user
+
     if any(m.auto.is_report for m in conv.messages):
         return True  # a bounce (even from the empty sender, even marked bulk): its body says whose
     others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
@@ -110,6 +117,10 @@ def is_candidate(conv: Conversation, config: Config) -> bool:
 
 def _looks_recruiting(m: Message, config: Config) -> bool:
     """One message's headers say recruiting: an invitation, an ATS sender, a hiring subject."""
+    from agent.signals import recruiting_lang
+    from agent.signals.candidacy import JOB_SUBJECT
+    from agent.signals.recruiting import _SUBJECT_WORDS, INTERVIEW_WORDS, is_ats
+
     if m.has_calendar_part or m.calendar:
         return True
     if m.from_ and is_ats(m.from_, config):
@@ -121,6 +132,8 @@ def _looks_recruiting(m: Message, config: Config) -> bool:
 def _answered_outreach(conv: Conversation, others: list[Message], config: Config) -> bool:
     """Recruiter outreach with an unassuming subject that the user answered: from a business, or
     from web-mail under a recruiter's name ("rosa.quintero.search@gmail.com")."""
+    from agent.signals.recruiting import is_personal, is_user
+
     if not any(is_user(m.from_, config) for m in conv.messages):
         return False
     return any(not is_personal(m.from_, config) or _RECRUITER_ADDRESS.search(f"{m.from_.local} {m.from_.name}")

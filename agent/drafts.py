@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo
 
 from agent import drafts_lang
 from agent.config import Config
+from agent.draft_ids import draft_key as draft_key
+from agent.draft_ids import draft_message_id as draft_message_id
 from agent.lang import DEFAULT, conversation_language, supported
 from agent.model import Conversation, DeadlineStated, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, Decision, NextStep
@@ -88,16 +90,6 @@ class Draft:
     data: bytes
     fingerprint: str
     thread_hint: str | None
-
-
-def draft_key(conversation: str, round_key: str, step: str) -> str:
-    return f"{conversation}:{round_key}:{step}"
-
-
-def draft_message_id(key: str, config: Config) -> str:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    domain = config.account.primary.rpartition("@")[2]
-    return f"<followup.{digest}@{domain}>"
 
 
 def reply_subject(subject: str) -> str:

@@ -28,11 +28,13 @@ loses a draft.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import time as _time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from string import Template
 from typing import Any
 
 from agent import facts_cache
@@ -41,7 +43,6 @@ from agent.applying import apply_labels, apply_plan, plan_labels, waiting_drafts
 from agent.backends.base import AliasSource, Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
-from agent.drafts import load_templates
 from agent.errors import AgentError, MailboxError
 from agent.existing_drafts import describe_drafts
 from agent.model import Conversation
@@ -51,7 +52,7 @@ from agent.planner import Drafts, make_plan
 from agent.policy import Decision
 from agent.reading import decide_all, read
 from agent.records import ControlRow, LedgerRow
-from agent.signals.tracking import Tracking
+from agent.signals.verdict import Tracking
 from agent.status_json import possible_object, status_object
 from agent.store import ServerAliases, Store
 from agent.syncing import select, sync, with_bodies
@@ -166,7 +167,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
 
     drafts = Drafts.of(describe_drafts(mailbox, store))
     notes = {cid: ctl.note for t in seen.tracked if (ctl := t.controls).note for cid in [t.conversation.id]}
-    plan = make_plan(decisions, drafts, ledger, notes, load_templates(config), now, config)
+    plan = make_plan(decisions, drafts, ledger, notes, _Templates(config), now, config)
     stats["plan"] = len(plan)
     lap("plan")
 
@@ -190,6 +191,32 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, list(seen.untracked),
                       {c.id: c for c in candidates}, status, history, config, possible, dict(seen.verdicts),
                       notices_for(written, [d for _, d in decisions]))
+
+
+class _Templates(Mapping[str, Template]):
+    """The drafts' templates (agent.drafts.load_templates), read when the first draft is composed.
+
+    Why not read up front: a poll that writes no draft (most polls) would read every template
+    file and import agent.drafts with the languages and signal readers it needs, for nothing.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    @functools.cached_property
+    def _loaded(self) -> Mapping[str, Template]:
+        from agent.drafts import load_templates
+
+        return load_templates(self._config)
+
+    def __getitem__(self, key: str) -> Template:
+        return self._loaded[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded)
+
+    def __len__(self) -> int:
+        return len(self._loaded)
 
 
 class _Laps:

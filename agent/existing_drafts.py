@@ -11,8 +11,6 @@ import hashlib
 from dataclasses import dataclass
 
 from agent.backends.base import Mailbox
-from agent.drafts import fingerprint
-from agent.mail.parse import parse_message
 from agent.model import DraftInfo, RawMessage
 from agent.store import DescribedDrafts, DraftDescription, Store
 
@@ -33,6 +31,10 @@ class ExistingDraft:
 
 def describe_draft(d: DraftInfo) -> ExistingDraft:
     """What one draft is, read from its bytes."""
+    # imported here: only a draft not seen before is parsed, and most polls see none
+    from agent.drafts import fingerprint
+    from agent.mail.parse import parse_message
+
     msg = parse_message(RawMessage(id=d.id, folder="drafts", data=d.data, thread_hint=d.thread_hint))
     marker = {}
     if msg.marker:

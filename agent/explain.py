@@ -28,7 +28,7 @@ from agent.model import (
 )
 from agent.policy import Decision
 from agent.signals.company import company_name
-from agent.signals.tracking import SETTLE, Tracking
+from agent.signals.verdict import SETTLE, Tracking
 
 if TYPE_CHECKING:
     from agent.engine import PollResult

@@ -36,7 +36,7 @@ from agent import __version__
 from agent.config import Config
 from agent.model import FACT_TYPES, Conversation, Deadline, Evidence, Fact
 from agent.signals.cues import Cue
-from agent.signals.tracking import Tracking
+from agent.signals.verdict import Tracking
 from agent.store_caches import CachedFacts
 
 if TYPE_CHECKING:

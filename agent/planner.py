@@ -19,15 +19,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agent.actions import Action, Adopt, Create, Record, Withdraw
 from agent.config import Config
-from agent.drafts import Templates, compose, draft_key, draft_message_id
+from agent.draft_ids import draft_key, draft_message_id
 from agent.existing_drafts import ExistingDraft
 from agent.model import Conversation, HumanReply, Offer, Rejection, UserWrote
 from agent.policy import OPEN, Decision, NextStep
 from agent.records import LedgerRow
-from agent.signals.recruiting import is_user
+
+if TYPE_CHECKING:
+    from agent.drafts import Templates
 
 __all__ = ["Drafts", "make_plan"]
 
@@ -95,7 +98,7 @@ def _outcomes(conv: Conversation, dec: Decision, rows: Sequence[LedgerRow], draf
     """What became of each draft we made and that is still on record as waiting."""
     out: list[Action] = []
     owed_key = _owed_key(conv, dec)
-    user_wrote_at = [m.date for m in conv.messages if is_user(m.from_, config) and m.date]
+    user_wrote_at = [m.date for m in conv.messages if config.identity.is_user(m.from_) and m.date]
     for row in rows:
         if row.status != "created":
             continue
@@ -148,6 +151,9 @@ def _write(conv: Conversation, dec: Decision, nxt: NextStep, rows: Sequence[Ledg
         return []
     if any(r.status == "edited" and drafts.find(r.message_id, r.draft_id) is not None for r in rows):
         return []
+    # imported only when a draft is written: composing loads the languages and the signal readers
+    from agent.drafts import compose
+
     draft = compose(conv, dec, nxt, now, config, note=note, templates=templates)
     return [Create(conv.id, key, dec.reason, nxt.kind, nxt.to, draft, note_used=bool(note))]
 

@@ -46,9 +46,8 @@ from agent.model import (
     Rejection,
     Withdrawn,
 )
-from agent.recipients import choose_recipient
 from agent.rounds import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, Phase, Round, UsedStep, account
-from agent.signals.tracking import Tracking
+from agent.signals.verdict import Tracking
 
 __all__ = ["CLOSED", "FOLLOW_UP_1", "FOLLOW_UP_2", "MOVED_ON", "OPEN", "PAUSED", "STEPS", "THANK_YOU",
            "Controls", "CurrentRound", "Decision", "NextStep", "current_round", "decide"]
@@ -140,6 +139,10 @@ class _Case:
 
     def recipient(self) -> tuple[str | None, str]:
         """Whom a draft goes to, or None and why nobody."""
+        # imported here: it reads the messages' senders with the signal readers, which a poll
+        # deciding no draft and no scheduled interview never needs
+        from agent.recipients import choose_recipient
+
         return choose_recipient(self.conv, self.config, self.unusable)
 
     def decision(self, state: str, reason: str, rules: Iterable[str] = (), nxt: NextStep | None = None, *,

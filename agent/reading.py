@@ -23,9 +23,7 @@ from agent.facts_cache import FactsCache
 from agent.model import Conversation, Fact
 from agent.policy import Controls, Decision, decide
 from agent.records import ControlRow, LedgerRow
-from agent.signals.events import extract_facts
-from agent.signals.recruiting import guess_company
-from agent.signals.tracking import Tracking, classify
+from agent.signals.verdict import Tracking
 from agent.user_controls import controls_from
 
 __all__ = ["Read", "Tracked", "decide_all", "read"]
@@ -59,15 +57,34 @@ def read(candidates: Sequence[Conversation], controls: Mapping[str, Sequence[Con
     verdicts: dict[str, Tracking] = {}
     for conv in candidates:
         ctl = controls_from(controls.get(conv.id, ()), conv, config)
-        tracking = _verdict(conv, known.tracking(conv, functools.partial(classify, conv, config)), ctl, config)
+        tracking = _verdict(conv, known.tracking(conv, functools.partial(_classify, conv, config)), ctl, config)
         verdicts[conv.id] = tracking
         if not tracking.tracked:
             untracked.append((conv, tracking))
             continue
-        found = known.facts(conv, functools.partial(extract_facts, conv, config))
+        found = known.facts(conv, functools.partial(_extract_facts, conv, config))
         facts = sorted([*found, *ctl.marks], key=lambda f: (f.at or now, f.kind))
         tracked.append(Tracked(conv, tracking, tuple(facts), ctl))
     return Read(tuple(tracked), tuple(untracked), verdicts)
+
+
+# The signal readers are imported on first use, not with this module: on a warm poll with nothing
+# new every verdict and every fact comes from the cache, and importing the readers (every rule of
+# agent/signals/*, the parsers of agent/mail/*) was most of such a poll's start-up (issue 15, item 3).
+
+
+def _classify(conv: Conversation, config: Config) -> Tracking:
+    """The rules' verdict on ``conv`` (agent/signals/tracking.py), for a conversation not yet weighed."""
+    from agent.signals.tracking import classify
+
+    return classify(conv, config)
+
+
+def _extract_facts(conv: Conversation, config: Config) -> list[Fact]:
+    """The facts of ``conv`` (agent/signals/events.py), for a conversation whose mail changed."""
+    from agent.signals.events import extract_facts
+
+    return extract_facts(conv, config)
 
 
 def _verdict(conv: Conversation, tracking: Tracking, controls: Controls, config: Config) -> Tracking:
@@ -76,6 +93,8 @@ def _verdict(conv: Conversation, tracking: Tracking, controls: Controls, config:
     said = controls.recruiting
     if said is None or (said == tracking.tracked and not tracking.possible):
         return tracking
+    from agent.signals.recruiting import guess_company  # only when the user overrules a verdict
+
     what = "a recruiting conversation" if said else "not a recruiting conversation"
     return Tracking(said, f"you marked it as {what}", tracking.company or guess_company(conv, config),
                     cues=tracking.cues)

@@ -11,7 +11,7 @@ from agent.config import Config
 from agent.model import Conversation
 from agent.policy import Decision
 from agent.records import ControlRow, LedgerRow
-from agent.signals.tracking import SETTLE, Tracking
+from agent.signals.verdict import SETTLE, Tracking
 from agent.user_controls import mark_value
 
 __all__ = ["possible_object", "status_object"]

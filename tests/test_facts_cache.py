@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent import facts_cache, reading
+from agent import facts_cache
 from agent.model import (
     FACT_TYPES,
     Ack,
@@ -31,6 +31,7 @@ from agent.model import (
     UserWrote,
     Withdrawn,
 )
+from agent.signals import events, tracking
 from agent.signals.events import extract_facts
 from agent.signals.tracking import classify
 from agent.store import CachedFacts, Caches, Store
@@ -230,13 +231,13 @@ def test_a_warm_poll_extracts_nothing_and_a_new_message_only_its_conversation(
                                "Interview for the Data Engineer role", "Hi Jordan, could we meet next week?",
                                t(11, 24, 10), "globex-1@globex.com"))
     seen: list[str] = []
-    real = reading.extract_facts
+    real = events.extract_facts
 
     def counting(c: object, cfg: object) -> list[Fact]:
         seen.append(c.id)  # type: ignore[attr-defined]
         return real(c, cfg)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reading, "extract_facts", counting)
+    monkeypatch.setattr(events, "extract_facts", counting)  # agent.reading imports it when it reads
     first = env.poll(t(11, 25, 9))
     assert len(seen) == 2
     seen.clear()
@@ -255,13 +256,13 @@ def test_the_tracking_verdict_is_remembered_like_the_facts(tmp_path: Path, monke
 
     env = Env(tmp_path)
     seen: list[str] = []
-    real = reading.classify
+    real = tracking.classify
 
     def counting(c: object, cfg: object) -> object:
         seen.append(c.id)  # type: ignore[attr-defined]
         return real(c, cfg)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reading, "classify", counting)
+    monkeypatch.setattr(tracking, "classify", counting)  # agent.reading imports it when it weighs
     first = env.poll(t(11, 25, 9))
     assert len(seen) == 1 and first.decisions
     seen.clear()

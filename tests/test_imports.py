@@ -163,6 +163,14 @@ NOT_ON_A_WARM_IMAP_POLL = ("googleapiclient", "google_auth_oauthlib", "oauthlib"
                            "dateparser", "lingua", "keyring", "secretstorage",
                            "flufl", "cleanco", "babel", "publicsuffixlist")
 
+#: the readers of messages (agent/signals/*): a warm poll with nothing new takes every verdict
+#: and every fact from the state (agent/facts_cache.py), so it loads none of them; a poll that
+#: reads a new message loads them all
+READERS = ("agent.signals.tracking", "agent.signals.events", "agent.signals.timeline",
+           "agent.signals.interviews", "agent.signals.instructions", "agent.signals.scheduling",
+           "agent.signals.slots", "agent.signals.meetings", "agent.signals.candidacy",
+           "agent.signals.recruiting", "agent.signals.company")
+
 _LOADED = (
     "import json, sys\n"
     "from agent.cli import main\n"
@@ -173,6 +181,7 @@ _LOADED = (
 
 
 def _poll(config: Path, env: dict[str, str], out: Path) -> set[str]:
+    """Every module (dotted name) loaded by one ``poll --once`` in a fresh process."""
     import subprocess
     import sys
 
@@ -182,12 +191,18 @@ def _poll(config: Path, env: dict[str, str], out: Path) -> set[str]:
     assert proc.returncode == 0, proc.stderr
     import json
 
-    return {name.split(".")[0] for name in json.loads(out.read_text())}
+    return set(json.loads(out.read_text()))
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
 
 
 def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Over IMAP, with the password from ``password_command`` and no keyring backend (the
-    user's usual path on a server), the second poll loads none of the heavy modules."""
+    user's usual path on a server), the second poll loads none of the heavy modules and none of
+    the message readers; the third, with a new message to read, loads the readers (so the lazy
+    path is proven, not an absent feature)."""
     import os
     from datetime import UTC, datetime
 
@@ -212,9 +227,20 @@ def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k not in ("CREDENTIALS_DIRECTORY", "PYTHON_KEYRING_BACKEND")}
     # no keyring backend at all, as on a server; the cache of that answer lives in the test's folder
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    cold = _poll(config, env, tmp_path / "cold.json")
+    cold = _top(_poll(config, env, tmp_path / "cold.json"))
     assert "keyring" in cold  # the first process asked the keyring, as the documented order says
     assert (tmp_path / "cache" / "followup-agent" / "no-keyring.json").exists()
-    warm = _poll(config, env, tmp_path / "warm.json")
-    assert "imapclient" in warm and "agent" in warm  # it did poll over IMAP
+    loaded = _poll(config, env, tmp_path / "warm.json")
+    warm = _top(loaded)
+    assert "imapclient" in warm and "agent.engine" in loaded  # it did poll over IMAP
     assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) & warm) == []
+    assert sorted(set(READERS) & loaded) == []
+    assert "agent.drafts" not in loaded  # nor the composer and its templates: no draft was written
+    admin = dovecot_user.connect()
+    text = "Hi, could we talk on Thursday at 3pm about the Platform Engineer role? Dana"
+    admin.append("INBOX", message("Dana <dana@acme.example>", "me@example.com", "Re: Your application at Acme",
+                                  text, datetime(2026, 2, 20, 15, 0, tzinfo=UTC), "a2@acme.example",
+                                  in_reply_to="a1@acme.example"))
+    admin.logout()
+    reading = _poll(config, env, tmp_path / "new.json")
+    assert sorted(set(READERS) - reading) == []  # a new message to read: the readers are loaded

@@ -17,9 +17,10 @@ from agent.config import Config
 from agent.lazy_pattern import lazy
 from agent.model import Address, Conversation, Message
 from agent.signals.autoreply import _domain_in
-from agent.signals.company import company_name
-from agent.signals.company_domain import name_from_domain
-from agent.signals.recruiting_lang import acknowledges, message_language
+
+# agent.signals.company, company_domain and recruiting_lang are imported in the functions below:
+# the address tests here are what every poll needs (agent/recipients.py names a draft's
+# recipient with them), and those modules were a large part of a warm poll's start-up (issue 15).
 
 INTERVIEW_WORDS = lazy(
     r"\b(interview(s|ing|ed)?|phone screen(ing)?|screening call|technical screen|onsite|on-site|"
@@ -92,15 +93,21 @@ def is_ack(msg: Message, config: Config) -> bool:
         return False
     if _ACK.search(text) and not INTERVIEW_WORDS.search(text):
         return True
+    from agent.signals.recruiting_lang import acknowledges, message_language
+
     return acknowledges(text, message_language(msg))  # "wir haben Ihre Bewerbung erhalten", …
 
 
 def guess_company(conv: Conversation, config: Config) -> str | None:
     """The company's name as it writes it (see agent/signals/company.py), or None."""
+    from agent.signals.company import company_name
+
     found = company_name(conv, config)
     return found.name if found else None
 
 
 def company_from_domain(domain: str) -> str:
     """``talent.acme-robotics.com`` → ``Acme Robotics``; ``acme.co.uk`` → ``Acme`` (the last resort)."""
+    from agent.signals.company_domain import name_from_domain
+
     return name_from_domain(domain)

@@ -52,6 +52,8 @@ from agent.signals.recruiting import (
     is_personal,
     is_user,
 )
+from agent.signals.verdict import SETTLE as SETTLE
+from agent.signals.verdict import Tracking as Tracking
 
 #: candidacy evidence at least this strong can be tracked ...
 TRACK_AT = 4
@@ -59,25 +61,6 @@ TRACK_AT = 4
 #: says it is something else; and evidence twice as strong as TRACK_AT need only outweigh it: a
 #: podcast network's recruiter talks of podcasts, and says "your application for the role" too)
 MARGIN = 3
-#: settling a possible conversation
-SETTLE = ("followup-agent mark {thread} recruiting", "followup-agent mark {thread} not-recruiting")
-
-
-@dataclass(frozen=True)
-class Tracking:
-    """The verdict with its reason, for ``status`` and ``explain``."""
-
-    tracked: bool
-    reason: str
-    company: str | None = None
-    message_id: str | None = None  # the message that decided it
-    #: unsure: no draft, listed by ``status --possible`` with the command that settles it
-    possible: bool = False
-    #: the look-alike category that weighed in ("podcast", "interviewer", …), if any
-    looks_like: str | None = None
-    cues: tuple[Cue, ...] = ()
-
-
 @dataclass(frozen=True)
 class _Parties:
     """A conversation's messages by who wrote them."""
