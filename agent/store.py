@@ -479,6 +479,29 @@ class Store:
             db.executemany(_INSERT_MESSAGE, rows)
             db.execute("CREATE INDEX messages_message_id ON messages(message_id)")
 
+    def begin_replace(self, backend: str) -> None:
+        """A full resync that arrives in batches starts (agent/syncing.py): the messages, their
+        links and ``backend``'s cursor are forgotten in one transaction, so a sync that dies
+        between batches leaves no cursor and the next poll lists everything again. The
+        Message-ID index waits for :meth:`end_replace` (built once, not row by row)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM cursors WHERE backend = ?", (backend,))
+            db.execute("DROP INDEX IF EXISTS messages_message_id")
+            db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM links")
+
+    def add_batch(self, messages: Iterable[Message], raws: Mapping[str, RawMessage] | None = None) -> None:
+        """One batch of a full resync begun by :meth:`begin_replace`, in one transaction."""
+        rows = sorted(_message_row(m, raws) for m in messages)  # in key order: appends to the table's tree
+        if rows:
+            with self.transaction() as db:
+                db.executemany(_INSERT_MESSAGE, rows)
+
+    def end_replace(self) -> None:
+        """The last batch is in: the Message-ID index is built (the cursor is the caller's)."""
+        with self.transaction() as db:
+            db.execute("CREATE INDEX IF NOT EXISTS messages_message_id ON messages(message_id)")
+
     def held_message_ids(self, message_ids: Iterable[str]) -> set[str]:
         """Which of these RFC Message-IDs the store holds (agent/window.py: which referenced
         messages a straddling conversation still lacks), by the Message-ID index."""
