@@ -75,16 +75,17 @@ def _held(store: Store) -> list[tuple[str, str, str]]:
     return [(m.id, m.message_id, m.subject) for m in store.get_messages()]
 
 
-def test_batches_are_written_as_they_arrive(dovecot_user: DovecotUser, tmp_path: Path) -> None:
+def test_batches_are_written_as_they_arrive(dovecot_user: DovecotUser, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _fill(dovecot_user)
     events: list[tuple[str, int]] = []
     box = dovecot_user.mailbox()
     store = Store.in_memory()
-    fetch_batch, add_batch = box._header_batch, store.add_batch
+    read, add_batch = imap_mod.uid_fetch_read, store.add_batch
 
-    def fetching(c: Any, batch: list[int]) -> Any:
-        events.append(("fetch", len(batch)))
-        return fetch_batch(c, batch)
+    def fetching(c: Any, tag: bytes) -> Any:
+        events.append(("read", 0))
+        return read(c, tag)
 
     def writing(messages: Any, raws: Any = None) -> None:
         messages = list(messages)
@@ -92,16 +93,17 @@ def test_batches_are_written_as_they_arrive(dovecot_user: DovecotUser, tmp_path:
             events.append(("write", len(messages)))
         add_batch(messages, raws)
 
-    box._header_batch = fetching  # type: ignore[method-assign]
+    monkeypatch.setattr(imap_mod, "uid_fetch_read", fetching)
     store.add_batch = writing  # type: ignore[method-assign]
     try:
         assert isinstance(box, StreamingMailbox)
         synced, stats = _sync(box, store, _config(tmp_path))
     finally:
         box.close()
-    # INBOX in batches of 2, 2, 1, then Sent: each written before the next is fetched
-    assert events == [("fetch", 2), ("write", 2), ("fetch", 2), ("write", 2), ("fetch", 1), ("write", 1),
-                      ("fetch", 1), ("write", 1)]
+    # INBOX in batches of 2, 2, 1, then Sent: each written before the next reply is read
+    # (the next command is sent ahead: pipelined)
+    assert events == [("read", 0), ("write", 2), ("read", 0), ("write", 2), ("read", 0), ("write", 1),
+                      ("read", 0), ("write", 1)]
     assert synced.changes.full and synced.changes.added == ()  # nothing held back in the ChangeSet
     assert stats["batches"] == 4 and stats["added"] == 6 and len(synced.parsed) == 6
     assert len(_held(store)) == 6 and store.get_cursor(box.name) is not None
@@ -144,20 +146,20 @@ def test_a_lost_connection_mid_stream_starts_the_listing_again(dovecot_user: Dov
     _fill(dovecot_user)
     box = dovecot_user.mailbox()
     store = Store.in_memory()
-    fetch_batch, begin, calls = box._header_batch, store.begin_replace, []
+    read_rows, begin, calls = box._header_rows, store.begin_replace, []
     begun: list[str] = []
 
-    def flaky(c: Any, batch: list[int]) -> Any:
+    def flaky(data: Any) -> Any:
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 2:  # with the next batch's FETCH already sent (pipelined)
             raise ConnectionResetError("gone")
-        return fetch_batch(c, batch)
+        return read_rows(data)
 
     def beginning(backend: str) -> None:
         begun.append(backend)
         begin(backend)
 
-    box._header_batch = flaky  # type: ignore[method-assign]
+    box._header_rows = flaky  # type: ignore[method-assign]
     store.begin_replace = beginning  # type: ignore[method-assign]
     try:
         synced, stats = _sync(box, store, _config(tmp_path))

@@ -108,7 +108,8 @@ from agent.backends.imapclient_privates import (
     forget_selection,
     is_selected,
     list_special_use,
-    uid_fetch_raw,
+    uid_fetch_read,
+    uid_fetch_send,
 )
 from agent.backends.retry import Backoff, GaveUp, TryAgain
 from agent.errors import AuthError, MailboxError
@@ -119,6 +120,8 @@ if TYPE_CHECKING:
     from agent.config import Config, ImapConfig
 
 T = TypeVar("T")
+#: one message of a header FETCH reply: (uid, header block, flags, the FETCH items)
+_HeaderRow = tuple[int, bytes, frozenset[str], Mapping[bytes, Any]]
 
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(h.upper() for h in HEADER_FIELDS) + ")]"
 GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
@@ -960,14 +963,14 @@ class ImapMailbox:
         """(uid, header-only message) for these UIDs, one list per FETCH of HEADER_BATCH UIDs."""
         gmail = self.is_gmail
         prefix = f"{role}/{uv}/"
-        for batch in _uid_ranges(uids, HEADER_BATCH):
+        for rows in self._header_replies(c, list(_uid_ranges(uids, HEADER_BATCH))):
             if not gmail:  # the hot loop of a cold sync: as little as possible per message
                 yield [(uid, build_raw(id=prefix + str(uid), folder=role, data=header, headers_only=True,
                                        thread_hint=None, labels=_keywords(flags), flags=flags))
-                       for uid, header, flags, _item in self._header_batch(c, batch)]
+                       for uid, header, flags, _item in rows]
                 continue
             out: list[tuple[int, RawMessage]] = []
-            for uid, header, flags, item in self._header_batch(c, batch):
+            for uid, header, flags, item in rows:
                 mid, thread, labels = self._gmail_meta(item)
                 folder = role
                 if mid is not None:
@@ -990,10 +993,37 @@ class ImapMailbox:
                 out.append((uid, raw))
             yield out
 
-    def _header_batch(
-        self, c: IMAPClient, batch: list[int]
-    ) -> list[tuple[int, bytes, frozenset[str], Mapping[bytes, Any]]]:
-        """(uid, header block, flags, FETCH items) for one batch of UIDs, in UID order.
+    def _header_replies(self, c: IMAPClient, batches: list[list[int]]) -> Iterator[list[_HeaderRow]]:
+        """The header rows (:meth:`_header_rows`) of each batch, in order, the FETCHes pipelined
+        one command ahead: the next batch's FETCH is sent before this one's rows are handed
+        over, so the server reads and sends it while the caller parses and stores this one (a
+        cold sync's server time and its parsing overlap instead of adding up). One ahead keeps
+        at most two replies (a few MB) in the socket buffers.
+
+        A server may run pipelined FETCHes side by side (Dovecot does) and send some of the
+        next command's responses before this one's completion; every response names its UID,
+        so those rows wait for their own batch. A batch is whole once its command's tagged
+        completion is read. A caller that stops early (an error) leaves a reply unread: the
+        connection is then dropped, and the next operation logs in afresh."""
+        items = f"UID FLAGS{' ' + ' '.join(GMAIL_ITEMS) if self.is_gmail else ''} {HEADER_ITEM}"
+        sent = [uid_fetch_send(c, _compress_uids(b), items) for b in batches[:1]]
+        early: list[_HeaderRow] = []  # rows of a later batch that came with an earlier reply
+        done = False
+        try:
+            for i in range(len(batches)):
+                if i + 1 < len(batches):
+                    sent.append(uid_fetch_send(c, _compress_uids(batches[i + 1]), items))
+                rows = early + self._header_rows(uid_fetch_read(c, sent.pop(0)))
+                later = set().union(*batches[i + 1 : i + 2])  # at most one command runs ahead
+                early = [r for r in rows if r[0] in later]
+                yield sorted((r for r in rows if r[0] not in later), key=lambda r: r[0])
+            done = True
+        finally:
+            if not done and sent:
+                self._drop()
+
+    def _header_rows(self, data: list[Any]) -> list[_HeaderRow]:
+        """(uid, header block, flags, FETCH items) of one header FETCH reply, in UID order.
 
         The hot loop of a cold sync. The reply is read off the connection by
         :mod:`agent.backends.imap_wire` (imaplib's line-by-line reading costs
@@ -1003,8 +1033,6 @@ class ImapMailbox:
         in another order, unsolicited FETCHes, Gmail's quoted labels) goes to
         imapclient's parser.
         """
-        gmail = " " + " ".join(GMAIL_ITEMS) if self.is_gmail else ""
-        data = uid_fetch_raw(c, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
         fast = None if self.is_gmail else _read_header_fetch(data)
         if fast is not None:
             return [(u, header, _flag_text(flags), {}) for u, (header, flags) in sorted(fast.items())]

@@ -25,14 +25,25 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from agent.backends.imap_wire import uid_fetch
+from agent.backends.imap_wire import read_uid_fetch, send_uid_fetch, uid_fetch
 
-__all__ = ["changed_since_raw", "forget_selection", "is_selected", "list_special_use", "uid_fetch_raw"]
+__all__ = ["changed_since_raw", "forget_selection", "is_selected", "list_special_use", "uid_fetch_raw",
+           "uid_fetch_read", "uid_fetch_send"]
 
 
 def uid_fetch_raw(c: IMAPClient, uid_set: str, items: str) -> list[Any]:
     """``UID FETCH uid_set (items)``, read by :func:`agent.backends.imap_wire.uid_fetch`."""
     return uid_fetch(c._imap, uid_set, items)
+
+
+def uid_fetch_send(c: IMAPClient, uid_set: str, items: str) -> bytes:
+    """Send ``UID FETCH uid_set (items)``, its reply to be read later (imap_wire.send_uid_fetch)."""
+    return send_uid_fetch(c._imap, uid_set, items)
+
+
+def uid_fetch_read(c: IMAPClient, tag: bytes) -> list[Any]:
+    """The reply to a command :func:`uid_fetch_send` sent (imap_wire.read_uid_fetch)."""
+    return read_uid_fetch(c._imap, tag)
 
 
 def changed_since_raw(c: IMAPClient, last: int, modseq: int) -> tuple[list[Any], list[Any]]:
