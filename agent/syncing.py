@@ -75,7 +75,8 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     streams (``StreamingMailbox``) has a full sync's batches parsed and written as they arrive."""
     window = window_of(now, config.lookback_days) if now is not None else NO_WINDOW
     cursor = store.get_cursor(mailbox.name)
-    loader = _Loader(store, mailbox.name, stats)
+    keys = new_keys(config)
+    loader = _Loader(store, mailbox.name, stats, functools.partial(links, config=config, keys=keys))
     if isinstance(mailbox, StreamingMailbox):
         cs = mailbox.stream_changes(cursor, window, loader)
     else:
@@ -90,10 +91,12 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     threading = None
     if cs.full and len(parsed) >= FORK_AT:
         # the whole mailbox is threaded in a child process while this one writes it down
-        # (agent/forked.py); the child builds its own key memo, so neither waits on the other
-        threading = cleanup.enter_context(Forked(functools.partial(candidates_of, parsed, config, _forced(store), None)))
-    keys = new_keys(config)
-    touched = _store(store, cs, parsed, raws, links(parsed, config, keys), streamed=loader.begun)
+        # (agent/forked.py). Streamed, the key memo was filled batch by batch and the child
+        # inherits it; else the child builds its own, so neither waits on the other
+        threading = cleanup.enter_context(Forked(functools.partial(
+            candidates_of, parsed, config, _forced(store), keys if loader.begun else None)))
+    found = loader.links | links([m for m in parsed if m.id in raws], config, keys)
+    touched = _store(store, cs, parsed, raws, found, streamed=loader.begun)
     stats.update(added=len(cs.added) + len(loader.parsed), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
     return Synced(cs, parsed, touched, keys, threading)
@@ -127,24 +130,32 @@ class _Loader:
     for threading). ``begin`` forgets the store's messages and the cursor (Store.begin_replace),
     so a sync that dies between batches is simply done again by the next poll."""
 
-    def __init__(self, store: Store, backend: str, stats: dict[str, Any]) -> None:
+    def __init__(self, store: Store, backend: str, stats: dict[str, Any],
+                 link: Callable[[list[Message]], dict[str, frozenset[str]]]) -> None:
         self._store = store
         self._backend = backend
         self._stats = stats
+        self._link = link
         self.begun = False
         self.parsed: list[Message] = []
         self.ids: set[str] = set()
+        self.links: dict[str, frozenset[str]] = {}
 
     def begin(self) -> None:
         self._store.begin_replace(self._backend)
         self.begun = True
         self.parsed = []
         self.ids = set()
+        self.links = {}
         self._stats["batches"] = 0
 
     def add(self, batch: Sequence[RawMessage]) -> None:
+        """Parse, write and link one batch: while this runs the server prepares the next (the
+        IMAP backend pipelines its FETCHes), so the thread keys computed here, and memoised in
+        the poll's key memo for the threading, cost no time of their own."""
         parsed = [parse_message(r) for r in batch]
         self._store.add_batch(parsed, {r.id: r for r in batch})
+        self.links.update(self._link(parsed))
         self.parsed.extend(parsed)
         self.ids.update(r.id for r in batch)
         self._stats["batches"] += 1
