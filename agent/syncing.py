@@ -95,7 +95,7 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
         # inherits it; else the child builds its own, so neither waits on the other
         threading = cleanup.enter_context(Forked(functools.partial(
             candidates_of, parsed, config, _forced(store), keys if loader.begun else None)))
-    found = loader.links | links([m for m in parsed if m.id in raws], config, keys)
+    found = links([m for m in parsed if m.id in raws], config, keys)  # a streamed sync: its batches' are in
     touched = _store(store, cs, parsed, raws, found, streamed=loader.begun)
     stats.update(added=len(cs.added) + len(loader.parsed), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
@@ -107,12 +107,11 @@ def _store(store: Store, cs: ChangeSet, parsed: list[Message], raws: dict[str, R
     """Write this sync down; returns the thread keys it touches (none after a full sync, which
     threads everything). A streamed full sync has its batches in already: only the referenced
     messages (all of ``raws``), the links and the index remain."""
-    own = {m.id: m.message_id for m in parsed}
     if streamed:
-        store.add_batch([m for m in parsed if m.id in raws], raws)
-        store.set_links(found, replace_all=True, own=own)
+        store.add_batch([m for m in parsed if m.id in raws], raws, found)
         store.end_replace()
         return frozenset()
+    own = {m.id: m.message_id for m in parsed}
     if cs.full:
         store.replace_all(parsed, raws)
         store.set_links(found, replace_all=True, own=own)
@@ -125,8 +124,8 @@ def _store(store: Store, cs: ChangeSet, parsed: list[Message], raws: dict[str, R
 
 
 class _Loader:
-    """The :class:`BatchSink` of a streamed full sync: each batch is parsed and written in its own
-    transaction, and its header blocks dropped (the store keeps them; the parsed messages stay
+    """The :class:`BatchSink` of a streamed full sync: each batch is parsed and written with its
+    thread links in its own transaction, and its header blocks and links dropped (the store keeps them; the parsed messages stay
     for threading). ``begin`` forgets the store's messages and the cursor (Store.begin_replace),
     so a sync that dies between batches is simply done again by the next poll."""
 
@@ -139,14 +138,12 @@ class _Loader:
         self.begun = False
         self.parsed: list[Message] = []
         self.ids: set[str] = set()
-        self.links: dict[str, frozenset[str]] = {}
 
     def begin(self) -> None:
         self._store.begin_replace(self._backend)
         self.begun = True
         self.parsed = []
         self.ids = set()
-        self.links = {}
         self._stats["batches"] = 0
 
     def add(self, batch: Sequence[RawMessage]) -> None:
@@ -154,8 +151,7 @@ class _Loader:
         IMAP backend pipelines its FETCHes), so the thread keys computed here, and memoised in
         the poll's key memo for the threading, cost no time of their own."""
         parsed = [parse_message(r) for r in batch]
-        self._store.add_batch(parsed, {r.id: r for r in batch})
-        self.links.update(self._link(parsed))
+        self._store.add_batch(parsed, {r.id: r for r in batch}, self._link(parsed))
         self.parsed.extend(parsed)
         self.ids.update(r.id for r in batch)
         self._stats["batches"] += 1

@@ -87,11 +87,12 @@ def test_batches_are_written_as_they_arrive(dovecot_user: DovecotUser, tmp_path:
         events.append(("read", 0))
         return read(c, tag)
 
-    def writing(messages: Any, raws: Any = None) -> None:
+    def writing(messages: Any, raws: Any = None, links: Any = None) -> None:
         messages = list(messages)
         if messages:
             events.append(("write", len(messages)))
-        add_batch(messages, raws)
+            assert set(links) == {m.id for m in messages}  # each batch's thread keys with it
+        add_batch(messages, raws, links)
 
     monkeypatch.setattr(imap_mod, "uid_fetch_read", fetching)
     store.add_batch = writing  # type: ignore[method-assign]
@@ -107,6 +108,8 @@ def test_batches_are_written_as_they_arrive(dovecot_user: DovecotUser, tmp_path:
     assert synced.changes.full and synced.changes.added == ()  # nothing held back in the ChangeSet
     assert stats["batches"] == 4 and stats["added"] == 6 and len(synced.parsed) == 6
     assert len(_held(store)) == 6 and store.get_cursor(box.name) is not None
+    indexes = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"messages_message_id", "links_key", "links_id"} <= indexes  # built once, at the end
 
 
 def test_a_crash_between_batches_leaves_no_cursor(dovecot_user: DovecotUser, tmp_path: Path) -> None:
@@ -119,11 +122,11 @@ def test_a_crash_between_batches_leaves_no_cursor(dovecot_user: DovecotUser, tmp
         # another window asks for a full resync; the process dies after the first batch
         add_batch, calls = store.add_batch, []
 
-        def dying(messages: Any, raws: Any = None) -> None:
+        def dying(messages: Any, raws: Any = None, links: Any = None) -> None:
             calls.append(1)
             if len(calls) == 2:
                 raise Crash
-            add_batch(messages, raws)
+            add_batch(messages, raws, links)
 
         store.add_batch = dying  # type: ignore[method-assign]
         with pytest.raises(Crash):
