@@ -213,3 +213,18 @@ def _subject(raw: RawMessage) -> str:
     from agent.mail.parse import parse_message
 
     return parse_message(raw).subject
+
+
+def test_a_connection_accepts_the_long_search_line_of_a_large_folder(dovecot_user: DovecotUser,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """imaplib refuses lines over 1,000,000 bytes, and ``UID SEARCH ALL`` of a folder of some
+    140,000 messages is one such line: the backend raises the cap when it connects."""
+    import imaplib
+
+    from agent.backends.imapclient_privates import LONGEST_LINE
+
+    monkeypatch.setattr(imaplib, "_MAXLINE", 1_000_000)
+    _fill(dovecot_user, inbox=1)
+    with dovecot_user.mailbox() as box:
+        assert len(box.changes(None).added) == 2
+    assert imaplib._MAXLINE == LONGEST_LINE  # type: ignore[attr-defined]

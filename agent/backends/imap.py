@@ -104,6 +104,7 @@ from agent.backends.base import HEADER_FIELDS, BatchSink, keywords, message_id_o
 from agent.backends.folder_names import match_role
 from agent.backends.imap_uids import UidRuns
 from agent.backends.imapclient_privates import (
+    allow_long_lines,
     changed_since_raw,
     forget_selection,
     is_selected,
@@ -625,6 +626,7 @@ class ImapMailbox:
     def _connect(self) -> IMAPClient:
         cfg = self.cfg
         timeout = SocketTimeout(connect=cfg.timeout, read=cfg.timeout)
+        allow_long_lines()  # a large folder's UID SEARCH ALL is one line of megabytes
         if cfg.security == "tls":
             client = IMAPClient(cfg.host, cfg.port, ssl=True, ssl_context=self._tls_context(), timeout=timeout)
         else:
