@@ -419,11 +419,7 @@ class Store:
         Message-ID (``m:<id>``) is then not written: the messages table already answers
         it (see :meth:`linked_closure`), and it is half of all the rows.
         """
-        own = own or {}
-        rows: list[tuple[str, str]] = []
-        for mid, keys in links.items():
-            mine = own.get(mid)
-            rows.extend((k, mid) for k in keys if mine is None or k != "m:" + mine)
+        rows = _link_rows(links, own or {})
         with self.transaction() as db:
             if replace_all:
                 # a whole mailbox at once: the indexes are built once after the rows are in,
@@ -478,6 +474,38 @@ class Store:
             db.execute("DELETE FROM links")
             db.executemany(_INSERT_MESSAGE, rows)
             db.execute("CREATE INDEX messages_message_id ON messages(message_id)")
+
+    def begin_replace(self, backend: str) -> None:
+        """A full resync that arrives in batches starts (agent/syncing.py): the messages, their
+        links and ``backend``'s cursor are forgotten in one transaction, so a sync that dies
+        between batches leaves no cursor and the next poll lists everything again. The
+        Message-ID index waits for :meth:`end_replace` (built once, not row by row)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM cursors WHERE backend = ?", (backend,))
+            for index in ("messages_message_id", "links_key", "links_id"):
+                db.execute(f"DROP INDEX IF EXISTS {index}")
+            db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM links")
+
+    def add_batch(self, messages: Iterable[Message], raws: Mapping[str, RawMessage] | None = None,
+                  links: Mapping[str, Iterable[str]] | None = None) -> None:
+        """One batch of a full resync begun by :meth:`begin_replace`, with its thread keys
+        (``links``, as :meth:`set_links` takes them), in one transaction: nothing of the batch
+        needs to be held until the end."""
+        messages = list(messages)
+        rows = sorted(_message_row(m, raws) for m in messages)  # in key order: appends to the table's tree
+        link_rows = _link_rows(links or {}, {m.id: m.message_id for m in messages})
+        if rows or link_rows:
+            with self.transaction() as db:
+                db.executemany(_INSERT_MESSAGE, rows)
+                db.executemany("INSERT INTO links(key, id) VALUES (?, ?)", link_rows)
+
+    def end_replace(self) -> None:
+        """The last batch is in: the indexes are built, once (the cursor is the caller's)."""
+        with self.transaction() as db:
+            db.execute("CREATE INDEX IF NOT EXISTS messages_message_id ON messages(message_id)")
+            db.execute("CREATE INDEX IF NOT EXISTS links_key ON links(key)")
+            db.execute("CREATE INDEX IF NOT EXISTS links_id ON links(id)")
 
     def held_message_ids(self, message_ids: Iterable[str]) -> set[str]:
         """Which of these RFC Message-IDs the store holds (agent/window.py: which referenced
@@ -730,6 +758,16 @@ def _message_of(mid: str, folder: str, doc: str, raw: bytes | None) -> Message:
     return parse_message(RawMessage(id=mid, folder=folder, data=raw, headers_only=True,
                                     thread_hint=meta.get("thread_hint"),
                                     labels=frozenset(meta.get("labels", ()))))
+
+
+def _link_rows(links: Mapping[str, Iterable[str]], own: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key, id) rows of these thread keys, without a message's key for its own Message-ID
+    (``m:<id>``, given in ``own``): the messages table answers that one (see set_links)."""
+    rows: list[tuple[str, str]] = []
+    for mid, keys in links.items():
+        mine = own.get(mid)
+        rows.extend((k, mid) for k in keys if mine is None or k != "m:" + mine)
+    return rows
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:

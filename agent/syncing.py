@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from agent.backends.base import Mailbox
+from agent.backends.base import Mailbox, StreamingMailbox
 from agent.candidates import (
     candidates_of,
     is_candidate,
@@ -71,43 +71,100 @@ class Synced:
 def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.ExitStack, stats: dict[str, Any],
          lap: Lap, now: datetime | None = None) -> Synced:
     """Stage 1: only what changed since the stored cursor is parsed and stored (a full sync: the
-    window ``mailbox.lookback_days`` back from ``now``; no ``now``, no window)."""
+    window ``mailbox.lookback_days`` back from ``now``; no ``now``, no window). A backend that
+    streams (``StreamingMailbox``) has a full sync's batches parsed and written as they arrive."""
     window = window_of(now, config.lookback_days) if now is not None else NO_WINDOW
-    cs = mailbox.changes(store.get_cursor(mailbox.name), window)
+    cursor = store.get_cursor(mailbox.name)
+    keys = new_keys(config)
+    loader = _Loader(store, mailbox.name, stats, functools.partial(links, config=config, keys=keys))
+    if isinstance(mailbox, StreamingMailbox):
+        cs = mailbox.stream_changes(cursor, window, loader)
+    else:
+        cs = mailbox.changes(cursor, window)
     lap("sync")
     raws = {r.id: r for r in cs.added}
-    parsed = [parse_message(r) for r in raws.values()]
+    parsed = [*loader.parsed, *(parse_message(r) for r in raws.values())]
     lap("parse")
-    parsed += _referenced(mailbox, store, window, cs, parsed, raws, stats)
+    extra = _referenced(mailbox, store, window, cs, parsed, raws.keys() | loader.ids, stats)
+    raws.update((r.id, r) for r in extra)
+    parsed += [parse_message(r) for r in extra]
     threading = None
     if cs.full and len(parsed) >= FORK_AT:
         # the whole mailbox is threaded in a child process while this one writes it down
-        # (agent/forked.py); the child builds its own key memo, so neither waits on the other
-        threading = cleanup.enter_context(Forked(functools.partial(candidates_of, parsed, config, _forced(store), None)))
-    keys = new_keys(config)
-    found = links(parsed, config, keys)
-    own = {m.id: m.message_id for m in parsed}
-    touched: frozenset[str] = frozenset()
-    if cs.full:
-        store.replace_all(parsed, raws)
-        store.set_links(found, replace_all=True, own=own)
-    else:
-        touched = frozenset(store.links_of([*cs.removed, *found]) | {k for ks in found.values() for k in ks})
-        store.remove_messages(cs.removed)
-        store.put_messages(parsed, raws)
-        store.set_links(found, own=own)
-    stats.update(added=len(cs.added), removed=len(cs.removed), full_sync=cs.full)
+        # (agent/forked.py). Streamed, the key memo was filled batch by batch and the child
+        # inherits it; else the child builds its own, so neither waits on the other
+        threading = cleanup.enter_context(Forked(functools.partial(
+            candidates_of, parsed, config, _forced(store), keys if loader.begun else None)))
+    found = links([m for m in parsed if m.id in raws], config, keys)  # a streamed sync: its batches' are in
+    touched = _store(store, cs, parsed, raws, found, streamed=loader.begun)
+    stats.update(added=len(cs.added) + len(loader.parsed), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
     return Synced(cs, parsed, touched, keys, threading)
 
 
+def _store(store: Store, cs: ChangeSet, parsed: list[Message], raws: dict[str, RawMessage],
+           found: dict[str, frozenset[str]], *, streamed: bool) -> frozenset[str]:
+    """Write this sync down; returns the thread keys it touches (none after a full sync, which
+    threads everything). A streamed full sync has its batches in already: only the referenced
+    messages (all of ``raws``), the links and the index remain."""
+    if streamed:
+        store.add_batch([m for m in parsed if m.id in raws], raws, found)
+        store.end_replace()
+        return frozenset()
+    own = {m.id: m.message_id for m in parsed}
+    if cs.full:
+        store.replace_all(parsed, raws)
+        store.set_links(found, replace_all=True, own=own)
+        return frozenset()
+    touched = frozenset(store.links_of([*cs.removed, *found]) | {k for ks in found.values() for k in ks})
+    store.remove_messages(cs.removed)
+    store.put_messages(parsed, raws)
+    store.set_links(found, own=own)
+    return touched
+
+
+class _Loader:
+    """The :class:`BatchSink` of a streamed full sync: each batch is parsed and written with its
+    thread links in its own transaction, and its header blocks and links dropped (the store keeps them; the parsed messages stay
+    for threading). ``begin`` forgets the store's messages and the cursor (Store.begin_replace),
+    so a sync that dies between batches is simply done again by the next poll."""
+
+    def __init__(self, store: Store, backend: str, stats: dict[str, Any],
+                 link: Callable[[list[Message]], dict[str, frozenset[str]]]) -> None:
+        self._store = store
+        self._backend = backend
+        self._stats = stats
+        self._link = link
+        self.begun = False
+        self.parsed: list[Message] = []
+        self.ids: set[str] = set()
+
+    def begin(self) -> None:
+        self._store.begin_replace(self._backend)
+        self.begun = True
+        self.parsed = []
+        self.ids = set()
+        self._stats["batches"] = 0
+
+    def add(self, batch: Sequence[RawMessage]) -> None:
+        """Parse, write and link one batch: while this runs the server prepares the next (the
+        IMAP backend pipelines its FETCHes), so the thread keys computed here, and memoised in
+        the poll's key memo for the threading, cost no time of their own."""
+        parsed = [parse_message(r) for r in batch]
+        self._store.add_batch(parsed, {r.id: r for r in batch}, self._link(parsed))
+        self.parsed.extend(parsed)
+        self.ids.update(r.id for r in batch)
+        self._stats["batches"] += 1
+
+
 def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, parsed: list[Message],
-                raws: dict[str, RawMessage], stats: dict[str, Any]) -> list[Message]:
-    """The earlier messages that this poll's messages refer to and the store lacks, fetched by
-    Message-ID (at most :data:`MAX_REFERENCED`), parsed; ``raws`` learns their header blocks.
+                held: Collection[str], stats: dict[str, Any]) -> list[RawMessage]:
+    """The header blocks of the earlier messages that this poll's messages refer to and the
+    store lacks, fetched by Message-ID (at most :data:`MAX_REFERENCED`); ``held``: the backend
+    ids this poll already has.
 
     Only with a window: without one the store holds all the mailbox has, and an id it lacks
-    is mail the user never had. After a full sync the store is about to be replaced, so
+    is mail the user never had. After a full sync the store is (being) replaced, so
     only this poll's messages count as held."""
     if window.open or not parsed:
         return []
@@ -116,14 +173,13 @@ def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, p
     if not missing:
         return []
     asked = missing[:MAX_REFERENCED]
-    found = [r for r in mailbox.fetch_by_message_id(asked) if r.id not in raws]
-    raws.update((r.id, r) for r in found)
+    found = [r for r in mailbox.fetch_by_message_id(asked) if r.id not in held]
     stats.update(referenced_asked=len(asked), referenced_found=len(found))
     if len(missing) > MAX_REFERENCED:
         from agent.logs import get_logger  # only on this rare path
 
         get_logger().info("referenced messages capped", asked=len(asked), cap=MAX_REFERENCED)
-    return [parse_message(r) for r in found]
+    return found
 
 
 def select(synced: Synced, store: Store, config: Config, stats: dict[str, Any], lap: Lap) -> list[Conversation]:

@@ -169,6 +169,9 @@ def write_config(root: Path, server: DovecotServer, user: DovecotUser, state: Pa
 
 def floor(server: DovecotServer, user: DovecotUser) -> tuple[float, int]:
     """(seconds, messages) of the bare header scan."""
+    from agent.backends.imapclient_privates import allow_long_lines
+
+    allow_long_lines()  # any client must: SEARCH ALL of 250,000 UIDs is a 1.7 MB line
     t0 = time.perf_counter()
     c = IMAPClient(server.host, server.port, ssl=False, timeout=120)
     c.login(user.username, user.password)

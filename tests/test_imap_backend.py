@@ -412,14 +412,14 @@ def test_headers_are_fetched_in_batches(user: DovecotUser, mb: ImapMailbox, monk
     for i in range(20):
         user.deliver("INBOX", message(f"Bulk {i}")[1])
     seen: list[int] = []
-    real = imap_mod.uid_fetch_raw
+    real = imap_mod.uid_fetch_send
 
     def counting(c: Any, uid_set: str, items: str) -> Any:
         if "HEADER.FIELDS" in items:
             seen.append(len(list(imap_mod._expand_uids(uid_set))))
         return real(c, uid_set, items)
 
-    monkeypatch.setattr(imap_mod, "uid_fetch_raw", counting)
+    monkeypatch.setattr(imap_mod, "uid_fetch_send", counting)
     with mb:
         cs = mb.changes(None)
     assert len(cs.added) == 20 and max(seen) <= 7 and sum(seen) == 20

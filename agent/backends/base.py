@@ -10,6 +10,9 @@ It is shaped by the hardest backend (IMAP), not the easiest:
   (``mailbox.lookback_days``, agent/window.py); later syncs take every new message whatever
   its date. The cursor records the window's length: another window means a full resync.
   ``fetch_by_message_id`` finds the older messages a conversation inside the window refers to.
+* A backend may also offer :class:`StreamingMailbox`: the same answer, but a full sync's
+  messages handed over in batches as they arrive (IMAP: one per header FETCH), so the caller
+  parses and stores each and drops it instead of holding the whole mailbox's header blocks.
 * ``fetch(ids)`` returns the full bytes of the few messages whose text the
   signals need (a backend may leave out large non-text parts).
 * ``drafts()`` lists the drafts that exist now; ``create_draft`` and
@@ -80,6 +83,35 @@ class AliasSource(Protocol):
 
     def aliases(self) -> tuple[str, ...]:
         """The user's other addresses, lower-case."""
+        ...
+
+
+class BatchSink(Protocol):
+    """Where :meth:`StreamingMailbox.stream_changes` puts a full sync's messages."""
+
+    def begin(self) -> None:
+        """A full listing starts, or starts again after a lost connection: forget the batches
+        given so far (they may name messages that are gone by now)."""
+        ...
+
+    def add(self, batch: Sequence[RawMessage]) -> None:
+        """One batch of mail (never a draft), in the terms of ``ChangeSet.added``."""
+        ...
+
+
+@runtime_checkable
+class StreamingMailbox(Protocol):
+    """Optional: a mailbox that hands a full sync's messages over in batches as they arrive.
+
+    Why: a cold sync of a large mailbox held every header block at once (100,000 messages,
+    over 300 MB); in batches, each is parsed, written down and dropped. The Maildir, Gmail API
+    and memory backends list their changes whole (``changes``), which the engine accepts too.
+    """
+
+    def stream_changes(self, cursor: str | None, window: Window | None, sink: BatchSink) -> ChangeSet:
+        """As :meth:`Mailbox.changes`, except that when the answer is a full sync its messages
+        go to ``sink`` (``begin`` first) and the ChangeSet's ``added`` is empty; an incremental
+        answer leaves ``sink`` untouched and holds its messages in ``added`` as usual."""
         ...
 
 

@@ -100,15 +100,17 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
+from agent.backends.base import HEADER_FIELDS, BatchSink, keywords, message_id_of
 from agent.backends.folder_names import match_role
 from agent.backends.imap_uids import UidRuns
 from agent.backends.imapclient_privates import (
+    allow_long_lines,
     changed_since_raw,
     forget_selection,
     is_selected,
     list_special_use,
-    uid_fetch_raw,
+    uid_fetch_read,
+    uid_fetch_send,
 )
 from agent.backends.retry import Backoff, GaveUp, TryAgain
 from agent.errors import AuthError, MailboxError
@@ -119,6 +121,8 @@ if TYPE_CHECKING:
     from agent.config import Config, ImapConfig
 
 T = TypeVar("T")
+#: one message of a header FETCH reply: (uid, header block, flags, the FETCH items)
+_HeaderRow = tuple[int, bytes, frozenset[str], Mapping[bytes, Any]]
 
 HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (" + " ".join(h.upper() for h in HEADER_FIELDS) + ")]"
 GMAIL_ITEMS = ("X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS")
@@ -143,7 +147,9 @@ _HEADER_RESPONSE_EXACT = re.compile(
 )
 _UID_ITEM = re.compile(rb"(?:^|[ (])UID (\d+)", re.IGNORECASE)
 _FLAGS_ITEM = re.compile(rb"(?:^|[ (])FLAGS \(([^)]*)\)", re.IGNORECASE)
-_CURSOR_PREFIX = "imap1:"
+_CURSOR_PREFIX = "imap2:"
+#: the cursor before each folder was its own piece (one zlib stream for all): still read
+_CURSOR_PREFIX_1 = "imap1:"
 _DRAFT = "\\Draft"
 _DRAFT_FLAGS = (b"\\Draft", b"\\Seen")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) ([\d:,]+)\]", re.IGNORECASE)
@@ -178,8 +184,10 @@ class _FolderState:
 
     def __init__(self, name: str, uidvalidity: int, uidnext: int, modseq: int | None,
                  uids: set[int] | None = None, msgids: dict[int, int] | None = None, *,
-                 stored: Mapping[str, Any] | None = None, outside: int = 0, runs: UidRuns | None = None) -> None:
+                 stored: Mapping[str, Any] | None = None, outside: int = 0, runs: UidRuns | None = None,
+                 piece: str | None = None) -> None:
         self.name = name
+        self._piece = piece if stored is not None else None  # the encoded form it was read from
         self.outside = outside  # messages the first-sync window left out (not in ``uids``)
         self.uidvalidity = uidvalidity
         self.uidnext = uidnext
@@ -243,13 +251,30 @@ class _FolderState:
             out["gm"] = [_deltas([u for u, _ in pairs]), _deltas([m for _, m in pairs])]
         return out
 
+    def piece(self) -> str:
+        """This folder's part of the cursor, compressed on its own. An unchanged folder's is the
+        piece it was read from, as it was: a change in INBOX re-encodes neither Sent nor a
+        Gmail All Mail's msgid map (whose compression was most of a poll's cursor cost)."""
+        if self._piece is None:
+            text = json.dumps(self.to_json(), separators=(",", ":")).encode()
+            self._piece = base64.urlsafe_b64encode(zlib.compress(text, 6)).decode("ascii")
+        return self._piece
+
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> _FolderState:
+    def from_json(cls, d: Mapping[str, Any], piece: str | None = None) -> _FolderState:
         ms = d.get("ms")
         if not isinstance(d["uids"], str) or ("gm" in d and len(d["gm"]) != 2):
             raise ValueError("not a folder state")
         return cls(str(d["name"]), int(d["uv"]), int(d["next"]), int(ms) if ms is not None else None,
-                   None, None, stored=dict(d), outside=int(d.get("out", 0)))
+                   None, None, stored=dict(d), outside=int(d.get("out", 0)), piece=piece)
+
+
+def _unpiece(piece: Any) -> dict[str, Any]:
+    """A folder's piece of the cursor (:meth:`_FolderState.piece`) as its JSON object."""
+    doc = json.loads(zlib.decompress(base64.urlsafe_b64decode(str(piece))))
+    if not isinstance(doc, dict):
+        raise ValueError("not a folder state")
+    return doc
 
 
 def _deltas(values: list[int]) -> list[int]:
@@ -397,6 +422,21 @@ class ImapMailbox:
                 return self._changes(c, previous)
             except _Resync:
                 return self._changes(c, None)
+
+        return self._run("reading new mail", op)
+
+    def stream_changes(self, cursor: str | None, window: Window | None, sink: BatchSink) -> ChangeSet:
+        """:meth:`changes`, a full sync's messages handed to ``sink`` per header FETCH batch
+        (``StreamingMailbox``): a cold sync holds one batch of header blocks, not the mailbox.
+        A lost connection starts the listing again (``sink.begin`` once more)."""
+        previous = self._decode_cursor(cursor)
+        self._window = window or NO_WINDOW
+
+        def op(c: IMAPClient, _attempt: int) -> ChangeSet:
+            try:
+                return self._changes(c, previous, sink)
+            except _Resync:
+                return self._changes(c, None, sink)
 
         return self._run("reading new mail", op)
 
@@ -586,6 +626,7 @@ class ImapMailbox:
     def _connect(self) -> IMAPClient:
         cfg = self.cfg
         timeout = SocketTimeout(connect=cfg.timeout, read=cfg.timeout)
+        allow_long_lines()  # a large folder's UID SEARCH ALL is one line of megabytes
         if cfg.security == "tls":
             client = IMAPClient(cfg.host, cfg.port, ssl=True, ssl_context=self._tls_context(), timeout=timeout)
         else:
@@ -727,9 +768,10 @@ class ImapMailbox:
     def _account(self) -> str:
         return f"{self.cfg.username}@{self.cfg.host}:{self.cfg.port}"
 
-    def _changes(self, c: IMAPClient, previous: dict[str, Any] | None) -> ChangeSet:
+    def _changes(self, c: IMAPClient, previous: dict[str, Any] | None, sink: BatchSink | None = None) -> ChangeSet:
         """What changed in the folders read: one STATUS each, and only a folder whose STATUS
-        shows a change is opened (:meth:`_sync_folder`)."""
+        shows a change is opened (:meth:`_sync_folder`). A full sync with a ``sink`` hands its
+        messages there, batch by batch, instead of into ``added``."""
         roles = self._read_roles(c)
         self._leave(c)  # STATUS must see other clients' changes (see _leave)
         status = {role: self._status(c, name, self._condstore) for role, name in roles}
@@ -744,12 +786,15 @@ class ImapMailbox:
         added: list[RawMessage] = []
         removed: list[str] = []
         new_state: dict[str, _FolderState] = {}
+        sink = sink if full else None
+        if sink is not None:
+            sink.begin()
         for role, name in roles:
             prev = None if full else old[role]
             if prev is not None and self._unchanged(prev, status[role]):
                 new_state[role] = prev
                 continue
-            new_state[role], got, gone = self._sync_folder(c, role, name, prev)
+            new_state[role], got, gone = self._sync_folder(c, role, name, prev, sink)
             added.extend(got)
             removed.extend(gone)
         mail = tuple(raw for raw in added if _DRAFT not in raw.flags)  # drafts() lists those
@@ -769,7 +814,8 @@ class ImapMailbox:
         if bool(previous.get("gmail")) != self.is_gmail or previous.get("window", 0) != self._window.days:
             return {}, True
         try:
-            old = {r: _FolderState.from_json(d) for r, d in previous["folders"].items()}
+            pieces = previous.get("pieces", {})
+            old = {r: _FolderState.from_json(d, pieces.get(r)) for r, d in previous["folders"].items()}
         except (KeyError, TypeError, ValueError, AttributeError):
             return {}, True
         return old, set(old) != {r for r, _ in roles}
@@ -804,21 +850,29 @@ class ImapMailbox:
         return b"CONDSTORE" in self._caps or b"QRESYNC" in self._caps
 
     def _sync_folder(
-        self, c: IMAPClient, role: str, name: str, prev: _FolderState | None
+        self, c: IMAPClient, role: str, name: str, prev: _FolderState | None, sink: BatchSink | None = None
     ) -> tuple[_FolderState, list[RawMessage], list[str]]:
-        """One folder: (new state, new or changed messages, removed ids)."""
+        """One folder: (new state, new or changed messages, removed ids); a full listing's
+        messages go to ``sink`` instead, when there is one."""
         info = c.select_folder(name, readonly=True)  # EXAMINE: nothing changes
         uv = int(info[b"UIDVALIDITY"])
         modseq = _int(info.get(b"HIGHESTMODSEQ")) if self._condstore else None
         if prev is None:
             since = imap_since(self._window)
             every = self._search(c, ["ALL"] if since is None else ["SINCE", since])
-            pairs = self._fetch_headers(c, role, uv, every)
+            msgids: dict[int, int] = {}
+            got: list[RawMessage] = []
+            for pairs in self._header_batches(c, role, uv, every):
+                msgids.update(_msgids(pairs))
+                if sink is None:
+                    got.extend(raw for _uid, raw in pairs)
+                else:  # written down by the caller and dropped before the next batch is read
+                    sink.add([raw for _uid, raw in pairs if _DRAFT not in raw.flags])
             nxt = max(int(info.get(b"UIDNEXT", 0)), max(every, default=0) + 1)
             # the messages the window left out, so that the count still shows what goes (_sync_since)
             outside = 0 if since is None or self.is_gmail else max(0, int(info.get(b"EXISTS", 0)) - len(every))
-            state = _FolderState(name, uv, nxt, modseq, set(every), _msgids(pairs), outside=outside)
-            return state, [raw for _uid, raw in pairs], []
+            state = _FolderState(name, uv, nxt, modseq, None, msgids, outside=outside, runs=UidRuns.of(every))
+            return state, got, []
         if uv != prev.uidvalidity:
             raise _Resync
         return self._sync_since(c, role, prev, info, modseq)
@@ -903,16 +957,22 @@ class ImapMailbox:
         self, c: IMAPClient, role: str, uv: int, uids: Sequence[int]
     ) -> list[tuple[int, RawMessage]]:
         """(uid, header-only message) for these UIDs, in batches."""
-        out: list[tuple[int, RawMessage]] = []
+        return [pair for pairs in self._header_batches(c, role, uv, uids) for pair in pairs]
+
+    def _header_batches(
+        self, c: IMAPClient, role: str, uv: int, uids: Sequence[int]
+    ) -> Iterator[list[tuple[int, RawMessage]]]:
+        """(uid, header-only message) for these UIDs, one list per FETCH of HEADER_BATCH UIDs."""
         gmail = self.is_gmail
         prefix = f"{role}/{uv}/"
-        for batch in _uid_ranges(uids, HEADER_BATCH):
+        for rows in self._header_replies(c, list(_uid_ranges(uids, HEADER_BATCH))):
             if not gmail:  # the hot loop of a cold sync: as little as possible per message
-                out.extend((uid, build_raw(id=prefix + str(uid), folder=role, data=header, headers_only=True,
-                                           thread_hint=None, labels=_keywords(flags), flags=flags))
-                           for uid, header, flags, _item in self._header_batch(c, batch))
+                yield [(uid, build_raw(id=prefix + str(uid), folder=role, data=header, headers_only=True,
+                                       thread_hint=None, labels=_keywords(flags), flags=flags))
+                       for uid, header, flags, _item in rows]
                 continue
-            for uid, header, flags, item in self._header_batch(c, batch):
+            out: list[tuple[int, RawMessage]] = []
+            for uid, header, flags, item in rows:
                 mid, thread, labels = self._gmail_meta(item)
                 folder = role
                 if mid is not None:
@@ -933,12 +993,39 @@ class ImapMailbox:
                     flags=flags,
                 )
                 out.append((uid, raw))
-        return out
+            yield out
 
-    def _header_batch(
-        self, c: IMAPClient, batch: list[int]
-    ) -> list[tuple[int, bytes, frozenset[str], Mapping[bytes, Any]]]:
-        """(uid, header block, flags, FETCH items) for one batch of UIDs, in UID order.
+    def _header_replies(self, c: IMAPClient, batches: list[list[int]]) -> Iterator[list[_HeaderRow]]:
+        """The header rows (:meth:`_header_rows`) of each batch, in order, the FETCHes pipelined
+        one command ahead: the next batch's FETCH is sent before this one's rows are handed
+        over, so the server reads and sends it while the caller parses and stores this one (a
+        cold sync's server time and its parsing overlap instead of adding up). One ahead keeps
+        at most two replies (a few MB) in the socket buffers.
+
+        A server may run pipelined FETCHes side by side (Dovecot does) and send some of the
+        next command's responses before this one's completion; every response names its UID,
+        so those rows wait for their own batch. A batch is whole once its command's tagged
+        completion is read. A caller that stops early (an error) leaves a reply unread: the
+        connection is then dropped, and the next operation logs in afresh."""
+        items = f"UID FLAGS{' ' + ' '.join(GMAIL_ITEMS) if self.is_gmail else ''} {HEADER_ITEM}"
+        sent = [uid_fetch_send(c, _compress_uids(b), items) for b in batches[:1]]
+        early: list[_HeaderRow] = []  # rows of a later batch that came with an earlier reply
+        done = False
+        try:
+            for i in range(len(batches)):
+                if i + 1 < len(batches):
+                    sent.append(uid_fetch_send(c, _compress_uids(batches[i + 1]), items))
+                rows = early + self._header_rows(uid_fetch_read(c, sent.pop(0)))
+                later = set().union(*batches[i + 1 : i + 2])  # at most one command runs ahead
+                early = [r for r in rows if r[0] in later]
+                yield sorted((r for r in rows if r[0] not in later), key=lambda r: r[0])
+            done = True
+        finally:
+            if not done and sent:
+                self._drop()
+
+    def _header_rows(self, data: list[Any]) -> list[_HeaderRow]:
+        """(uid, header block, flags, FETCH items) of one header FETCH reply, in UID order.
 
         The hot loop of a cold sync. The reply is read off the connection by
         :mod:`agent.backends.imap_wire` (imaplib's line-by-line reading costs
@@ -948,8 +1035,6 @@ class ImapMailbox:
         in another order, unsolicited FETCHes, Gmail's quoted labels) goes to
         imapclient's parser.
         """
-        gmail = " " + " ".join(GMAIL_ITEMS) if self.is_gmail else ""
-        data = uid_fetch_raw(c, _compress_uids(batch), f"UID FLAGS{gmail} {HEADER_ITEM}")
         fast = None if self.is_gmail else _read_header_fetch(data)
         if fast is not None:
             return [(u, header, _flag_text(flags), {}) for u, (header, flags) in sorted(fast.items())]
@@ -1275,23 +1360,32 @@ class ImapMailbox:
     # --- cursor -----------------------------------------------------------------------
 
     def _encode_cursor(self, state: Mapping[str, _FolderState]) -> str:
+        """The cursor: a little plain JSON around each folder's own compressed piece, so that
+        writing it costs what the changed folders cost (see :meth:`_FolderState.piece`)."""
         doc = {
             "account": self._account(),
             "gmail": self.is_gmail,
             "window": self._window.days,
-            "folders": {role: s.to_json() for role, s in sorted(state.items())},
+            "folders": {role: s.piece() for role, s in sorted(state.items())},
         }
-        packed = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
-        return _CURSOR_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii")
+        return _CURSOR_PREFIX + json.dumps(doc, separators=(",", ":"))
 
     @staticmethod
     def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-        """The cursor document, or None when absent or unreadable (a full resync)."""
-        if not cursor or not cursor.startswith(_CURSOR_PREFIX):
-            return None
+        """The cursor document, its folders as JSON objects (and, from an ``imap2:`` cursor,
+        their pieces as read under ``pieces``), or None when absent or unreadable (a full
+        resync). An ``imap1:`` cursor (one zlib stream) is still read: no resync on upgrade."""
         try:
-            doc = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor[len(_CURSOR_PREFIX) :])))
-        except (ValueError, zlib.error, binascii.Error, UnicodeDecodeError):
+            if cursor and cursor.startswith(_CURSOR_PREFIX):
+                doc = json.loads(cursor[len(_CURSOR_PREFIX) :])
+                pieces = doc["folders"]
+                doc["folders"] = {role: _unpiece(p) for role, p in pieces.items()}
+                doc["pieces"] = pieces
+            elif cursor and cursor.startswith(_CURSOR_PREFIX_1):
+                doc = json.loads(zlib.decompress(base64.urlsafe_b64decode(cursor[len(_CURSOR_PREFIX_1) :])))
+            else:
+                return None
+        except (ValueError, zlib.error, binascii.Error, UnicodeDecodeError, TypeError, KeyError, AttributeError):
             return None
         if not isinstance(doc, dict) or not isinstance(doc.get("folders"), dict):
             return None

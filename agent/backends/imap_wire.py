@@ -77,8 +77,21 @@ def read_reply(
 
 def uid_fetch(imap: imaplib.IMAP4, uid_set: str, items: str) -> list[Any]:
     """``UID FETCH uid_set (items)`` on an imaplib connection, read by :func:`read_reply`."""
+    return read_uid_fetch(imap, send_uid_fetch(imap, uid_set, items))
+
+
+def send_uid_fetch(imap: imaplib.IMAP4, uid_set: str, items: str) -> bytes:
+    """Send ``UID FETCH uid_set (items)`` and return its tag, without waiting for the reply: a
+    caller may send the next batch's command before reading this one's (pipelining, RFC 3501
+    5.5), so the server prepares a reply while the client works on the previous one. The
+    replies must then be read in the order sent (:func:`read_uid_fetch`)."""
     tag = b"fa%d" % next(_tags)
     imap.send(tag + b" UID FETCH " + uid_set.encode("ascii") + b" (" + items.encode("ascii") + b")\r\n")
+    return tag
+
+
+def read_uid_fetch(imap: imaplib.IMAP4, tag: bytes) -> list[Any]:
+    """The reply to the command :func:`send_uid_fetch` sent under ``tag``."""
     return read_reply(imap.readline, imap.read, tag)
 
 

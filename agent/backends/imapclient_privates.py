@@ -25,14 +25,41 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from agent.backends.imap_wire import uid_fetch
+from agent.backends.imap_wire import read_uid_fetch, send_uid_fetch, uid_fetch
 
-__all__ = ["changed_since_raw", "forget_selection", "is_selected", "list_special_use", "uid_fetch_raw"]
+__all__ = ["allow_long_lines", "changed_since_raw", "forget_selection", "is_selected", "list_special_use", "uid_fetch_raw",
+           "uid_fetch_read", "uid_fetch_send"]
+
+
+#: the longest response line accepted: a ``UID SEARCH ALL`` of 250,000 messages is about 1.7 MB
+LONGEST_LINE = 64 * 1024 * 1024
+
+
+def allow_long_lines() -> None:
+    """Let imaplib read response lines up to :data:`LONGEST_LINE`.
+
+    Why: imaplib refuses any line over 1,000,000 bytes (``_MAXLINE``, module-wide, a guard
+    against a runaway server), and the answer to ``UID SEARCH ALL`` is one line: a folder of
+    more than about 140,000 messages could not be listed at all. Raised, never lowered, when
+    a connection is made (not at import)."""
+    import imaplib
+
+    imaplib._MAXLINE = max(imaplib._MAXLINE, LONGEST_LINE)  # type: ignore[attr-defined]
 
 
 def uid_fetch_raw(c: IMAPClient, uid_set: str, items: str) -> list[Any]:
     """``UID FETCH uid_set (items)``, read by :func:`agent.backends.imap_wire.uid_fetch`."""
     return uid_fetch(c._imap, uid_set, items)
+
+
+def uid_fetch_send(c: IMAPClient, uid_set: str, items: str) -> bytes:
+    """Send ``UID FETCH uid_set (items)``, its reply to be read later (imap_wire.send_uid_fetch)."""
+    return send_uid_fetch(c._imap, uid_set, items)
+
+
+def uid_fetch_read(c: IMAPClient, tag: bytes) -> list[Any]:
+    """The reply to a command :func:`uid_fetch_send` sent (imap_wire.read_uid_fetch)."""
+    return read_uid_fetch(c._imap, tag)
 
 
 def changed_since_raw(c: IMAPClient, last: int, modseq: int) -> tuple[list[Any], list[Any]]:
