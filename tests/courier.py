@@ -22,8 +22,8 @@ Each user is a Maildir made with Courier's ``maildirmake`` and the folders a
 common client creates there (INBOX.Sent, INBOX.Drafts, INBOX.Trash).
 
 Missing packages that cannot be fetched (no root, no network to the
-distribution's mirror) SKIP these tests with the reason; .ci/run fetches them
-first, so on CI nothing skips.
+distribution's mirror) FAIL these tests with the reason, as a missing Dovecot
+does; .ci/run fetches them first.
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def _unquote(quoted: str | None, atom: str | None) -> str:
 
 
 def ensure_courier() -> None:
-    """Fetch and unpack Courier-IMAP when it is not there yet; skip (with why) when that fails."""
+    """Fetch and unpack Courier-IMAP when it is not there yet; fail (with why) when that fails, as a missing Dovecot does."""
     if (PREFIX / "usr/bin/imapd").exists() and Path("/usr/libexec/gam_server").exists():
         return
     out = subprocess.run(["bash", str(FETCH_SCRIPT), str(PREFIX)], capture_output=True, text=True, check=False)
     if out.returncode or not (PREFIX / "usr/bin/imapd").exists():
-        pytest.skip(
+        pytest.fail(
             f"Courier-IMAP packages could not be fetched ({FETCH_SCRIPT.name} exited with "
             f"{out.returncode}: {out.stderr.strip()[-300:]}); .ci/run installs them.",
         )

@@ -19,8 +19,8 @@ run on Dovecot. Users and their folders are created by the fixture over IMAP
 as the admin, the way a Cyrus operator provisions an account.
 
 One Cyrus per pytest session (per xdist worker). When the packages cannot be
-fetched (no network, not root for the libraries) the Cyrus tests SKIP with the
-reason; .ci/run fetches them first, so on CI nothing skips.
+fetched (no network, not root for the libraries) the Cyrus tests FAIL with the
+reason, as a missing Dovecot does; .ci/run fetches them first.
 """
 
 from __future__ import annotations
@@ -290,10 +290,10 @@ def start_cyrus(root: Path, dist: Path) -> CyrusServer:
 
 @pytest.fixture(scope="session")
 def cyrus() -> Iterator[CyrusServer]:
-    """One Cyrus for the session (per xdist worker); skipped only when it cannot be fetched."""
+    """One Cyrus for the session (per xdist worker); a clear failure when it cannot be fetched."""
     dist = fetch_cyrus()
     if dist is None:
-        pytest.skip(f"Cyrus IMAP could not be fetched ({FETCH_SCRIPT} failed: no network or not root); "
+        pytest.fail(f"Cyrus IMAP could not be fetched ({FETCH_SCRIPT} failed: no network or not root); "
                     ".ci/run fetches it")
     root = Path(tempfile.mkdtemp(prefix="followup-cyrus-"))
     server = start_cyrus(root, dist)

@@ -98,8 +98,9 @@ def _png_colours(data: bytes) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_chromium_renders_the_page(maildir_search: Path, tmp_path: Path) -> None:  # noqa: F811
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` (.ci/run installs it).")
     page = tmp_path / "report.html"
     run_cli_in_process(maildir_search, "report", "--html", str(page), "--now", NOW.isoformat())
     flags = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
