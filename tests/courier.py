@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 import pytest
 from imapclient import IMAPClient
 
-from tests.dovecot import HOST, PASSWORD, ImapEnv
+from tests.dovecot import HOST, PASSWORD, DovecotUser, ImapEnv
 
 PREFIX = Path(os.environ.get("COURIER_PREFIX", "/opt/followup-test/courier"))
 FETCH_SCRIPT = Path(__file__).parent / "servers" / "fetch-courier.sh"
@@ -254,40 +254,16 @@ def _read_line(conn: socket.socket) -> str | None:
 
 
 @dataclass
-class CourierUser:
-    """One user on the test Courier, with an admin connection for setting the scene.
+class CourierUser(DovecotUser):
+    """One user on the test Courier, with an admin connection for setting the scene
+    (:class:`DovecotUser`'s connection, folders and UIDVALIDITY; its own folder handling).
 
     Courier has no UNSELECT: folders are left with CLOSE (which, after a
     read-write SELECT, also expunges what is flagged \\Deleted: only ever done
     here right after such an expunge).
     """
 
-    server: CourierServer
-    username: str
-    password: str
-    _admin: IMAPClient | None = None
-
-    def connect(self) -> IMAPClient:
-        c = IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10)
-        c.login(self.username, self.password)
-        return c
-
-    @property
-    def admin(self) -> IMAPClient:
-        if self._admin is not None:
-            try:
-                self._admin.noop()
-            except Exception:
-                self._admin = None
-        if self._admin is None:
-            self._admin = self.connect()
-        return self._admin
-
-    def close(self) -> None:
-        if self._admin is not None:
-            with contextlib.suppress(Exception):
-                self._admin.logout()
-            self._admin = None
+    server: CourierServer  # type: ignore[assignment]
 
     @property
     def maildir(self) -> Path:
@@ -306,9 +282,6 @@ class CourierUser:
         text = resp.decode() if isinstance(resp, bytes) else str(resp)
         return int(text.split("APPENDUID", 1)[1].split("]", 1)[0].split()[1])
 
-    def folders(self) -> list[str]:
-        return [name for _flags, _sep, name in self.admin.list_folders()]
-
     def uids(self, folder: str) -> list[int]:
         c = self.admin
         c.select_folder(folder, readonly=True)
@@ -324,9 +297,6 @@ class CourierUser:
         c.add_flags(uids, [b"\\Deleted"], silent=True)
         c.uid_expunge(uids)
         self._leave(c)
-
-    def uidvalidity(self, folder: str) -> int:
-        return int(self.admin.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
 
     def snapshot(self) -> dict[str, Any]:
         """Every folder's UIDVALIDITY/UIDNEXT and flags over IMAP, and the Maildir's files.
