@@ -24,14 +24,15 @@ from agent.logs import get_logger
 from agent.store import StateLock, Store
 
 if TYPE_CHECKING:
+    from agent.backends.base import Mailbox
     from agent.calendar_export import Export
-    from agent.engine import PollResult
     from agent.model import Conversation
     from agent.pipeline import Row
+    from agent.poll_result import PollResult
 
 
 def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None,
-             notify: bool = True) -> PollResult:
+             notify: bool = True, quick: bool = False) -> PollResult:
     """Lock, open state and mailbox, poll once, log the plan.
 
     ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
@@ -44,19 +45,35 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
 
     ``notify``: tell the user of each draft written, by the channels of
     ``[notify]`` (agent/notify.py); a dry run never does.
+
+    ``quick``: when nothing can have changed since the last poll, answer with its
+    status without running the engine (agent/quick_poll.py; never in a dry run).
+    Every real poll leaves the record that makes the next one quick.
     """
-    from agent import engine
-    from agent.notify import notifiers_from_config
+    from agent.quick_poll import answer, fingerprint_of, remember
 
     with _state_lock(config, dry_run=dry_run, held=lock), \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
             open_mailbox(config) as mailbox:
-        result = engine.poll(config, mailbox, store, now, dry_run=dry_run,
-                             notifiers=notifiers_from_config(config.notify) if notify else ())
+        fingerprint = None if dry_run else fingerprint_of(mailbox)
+        result = answer(config, now, store, fingerprint) if quick and not dry_run else None
+        if result is None:
+            result = _full_poll(config, now, store, mailbox, dry_run=dry_run, notify=notify)
+            if not dry_run:
+                remember(config, store, result, fingerprint)
         if not dry_run:
             refresh_calendar(config, now, store)
     _log_poll(result, dry_run=dry_run)
     return result
+
+
+def _full_poll(config: Config, now: datetime, store: Store, mailbox: Mailbox, *, dry_run: bool,
+               notify: bool) -> PollResult:
+    from agent import engine
+    from agent.notify import notifiers_from_config
+
+    return engine.poll(config, mailbox, store, now, dry_run=dry_run,
+                       notifiers=notifiers_from_config(config.notify) if notify else ())
 
 
 def _state_lock(config: Config, *, dry_run: bool, held: StateLock | None) -> AbstractContextManager[Any]:
@@ -82,7 +99,7 @@ def _log_poll(result: PollResult, *, dry_run: bool) -> None:
     for a in result.plan:
         log.info("plan", action=a.kind, conversation=a.conversation, step=a.step, to=a.to,
                  reason=a.reason, dry_run=dry_run)
-    log.info("poll", dry_run=dry_run, tracked=len(result.decisions), drafts_created=drafts_created(result),
+    log.info("poll", dry_run=dry_run, tracked=len(result.status), drafts_created=drafts_created(result),
              drafts_withdrawn=sum(isinstance(a, Withdraw) for a in result.plan), **result.stats)
     if "label_error" in result.stats:
         log.warning("labels_not_updated", error=result.stats["label_error"])

@@ -28,7 +28,7 @@ from agent.errors import AgentError
 from agent.status_text import write_possible, write_table
 
 if TYPE_CHECKING:
-    from agent.engine import PollResult
+    from agent.poll_result import PollResult
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dry-run", action="store_true", help="decide and report; write nothing anywhere")
     sp.add_argument("--now", type=_parse_now, help="act as if it were this ISO 8601 time (with offset)")
     sp.add_argument("--json", action="store_true", help="print the plan and the status as JSON")
+    sp.add_argument("--full", action="store_true",
+                    help="read and decide everything again, even when nothing changed since the last poll")
 
     sp = sub.add_parser("status", help="every tracked conversation, where it stands, what is owed next")
     sp.add_argument("--json", action="store_true")
@@ -207,7 +209,7 @@ def _now(args: argparse.Namespace) -> datetime:
 def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     from agent.app import run_poll
 
-    result = run_poll(config, _now(args), dry_run=args.dry_run)
+    result = run_poll(config, _now(args), dry_run=args.dry_run, quick=not args.full)
     _print_poll(result, config, args.json, out)
     return 0
 

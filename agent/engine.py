@@ -32,13 +32,12 @@ import functools
 import gc
 import time as _time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from string import Template
 from typing import Any
 
 from agent import facts_cache
-from agent.actions import Action, Create
+from agent.actions import Create
 from agent.applying import apply_labels, apply_plan, plan_labels, waiting_drafts
 from agent.backends.base import AliasSource, Labeller, Mailbox
 from agent.businesstime import BusinessCalendar
@@ -46,37 +45,16 @@ from agent.config import Config
 from agent.errors import AgentError, MailboxError
 from agent.existing_drafts import describe_drafts
 from agent.model import Conversation
-from agent.notify import DraftNotice, Notifier, notices_for, send_notices
+from agent.notify import Notifier, notices_for, send_notices
 from agent.pipeline import record_of
 from agent.planner import Drafts, make_plan
 from agent.policy import Decision
+from agent.poll_result import PollResult
 from agent.reading import decide_all, read
 from agent.records import ControlRow, LedgerRow
-from agent.signals.verdict import Tracking
 from agent.status_json import possible_object, status_object
 from agent.store import ServerAliases, Store
 from agent.syncing import select, sync, with_bodies
-
-
-@dataclass
-class PollResult:
-    now: datetime
-    decisions: list[Decision]
-    plan: list[Action]  # agent/actions.py
-    applied: bool
-    stats: dict[str, Any] = field(default_factory=dict)
-    untracked: list[tuple[Conversation, Tracking]] = field(default_factory=list)
-    conversations: dict[str, Conversation] = field(default_factory=dict)
-    status: list[dict[str, Any]] = field(default_factory=list)  # status --json, one per decision
-    history: dict[str, list[LedgerRow]] = field(default_factory=dict)  # drafts per conversation
-    #: the config the poll ran with: the given one plus the server's aliases of the user
-    config: Config | None = None
-    #: status --possible: conversations that might be the job search but are not tracked
-    possible: list[dict[str, Any]] = field(default_factory=list)
-    #: every candidate's tracking verdict with its evidence (for ``explain``)
-    tracking: dict[str, Tracking] = field(default_factory=dict)
-    #: the drafts the user was told about (a dry run: would be told about; agent/notify.py)
-    notices: list[DraftNotice] = field(default_factory=list)
 
 
 def poll(
@@ -96,6 +74,7 @@ def poll(
     config = with_server_aliases(config, mailbox, store, now, dry_run=dry_run)
     with _collector_paused(), contextlib.ExitStack() as cleanup:
         result = _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
+    result.steady_until = _steady_until(result.steady_until, mailbox, store, now)
     if result.applied and result.notices:
         failures = send_notices(notifiers, result.notices)
         result.stats.update(notices=len(result.notices) if notifiers else 0, **(
@@ -105,6 +84,14 @@ def poll(
 
 #: how long the server's list of the user's aliases is trusted before it is asked again
 ALIASES_FOR = timedelta(days=1)
+
+
+def _steady_until(decided: datetime | None, mailbox: Mailbox, store: Store, now: datetime) -> datetime | None:
+    """The decisions' earliest ``changes_at``, or sooner when the server's aliases of the user
+    are due to be asked again (a new alias can make a message the user's)."""
+    known = store.caches.server_aliases() if isinstance(mailbox, AliasSource) else None
+    moments = [decided, known.asked_at + ALIASES_FOR if known is not None else None]
+    return min((m for m in moments if m is not None and m > now), default=None)
 
 
 def with_server_aliases(config: Config, mailbox: Mailbox, store: Store, now: datetime, *,
@@ -190,7 +177,8 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats.update(seconds=lap.total(), phases=lap.phases)
     return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, list(seen.untracked),
                       {c.id: c for c in candidates}, status, history, config, possible, dict(seen.verdicts),
-                      notices_for(written, [d for _, d in decisions]))
+                      notices_for(written, [d for _, d in decisions]),
+                      min((d.changes_at for _, d in decisions if d.changes_at is not None), default=None))
 
 
 class _Templates(Mapping[str, Template]):

@@ -31,7 +31,7 @@ from agent.signals.company import company_name
 from agent.signals.verdict import SETTLE, Tracking
 
 if TYPE_CHECKING:
-    from agent.engine import PollResult
+    from agent.poll_result import PollResult
 
 
 def find_conversation(query: str, conversations: Mapping[str, Conversation],

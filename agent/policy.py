@@ -25,8 +25,8 @@ accounting); then the step that round owes (``_owed``) and its due moment
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -96,6 +96,11 @@ class Decision:
     tracked_because: str = ""
     facts: tuple[Fact, ...] = field(default=(), repr=False)
     used: tuple[UsedStep, ...] = field(default=(), repr=False)  # the round's steps done, in order
+    #: the earliest moment after ``now`` at which this decision can read otherwise with the same
+    #: facts, controls and config (a fact's time passing, the step falling due, moving on); None:
+    #: only new mail or the user can change it. A poll that finds nothing new before it may skip
+    #: deciding again (agent/quick_poll.py).
+    changes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -147,19 +152,31 @@ class _Case:
 
     def decision(self, state: str, reason: str, rules: Iterable[str] = (), nxt: NextStep | None = None, *,
                  round: str | None = None, interview: Interview | None = None, used: tuple[UsedStep, ...] = (),
-                 no_recipient: str | None = None) -> Decision:
+                 no_recipient: str | None = None, changes_at: datetime | None = None) -> Decision:
         """The decision, with what every decision carries (the conversation, its facts, bounces)."""
         return Decision(conversation=self.conv.id, subject=self.conv.subject, company=self.tracking.company,
                         state=state, next=nxt, reason=reason, rules=tuple(rules), round=round, interview=interview,
                         unusable=self.unusable, no_recipient=no_recipient, tracked_because=self.tracking.reason,
-                        facts=self.facts, used=used)
+                        facts=self.facts, used=used, changes_at=self.changes_at(nxt, changes_at))
 
     def in_round(self, cur: CurrentRound, state: str, reason: str, rules: Iterable[str],
-                 nxt: NextStep | None = None, no_recipient: str | None = None) -> Decision:
+                 nxt: NextStep | None = None, no_recipient: str | None = None,
+                 changes_at: datetime | None = None) -> Decision:
         """A decision inside the current round: it names the round, its interview and the steps used."""
         acc = cur.accounting
         return self.decision(state, reason, rules, nxt, round=acc.key, interview=cur.interview, used=acc.used,
-                             no_recipient=no_recipient)
+                             no_recipient=no_recipient, changes_at=changes_at)
+
+    def changes_at(self, nxt: NextStep | None, own: datetime | None) -> datetime | None:
+        """The earliest moment after ``now`` that a decision on these inputs compares ``now``
+        with: ``own`` (the rule's, e.g. moving on), the step's due moment (the planner drafts
+        from it), and every time the facts and the user's deletions carry (a fact or an
+        interview's end passing changes the round). Taken over all of them, whichever rule
+        decided, so a rule added later that compares ``now`` with a fact's time is covered."""
+        moments = [own, nxt.due if nxt is not None else None, *self.skipped.values(),
+                   *(at for f in self.facts for at in _times(f))]
+        later = [m for m in moments if m is not None and m > self.now]
+        return min(later, default=None)
 
 
 @dataclass(frozen=True)
@@ -347,7 +364,7 @@ def _moving_on(case: _Case, cur: CurrentRound, rules: list[str]) -> Decision:
         return case.in_round(cur, MOVED_ON, f"No answer to {n} follow-up(s); moved on {_fmt(moved, config)}. "
                                             "A message from them reopens it.", rules)
     return case.in_round(cur, OPEN, f"{n} follow-up(s) sent; if nothing comes back, moving on "
-                                    f"{_fmt(moved, config)}.", rules)
+                                    f"{_fmt(moved, config)}.", rules, changes_at=moved)
 
 
 def _follow_up(case: _Case, cur: CurrentRound, step: str, rules: list[str]) -> Decision:
@@ -463,6 +480,14 @@ def _day_start(at: datetime, cal: BusinessCalendar) -> datetime:
 def _plus(at: datetime, delta: timedelta, config: Config) -> datetime:
     """``at`` + ``delta`` on the user's wall clock: "a week later" keeps the hour across DST."""
     return (at.astimezone(config.account.tz) + delta).astimezone(UTC)
+
+
+def _times(fact: Fact) -> Iterator[datetime]:
+    """Every moment a fact carries (its date; an interview's start, end and arrangement)."""
+    for f in fields(fact):
+        value = getattr(fact, f.name)
+        if isinstance(value, datetime):
+            yield value
 
 
 def _round_key(interview: Interview) -> str:

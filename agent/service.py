@@ -80,8 +80,8 @@ from agent.logs import get_logger
 from agent.store import StateLock
 
 if TYPE_CHECKING:
-    from agent.engine import PollResult
     from agent.policy import Decision, NextStep
+    from agent.poll_result import PollResult
 
 #: seconds a running poll may take before the watchdog stops vouching for the service
 HANG_LIMIT = 30 * 60.0

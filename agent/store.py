@@ -117,6 +117,19 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class QuickRecord:
+    """What the last poll that had nothing to do saw (agent/quick_poll.py): its ``now``, the
+    moment its answer holds until (None: no moment known), the config's digest, the mailbox's
+    fingerprint, and how many conversations it tracked. Any write to the state deletes it."""
+
+    at: datetime
+    until: datetime | None
+    config: str
+    fingerprint: str
+    tracked: int
+
+
+@dataclass(frozen=True)
 class StateHealth:
     """What ``doctor`` learns from reading the database file (read-only, nothing migrated)."""
 
@@ -643,6 +656,24 @@ class Store:
         if row is None:
             return None
         return Snapshot(datetime.fromisoformat(row[0]), tuple(json.loads(row[1])), tuple(json.loads(row[2])))
+
+    def save_quick(self, rec: QuickRecord) -> None:
+        """Keep the quick record; written last, after the poll's own writes (which delete the
+        previous one by trigger, agent/store_schema.py)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO quick_check(id, at, until, config, fingerprint, tracked) "
+                       "VALUES (1, ?, ?, ?, ?, ?)",
+                       (now_iso(rec.at), now_iso(rec.until) if rec.until else None, rec.config,
+                        rec.fingerprint, rec.tracked))
+
+    def load_quick(self) -> QuickRecord | None:
+        """The quick record, or None when none stands (no poll yet, or the state changed since)."""
+        row = self._db.execute("SELECT at, until, config, fingerprint, tracked FROM quick_check WHERE id = 1"
+                               ).fetchone()
+        if row is None:
+            return None
+        return QuickRecord(datetime.fromisoformat(row[0]), datetime.fromisoformat(row[1]) if row[1] else None,
+                           row[2], row[3], int(row[4]))
 
     def save_pipeline(self, records: Sequence[dict[str, Any]]) -> None:
         """Keep the last poll's pipeline records (agent/pipeline.py), one per tracked conversation:

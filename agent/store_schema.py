@@ -280,5 +280,39 @@ def _v5(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE pipeline (conversation TEXT PRIMARY KEY, record TEXT NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+#: the tables a write to which leaves the last poll's answer standing: the quick record itself,
+#: and the mirror of the mailbox (messages and their thread links), which only a sync writes,
+#: after the mailbox changed (the fingerprint tells that)
+UNWATCHED = ("quick_check", "messages", "links")
+
+
+def watch_writes(db: sqlite3.Connection, table: str) -> None:
+    """A write to ``table`` forgets the quick record (agent/quick_poll.py): a mark, a snooze,
+    a closed conversation or a draft's story changes what a poll would answer."""
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER {table}_{op.lower()}_forgets_quick AFTER {op} ON {table} "
+                   "BEGIN DELETE FROM quick_check; END")
+
+
+def _v6(db: sqlite3.Connection) -> None:
+    """Version 6: the quick record (agent/quick_poll.py): what the last poll that had nothing to do
+    saw (the mailbox's fingerprint, the config, the moment it holds until). Any write to any
+    other table but the mailbox's mirror deletes it, by trigger, so no code path that changes the
+    state can forget to. A table added later gets its triggers in its own migration
+    (tests/test_quick_poll.py checks that every table has them)."""
+    db.execute("""CREATE TABLE quick_check (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL,
+        until TEXT,
+        config TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        tracked INTEGER NOT NULL
+    )""")
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    for table in tables:
+        if table not in UNWATCHED and not table.startswith("sqlite_"):
+            watch_writes(db, table)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)

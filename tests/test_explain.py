@@ -17,10 +17,10 @@ import pytest
 from agent.app import run_poll
 from agent.config import Config, load_config
 from agent.demo import DEMO_TIMES, build_sample
-from agent.engine import PollResult
 from agent.errors import AgentError
 from agent.explain import explain, find_conversation
 from agent.policy import Decision, NextStep
+from agent.poll_result import PollResult
 from agent.signals.cues import Cue
 from agent.signals.tracking import Tracking
 from tests.helpers import conv, make_config, msg, t

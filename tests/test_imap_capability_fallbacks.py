@@ -96,6 +96,7 @@ def test_the_server_really_lacks_it_and_the_agent_sends_none_of_it(env: Env) -> 
     assert [d.id for d in env.mailbox.drafts()] == [b]
     env.mailbox.set_label([m.id for m in later.added], "Follow-up/Pause", True)
     assert env.mailbox.idle_wait(0) is False
+    assert env.mailbox.fingerprint() == env.mailbox.fingerprint()
     sent = env.sent()
     for word in HIDDEN[env.hidden]:
         assert word not in sent, f"{word!r} sent to a server without {env.hidden}"
@@ -159,6 +160,25 @@ def test_without_condstore_flag_changes_are_unseen_but_new_and_removed_are(
         e.user.deliver("INBOX", message("new")[1])
         later = e.mailbox.changes(flagged.cursor)
         assert len(later.added) == 1 and len(later.removed) == 1 and not later.full
+    finally:
+        e.close()
+
+
+@pytest.mark.parametrize("hidden", ["CONDSTORE QRESYNC", "MOVE"])
+def test_a_draft_flagged_deleted_and_left_there_moves_the_fingerprint(
+        hidden: str, dovecot_without: Callable[[str], DovecotServer]) -> None:
+    """``drafts()`` no longer lists a draft the user's client flagged ``\\Deleted`` without
+    expunging it, and no STATUS figure shows that without CONDSTORE: the fingerprint reads the
+    undeleted drafts' UIDs there (with CONDSTORE, HIGHESTMODSEQ moves)."""
+    e = Env(dovecot_without(hidden), hidden)
+    try:
+        ours = e.mailbox.create_draft(draft())
+        before = e.mailbox.fingerprint()
+        assert e.mailbox.fingerprint() == before
+        uid = e.user.uids("Drafts")[0]
+        e.user.set_flags("Drafts", [uid], [b"\\Deleted"])
+        assert e.mailbox.drafts() == [] and ours
+        assert e.mailbox.fingerprint() != before
     finally:
         e.close()
 

@@ -180,13 +180,13 @@ _LOADED = (
 )
 
 
-def _poll(config: Path, env: dict[str, str], out: Path) -> set[str]:
+def _poll(config: Path, env: dict[str, str], out: Path, *extra: str) -> set[str]:
     """Every module (dotted name) loaded by one ``poll --once`` in a fresh process."""
     import subprocess
     import sys
 
     argv = [sys.executable, "-c", _LOADED, str(out), "--config", str(config), "poll", "--once",
-            "--now", "2026-03-02T12:00:00-05:00", "--json"]
+            "--now", "2026-03-02T12:00:00-05:00", "--json", *extra]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     import json
@@ -230,7 +230,12 @@ def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path)
     cold = _top(_poll(config, env, tmp_path / "cold.json"))
     assert "keyring" in cold  # the first process asked the keyring, as the documented order says
     assert (tmp_path / "cache" / "followup-agent" / "no-keyring.json").exists()
-    loaded = _poll(config, env, tmp_path / "warm.json")
+    quick = _poll(config, env, tmp_path / "quick.json")
+    # nothing new, nothing due: answered from the last poll's record (agent/quick_poll.py)
+    assert "imapclient" in _top(quick) and "agent.quick_poll" in quick  # it did ask the server
+    assert sorted({"agent.engine", "agent.mail.parse", "holidays"} & (quick | _top(quick))) == []
+    assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) & _top(quick)) == []
+    loaded = _poll(config, env, tmp_path / "warm.json", "--full")  # the whole engine, nothing new
     warm = _top(loaded)
     assert "imapclient" in warm and "agent.engine" in loaded  # it did poll over IMAP
     assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) & warm) == []

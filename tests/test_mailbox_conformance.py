@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import pytest
 
 from agent import engine
-from agent.backends.base import Mailbox
+from agent.backends.base import Fingerprinted, Mailbox
 from agent.backends.maildir import MaildirMailbox, split_name
 from agent.backends.memory import MemoryMailbox, MemoryServer
 from agent.model import INBOX, SENT
@@ -466,6 +466,42 @@ def test_user_deleted_draft_is_gone(mailbox_env: MailboxEnv) -> None:
     mailbox_env.user_delete_draft(did)
     assert did not in {d.id for d in mb.drafts()}
     mb.delete_draft(did)  # the agent withdrawing it afterwards is fine
+
+
+def test_the_fingerprint_stays_while_nothing_changes_and_moves_with_every_change(mailbox_env: MailboxEnv) -> None:
+    """What lets a poll that finds nothing new skip the engine (agent/quick_poll.py): reading
+    leaves the fingerprint as it was; mail coming or going, and any draft added, edited or
+    deleted by the user or by us, moves it."""
+    roles = seed(mailbox_env)
+    mb = mailbox_env.mailbox
+    assert isinstance(mb, Fingerprinted)
+    before = mb.fingerprint()
+    cursor = mb.changes(None).cursor
+    mb.drafts()
+    mb.fetch([m.id for m in mb.changes(None).added])
+    assert mb.changes(cursor).added == ()
+    assert mb.fingerprint() == before == mb.fingerprint()
+
+    def moved(change: Callable[[], object]) -> None:
+        nonlocal before
+        change()
+        after = mb.fingerprint()
+        assert after != before
+        before = after
+
+    inbox_mid = next(m for m, r in roles.items() if r == INBOX)
+    moved(lambda: mailbox_env.deliver(INBOX, make_message("Your application")[1]))
+    moved(lambda: mailbox_env.deliver(SENT, make_message("Re: Your application")[1]))
+    moved(lambda: mailbox_env.user_delete(INBOX, inbox_mid))
+    _mid, data = make_draft()
+    did = mb.create_draft(data)
+    moved(lambda: None)  # our own draft
+    mailbox_env.user_edit_draft(did, data.replace(b"Thank you!", b"Thank you, it was great to meet you."))
+    moved(lambda: None)
+    drafts = mb.drafts()
+    assert len(drafts) == 1
+    moved(lambda: mailbox_env.user_delete_draft(drafts[0].id))
+    assert mb.fingerprint() == before
 
 
 def test_reading_changes_nothing(mailbox_env: MailboxEnv) -> None:

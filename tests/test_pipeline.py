@@ -14,7 +14,7 @@ import pytest
 
 from agent.pipeline import role_of, rows
 from agent.report_table import COLUMNS
-from agent.store import Store
+from agent.store import SCHEMA_VERSION, Store
 from tests.dovecot import DovecotUser
 from tests.helpers import make_config
 from tests.pipeline_mail import NOW, deliver_all
@@ -164,7 +164,7 @@ def test_an_older_state_gains_the_pipeline_table(tmp_path: Path) -> None:
     con.commit()
     con.close()
     with Store.open(path) as store:
-        assert store.schema_version == 5 and store.load_pipeline() == []
+        assert store.schema_version == SCHEMA_VERSION and store.load_pipeline() == []
         store.save_pipeline([{"conversation": "c-1", "x": 1}])
         store.save_pipeline([{"conversation": "c-2", "x": 2}])  # each poll replaces the set
         assert store.load_pipeline() == [{"conversation": "c-2", "x": 2}]

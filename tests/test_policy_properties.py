@@ -229,3 +229,58 @@ def test_the_generator_reaches_the_reported_case() -> None:
     assert d.next is not None and d.next.kind == FOLLOW_UP_2
     assert _followed_up(story, t(1, 5, 9, year=2027), {})
     test_no_step_is_owed_twice_and_each_message_moves_the_round_on.hypothesis.inner_test(story)  # type: ignore[attr-defined]
+
+
+# --- changes_at: a decision holds until then (issue 15: a poll with nothing new skips deciding) ---
+
+TINY = timedelta(microseconds=1)
+
+
+def _holds_until_it_changes(facts: list[Fact], now: datetime, skipped: dict[tuple[str, str], datetime]
+                            ) -> Decision:
+    """decide() at ``now`` and at moments up to just before its ``changes_at``, on the same
+    inputs, gives the same decision (every field, ``changes_at`` included)."""
+    d = decide(CONV, TRACK, facts, now, CFG, CAL, skipped=skipped)
+    until = d.changes_at
+    assert until is None or until > now
+    end = until if until is not None else now + timedelta(days=400)
+    for later in (now + TINY, now + (end - now) / 3, now + (end - now) / 2, end - TINY):
+        again = decide(CONV, TRACK, facts, later, CFG, CAL, skipped=skipped)
+        assert again == d, (now, later, d.reason, again.reason)
+    return d
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(stories())
+def test_a_decision_holds_until_its_changes_at(story: Story) -> None:
+    skipped = _deletions(story)
+    before = [story.iv.start - timedelta(days=3), story.iv.start + timedelta(minutes=5)]
+    changes: list[datetime] = []
+    for now in [*before, *_moments(story)]:
+        known = {k: at for k, at in skipped.items() if at <= now}
+        d = _holds_until_it_changes(story.facts_until(now), now, known)
+        if d.next is not None and d.next.due > now:
+            assert d.changes_at is not None and d.changes_at <= d.next.due
+        if d.changes_at is not None:
+            changes.append(d.changes_at)
+    assert changes  # the interview (at least) was ahead of the first moment
+
+
+def test_changes_at_names_the_step_falling_due_the_interview_ending_and_moving_on() -> None:
+    """The moments the policy compares ``now`` with, each seen as a decision's changes_at."""
+    iv = interview(t(12, 1, 10))
+    before = decide(CONV, TRACK, [iv], t(11, 30, 9), CFG, CAL)
+    assert before.changes_at == iv.start  # the interview's start is its first moment
+    during = decide(CONV, TRACK, [iv], iv.start + timedelta(minutes=10), CFG, CAL)
+    assert during.changes_at == iv.end
+    after = decide(CONV, TRACK, [iv], iv.end + timedelta(minutes=1), CFG, CAL)
+    assert after.next is not None and after.changes_at == after.next.due
+    sent = [iv, fact(UserWrote, t(12, 1, 15), "<ty@gmail.com>", to=(RECRUITER,)),
+            fact(UserWrote, t(12, 9, 10), "<f1@gmail.com>", to=(RECRUITER,)),
+            fact(UserWrote, t(12, 16, 10), "<f2@gmail.com>", to=(RECRUITER,))]
+    waiting = decide(CONV, TRACK, sent, t(12, 17, 10), CFG, CAL)
+    assert waiting.state == OPEN and waiting.next is None and waiting.changes_at is not None
+    assert decide(CONV, TRACK, sent, waiting.changes_at, CFG, CAL).state == MOVED_ON
+    assert decide(CONV, TRACK, sent, waiting.changes_at - TINY, CFG, CAL).state == OPEN
+    moved = decide(CONV, TRACK, sent, waiting.changes_at + timedelta(days=30), CFG, CAL)
+    assert moved.state == MOVED_ON and moved.changes_at is None  # only new mail changes it now

@@ -598,8 +598,8 @@ def test_sdnotify_paths_and_abstract_sockets(tmp_path: Path) -> None:
 
 def test_next_due_is_the_earliest_step_still_ahead() -> None:
     """The due job is planned for the earliest future step; a step already due waits for no job."""
-    from agent.engine import PollResult
     from agent.policy import Decision, NextStep
+    from agent.poll_result import PollResult
 
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
 

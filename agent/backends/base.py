@@ -100,6 +100,19 @@ class BatchSink(Protocol):
 
 
 @runtime_checkable
+class Fingerprinted(Protocol):
+    """A mailbox that can tell cheaply whether anything a poll reads may have changed
+    (agent/quick_poll.py: a poll that finds nothing new and nothing due skips the engine)."""
+
+    def fingerprint(self) -> str:
+        """A text that stays the same while nothing a poll reads changes: the folders read
+        (which they are, their messages, and the flags or labels a sync would notice) and the
+        drafts (one added, gone, rewritten or flagged deleted). Equal fingerprints promise
+        that a sync would find nothing; unequal ones only that something may have changed."""
+        ...
+
+
+@runtime_checkable
 class StreamingMailbox(Protocol):
     """Optional: a mailbox that hands a full sync's messages over in batches as they arrive.
 

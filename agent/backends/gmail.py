@@ -397,6 +397,12 @@ class GmailMailbox:
                 pass
         return self._full()
 
+    def fingerprint(self) -> str:
+        """The mailbox's history id (one ``getProfile``): Gmail moves it with every message,
+        draft and label change, and the query and account the sync reads with."""
+        profile = self._ok("checking for changes", lambda: self.users.getProfile(userId="me"), "getProfile")
+        return json.dumps([self._identity(), self.cfg.query, str(profile["historyId"])])
+
     def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
         """Header blocks of the messages with these Message-IDs: one ``messages.list`` with
         ``q=rfc822msgid:`` each (in batches), then the metadata of what they found."""

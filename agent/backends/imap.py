@@ -440,6 +440,27 @@ class ImapMailbox:
 
         return self._run("reading new mail", op)
 
+    def fingerprint(self) -> str:
+        """One STATUS per folder read and of Drafts, as a warm sync asks (with CONDSTORE,
+        HIGHESTMODSEQ moves with every flag and keyword too). Without CONDSTORE also the
+        undeleted drafts' UIDs: a draft flagged ``\\Deleted`` and left unexpunged changes no
+        STATUS figure, yet ``drafts()`` no longer lists it."""
+        return self._run("checking for changes", self._fingerprint)
+
+    def _fingerprint(self, c: IMAPClient, _attempt: int) -> str:
+        drafts = self._folder(c, DRAFTS)
+        roles = [*self._read_roles(c), (DRAFTS, drafts)]
+        self._leave(c)
+        parts: list[Any] = [self._account(), self.is_gmail, self._window.days]
+        for role, name in roles:
+            st = self._status(c, name, self._condstore)
+            parts.append([role, name, sorted((k.decode(), v) for k, v in st.items())])
+        if not self._condstore:
+            c.select_folder(drafts, readonly=True)
+            parts.append(sorted(int(u) for u in c.search(["NOT", "DELETED"])))
+            self._leave(c)
+        return json.dumps(parts)
+
     def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
         """Header blocks of the INBOX and Sent (Gmail: All Mail) messages with these Message-IDs."""
         wanted = [m for m in dict.fromkeys(message_ids) if m.isascii() and m.isprintable()]

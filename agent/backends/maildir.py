@@ -50,6 +50,7 @@ import base64
 import binascii
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -255,6 +256,21 @@ class MaildirMailbox:
                 if raw is not None:
                     out[entry.id] = raw.data
         return out
+
+    def fingerprint(self) -> str:
+        """The file names of the folders read (a name carries the message and its flags, all a
+        sync compares), and of each draft its name, size and modification time too: a Maildir
+        client may rewrite a draft in place."""
+        digest = hashlib.sha256()
+        for role in (INBOX, SENT, DRAFTS):
+            digest.update(f"\0{role}={self._folders[role]}".encode())
+            for unique, entry in sorted(self._list(role).items()):
+                digest.update(f"\0{unique}:{entry.flags}".encode())
+                if role == DRAFTS:
+                    with contextlib.suppress(OSError):  # gone meanwhile: its absence shows next time
+                        st = os.stat(entry.path)
+                        digest.update(f":{st.st_size}:{st.st_mtime_ns}".encode())
+        return digest.hexdigest()
 
     def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
         """Every draft in the Drafts folder (``cur/`` and ``new/``), full bytes.

@@ -273,6 +273,13 @@ class MemoryServer:
                     if v.modseq > after and v.arrived <= after and v.role in READ_ROLES]
             return not honoured, changed, gone if honoured else [], now
 
+    def state(self) -> str:
+        """Which server, its folders' validity and next UIDs, and its change counter: every
+        delivery, deletion or flag and label change moves one of them."""
+        with self._lock:
+            return repr((self.token, sorted(self._validity.items()), sorted(self._next_uid.items()),
+                         self._modseq, self._forgotten))
+
     def _tick(self) -> int:
         self._modseq += 1
         return self._modseq
@@ -328,6 +335,9 @@ class MemoryMailbox:
         """Full bytes of these ids; unknown or deleted ids are left out."""
         found = (self.server.get(i) for i in dict.fromkeys(ids))
         return {m.id: m.data for m in found if m is not None}
+
+    def fingerprint(self) -> str:
+        return self.server.state()
 
     def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
         """Every draft; those named in ``seen`` without their bytes (a draft id names

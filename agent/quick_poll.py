@@ -1,0 +1,112 @@
+"""A poll that finds nothing new and nothing due answers from the last poll's record.
+
+Why: most polls find nothing. Run as a fresh process (``poll --once`` from a
+timer or by hand), such a poll spent most of its time starting up: importing
+the engine and the pipeline behind it, loading the holiday tables, deciding
+every conversation again, all to reach the answer the last poll gave. Here it
+logs in, asks the mailbox for its fingerprint (IMAP: one STATUS per folder),
+and when nothing can have changed it answers with the last poll's status
+without importing any of that.
+
+Nothing can have changed when all of these hold:
+
+* a quick record stands: the last real poll had nothing to do (an empty plan),
+  and nothing wrote to the state since (a trigger on every table deletes the
+  record: a mark, a snooze, a closed conversation, a draft's story; see
+  agent/store_schema.py);
+* the config is the same, setting by setting, and so is the agent's version;
+* the mailbox's fingerprint is the record's (agent/backends/base.py
+  ``Fingerprinted``): no mail came or went in the folders read, no draft was
+  added, removed, rewritten or flagged;
+* ``now`` is not before the record's moment, and before the moment its answer
+  holds until: the earliest ``changes_at`` of its decisions (a step falling
+  due, an interview starting or ending, moving on; agent/policy.py) and the
+  next time the server's aliases are asked. And at most :data:`HOLDS_AT_MOST`
+  after it, so that whatever this list forgot, a whole poll runs every day.
+
+A dry run never answers from here: it is for looking, so it runs everything.
+``poll --full`` skips the check. Pure, apart from the store and the mailbox it
+is handed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent import __version__
+from agent.backends.base import Fingerprinted, Mailbox
+from agent.config import Config
+from agent.poll_result import PollResult
+from agent.store import QuickRecord, Store
+
+__all__ = ["HOLDS_AT_MOST", "answer", "config_digest", "fingerprint_of", "remember"]
+
+#: the longest a quick record is trusted: a whole poll runs at least this often
+HOLDS_AT_MOST = timedelta(days=1)
+
+
+def config_digest(config: Config) -> str:
+    """Every setting of ``config`` and the agent's version, as one digest: any change to
+    either makes the next poll a whole one. (The config holds no secret: passwords come from
+    the credentials, the keyring or a command at login.)"""
+    text = json.dumps([__version__, _plain(config)], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data that is the same in every process (sets sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(json.dumps(_plain(v), sort_keys=True) for v in value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return f"{type(value).__name__}:{value}"
+
+
+def fingerprint_of(mailbox: Mailbox) -> str | None:
+    """The mailbox's fingerprint, or None when its backend cannot give one cheaply."""
+    return mailbox.fingerprint() if isinstance(mailbox, Fingerprinted) else None
+
+
+def answer(config: Config, now: datetime, store: Store, fingerprint: str | None) -> PollResult | None:
+    """The last poll's answer when nothing can have changed since (see the module), else None."""
+    t0 = time.perf_counter()  # for the figures in ``stats`` only, as the engine's laps
+    rec = store.load_quick()
+    if rec is None or fingerprint is None or not _holds(rec, config, now, fingerprint):
+        return None
+    snap = store.load_snapshot()
+    if snap is None or len(snap.tracked) != rec.tracked:
+        return None
+    stats = {"quick": True, "unchanged_since": rec.at.isoformat(),
+             "holds_until": rec.until.isoformat() if rec.until else None, "added": 0, "removed": 0,
+             "seconds": round(time.perf_counter() - t0, 3)}
+    return PollResult(now, [], [], True, stats, status=list(snap.tracked), config=config,
+                      possible=list(snap.possible))
+
+
+def _holds(rec: QuickRecord, config: Config, now: datetime, fingerprint: str) -> bool:
+    until = min(rec.until or rec.at + HOLDS_AT_MOST, rec.at + HOLDS_AT_MOST)
+    return (rec.at <= now < until and rec.fingerprint == fingerprint
+            and rec.config == config_digest(config))
+
+
+def remember(config: Config, store: Store, result: PollResult, fingerprint: str | None) -> bool:
+    """After a real poll: keep its answer for the next, when it had nothing to do (no action,
+    nothing the user was told, no label left unset) and the mailbox gave a fingerprint, taken
+    before the poll read anything (so mail that came meanwhile shows as a change next time)."""
+    idle = result.applied and not result.plan and not result.notices and "label_error" not in result.stats
+    if not idle or fingerprint is None:
+        return False
+    store.save_quick(QuickRecord(result.now, result.steady_until, config_digest(config), fingerprint,
+                                 len(result.status)))
+    return True
