@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None,
-             notify: bool = True, quick: bool = False) -> PollResult:
+             notify: bool = True, quick: bool = False, leave_record: bool | None = None) -> PollResult:
     """Lock, open state and mailbox, poll once, log the plan.
 
     ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
@@ -48,18 +48,23 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
 
     ``quick``: when nothing can have changed since the last poll, answer with its
     status without running the engine (agent/quick_poll.py; never in a dry run).
-    Every real poll leaves the record that makes the next one quick.
+    ``leave_record`` (default: ``quick``): after a whole poll, leave the record
+    that lets the next one be quick (``poll --full`` leaves it, without asking for
+    a quick answer). The service asks for neither: it needs its decisions to
+    schedule the next due step, and the state lock keeps other polls out while
+    it runs.
     """
     from agent.quick_poll import answer, fingerprint_of, remember
 
     with _state_lock(config, dry_run=dry_run, held=lock), \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
             open_mailbox(config) as mailbox:
-        fingerprint = None if dry_run else fingerprint_of(mailbox)
-        result = answer(config, now, store, fingerprint) if quick and not dry_run else None
+        leave = quick if leave_record is None else leave_record
+        fingerprint = fingerprint_of(mailbox) if (quick or leave) and not dry_run else None
+        result = answer(config, now, store, fingerprint) if quick and fingerprint is not None else None
         if result is None:
             result = _full_poll(config, now, store, mailbox, dry_run=dry_run, notify=notify)
-            if not dry_run:
+            if leave and not dry_run:
                 remember(config, store, result, fingerprint)
         if not dry_run:
             refresh_calendar(config, now, store)

@@ -209,7 +209,7 @@ def _now(args: argparse.Namespace) -> datetime:
 def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     from agent.app import run_poll
 
-    result = run_poll(config, _now(args), dry_run=args.dry_run, quick=not args.full)
+    result = run_poll(config, _now(args), dry_run=args.dry_run, quick=not args.full, leave_record=True)
     _print_poll(result, config, args.json, out)
     return 0
 

@@ -38,7 +38,8 @@ def config(tmp_path: Path) -> Config:
 
 
 def _poll(config: Config, now: datetime, *, quick: bool = True, dry_run: bool = False) -> PollResult:
-    return run_poll(config, now, dry_run=dry_run, quick=quick)
+    """As ``poll --once`` runs it (``quick=False``: ``poll --full``)."""
+    return run_poll(config, now, dry_run=dry_run, quick=quick, leave_record=True)
 
 
 def _quick(result: PollResult) -> bool:
@@ -144,6 +145,14 @@ def test_a_dry_run_never_answers_from_the_record_nor_leaves_one(config: Config) 
     config.state.path.unlink()
     _poll(config, NOW, dry_run=True)
     assert not config.state.path.exists()
+
+
+def test_the_service_neither_answers_quickly_nor_leaves_a_record(config: Config) -> None:
+    """It keeps every decision to schedule the next due step (agent/service.py)."""
+    _settled(config)
+    polled = run_poll(config, NOW + 2 * MINUTE, dry_run=False)
+    assert not _quick(polled) and len(polled.decisions) == 4
+    assert _record(config) is None  # its writes forgot the record, and it left none
 
 
 def test_a_snapshot_that_disagrees_with_the_record_makes_it_a_whole_poll(config: Config) -> None:
