@@ -22,6 +22,7 @@ later*, which is what "the first business moment at or after" needs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -29,9 +30,10 @@ from zoneinfo import ZoneInfo
 from agent.holiday_countries import holiday_class
 
 if TYPE_CHECKING:
-    import holidays as _holidays
-
     from agent.config import Config
+
+#: one year's public holidays: day -> name ("; "-joined when two fall on one day)
+HolidayTable = Mapping[date, str]
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -100,6 +102,7 @@ class BusinessCalendar:
         end: time,
         country: str | None,
         subdivision: str | None = None,
+        known: Mapping[int, HolidayTable] | None = None,
     ) -> None:
         days = tuple(sorted(set(business_days)))
         if not days or any(not 0 <= d <= 6 for d in days):
@@ -114,11 +117,14 @@ class BusinessCalendar:
         self.end = end
         self.country = country or None
         self.subdivision = subdivision if self.country else None
-        self._holiday_years: dict[int, _holidays.HolidayBase | None] = {}
+        # ``known``: years' tables computed before (agent/holiday_cache.py keeps them between
+        # processes, since importing the ``holidays`` package costs more than a poll's decisions)
+        self._holiday_years: dict[int, HolidayTable] = dict(known or {}) if self.country else {}
 
     @classmethod
-    def from_config(cls, config: Config) -> BusinessCalendar:
-        """The calendar described by ``config.account`` and ``config.schedule``."""
+    def from_config(cls, config: Config, known: Mapping[int, HolidayTable] | None = None) -> BusinessCalendar:
+        """The calendar described by ``config.account`` and ``config.schedule`` (``known``: tables
+        of some years for this country and subdivision, computed before)."""
         s = config.schedule
         return cls(
             config.account.tz,
@@ -127,7 +133,12 @@ class BusinessCalendar:
             s.business_end,
             s.holidays,
             s.holidays_subdivision,
+            known,
         )
+
+    def holiday_tables(self) -> dict[int, HolidayTable]:
+        """Every year's table this calendar holds, given or computed (what a cache keeps)."""
+        return dict(self._holiday_years)
 
     def __repr__(self) -> str:
         days = ",".join(_WEEKDAY_NAMES[d][:3] for d in self.business_days)
@@ -139,7 +150,7 @@ class BusinessCalendar:
 
     # --- days ----------------------------------------------------------------------
 
-    def _holidays_for(self, year: int) -> _holidays.HolidayBase | None:
+    def _holidays_for(self, year: int) -> HolidayTable | None:
         # Lazily, one year at a time: a calendar typically only ever sees this
         # year and the next. ``observed=True`` (the default, spelled out) adds
         # the weekday a weekend holiday is moved to ("Christmas Day (observed)"),
@@ -148,9 +159,10 @@ class BusinessCalendar:
         if self.country is None:
             return None
         if year not in self._holiday_years:
-            self._holiday_years[year] = holiday_class(self.country)(
-                subdiv=self.subdivision, years=year, observed=True
-            )
+            # a plain dict of the year's entries: the same answer for a day of that year as
+            # the package's table (which only grows when asked about another year)
+            table = holiday_class(self.country)(subdiv=self.subdivision, years=year, observed=True)
+            self._holiday_years[year] = {d: str(name) for d, name in table.items()}
         return self._holiday_years[year]
 
     def holiday_name(self, d: date) -> str | None:

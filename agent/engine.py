@@ -40,10 +40,10 @@ from agent import facts_cache
 from agent.actions import Create
 from agent.applying import apply_labels, apply_plan, plan_labels, waiting_drafts
 from agent.backends.base import AliasSource, Labeller, Mailbox
-from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.errors import AgentError, MailboxError
 from agent.existing_drafts import describe_drafts
+from agent.holiday_cache import HolidayCache
 from agent.model import Conversation
 from agent.notify import Notifier, notices_for, send_notices
 from agent.pipeline import record_of
@@ -149,7 +149,10 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     controls = _by_conversation(store.get_controls())
     seen = read(candidates, controls, known_facts, now, config)
     ledger = {t.conversation.id: store.ledger_for(t.conversation.id) for t in seen.tracked}
-    decisions = decide_all(seen, ledger, now, config, BusinessCalendar.from_config(config))
+    holidays = HolidayCache()  # this year's holidays without importing the package (agent/holiday_cache.py)
+    calendar = holidays.calendar(config)
+    decisions = decide_all(seen, ledger, now, config, calendar)
+    holidays.keep(calendar, config)
     lap("decide")
 
     drafts = Drafts.of(describe_drafts(mailbox, store))

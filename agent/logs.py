@@ -34,14 +34,15 @@ Never a message body
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import re
 import sys
 import threading
 from collections.abc import MutableMapping
+from types import ModuleType
 from typing import Any
-
-import structlog
 
 from agent.lazy_pattern import AnyPattern, lazy
 
@@ -133,6 +134,44 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
 _configured = False
 
 
+class _AsyncioOnDemand(ModuleType):
+    """A stand-in for :mod:`asyncio` that imports the real one at its first use.
+
+    Why: structlog's package ``__init__`` imports ``structlog.stdlib`` and
+    ``structlog._native``, and both import asyncio at their top for their async
+    (``a*``) methods only; the agent never calls those, yet asyncio and the
+    ssl/selectors it pulls in were half of structlog's start-up (about 15 ms of
+    every poll process; issue 15). Why not :class:`importlib.util.LazyLoader`: the
+    import statement reads a module's ``__spec__`` when it meets it in
+    ``sys.modules``, which makes a LazyLoader module load itself at the next
+    ``import asyncio`` anywhere. This stand-in holds a real ``__spec__`` (so a
+    later ``import asyncio`` takes it as loaded) and nothing else: reading any
+    other name, ``__path__`` included (a submodule import does), swaps the real
+    asyncio into ``sys.modules`` and copies its names here, so code holding the
+    stand-in sees what it would have seen.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("asyncio") is self:
+            del sys.modules["asyncio"]
+        real = importlib.import_module("asyncio")
+        self.__dict__.update(real.__dict__)
+        return getattr(real, name)
+
+
+def _structlog() -> ModuleType:
+    """structlog, imported with :class:`_AsyncioOnDemand` standing in for asyncio if need be."""
+    if "structlog" not in sys.modules and "asyncio" not in sys.modules:
+        spec = importlib.util.find_spec("asyncio")
+        if spec is not None:
+            stand_in = _AsyncioOnDemand("asyncio")
+            stand_in.__spec__ = spec
+            sys.modules["asyncio"] = stand_in
+    import structlog
+
+    return structlog
+
+
 def _add_logger_name(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record = event.get("_record")
     if record is not None:
@@ -154,6 +193,7 @@ def configure(
     a terminal. Calling it again replaces the previous set-up (tests do).
     """
     global _configured
+    structlog = _structlog()
     stream = stream or sys.stderr
     tty = bool(getattr(stream, "isatty", lambda: False)())
     if json is None:
@@ -205,4 +245,5 @@ def configure(
 
 
 def get_logger(name: str = "followup-agent") -> Any:
-    return structlog.get_logger(name, logger_name=name)
+    """structlog's lazy logger proxy for ``name`` (configuration is read at its first use)."""
+    return _structlog().get_logger(name, logger_name=name)
