@@ -11,6 +11,16 @@ import structlog
 pytest_plugins = ["tests.dovecot", "tests.cyrus"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The agent's notes in the XDG cache folder (the holiday tables, agent/holiday_cache.py; the
+    keyring note, agent/secrets.py) go to a folder of the test session's own, never to the
+    user's ``~/.cache``; a test that needs its own sets ``XDG_CACHE_HOME`` itself."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _logging_as_it_was() -> Iterator[None]:
     """Each test leaves logging as it found it.
