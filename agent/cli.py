@@ -291,16 +291,17 @@ _WITH_CONFIG: dict[str, Callable[[argparse.Namespace, Config, TextIO], int]] = {
 
 
 def _print_poll(result: PollResult, config: Config, as_json: bool, out: TextIO) -> None:
-    from agent.actions import describe_action
-
     if as_json:
         out.write(json.dumps(_poll_json(result), indent=2, default=str) + "\n")
         return
     verb = "would" if not result.applied else "did"
     if not result.plan:
         out.write(f"Nothing to do at {result.now.astimezone(config.account.tz):%Y-%m-%d %H:%M %Z}.\n")
-    for a in result.plan:
-        out.write(f"{verb} {describe_action(a)} [{a.conversation}]: {a.reason}\n")
+    if result.plan:  # agent.actions only when there is something to say
+        from agent.actions import describe_action
+
+        for a in result.plan:
+            out.write(f"{verb} {describe_action(a)} [{a.conversation}]: {a.reason}\n")
     _print_notices(result, config, out)
 
 
@@ -316,12 +317,15 @@ def _print_notices(result: PollResult, config: Config, out: TextIO) -> None:
 
 def _poll_json(result: PollResult) -> dict[str, Any]:
     """``poll --json`` (CONTRACT.md): the plan and the status."""
-    from agent.actions import action_json
+    actions = []
+    if result.plan:  # agent.actions only when there is something to say
+        from agent.actions import action_json
 
+        actions = [action_json(a) for a in result.plan]
     return {
         "now": result.now.isoformat(),
         "dry_run": not result.applied,
-        "actions": [action_json(a) for a in result.plan],
+        "actions": actions,
         "notices": [{**dataclasses.asdict(n), "due": n.due.isoformat() if n.due else None}
                     for n in result.notices],
         "status": result.status,

@@ -14,7 +14,8 @@ Nothing can have changed when all of these hold:
   and nothing wrote to the state since (a trigger on every table deletes the
   record: a mark, a snooze, a closed conversation, a draft's story; see
   agent/store_schema.py);
-* the config is the same, setting by setting, and so is the agent's version;
+* the config is the same, setting by setting, and so is the agent's version
+  (:func:`config_key`);
 * the mailbox's fingerprint is the record's (agent/backends/base.py
   ``Fingerprinted``): no mail came or went in the folders read, no draft was
   added, removed, rewritten or flagged;
@@ -32,7 +33,6 @@ is handed.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from datetime import datetime, timedelta
@@ -44,18 +44,19 @@ from agent.config import Config
 from agent.poll_result import PollResult
 from agent.store import QuickRecord, Store
 
-__all__ = ["HOLDS_AT_MOST", "answer", "config_digest", "fingerprint_of", "remember"]
+__all__ = ["HOLDS_AT_MOST", "answer", "config_key", "fingerprint_of", "remember"]
 
 #: the longest a quick record is trusted: a whole poll runs at least this often
 HOLDS_AT_MOST = timedelta(days=1)
 
 
-def config_digest(config: Config) -> str:
-    """Every setting of ``config`` and the agent's version, as one digest: any change to
-    either makes the next poll a whole one. (The config holds no secret: passwords come from
-    the credentials, the keyring or a command at login.)"""
-    text = json.dumps([__version__, _plain(config)], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def config_key(config: Config) -> str:
+    """Every setting of ``config`` and the agent's version, as one canonical text: any change
+    to either makes the next poll a whole one. Kept whole rather than hashed: comparing a few
+    kilobytes costs nothing, where importing hashlib's OpenSSL binding costs a fresh process
+    2 ms. (The config holds no secret: passwords come from the credentials, the keyring or a
+    command at login; the state file is private to the user, 0600.)"""
+    return json.dumps([__version__, _plain(config)], sort_keys=True, separators=(",", ":"))
 
 
 def _plain(value: Any) -> Any:
@@ -97,7 +98,7 @@ def answer(config: Config, now: datetime, store: Store, fingerprint: str | None)
 def _holds(rec: QuickRecord, config: Config, now: datetime, fingerprint: str) -> bool:
     until = min(rec.until or rec.at + HOLDS_AT_MOST, rec.at + HOLDS_AT_MOST)
     return (rec.at <= now < until and rec.fingerprint == fingerprint
-            and rec.config == config_digest(config))
+            and rec.config == config_key(config))
 
 
 def remember(config: Config, store: Store, result: PollResult, fingerprint: str | None) -> bool:
@@ -107,6 +108,6 @@ def remember(config: Config, store: Store, result: PollResult, fingerprint: str 
     idle = result.applied and not result.plan and not result.notices and "label_error" not in result.stats
     if not idle or fingerprint is None:
         return False
-    store.save_quick(QuickRecord(result.now, result.steady_until, config_digest(config), fingerprint,
+    store.save_quick(QuickRecord(result.now, result.steady_until, config_key(config), fingerprint,
                                  len(result.status)))
     return True

@@ -119,7 +119,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class QuickRecord:
     """What the last poll that had nothing to do saw (agent/quick_poll.py): its ``now``, the
-    moment its answer holds until (None: no moment known), the config's digest, the mailbox's
+    moment its answer holds until (None: no moment known), the config's key, the mailbox's
     fingerprint, and how many conversations it tracked. Any write to the state deletes it."""
 
     at: datetime

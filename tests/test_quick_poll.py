@@ -22,7 +22,7 @@ from agent.app import drafts_created, run_poll
 from agent.config import Config, load_config
 from agent.demo import DEMO_TIMES, build_sample
 from agent.poll_result import PollResult
-from agent.quick_poll import HOLDS_AT_MOST, config_digest
+from agent.quick_poll import HOLDS_AT_MOST, config_key
 from agent.samples import deliver, message
 from agent.store import QuickRecord, Store
 from agent.store_schema import MIGRATIONS, UNWATCHED
@@ -117,7 +117,7 @@ def test_another_config_or_version_makes_it_a_whole_poll(config: Config, tmp_pat
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     _settled(config)
     changed = dataclasses.replace(config, policy=dataclasses.replace(config.policy, max_follow_ups=1))
-    assert config_digest(changed) != config_digest(config)
+    assert config_key(changed) != config_key(config)
     assert not _quick(_poll(changed, NOW + 2 * MINUTE))
     _poll(config, NOW + 3 * MINUTE)  # the old config again: a whole poll, then quick
     assert _quick(_poll(config, NOW + 4 * MINUTE))
@@ -215,14 +215,14 @@ def test_a_version_5_state_gains_the_record_and_its_triggers(tmp_path: Path) -> 
         assert store.load_quick() is None
 
 
-def test_the_config_digest_is_the_same_in_every_process(config: Config, tmp_path: Path) -> None:
+def test_the_config_key_is_the_same_in_every_process(config: Config, tmp_path: Path) -> None:
     """Sets are sorted and nothing depends on the hash seed: two processes agree."""
     code = ("import sys; from pathlib import Path; from agent.config import load_config; "
-            "from agent.quick_poll import config_digest; print(config_digest(load_config(Path(sys.argv[1]))))")
-    digests = {subprocess.run([sys.executable, "-c", code, str(tmp_path / "config.toml")], check=True,
+            "from agent.quick_poll import config_key; print(config_key(load_config(Path(sys.argv[1]))))")
+    keys = {subprocess.run([sys.executable, "-c", code, str(tmp_path / "config.toml")], check=True,
                               capture_output=True, text=True, env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin"}
                               ).stdout.strip() for seed in ("1", "2", "3")}
-    assert digests == {config_digest(config)}
+    assert keys == {config_key(config)}
 
 
 # --- on real mail ----------------------------------------------------------------------------
