@@ -39,8 +39,9 @@ from agent import drafts_lang
 from agent.config import Config
 from agent.draft_ids import draft_key as draft_key
 from agent.draft_ids import draft_message_id as draft_message_id
+from agent.facts import DeadlineStated
 from agent.lang import DEFAULT, conversation_language, supported
-from agent.model import Conversation, DeadlineStated, Message
+from agent.model import Conversation, Message
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, Decision, NextStep
 from agent.signals.autoreply import auto_reply
 from agent.signals.bounces import bounce

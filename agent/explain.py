@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo
 
 from agent.config import Config
 from agent.errors import AgentError
-from agent.lang import DEFAULT, message_language
-from agent.model import (
+from agent.facts import (
     AutoReply,
     Bounce,
-    Conversation,
     DeadlineStated,
     Fact,
     HumanReply,
@@ -26,6 +24,8 @@ from agent.model import (
     Scheduled,
     UserWrote,
 )
+from agent.lang import DEFAULT, message_language
+from agent.model import Conversation
 from agent.policy import Decision
 from agent.signals.company import company_name
 from agent.signals.verdict import SETTLE, Tracking

@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 
 from agent import __version__
 from agent.config import Config
-from agent.model import FACT_TYPES, Conversation, Deadline, Evidence, Fact
+from agent.facts import FACT_TYPES, Deadline, Evidence, Fact
+from agent.model import Conversation
 from agent.signals.cues import Cue
 from agent.signals.verdict import Tracking
 from agent.store_caches import CachedFacts

@@ -21,19 +21,9 @@ from datetime import date, datetime
 from typing import Any
 
 from agent.config import Config
+from agent.facts import Ack, AutoReply, Bounce, Closing, Interview, Offer, Rejection, Withdrawn
 from agent.lazy_pattern import lazy
-from agent.model import (
-    Ack,
-    AutoReply,
-    Bounce,
-    Closing,
-    Conversation,
-    Interview,
-    Message,
-    Offer,
-    Rejection,
-    Withdrawn,
-)
+from agent.model import Conversation, Message
 from agent.policy import CLOSED, MOVED_ON, Decision
 
 __all__ = ["STAGES", "Row", "record_of", "role_of", "rows"]

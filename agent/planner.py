@@ -25,7 +25,8 @@ from agent.actions import Action, Adopt, Create, Record, Withdraw
 from agent.config import Config
 from agent.draft_ids import draft_key, draft_message_id
 from agent.existing_drafts import ExistingDraft
-from agent.model import Conversation, HumanReply, Offer, Rejection, UserWrote
+from agent.facts import HumanReply, Offer, Rejection, UserWrote
+from agent.model import Conversation
 from agent.policy import OPEN, Decision, NextStep
 from agent.records import LedgerRow
 

@@ -33,11 +33,10 @@ from zoneinfo import ZoneInfo
 
 from agent.businesstime import BusinessCalendar, wall_time
 from agent.config import Config
-from agent.model import (
+from agent.facts import (
     AutoReply,
     Bounce,
     Closing,
-    Conversation,
     DeadlineStated,
     Fact,
     Interview,
@@ -46,6 +45,7 @@ from agent.model import (
     Rejection,
     Withdrawn,
 )
+from agent.model import Conversation
 from agent.rounds import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, Phase, Round, UsedStep, account
 from agent.signals.verdict import Tracking
 

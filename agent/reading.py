@@ -19,8 +19,9 @@ from datetime import datetime
 
 from agent.businesstime import BusinessCalendar
 from agent.config import Config
+from agent.facts import Fact
 from agent.facts_cache import FactsCache
-from agent.model import Conversation, Fact
+from agent.model import Conversation
 from agent.policy import Controls, Decision, decide
 from agent.records import ControlRow, LedgerRow
 from agent.signals.verdict import Tracking

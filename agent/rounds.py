@@ -48,7 +48,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from agent.businesstime import BusinessCalendar
-from agent.model import DeadlineStated, Fact, HumanReply, UserWrote
+from agent.facts import DeadlineStated, Fact, HumanReply, UserWrote
 
 THANK_YOU = "thank_you"
 FOLLOW_UP_1 = "follow_up_1"

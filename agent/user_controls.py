@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from agent.config import Config
-from agent.model import Conversation, Deadline, DeadlineStated, Evidence, Fact, Interview
+from agent.facts import Deadline, DeadlineStated, Evidence, Fact, Interview
+from agent.model import Conversation
 from agent.policy import Controls
 from agent.records import ControlRow
 

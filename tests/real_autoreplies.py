@@ -26,19 +26,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.businesstime import BusinessCalendar
+from agent.facts import AutoReply, Bounce, Evidence, Fact, HumanReply, Interview
 from agent.mail.parse import parse_message
-from agent.model import (
-    Address,
-    AutoReply,
-    Bounce,
-    Conversation,
-    Evidence,
-    Fact,
-    HumanReply,
-    Interview,
-    Message,
-    RawMessage,
-)
+from agent.model import Address, Conversation, Message, RawMessage
 from agent.policy import decide
 from agent.rounds import FOLLOW_UP_1
 from agent.signals.events import extract_facts

@@ -38,8 +38,9 @@ from pathlib import Path
 from agent.businesstime import BusinessCalendar
 from agent.candidates import is_candidate, related_threads, thread_messages
 from agent.config import Config
+from agent.facts import AutoReply, Bounce, Fact, HumanReply
 from agent.mail.parse import parse_message
-from agent.model import AutoReply, Bounce, Conversation, Fact, HumanReply, Message, RawMessage
+from agent.model import Conversation, Message, RawMessage
 from agent.policy import Decision, decide
 from agent.samples import ics, message
 from agent.signals.events import extract_facts

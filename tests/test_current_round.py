@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from agent.model import Fact, NoFollowUp
+from agent.facts import Fact, NoFollowUp
 from agent.policy import THANK_YOU, current_round
 from tests.helpers import t
 from tests.test_policy import CAL, CFG, deadline, fact, human, interview, user

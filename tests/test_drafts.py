@@ -22,7 +22,7 @@ from agent.drafts import (
     reply_subject,
     word_count,
 )
-from agent.model import Deadline, DeadlineStated, Evidence, Interview, UserWrote
+from agent.facts import Deadline, DeadlineStated, Evidence, Interview, UserWrote
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, THANK_YOU, decide
 from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t

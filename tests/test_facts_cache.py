@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent import facts_cache
-from agent.model import (
+from agent.facts import (
     FACT_TYPES,
     Ack,
     AutoReply,

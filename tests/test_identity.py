@@ -11,9 +11,10 @@ import pytest
 
 from agent import engine
 from agent.config import AccountConfig, Config, GmailConfig, StateConfig
+from agent.facts import UserWrote
 from agent.identity import Identity, canonical, registrable_name
 from agent.mail.thread import company_keys
-from agent.model import Address, Conversation, Message, UserWrote
+from agent.model import Address, Conversation, Message
 from agent.recipients import choose_recipient
 from agent.signals.events import extract_facts
 from agent.signals.recruiting import is_user

@@ -21,19 +21,9 @@ from agent import engine
 from agent.backends.maildir import MaildirMailbox
 from agent.businesstime import BusinessCalendar
 from agent.config import load_config
+from agent.facts import Fact, HumanReply, NoFollowUp, Offer, Rejection, Said, UserWrote, Withdrawn
 from agent.mail.parse import parse_message
-from agent.model import (
-    CalendarEvent,
-    Fact,
-    HumanReply,
-    NoFollowUp,
-    Offer,
-    RawMessage,
-    Rejection,
-    Said,
-    UserWrote,
-    Withdrawn,
-)
+from agent.model import CalendarEvent, RawMessage
 from agent.policy import CLOSED, OPEN, THANK_YOU, decide
 from agent.samples import deliver, ics, make_maildir, message
 from agent.signals import events as E

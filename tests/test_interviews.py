@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.businesstime import BusinessCalendar
+from agent.facts import Interview, InterviewCancelled, Scheduled
 from agent.mail.parse import parse_message
-from agent.model import CalendarEvent, Interview, InterviewCancelled, Message, RawMessage, Scheduled
+from agent.model import CalendarEvent, Message, RawMessage
 from agent.policy import FOLLOW_UP_1, OPEN, THANK_YOU, decide
 from agent.signals import events as E
 from agent.signals.tracking import Tracking

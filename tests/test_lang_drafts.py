@@ -21,8 +21,9 @@ from agent.businesstime import BusinessCalendar
 from agent.config import Config
 from agent.drafts import Draft, compose, load_templates, template_key, word_count
 from agent.explain import _events, _reading
+from agent.facts import Deadline, DeadlineStated, Evidence, Interview
 from agent.lang import supported
-from agent.model import AutoMarkers, Deadline, DeadlineStated, Evidence, Interview
+from agent.model import AutoMarkers
 from agent.policy import FOLLOW_UP_1, FOLLOW_UP_2, STEPS, THANK_YOU, decide
 from agent.signals.tracking import Tracking
 from tests.helpers import ME, conv, make_config, msg, t

@@ -12,16 +12,8 @@ from datetime import date
 import pytest
 
 from agent.businesstime import BusinessCalendar
-from agent.model import (
-    AutoMarkers,
-    AutoReply,
-    CalendarEvent,
-    NoFollowUp,
-    Offer,
-    References,
-    Rejection,
-    Withdrawn,
-)
+from agent.facts import AutoReply, NoFollowUp, Offer, References, Rejection, Withdrawn
+from agent.model import AutoMarkers, CalendarEvent
 from agent.policy import CLOSED, decide
 from agent.signals import autoreply, instructions_lang
 from agent.signals.events import extract_facts

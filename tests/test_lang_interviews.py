@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.candidates import is_candidate
+from agent.facts import Interview
 from agent.lang import tables
-from agent.model import CalendarEvent, Interview, Message
+from agent.model import CalendarEvent, Message
 from agent.signals import events as E
 from agent.signals import recruiting_lang, slots, slots_lang, tracking
 from agent.signals.recruiting import is_ack

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.businesstime import BusinessCalendar
-from agent.model import DeadlineStated, Evidence, Interview
+from agent.facts import DeadlineStated, Evidence, Interview
 from agent.policy import FOLLOW_UP_1, decide
 from agent.signals import timeline_lang
 from agent.signals.events import extract_facts

@@ -24,7 +24,8 @@ from agent.actions import Adopt, Create, Label, Record, Withdraw, action_json
 from agent.applying import plan_labels, waiting_drafts
 from agent.drafts import Templates, draft_key, draft_message_id
 from agent.existing_drafts import ExistingDraft
-from agent.model import DraftInfo, Evidence, HumanReply, UserWrote
+from agent.facts import Evidence, HumanReply, UserWrote
+from agent.model import DraftInfo
 from agent.planner import Drafts, make_plan
 from agent.policy import CLOSED, FOLLOW_UP_1, OPEN, THANK_YOU, Decision, NextStep
 from agent.records import LedgerRow

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from agent.businesstime import BusinessCalendar
-from agent.model import (
+from agent.facts import (
     AutoReply,
     Bounce,
     Deadline,

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.model import AutoReply, Deadline, DeadlineStated, Fact, HumanReply, Interview, UserWrote
+from agent.facts import AutoReply, Deadline, DeadlineStated, Fact, HumanReply, Interview, UserWrote
 from agent.policy import (
     FOLLOW_UP_1,
     FOLLOW_UP_2,

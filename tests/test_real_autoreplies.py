@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent.facts import AutoReply, Bounce, HumanReply
 from agent.mail.parse import parse_message
-from agent.model import AutoReply, Bounce, HumanReply, RawMessage
+from agent.model import RawMessage
 from agent.signals import autoreply
 from agent.signals.events import extract_facts
 from tests.helpers import ME, conv, make_config, msg

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.facts import Interview, InterviewCancelled
 from agent.mail.calendar import parse_calendar
-from agent.model import Conversation, Interview, InterviewCancelled, Message
+from agent.model import Conversation, Message
 from agent.signals.events import extract_facts
 from tests import real_invitations as R
 

@@ -13,8 +13,9 @@ from dataclasses import replace
 
 import pytest
 
+from agent.facts import DeadlineStated, Rejection
 from agent.mail.parse import parse_message
-from agent.model import DeadlineStated, Message, RawMessage, Rejection
+from agent.model import Message, RawMessage
 from agent.signals.events import extract_facts
 from tests.helpers import conv, make_config, msg, t
 from tests.real_quotes import (

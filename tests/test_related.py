@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from agent.candidates import related_threads
 from agent.drafts import reply_target
+from agent.facts import AutoReply, HumanReply
 from agent.mail.related import MAX_THREADS_PER_KEY, join_related
 from agent.mail.thread import company_keys
-from agent.model import Address, AutoMarkers, AutoReply, Conversation, HumanReply, Message
+from agent.model import Address, AutoMarkers, Conversation, Message
 from agent.signals.events import extract_facts
 from tests.helpers import ME, conv, make_config, msg, t
 

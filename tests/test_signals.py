@@ -6,12 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from agent.model import (
-    Address,
-    AutoMarkers,
+from agent.facts import (
     AutoReply,
     Bounce,
-    CalendarEvent,
     DeadlineStated,
     Fact,
     HumanReply,
@@ -23,6 +20,7 @@ from agent.model import (
     Rejection,
     UserWrote,
 )
+from agent.model import Address, AutoMarkers, CalendarEvent
 from agent.recipients import choose_recipient
 from agent.signals import autoreply, bounces
 from agent.signals import events as E

@@ -84,7 +84,7 @@ def test_the_fixture_is_a_v3_state_with_everything_in_it(v3: Path) -> None:
 def test_no_ledger_row_control_mark_or_message_is_lost(v3: Path) -> None:
     before = {name: _rows(v3, sql) for name, sql in _KEPT.items()}
     with Store.open(v3) as store:
-        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.schema_version == SCHEMA_VERSION == 6
         assert len(store.ledger_rows()) == len(before["ledger"]) == 3
         marks = store.get_controls(kind="mark")
         assert [json.loads(m.value)["what"] for m in marks] == ["interviewed", "timeline", "recruiting"]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.model import Deadline
+from agent.facts import Deadline
 from agent.signals.timeline import find_deadlines, parse_deadline
 
 NY = ZoneInfo("America/New_York")

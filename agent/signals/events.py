@@ -21,26 +21,24 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.lazy_pattern import lazy
-from agent.model import (
+from agent.facts import (
     Ack,
     AutoReply,
     Bounce,
-    CalendarEvent,
     Closing,
-    Conversation,
     DeadlineStated,
     Evidence,
     Fact,
     HumanReply,
     Interview,
     InterviewCancelled,
-    Message,
     NoFollowUp,
     References,
     Scheduled,
     UserWrote,
 )
+from agent.lazy_pattern import lazy
+from agent.model import CalendarEvent, Conversation, Message
 from agent.signals import (
     autoreply,
     bounces,

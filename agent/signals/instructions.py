@@ -32,8 +32,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from agent.facts import NoFollowUp, Offer, Rejection, Said, Withdrawn
 from agent.lazy_pattern import lazy
-from agent.model import NoFollowUp, Offer, Rejection, Said, Withdrawn
 
 
 @dataclass(frozen=True)

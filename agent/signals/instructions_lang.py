@@ -20,19 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.config import Config
+from agent.facts import Ack, Fact, NoFollowUp, Offer, References, Rejection, Said, Withdrawn
 from agent.lang import DEFAULT, message_language
 from agent.lang.tables import load
-from agent.model import (
-    Ack,
-    Fact,
-    Message,
-    NoFollowUp,
-    Offer,
-    References,
-    Rejection,
-    Said,
-    Withdrawn,
-)
+from agent.model import Message
 from agent.signals import recruiting
 from agent.signals.instructions import Finding
 

@@ -50,8 +50,9 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from agent.config import Config
+from agent.facts import Evidence, Interview, Scheduled
 from agent.lazy_pattern import lazy
-from agent.model import CalendarEvent, Conversation, Evidence, Interview, Message, Scheduled, utc
+from agent.model import CalendarEvent, Conversation, Message, utc
 from agent.signals import held, recruiting, scheduling, slots
 
 SAME = scheduling.SAME

@@ -112,8 +112,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.facts import Deadline
 from agent.lazy_pattern import AnyPattern, LazyPattern, lazy
-from agent.model import Deadline, utc
+from agent.model import utc
 
 __all__ = ["find_deadlines", "parse_deadline"]
 
@@ -1240,7 +1241,7 @@ def find_deadlines(text: str, sent_at: datetime, tz: ZoneInfo) -> list[Deadline]
 
     ``sent_at`` is the message's date (aware; naive is taken as UTC) and ``tz``
     the user's zone: the reference day is ``sent_at`` in the zone the phrase
-    names, else in ``tz``. Each :class:`~agent.model.Deadline` holds the last
+    names, else in ``tz``. Each :class:`~agent.facts.Deadline` holds the last
     day the phrase allows, the phrase itself (the words as written, whitespace
     collapsed) and the IANA zone the text named, if any. Overlapping matches
     keep the longest ("by the end of next week" rather than "next week").

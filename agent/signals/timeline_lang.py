@@ -32,10 +32,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.facts import Deadline
 from agent.lang import detect
 from agent.lang.tables import alternation, load, words
 from agent.lazy_pattern import lazy
-from agent.model import Deadline, utc
+from agent.model import utc
 
 # The English module's date arithmetic, shared on purpose (see the module docstring); these
 # helpers are private there only because nothing outside needed them before.
