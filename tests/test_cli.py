@@ -112,3 +112,31 @@ def test_every_command_has_its_handler() -> None:
     (commands,) = [a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     assert set(commands) == set(cli._WITHOUT_CONFIG) | set(cli._WITH_CONFIG)
     assert not set(cli._WITHOUT_CONFIG) & set(cli._WITH_CONFIG)
+
+
+@pytest.mark.parametrize("argv", [
+    ["poll", "--once", "--json", "--full", "--now", "2026-12-01T10:00:00-05:00"],
+    ["--config", "c.toml", "--debug", "status", "--cached", "--json"],
+    ["--config=c.toml", "explain", "Acme"], ["pipeline", "--csv", "--since", "2026-11-01"],
+    ["report", "--html", "r.html"], ["calendar", "--ics", "c.ics"], ["run"], ["doctor", "--test-notify"],
+    ["auth", "gmail", "--client-secrets", "c.json", "--port", "8765"], ["auth", "imap", "--stdin"],
+    ["snooze", "Acme", "--until", "2026-12-20"], ["mark", "Acme", "recruiting"], ["demo", "--keep", "d"],
+])
+def test_the_parser_built_for_one_command_reads_it_as_the_whole_parser_does(argv: list[str]) -> None:
+    """main() builds only the subcommand about to run; what it parses is what the whole parser
+    parses (every command here, the global options before it in each form)."""
+    from agent import cli
+
+    name = cli.command_of(argv)
+    assert name is not None and name in argv
+    assert vars(cli.build_parser(name).parse_args(argv)) == vars(cli.build_parser().parse_args(argv))
+
+
+def test_help_and_an_unknown_command_get_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent import cli
+
+    assert cli.command_of(["--help"]) is None and cli.command_of(["--config", "c.toml"]) is None
+    with pytest.raises(SystemExit):
+        cli.main(["frobnicate"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'frobnicate'" in err and "'pipeline'" in err and "'snooze'" in err
