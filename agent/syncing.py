@@ -46,6 +46,7 @@ from agent.mail.thread import CompanyKeys
 from agent.model import ChangeSet, Conversation, Message, RawMessage
 from agent.store import CachedConversation, Store
 from agent.user_controls import forced_recruiting
+from agent.warm_readers import warm_readers
 from agent.window import MAX_REFERENCED, NO_WINDOW, Window, missing_references, window_of
 
 __all__ = ["Synced", "select", "sync", "with_bodies"]
@@ -213,6 +214,8 @@ def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[st
     forked = synced.threading
     if forked is not None:
         stats["threaded_alongside"] = forked.forked
+        if forked.forked:  # the wait, put to use (agent/warm_readers.py)
+            stats["warm_steps"] = warm_readers(forked.done)
         candidates, n_convs = forked.result()
         if forked.child_max_rss_kb is not None:  # bench/: the memory this took too
             stats["threading_child_max_rss_mb"] = round(forked.child_max_rss_kb / 1024)
