@@ -84,13 +84,13 @@ class HeaderTests:
     messages), and the cold sync can work them out for each batch while the server prepares
     the next one; the threading then only combines them. Only the ids for which a test
     holds are kept (sets, not a row per message), so the contract is that the tests were
-    made over every message they are asked about. As in :func:`is_candidate`, whether bulk
-    mail looks recruiting is left until a conversation asks (rarely: only one that is not
-    all bulk).
+    made over every message they are asked about. Bulk mail is most of a mailbox and its
+    test is cheap (a few header fields), so it is not kept (250,000 ids would cost about
+    17 MB): it is asked again, and whether a bulk message looks recruiting is left until a
+    conversation asks (rarely: only one that is not all bulk), as in :func:`is_candidate`.
     """
 
     user: set[str] = field(default_factory=set)  # sent by the user
-    bulk: set[str] = field(default_factory=set)  # another's bulk or list mail (autoreply.is_bulk)
     recruiting: set[str] = field(default_factory=set)  # not bulk, and its headers say recruiting
 
     def add(self, messages: Iterable[Message], config: Config) -> None:
@@ -103,13 +103,19 @@ class HeaderTests:
             if m.from_ and is_user(m.from_, config):
                 self.user.add(m.id)
             elif is_bulk(m, alerts) is not None:  # asked of the others only, as is_candidate does
-                self.bulk.add(m.id)
                 continue
             if _looks_recruiting(m, config):
                 self.recruiting.add(m.id)
 
     def looks_recruiting(self, m: Message, config: Config) -> bool:
-        return m.id in self.recruiting if m.id not in self.bulk else _looks_recruiting(m, config)
+        """:func:`_looks_recruiting`, from the tests where they hold the answer."""
+        from agent.signals.autoreply import is_bulk
+
+        if m.id in self.recruiting:
+            return True
+        if m.id in self.user or is_bulk(m, config.recruiting.job_alert_domains) is None:
+            return False  # tested ahead, and it does not
+        return _looks_recruiting(m, config)
 
 
 def header_tests(messages: Iterable[Message], config: Config) -> HeaderTests:
@@ -145,16 +151,14 @@ def is_candidate(conv: Conversation, config: Config, tests: HeaderTests | None =
         return True  # a bounce (even from the empty sender, even marked bulk): its body says whose
     if tests is None:
         others = [m for m in conv.messages if m.from_ and not is_user(m.from_, config)]
-        bulk = all(is_bulk(m, config.recruiting.job_alert_domains) for m in others)
     else:
         others = [m for m in conv.messages if m.from_ and m.id not in tests.user]
-        bulk = all(m.id in tests.bulk for m in others)
     if not others:
         return False
     labels = frozenset().union(*(m.labels for m in conv.messages))
     if config.recruiting.track_label in labels or config.labels.track in labels:
         return True
-    if bulk:
+    if all(is_bulk(m, config.recruiting.job_alert_domains) for m in others):
         return False
     if any(tests.looks_recruiting(m, config) if tests is not None else _looks_recruiting(m, config)
            for m in conv.messages):
