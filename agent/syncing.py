@@ -90,7 +90,7 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     raws = {r.id: r for r in cs.added}
     parsed = [*loader.parsed, *(parse_message(r) for r in raws.values())]
     lap("parse")
-    extra = _referenced(mailbox, store, window, cs, parsed, raws.keys() | loader.ids, stats)
+    extra = _referenced(mailbox, store, window, cs, parsed, stats)
     raws.update((r.id, r) for r in extra)
     parsed += [parse_message(r) for r in extra]
     tests = loader.tests if loader.begun else None
@@ -146,14 +146,12 @@ class _Loader:
         self._link = link
         self.begun = False
         self.parsed: list[Message] = []
-        self.ids: set[str] = set()
         self.tests = HeaderTests()
 
     def begin(self) -> None:
         self._store.begin_replace(self._backend)
         self.begun = True
         self.parsed = []
-        self.ids = set()
         self.tests = HeaderTests()
         self._stats["batches"] = 0
 
@@ -166,15 +164,14 @@ class _Loader:
         self._store.add_batch(parsed, {r.id: r for r in batch}, self._link(parsed))
         self.tests.add(parsed, self._config)
         self.parsed.extend(parsed)
-        self.ids.update(r.id for r in batch)
         self._stats["batches"] += 1
 
 
 def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, parsed: list[Message],
-                held: Collection[str], stats: dict[str, Any]) -> list[RawMessage]:
+                stats: dict[str, Any]) -> list[RawMessage]:
     """The header blocks of the earlier messages that this poll's messages refer to and the
-    store lacks, fetched by Message-ID (at most :data:`MAX_REFERENCED`); ``held``: the backend
-    ids this poll already has.
+    store lacks, fetched by Message-ID (at most :data:`MAX_REFERENCED`); a message this poll
+    already has (by backend id) is not taken twice.
 
     Only with a window: without one the store holds all the mailbox has, and an id it lacks
     is mail the user never had. After a full sync the store is (being) replaced, so
@@ -186,6 +183,7 @@ def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, p
     if not missing:
         return []
     asked = missing[:MAX_REFERENCED]
+    held = {m.id for m in parsed}  # only here: at 250,000 messages a set of every id is ~15 MB
     found = [r for r in mailbox.fetch_by_message_id(asked) if r.id not in held]
     stats.update(referenced_asked=len(asked), referenced_found=len(found))
     if len(missing) > MAX_REFERENCED:
@@ -227,7 +225,7 @@ def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[st
     if forked is not None:
         stats["threaded_alongside"] = forked.forked
         if forked.forked:  # the wait, put to use (agent/warm_readers.py)
-            stats["warm_steps"] = warm_readers(forked.done)
+            stats["warm_steps"] = warm_readers(forked.done, config)
         candidates, n_convs = forked.result()
         if forked.child_max_rss_kb is not None:  # bench/: the memory this took too
             stats["threading_child_max_rss_mb"] = round(forked.child_max_rss_kb / 1024)

@@ -24,6 +24,10 @@ import importlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.config import Config
 
 __all__ = ["READERS", "warm_readers"]
 
@@ -43,10 +47,10 @@ READERS = (
 _PACKAGES = ("agent.signals.", "agent.mail.")
 
 
-def warm_readers(stop: Callable[[], bool]) -> int:
+def warm_readers(stop: Callable[[], bool], config: Config) -> int:
     """Import the readers and compile their patterns until ``stop()``; returns the steps done."""
     done = 0
-    for step in _steps():
+    for step in _steps(config):
         if stop():
             break
         step()
@@ -54,11 +58,13 @@ def warm_readers(stop: Callable[[], bool]) -> int:
     return done
 
 
-def _steps() -> Iterator[Callable[[], None]]:
-    """The imports first (each a step), then each reader module's patterns (a step per module),
-    the modules listed when the imports are done."""
+def _steps(config: Config) -> Iterator[Callable[[], None]]:
+    """The imports first (each a step), then one sample message read through the parser and the
+    readers, the other languages' tables, then each reader module's patterns (a step per
+    module, the modules listed when the imports are done)."""
     for name in READERS:
         yield functools.partial(_import, name)
+    yield functools.partial(_read_sample, config)
     yield _language_tables
     for module in [m for n, m in list(sys.modules.items()) if n.startswith(_PACKAGES) and m is not None]:
         yield functools.partial(_compile_patterns, module)
@@ -67,6 +73,66 @@ def _steps() -> Iterator[Callable[[], None]]:
 def _import(name: str) -> None:
     with contextlib.suppress(ImportError):  # not installed: its first use will say so
         importlib.import_module(name)
+
+
+#: an invitation with a quoted reply and a signature: its reading takes the paths a recruiter's
+#: message takes (the MIME parser, the calendar part, the quote and signature cutters, the
+#: language detector's models, which load on their first question, and the signal readers)
+SAMPLE = b"""From: Rosa Quintero <rosa@acme.example>\r
+To: Sam Doe <sam@example.org>\r
+Subject: Re: Interview for the Platform Engineer role\r
+Date: Tue, 03 Nov 2026 10:00:00 +0000\r
+Message-ID: <warm-up.2@acme.example>\r
+In-Reply-To: <warm-up.1@example.org>\r
+References: <warm-up.1@example.org>\r
+MIME-Version: 1.0\r
+Content-Type: multipart/alternative; boundary="b"\r
+\r
+--b\r
+Content-Type: text/plain; charset="utf-8"\r
+\r
+Hi Sam, thank you for applying. Could we schedule a 30 minute call with the hiring manager on\r
+Thursday, November 5 at 2:00 pm EST? Please let me know if another time works better.\r
+\r
+Best regards,\r
+Rosa Quintero\r
+Recruiter | Acme\r
+\r
+On Mon, Nov 2, 2026 at 9:00 AM Sam Doe <sam@example.org> wrote:\r
+> I would love to talk about the role.\r
+--b\r
+Content-Type: text/calendar; charset="utf-8"; method=REQUEST\r
+\r
+BEGIN:VCALENDAR\r
+VERSION:2.0\r
+METHOD:REQUEST\r
+BEGIN:VEVENT\r
+UID:warm-up@acme.example\r
+DTSTAMP:20261103T100000Z\r
+DTSTART;TZID=America/New_York:20261105T140000\r
+DTEND;TZID=America/New_York:20261105T143000\r
+SUMMARY:Interview: Sam Doe\r
+ORGANIZER;CN=Rosa Quintero:mailto:rosa@acme.example\r
+ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:sam@example.org\r
+END:VEVENT\r
+END:VCALENDAR\r
+--b--\r
+"""
+
+
+def _read_sample(config: Config) -> None:
+    """Read :data:`SAMPLE` as a candidate conversation is read (the answer is not kept)."""
+    from agent.lang import detect
+    from agent.mail.parse import parse_message
+    from agent.model import Conversation, RawMessage
+    from agent.signals.events import extract_facts
+    from agent.signals.tracking import classify
+
+    m = parse_message(RawMessage(id="warm-up", folder="inbox", data=SAMPLE))
+    detect(m.text)
+    conv = Conversation("warm-up", (m,))
+    classify(conv, config)
+    extract_facts(conv, config)
 
 
 def _language_tables() -> None:

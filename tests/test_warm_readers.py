@@ -29,6 +29,8 @@ _STATE = """
     from agent.lazy_pattern import LazyPattern
     from agent.signals.cues import Rule
     from agent.warm_readers import READERS, warm_readers
+    from tests.helpers import make_config
+    config = make_config()
 
     def state(steps):
         import agent.signals.candidacy as candidacy
@@ -41,7 +43,7 @@ _STATE = """
 
 def test_a_stop_at_once_does_nothing() -> None:
     got = _run(_STATE + """
-    n = warm_readers(lambda: True)
+    n = warm_readers(lambda: True, config)
     print(json.dumps({"steps": n, "tracking": "agent.signals.tracking" in sys.modules}))
     """)
     assert got == {"steps": 0, "tracking": False}
@@ -50,7 +52,7 @@ def test_a_stop_at_once_does_nothing() -> None:
 def test_left_to_finish_it_imports_every_reader_and_compiles_their_patterns() -> None:
     got = _run(_STATE + """
     from agent.signals import cues
-    n = warm_readers(lambda: False)
+    n = warm_readers(lambda: False, config)
     rules_cached = cues._compiled.cache_info().currsize
     s = state(n)
     s["rules_cached"] = rules_cached
@@ -69,6 +71,20 @@ def test_it_stops_after_the_step_during_which_the_child_answered() -> None:
     def stop():
         asked.append(1)
         return len(asked) > 3
-    print(json.dumps({"steps": warm_readers(stop), "asked": len(asked)}))
+    print(json.dumps({"steps": warm_readers(stop, config), "asked": len(asked)}))
     """)
     assert got == {"steps": 3, "asked": 4}
+
+
+def test_the_sample_takes_a_recruiters_paths() -> None:
+    from agent.mail.parse import parse_message
+    from agent.model import Conversation, RawMessage
+    from agent.signals.tracking import classify
+    from agent.warm_readers import SAMPLE
+    from tests.helpers import make_config
+
+    m = parse_message(RawMessage(id="warm-up", folder="inbox", data=SAMPLE))
+    assert m.calendar and m.has_body and m.in_reply_to == ("<warm-up.1@example.org>",)
+    assert "schedule a 30 minute call" in m.text and "wrote:" not in m.text  # the quote cut off
+    assert "Recruiter | Acme" in m.signature
+    assert classify(Conversation("warm-up", (m,)), make_config()).tracked
