@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import threading
 from collections.abc import Callable
@@ -81,6 +82,15 @@ class Forked(Generic[T]):
     @property
     def forked(self) -> bool:
         return self._pid is not None
+
+    def done(self) -> bool:
+        """Whether :meth:`result` would return without waiting: the child has written its answer
+        or ended (its pipe is readable), or there is no child. Never blocks, so the parent can
+        fill its wait with small steps of other work (agent/warm_readers.py)."""
+        if self._fd is None:
+            return True
+        readable, _, _ = select.select([self._fd], [], [], 0)
+        return bool(readable)
 
     def cancel(self) -> None:
         """Stop and reap a child whose answer is no longer wanted (the parent failed meanwhile)."""

@@ -31,6 +31,7 @@ from typing import Any
 
 from agent.backends.base import Mailbox, StreamingMailbox
 from agent.candidates import (
+    HeaderTests,
     candidates_of,
     is_candidate,
     links,
@@ -45,6 +46,7 @@ from agent.mail.thread import CompanyKeys
 from agent.model import ChangeSet, Conversation, Message, RawMessage
 from agent.store import CachedConversation, Store
 from agent.user_controls import forced_recruiting
+from agent.warm_readers import warm_readers
 from agent.window import MAX_REFERENCED, NO_WINDOW, Window, missing_references, window_of
 
 
@@ -66,14 +68,17 @@ Lap = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Synced:
-    """What :func:`sync` found: the changes, their messages parsed, the thread keys they touch
-    (for re-threading only what they reach), and the threading started in a child, if any."""
+    """What :func:`sync` found: the changes, their messages parsed (after a full sync, emptied
+    once :func:`select` has threaded them), the thread keys they touch (for re-threading only
+    what they reach), and the threading started in a child, if any."""
 
     changes: ChangeSet
     parsed: list[Message]
     touched: frozenset[str]
     keys: CompanyKeys
     threading: Forked[tuple[list[Conversation], int]] | None
+    #: a streamed full sync: the candidate test's one-message parts of all of ``parsed``, made batch by batch
+    tests: HeaderTests | None = None
 
 
 def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.ExitStack, stats: dict[str, Any],
@@ -84,7 +89,7 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     window = window_of(now, config.lookback_days) if now is not None else NO_WINDOW
     cursor = store.get_cursor(mailbox.name)
     keys = new_keys(config)
-    loader = _Loader(store, mailbox.name, stats, functools.partial(links, config=config, keys=keys))
+    loader = _Loader(store, mailbox.name, stats, functools.partial(links, config=config, keys=keys), config)
     if isinstance(mailbox, StreamingMailbox):
         cs = mailbox.stream_changes(cursor, window, loader)
     else:
@@ -93,21 +98,24 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     raws = {r.id: r for r in cs.added}
     parsed = [*loader.parsed, *(parse_message(r) for r in raws.values())]
     lap("parse")
-    extra = _referenced(mailbox, store, window, cs, parsed, raws.keys() | loader.ids, stats)
+    extra = _referenced(mailbox, store, window, cs, parsed, stats)
     raws.update((r.id, r) for r in extra)
     parsed += [parse_message(r) for r in extra]
+    tests = loader.tests if loader.begun else None
+    if tests is not None:
+        tests.add(parsed[len(loader.parsed):], config)  # the referenced messages: all of parsed is tested
     threading = None
     if cs.full and len(parsed) >= FORK_AT:
         # the whole mailbox is threaded in a child process while this one writes it down
         # (agent/forked.py). Streamed, the key memo was filled batch by batch and the child
         # inherits it; else the child builds its own, so neither waits on the other
         threading = cleanup.enter_context(Forked(functools.partial(
-            candidates_of, parsed, config, _forced(store), keys if loader.begun else None)))
+            candidates_of, parsed, config, _forced(store), keys if loader.begun else None, tests)))
     found = links([m for m in parsed if m.id in raws], config, keys)  # a streamed sync: its batches' are in
     touched = _store(store, cs, parsed, raws, found, streamed=loader.begun)
     stats.update(added=len(cs.added) + len(loader.parsed), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
-    return Synced(cs, parsed, touched, keys, threading)
+    return Synced(cs, parsed, touched, keys, threading, tests)
 
 
 def _store(store: Store, cs: ChangeSet, parsed: list[Message], raws: dict[str, RawMessage],
@@ -138,38 +146,40 @@ class _Loader:
     so a sync that dies between batches is simply done again by the next poll."""
 
     def __init__(self, store: Store, backend: str, stats: dict[str, Any],
-                 link: Callable[[list[Message]], dict[str, frozenset[str]]]) -> None:
+                 link: Callable[[list[Message]], dict[str, frozenset[str]]], config: Config) -> None:
         self._store = store
+        self._config = config
         self._backend = backend
         self._stats = stats
         self._link = link
         self.begun = False
         self.parsed: list[Message] = []
-        self.ids: set[str] = set()
+        self.tests = HeaderTests()
 
     def begin(self) -> None:
         self._store.begin_replace(self._backend)
         self.begun = True
         self.parsed = []
-        self.ids = set()
+        self.tests = HeaderTests()
         self._stats["batches"] = 0
 
     def add(self, batch: Sequence[RawMessage]) -> None:
         """Parse, write and link one batch: while this runs the server prepares the next (the
-        IMAP backend pipelines its FETCHes), so the thread keys computed here, and memoised in
-        the poll's key memo for the threading, cost no time of their own."""
+        IMAP backend pipelines its FETCHes), so the thread keys computed here, memoised in the
+        poll's key memo for the threading, and the candidate test's one-message parts
+        (HeaderTests) cost no time of their own."""
         parsed = [parse_message(r) for r in batch]
         self._store.add_batch(parsed, {r.id: r for r in batch}, self._link(parsed))
+        self.tests.add(parsed, self._config)
         self.parsed.extend(parsed)
-        self.ids.update(r.id for r in batch)
         self._stats["batches"] += 1
 
 
 def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, parsed: list[Message],
-                held: Collection[str], stats: dict[str, Any]) -> list[RawMessage]:
+                stats: dict[str, Any]) -> list[RawMessage]:
     """The header blocks of the earlier messages that this poll's messages refer to and the
-    store lacks, fetched by Message-ID (at most :data:`MAX_REFERENCED`); ``held``: the backend
-    ids this poll already has.
+    store lacks, fetched by Message-ID (at most :data:`MAX_REFERENCED`); a message this poll
+    already has (by backend id) is not taken twice.
 
     Only with a window: without one the store holds all the mailbox has, and an id it lacks
     is mail the user never had. After a full sync the store is (being) replaced, so
@@ -181,6 +191,7 @@ def _referenced(mailbox: Mailbox, store: Store, window: Window, cs: ChangeSet, p
     if not missing:
         return []
     asked = missing[:MAX_REFERENCED]
+    held = {m.id for m in parsed}  # only here: at 250,000 messages a set of every id is ~15 MB
     found = [r for r in mailbox.fetch_by_message_id(asked) if r.id not in held]
     stats.update(referenced_asked=len(asked), referenced_found=len(found))
     if len(missing) > MAX_REFERENCED:
@@ -221,12 +232,21 @@ def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[st
     forked = synced.threading
     if forked is not None:
         stats["threaded_alongside"] = forked.forked
+        if forked.forked:  # the wait, put to use (agent/warm_readers.py)
+            stats["warm_steps"] = warm_readers(forked.done, config)
         candidates, n_convs = forked.result()
         if forked.child_max_rss_kb is not None:  # bench/: the memory this took too
             stats["threading_child_max_rss_mb"] = round(forked.child_max_rss_kb / 1024)
     else:
-        candidates, n_convs = candidates_of(messages, config, _forced(store), synced.keys)
+        candidates, n_convs = candidates_of(messages, config, _forced(store), synced.keys,
+                                            synced.tests if synced.changes.full else None)
     stats.update(rethreaded=len(messages), messages=len(messages), conversations=n_convs)
+    if synced.changes.full:
+        # threaded: the rest of the poll reads only the candidates (which hold their own
+        # messages), so the whole mailbox's parsed messages are let go here rather than at the
+        # poll's end; the bodies and the readers then reuse their memory instead of adding to
+        # the peak (at 250,000 messages about 1 KB each)
+        synced.parsed.clear()
     return candidates
 
 

@@ -80,6 +80,7 @@ _POLL = """
     env = Env(Path(sys.argv[1]) if len(sys.argv) > 1 else Path({root!r}))
     r = env.poll(t(12, 1, 16, 5))
     print(json.dumps({{"alongside": r.stats.get("threaded_alongside"), "rss": r.stats.get("threading_child_max_rss_mb"),
+                      "warm_steps": r.stats.get("warm_steps"),
                       "plan": [(a.kind, a.step, a.to) for a in r.plan],
                       "status": r.status, "conversations": r.stats["conversations"]}}, default=str))
 """
@@ -90,6 +91,7 @@ def test_a_cold_poll_threaded_in_a_child_decides_exactly_as_one_threaded_here(tm
     here = _run(_POLL.format(root=str(tmp_path / "b")), env={"FOLLOWUP_AGENT_NO_FORK": "1"})
     assert forked["alongside"] is True and here["alongside"] is False
     assert isinstance(forked["rss"], int) and forked["rss"] > 0 and here["rss"] is None
+    assert isinstance(forked["warm_steps"], int) and here["warm_steps"] is None  # only a parent that waits warms
     assert forked["plan"] == here["plan"] and forked["plan"]
     assert forked["conversations"] == here["conversations"]
     assert json.dumps(forked["status"]).replace(str(tmp_path / "a"), "") == \
@@ -111,3 +113,19 @@ def test_a_child_no_longer_wanted_is_stopped_and_reaped() -> None:
         print(json.dumps({"started": started, "alive": alive, "forked": job.forked}))
     """)
     assert got == {"started": True, "alive": False, "forked": False}
+
+
+def test_done_says_whether_the_answer_waits_without_blocking() -> None:
+    got = _run("""
+        import json, os
+        from agent.forked import Forked
+        go_r, go_w = os.pipe()
+        job = Forked(lambda: os.read(go_r, 1) + b"!")  # the child answers once released
+        before = job.done()
+        os.write(go_w, b"x")
+        answer = job.result()
+        os.environ["FOLLOWUP_AGENT_NO_FORK"] = "1"
+        here = Forked(lambda: 1)
+        print(json.dumps({"forked": before is False, "answer": answer.decode(), "none": here.done()}))
+    """)
+    assert got == {"forked": True, "answer": "x!", "none": True}

@@ -266,6 +266,9 @@ class CompanyKeys:
         self._ats_cache: dict[str, str | None] = {}
         self._name_cache: dict[str, str] = {}
         self._memo: dict[tuple[str, str], frozenset[str]] = {}
+        #: each distinct key set once: most messages share a few (a newsletter's, the user's
+        #: contacts'), and a frozenset per message cost about 200 bytes each (50 MB at 250,000)
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
         self._subjects: dict[str, str] = {}
 
     @functools.cached_property
@@ -299,7 +302,8 @@ class CompanyKeys:
         memo_key = (m.id, m.message_id)
         got = self._memo.get(memo_key)
         if got is None:
-            got = self._memo[memo_key] = self._compute(m)
+            got = self._compute(m)
+            got = self._memo[memo_key] = self._sets.setdefault(got, got)
         return got
 
     def of_sender(self, m: Message) -> frozenset[str]:
