@@ -110,3 +110,29 @@ def test_an_empty_sent_folder_does_not_make_every_poll_a_full_resync(
         mailbox.close()
     assert not second.full and not second.added and not second.removed
     assert not third.full and not third.added and not third.removed
+
+
+def test_an_empty_drafts_folder_leaves_the_fingerprint_alone_while_its_uidvalidity_wanders(
+        courier_user: CourierUser) -> None:  # noqa: F811
+    """The quick poll's fingerprint (agent/quick_poll.py) must not change with the UIDVALIDITY
+    Courier invents from the clock for a folder that never held a message; the test waits for
+    that value to move (an event, not a duration) and compares."""
+    import time
+
+    courier_user.deliver("INBOX", b"From: sam@acme.example\r\nTo: me@example.org\r\nSubject: Hi\r\n"
+                                  b"Message-ID: <fp-1@acme.example>\r\n\r\nHello\r\n")
+    mailbox = courier_user.mailbox()
+    admin = courier_user.connect()
+    try:
+        mailbox.changes(None)
+        mailbox.drafts()
+        before = mailbox.fingerprint()
+        first = admin.folder_status("INBOX.Drafts", [b"UIDVALIDITY"])[b"UIDVALIDITY"]
+        deadline = time.monotonic() + 10
+        while admin.folder_status("INBOX.Drafts", [b"UIDVALIDITY"])[b"UIDVALIDITY"] == first:
+            assert time.monotonic() < deadline, "Courier's invented UIDVALIDITY never moved"
+            time.sleep(0.05)
+        assert mailbox.fingerprint() == before
+    finally:
+        admin.logout()
+        mailbox.close()

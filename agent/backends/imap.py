@@ -454,6 +454,10 @@ class ImapMailbox:
         parts: list[Any] = [self._account(), self.is_gmail, self._window.days]
         for role, name in roles:
             st = self._status(c, name, self._condstore)
+            if st.get(b"MESSAGES") == 0:
+                # nothing to read in it whatever its UIDVALIDITY, which Courier invents anew, from
+                # the clock, at each STATUS of a folder that never held a message
+                st.pop(b"UIDVALIDITY", None)
             parts.append([role, name, sorted((k.decode(), v) for k, v in st.items())])
         if not self._condstore:
             c.select_folder(drafts, readonly=True)
