@@ -92,9 +92,13 @@ class AutoMarkers:
     delayed_recipients: tuple[str, ...] = ()  # a delivery report's "not yet delivered, will retry"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
-    """A parsed message: everything the signals read, nothing they don't."""
+    """A parsed message: everything the signals read, nothing they don't.
+
+    Slotted: a cold poll of a large mailbox holds every parsed message until it is threaded,
+    and without an instance dictionary each takes about half the memory (1,476 bytes against
+    796 for a header-only message; 170 MB less at 250,000 messages, issue 15)."""
 
     id: str  # the backend's stable id (see RawMessage.id)
     folder: str  # role: INBOX | SENT | ALL | DRAFTS
@@ -162,8 +166,9 @@ def build_message(**fields: Any) -> Message:
     """``Message(**fields)`` for the parser's hot path, given every field.
 
     Why: a frozen dataclass's ``__init__`` sets each of its 22 fields through
-    ``object.__setattr__``; a cold poll builds 20,000 messages, and that alone
-    cost 0.07 s of it (filling the instance's ``__dict__`` at once: 0.01 s).
+    ``object.__setattr__`` after checking its arguments; a cold poll builds
+    20,000 messages. Here a slotted class (Message) gets its fields set in one
+    loop, an unslotted one (RawMessage) its ``__dict__`` filled at once.
     The result is the same object (tests/test_parse_fast.py compares); with any
     field missing or unknown it is simply the constructor.
     """
@@ -185,8 +190,15 @@ def _filled(cls: type[_T], fields: dict[str, Any]) -> _T:
     if fields.keys() != names:
         return cls(**fields)
     obj = object.__new__(cls)
-    obj.__dict__.update(fields)
+    if "__slots__" not in cls.__dict__:
+        obj.__dict__.update(fields)
+    else:  # slotted (Message): each field through the frozen class's way around its __setattr__
+        for name, value in fields.items():
+            _set(obj, name, value)
     return obj
+
+
+_set = object.__setattr__
 
 
 @dataclass(frozen=True)
