@@ -128,10 +128,12 @@ def test_an_empty_drafts_folder_leaves_the_fingerprint_alone_while_its_uidvalidi
         mailbox.drafts()
         before = mailbox.fingerprint()
         first = admin.folder_status("INBOX.Drafts", [b"UIDVALIDITY"])[b"UIDVALIDITY"]
-        deadline = time.monotonic() + 10
-        while admin.folder_status("INBOX.Drafts", [b"UIDVALIDITY"])[b"UIDVALIDITY"] == first:
-            assert time.monotonic() < deadline, "Courier's invented UIDVALIDITY never moved"
+        for _ in range(200):  # Courier's clock moves it within a second or two
+            if admin.folder_status("INBOX.Drafts", [b"UIDVALIDITY"])[b"UIDVALIDITY"] != first:
+                break
             time.sleep(0.05)
+        else:
+            pytest.fail("Courier's invented UIDVALIDITY never moved")
         assert mailbox.fingerprint() == before
     finally:
         admin.logout()
