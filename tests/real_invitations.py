@@ -22,6 +22,7 @@ expectation names matches what the agent reads on arrival.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def message(name: str) -> Message:
 def conversation(name: str) -> Conversation:
     """The user's message first, then the real invitation, dated a day later (whatever its own Date)."""
     invite = message(name)
-    invite = Message(**{**invite.__dict__, "date": ARRIVED, "from_": invite.from_ or Address(SENDER)})
+    invite = dataclasses.replace(invite, date=ARRIVED, from_=invite.from_ or Address(SENDER))
     user = Message(
         id="user-1", folder="sent", message_id="<user-1@corpus.example.com>", subject="Application",
         from_=Address(ME), to=(invite.from_,), date=ARRIVED.replace(day=2), text="I applied for the role.",

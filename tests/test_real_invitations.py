@@ -11,13 +11,14 @@ calendars they came from.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from agent.facts import Interview, InterviewCancelled
 from agent.mail.calendar import parse_calendar
-from agent.model import Conversation, Message
+from agent.model import Conversation
 from agent.signals.events import extract_facts
 from tests import real_invitations as R
 
@@ -117,8 +118,8 @@ def test_a_series_cancelled_by_uid_alone_calls_off_the_meeting_its_invitation_ga
     (ev,) = cancel.calendar
     assert ev.method == "CANCEL" and not ev.start_given and ev.uid == "02e79b96"
     user = R.conversation("tb-repeat-event.eml").messages[0]
-    later = Message(**{**cancel.__dict__, "date": R.ARRIVED + timedelta(days=1)})
-    conv = Conversation("c-series", (user, Message(**{**invite.__dict__, "date": R.ARRIVED}), later))
+    later = dataclasses.replace(cancel, date=R.ARRIVED + timedelta(days=1))
+    conv = Conversation("c-series", (user, dataclasses.replace(invite, date=R.ARRIVED), later))
     found = [f for f in extract_facts(conv, R.CONFIG) if isinstance(f, Interview | InterviewCancelled)]
     assert [(type(f), f.start) for f in found] == [(InterviewCancelled, datetime(2022, 3, 16, 11, 0, tzinfo=UTC))]
     assert not [f for f in R.facts("tb-cancel-repeat-event.eml") if isinstance(f, Interview | InterviewCancelled)]

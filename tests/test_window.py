@@ -6,6 +6,7 @@ conversation straddling the window gets the same decision with and without it.""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
@@ -54,7 +55,7 @@ def test_window_of_and_its_edges() -> None:
 def _msg(mid: str, refs: tuple[str, ...] = (), in_reply_to: tuple[str, ...] = ()) -> Any:
     raw = _mail(mid, NOW, refs=refs)
     m = parse_message(RawMessage(id=mid, folder=INBOX, data=raw))
-    return m if not in_reply_to else m.__class__(**{**m.__dict__, "in_reply_to": in_reply_to})
+    return m if not in_reply_to else dataclasses.replace(m, in_reply_to=in_reply_to)
 
 
 def test_missing_references_names_only_what_the_store_and_the_poll_lack() -> None:
