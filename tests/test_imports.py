@@ -247,7 +247,7 @@ def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path)
     quick = _poll(config, env, tmp_path / "quick.json")
     # nothing new, nothing due: answered from the last poll's record (agent/quick_poll.py)
     assert "imapclient" in _top(quick) and "agent.quick_poll" in quick  # it did ask the server
-    assert sorted({"agent.engine", "agent.mail.parse", "holidays"} & (quick | _top(quick))) == []
+    assert sorted({"agent.engine", "agent.mail.parse", "holidays", "agent.facts", "agent.actions"} & (quick | _top(quick))) == []
     assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) & _top(quick)) == []
     loaded = _poll(config, env, tmp_path / "warm.json", "--full")  # the whole engine, nothing new
     warm = _top(loaded)
