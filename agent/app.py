@@ -21,6 +21,7 @@ from agent.backends.open import open_mailbox
 from agent.config import Config
 from agent.errors import AgentError, StateLockedError
 from agent.logs import get_logger
+from agent.poll_result import PollResult
 from agent.store import StateLock, Store
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from agent.calendar_export import Export
     from agent.model import Conversation
     from agent.pipeline import Row
-    from agent.poll_result import PollResult
+    from agent.quick_poll import Near
 
 
 def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None,
@@ -54,16 +55,19 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
     schedule the next due step, and the state lock keeps other polls out while
     it runs.
     """
-    from agent.quick_poll import answer, fingerprint_of, remember
+    from agent.quick_poll import Near, answer, fingerprint_of, remember
 
     with _state_lock(config, dry_run=dry_run, held=lock), \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
             open_mailbox(config) as mailbox:
         leave = quick if leave_record is None else leave_record
         fingerprint = fingerprint_of(mailbox) if (quick or leave) and not dry_run else None
-        result = answer(config, now, store, fingerprint) if quick and fingerprint is not None else None
-        if result is None:
-            result = _full_poll(config, now, store, mailbox, dry_run=dry_run, notify=notify)
+        quick_answer = answer(config, now, store, fingerprint) if quick and fingerprint is not None else None
+        if isinstance(quick_answer, PollResult):
+            result = quick_answer
+        else:
+            result = _full_poll(config, now, store, mailbox, dry_run=dry_run, notify=notify,
+                                near=quick_answer if isinstance(quick_answer, Near) else None)
             if leave and not dry_run:
                 remember(config, store, result, fingerprint)
         if not dry_run:
@@ -73,11 +77,11 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
 
 
 def _full_poll(config: Config, now: datetime, store: Store, mailbox: Mailbox, *, dry_run: bool,
-               notify: bool) -> PollResult:
+               notify: bool, near: Near | None) -> PollResult:
     from agent import engine
     from agent.notify import notifiers_from_config
 
-    return engine.poll(config, mailbox, store, now, dry_run=dry_run,
+    return engine.poll(config, mailbox, store, now, dry_run=dry_run, near=near,
                        notifiers=notifiers_from_config(config.notify) if notify else ())
 
 

@@ -6,7 +6,9 @@ state store). :func:`poll` runs the stages in order and hands each the typed
 result of the one before:
 
 1. load (agent/syncing.py): the mailbox's changes into the store, the
-   candidate conversations, their bodies;
+   candidate conversations, their bodies. A poll near the last one's record
+   (agent/quick_poll.py ``Near``) whose new mail reaches no candidate stops
+   here and keeps the record's answer;
 2. read (agent/reading.py): which candidates are the job search, and their
    facts;
 3. decide (agent/reading.py, agent/policy.py): what is owed, and when;
@@ -16,7 +18,8 @@ result of the one before:
 5. apply (agent/applying.py): the writes, bracketed by the ledger, and the
    "queued" label; then the status snapshot.
 
-The caller logs the plan; the engine applies it unless it is a dry run.
+Stages 2 to 5 live in agent/deciding.py, imported only by a poll that reaches
+them. The caller logs the plan; the engine applies it unless it is a dry run.
 
 Writes are idempotent. A draft's Message-ID is derived from (conversation,
 round, step); before creating one the engine looks for it among the drafts
@@ -28,33 +31,23 @@ loses a draft.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import time as _time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent import facts_cache
-from agent.actions import Create
-from agent.applying import apply_labels, apply_plan, plan_labels, waiting_drafts
-from agent.backends.base import AliasSource, Labeller, Mailbox
+from agent.backends.base import AliasSource, Mailbox
+from agent.candidates import selection_key
 from agent.config import Config
-from agent.errors import AgentError, MailboxError
-from agent.existing_drafts import describe_drafts
-from agent.holiday_cache import HolidayCache
-from agent.model import Conversation
-from agent.notify import Notifier, notices_for, send_notices
-from agent.pipeline import record_of
-from agent.planner import Drafts, make_plan
-from agent.policy import Decision
+from agent.errors import MailboxError
 from agent.poll_result import PollResult
-from agent.reading import decide_all, read
-from agent.records import ControlRow, LedgerRow
-from agent.status_json import possible_object, status_object
+from agent.quick_poll import Near, keep, reaches_no_candidate
 from agent.store import ServerAliases, Store
 from agent.syncing import select, sync, with_bodies
+
+if TYPE_CHECKING:
+    from agent.notify import Notifier
 
 
 def poll(
@@ -65,17 +58,25 @@ def poll(
     *,
     dry_run: bool = False,
     notifiers: Sequence[Notifier] = (),
+    near: Near | None = None,
 ) -> PollResult:
     """Run one cycle at ``now``. In a dry run nothing is written anywhere and nobody is notified.
 
     ``notifiers``: told of each draft this poll writes, once the state holds it
     (agent/notify.py); a failed notice is logged and never fails the poll.
+
+    ``near``: the last poll's record, which stands but for mail that came or went
+    (agent/quick_poll.py). When that mail reaches no candidate conversation the poll
+    keeps the record's answer once it has read the changes, and goes no further.
     """
     config = with_server_aliases(config, mailbox, store, now, dry_run=dry_run)
     with _collector_paused(), contextlib.ExitStack() as cleanup:
-        result = _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup)
+        result = _poll(config, mailbox, store, now, dry_run=dry_run, cleanup=cleanup,
+                       near=None if dry_run else near)
     result.steady_until = _steady_until(result.steady_until, mailbox, store, now)
     if result.applied and result.notices:
+        from agent.notify import send_notices
+
         failures = send_notices(notifiers, result.notices)
         result.stats.update(notices=len(result.notices) if notifiers else 0, **(
             {"notice_errors": failures} if failures else {}))
@@ -138,76 +139,23 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_run: bool,
-          cleanup: contextlib.ExitStack) -> PollResult:
+          cleanup: contextlib.ExitStack, near: Near | None) -> PollResult:
     lap = _Laps()
     stats: dict[str, Any] = {}
+    before = store.caches.candidates(selection_key(config)) if near is not None else None
     synced = sync(mailbox, store, config, cleanup, stats, lap, now)
     candidates = select(synced, store, config, stats, lap)
+    if near is not None and reaches_no_candidate(before, synced.changes, candidates):
+        kept = keep(near, config, store, mailbox.name, synced.changes.cursor, now, stats)
+        if kept is not None:
+            kept.stats.update(seconds=lap.total(), phases=lap.phases)
+            return kept
     candidates = with_bodies(candidates, mailbox, store, config, stats, lap)
+    # imported here: a poll that kept the last answer never needs the readers, the policy or the planner
+    from agent.deciding import decide_plan_apply
 
-    known_facts = facts_cache.load(store, config)
-    controls = _by_conversation(store.get_controls())
-    seen = read(candidates, controls, known_facts, now, config)
-    ledger = {t.conversation.id: store.ledger_for(t.conversation.id) for t in seen.tracked}
-    holidays = HolidayCache()  # this year's holidays without importing the package (agent/holiday_cache.py)
-    calendar = holidays.calendar(config)
-    decisions = decide_all(seen, ledger, now, config, calendar)
-    holidays.keep(calendar, config)
-    lap("decide")
-
-    drafts = Drafts.of(describe_drafts(mailbox, store))
-    notes = {cid: ctl.note for t in seen.tracked if (ctl := t.controls).note for cid in [t.conversation.id]}
-    plan = make_plan(decisions, drafts, ledger, notes, _Templates(config), now, config)
-    stats["plan"] = len(plan)
-    lap("plan")
-
-    written = [(a, "") for a in plan if isinstance(a, Create)]
-    if not dry_run:
-        written = apply_plan(plan, mailbox, store, now)
-    history = {conv.id: store.ledger_for(conv.id) for conv, _ in decisions}
-    if not dry_run:
-        _label(decisions, history, mailbox, store, config, stats)
-    status = [status_object(d, config, history[d.conversation], plan, store.get_controls(d.conversation))
-              for _, d in decisions]
-    possible = [possible_object(conv, t, config) for conv, t in seen.untracked if t.possible]
-    if not dry_run:
-        with store.transaction():  # one commit (one disk sync) for the poll's closing records
-            facts_cache.save(store, known_facts)
-            store.set_cursor(mailbox.name, synced.changes.cursor)
-            store.save_snapshot(status, possible, at=now)
-            store.save_pipeline([record_of(conv, d, config) for conv, d in decisions])
-    lap("apply")
-    stats.update(seconds=lap.total(), phases=lap.phases)
-    return PollResult(now, [d for _, d in decisions], plan, not dry_run, stats, list(seen.untracked),
-                      {c.id: c for c in candidates}, status, history, config, possible, dict(seen.verdicts),
-                      notices_for(written, [d for _, d in decisions]),
-                      min((d.changes_at for _, d in decisions if d.changes_at is not None), default=None))
-
-
-class _Templates(Mapping[str, Template]):
-    """The drafts' templates (agent.drafts.load_templates), read when the first draft is composed.
-
-    Why not read up front: a poll that writes no draft (most polls) would read every template
-    file and import agent.drafts with the languages and signal readers it needs, for nothing.
-    """
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-
-    @functools.cached_property
-    def _loaded(self) -> Mapping[str, Template]:
-        from agent.drafts import load_templates
-
-        return load_templates(self._config)
-
-    def __getitem__(self, key: str) -> Template:
-        return self._loaded[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._loaded)
-
-    def __len__(self) -> int:
-        return len(self._loaded)
+    return decide_plan_apply(config, mailbox, store, now, candidates, synced.changes.cursor, stats, lap,
+                             dry_run=dry_run)
 
 
 class _Laps:
@@ -226,20 +174,3 @@ class _Laps:
         return round(_time.perf_counter() - self.started, 3)
 
 
-def _by_conversation(rows: Sequence[ControlRow]) -> Mapping[str, list[ControlRow]]:
-    out: dict[str, list[ControlRow]] = {}
-    for r in rows:
-        out.setdefault(r.conversation, []).append(r)
-    return out
-
-
-def _label(decisions: Sequence[tuple[Conversation, Decision]], history: Mapping[str, Sequence[LedgerRow]],
-           mailbox: Mailbox, store: Store, config: Config, stats: dict[str, Any]) -> None:
-    """Keep the "queued" label on exactly the conversations that have a draft of ours waiting."""
-    if not config.write_labels or not isinstance(mailbox, Labeller):
-        return
-    waiting = waiting_drafts([(conv.id, frozenset(m.id for m in conv.messages)) for conv, _ in decisions], history)
-    try:
-        apply_labels(plan_labels(waiting, store.caches.labelled(), config.labels.queued), mailbox, store)
-    except AgentError as err:  # a label is a courtesy: the drafts and the state still count
-        stats["label_error"] = str(err)

@@ -43,9 +43,9 @@ from agent.candidates import (
 from agent.config import Config
 from agent.forked import Forked
 from agent.mail.thread import CompanyKeys
+from agent.marks import forced_recruiting
 from agent.model import ChangeSet, Conversation, Message, RawMessage
 from agent.store import CachedConversation, Store
-from agent.user_controls import forced_recruiting
 from agent.warm_readers import warm_readers
 from agent.window import MAX_REFERENCED, NO_WINDOW, Window, missing_references, window_of
 

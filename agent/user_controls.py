@@ -9,12 +9,13 @@ values, so nothing here opens the store.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from agent.config import Config
 from agent.facts import Deadline, DeadlineStated, Evidence, Fact, Interview
+from agent.marks import forced_recruiting, mark_fields
 from agent.model import Conversation
 from agent.policy import Controls
 from agent.records import ControlRow
@@ -46,11 +47,6 @@ def controls_from(rows: Sequence[ControlRow], conv: Conversation, config: Config
     )
 
 
-def forced_recruiting(rows: Iterable[ControlRow]) -> set[str]:
-    """Conversations the user marked as recruiting: candidates whatever their headers say."""
-    return {r.conversation for r in rows if r.kind == "mark" and _mark(r).get("what") == "recruiting"}
-
-
 def mark_value(r: ControlRow) -> Any:
     """A control's value as ``status --json`` shows it: a mark decoded, anything else as stored."""
     if r.kind == "mark":
@@ -61,21 +57,15 @@ def mark_value(r: ControlRow) -> Any:
     return r.value
 
 
-def _mark(r: ControlRow) -> dict[str, Any]:
-    """A mark's fields (``what`` and its values), as ``followup-agent mark`` stored them."""
-    value = json.loads(r.value or "{}")
-    return value if isinstance(value, dict) else {}
-
-
 def _recruiting(marks: Sequence[ControlRow]) -> bool | None:
     """The user's last word on whether this is a recruiting conversation, if any."""
-    said = [bool(m.get("value")) for m in map(_mark, marks) if m.get("what") == "recruiting"]
+    said = [bool(m.get("value")) for m in map(mark_fields, marks) if m.get("what") == "recruiting"]
     return said[-1] if said else None
 
 
 def _marked_fact(r: ControlRow, config: Config) -> Fact | None:
     """The fact a mark states (an interview held, a timeline given), or None for other marks."""
-    mark = _mark(r)
+    mark = mark_fields(r)
     evidence = Evidence("(your mark)", f"you marked it on {r.at:%Y-%m-%d}", r.at)
     if mark.get("what") == "interviewed":
         start = datetime.fromisoformat(mark["start"])

@@ -178,7 +178,7 @@ def test_a_draft_flagged_deleted_and_left_there_moves_the_fingerprint(
         uid = e.user.uids("Drafts")[0]
         e.user.set_flags("Drafts", [uid], [b"\\Deleted"])
         assert e.mailbox.drafts() == [] and ours
-        assert e.mailbox.fingerprint() != before
+        assert e.mailbox.fingerprint().drafts != before.drafts  # the drafts' part: a whole poll
     finally:
         e.close()
 

@@ -204,7 +204,15 @@ def _poll(config: Path, env: dict[str, str], out: Path, *extra: str) -> set[str]
     assert proc.returncode == 0, proc.stderr
     import json
 
+    out.with_suffix(".stdout").write_text(proc.stdout)
     return set(json.loads(out.read_text()))
+
+
+def _stats(out: Path) -> dict[str, object]:
+    """The ``stats`` of the poll whose modules :func:`_poll` wrote to ``out``."""
+    import json
+
+    return dict(json.loads(out.with_suffix(".stdout").read_text())["stats"])
 
 
 def _top(modules: set[str]) -> set[str]:
@@ -258,6 +266,18 @@ def test_a_warm_imap_poll_loads_only_what_it_needs(dovecot_user, tmp_path: Path)
     assert PARSER not in loaded  # nor the parser: nothing arrived
     assert ASYNCIO not in loaded and "structlog" in loaded  # structlog without asyncio
     assert PARSER in cold_modules  # which the first poll, with mail to read, did load
+    admin = dovecot_user.connect()  # mail that reaches no candidate: the last answer is kept
+    admin.append("INBOX", message("Mom <mom@yahoo.example>", "me@example.com", "Dinner on Sunday?",
+                                  "Are you coming?", datetime(2026, 2, 20, 9, 0, tzinfo=UTC), "m1@yahoo.example"))
+    admin.logout()
+    kept = _poll(config, env, tmp_path / "kept.json")
+    assert _stats(tmp_path / "kept.json")["quick"] == "kept"
+    assert PARSER in kept and "agent.engine" in kept  # it read the new message and threaded it,
+    # and went no further: no reader (but the header words the candidate test reads), no policy,
+    # no planner, no later stage of the engine
+    later = set(READERS) - {"agent.signals.candidacy", "agent.signals.recruiting"}
+    assert sorted({*later, "agent.deciding", "agent.policy", "agent.planner", "agent.facts"} & kept) == []
+    assert sorted(set(NOT_ON_A_WARM_IMAP_POLL) - {"html"} & _top(kept)) == []  # html: the parser's
     admin = dovecot_user.connect()
     text = "Hi, could we talk on Thursday at 3pm about the Platform Engineer role? Dana"
     admin.append("INBOX", message("Dana <dana@acme.example>", "me@example.com", "Re: Your application at Acme",

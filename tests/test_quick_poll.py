@@ -84,7 +84,7 @@ def test_it_never_holds_past_the_first_change_of_any_decision(config: Config) ->
     assert not _quick(at_due) and drafts_created(at_due) == 1
 
 
-def test_new_mail_makes_it_a_whole_poll(config: Config) -> None:
+def test_new_mail_in_a_tracked_conversation_makes_it_a_whole_poll(config: Config) -> None:
     _settled(config)
     assert config.maildir is not None
     deliver(config.maildir.inbox, message("Sam Rivera <sam.rivera@globex.com>", "jordan.lee@gmail.com",

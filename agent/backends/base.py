@@ -23,9 +23,10 @@ Reading never changes mail: no flags, no moves, read-only selects.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from agent.model import ChangeSet, DraftInfo, RawMessage
 from agent.window import Window
@@ -99,16 +100,45 @@ class BatchSink(Protocol):
         ...
 
 
+class Fingerprint(NamedTuple):
+    """What :meth:`Fingerprinted.fingerprint` answers: two texts, each the same while nothing
+    it covers changes. Equal texts promise that nothing covered changed; unequal ones only
+    that something may have.
+
+    Why two: most new mail is not the job search (agent/quick_poll.py reads only what came
+    when the drafts are as they were, and keeps the last answer when the new mail reaches no
+    candidate conversation); the drafts must be read whole again after any change to them.
+    """
+
+    #: everything a poll reads: the folders read (which they are, their messages, and the
+    #: flags or labels a sync would notice) and the drafts
+    whole: str
+    #: the drafts alone: one added, gone, rewritten or flagged deleted. A backend that cannot
+    #: tell them apart cheaply answers ``whole`` here too (any change then counts as theirs)
+    drafts: str
+
+    @property
+    def text(self) -> str:
+        """Both, as the state keeps them."""
+        return json.dumps(list(self))
+
+    @classmethod
+    def of_text(cls, text: str) -> Fingerprint | None:
+        """The fingerprint kept as ``text``, or None for a text of another shape."""
+        try:
+            whole, drafts = json.loads(text)
+        except (ValueError, TypeError):
+            return None
+        return cls(whole, drafts) if isinstance(whole, str) and isinstance(drafts, str) else None
+
+
 @runtime_checkable
 class Fingerprinted(Protocol):
     """A mailbox that can tell cheaply whether anything a poll reads may have changed
     (agent/quick_poll.py: a poll that finds nothing new and nothing due skips the engine)."""
 
-    def fingerprint(self) -> str:
-        """A text that stays the same while nothing a poll reads changes: the folders read
-        (which they are, their messages, and the flags or labels a sync would notice) and the
-        drafts (one added, gone, rewritten or flagged deleted). Equal fingerprints promise
-        that a sync would find nothing; unequal ones only that something may have changed."""
+    def fingerprint(self) -> Fingerprint:
+        """The mailbox's :class:`Fingerprint`, taken in one go (IMAP: one STATUS per folder)."""
         ...
 
 

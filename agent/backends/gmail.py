@@ -108,7 +108,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httplib2
 
-from agent.backends.base import HEADER_FIELDS, message_id_of
+from agent.backends.base import HEADER_FIELDS, Fingerprint, message_id_of
 from agent.backends.gmail_history import CHAT, DRAFT, GONE, HistoryReader, meaningful
 from agent.backends.retry import Backoff, GaveUp, TryAgain, retry_after_seconds
 from agent.errors import MailboxError
@@ -397,11 +397,13 @@ class GmailMailbox:
                 pass
         return self._full()
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> Fingerprint:
         """The mailbox's history id (one ``getProfile``): Gmail moves it with every message,
-        draft and label change, and the query and account the sync reads with."""
+        draft and label change, and the query and account the sync reads with. It cannot
+        tell a draft's change from a message's, so it stands for the drafts too."""
         profile = self._ok("checking for changes", lambda: self.users.getProfile(userId="me"), "getProfile")
-        return json.dumps([self._identity(), self.cfg.query, str(profile["historyId"])])
+        whole = json.dumps([self._identity(), self.cfg.query, str(profile["historyId"])])
+        return Fingerprint(whole, whole)
 
     def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
         """Header blocks of the messages with these Message-IDs: one ``messages.list`` with

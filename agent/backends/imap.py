@@ -100,7 +100,7 @@ from imapclient import IMAPClient, SocketTimeout, imap_utf7
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response
 
-from agent.backends.base import HEADER_FIELDS, BatchSink, keywords, message_id_of
+from agent.backends.base import HEADER_FIELDS, BatchSink, Fingerprint, keywords, message_id_of
 from agent.backends.folder_names import match_role
 from agent.backends.imap_uids import UidRuns
 from agent.backends.imapclient_privates import (
@@ -440,14 +440,15 @@ class ImapMailbox:
 
         return self._run("reading new mail", op)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> Fingerprint:
         """One STATUS per folder read and of Drafts, as a warm sync asks (with CONDSTORE,
         HIGHESTMODSEQ moves with every flag and keyword too). Without CONDSTORE also the
         undeleted drafts' UIDs: a draft flagged ``\\Deleted`` and left unexpunged changes no
-        STATUS figure, yet ``drafts()`` no longer lists it."""
+        STATUS figure, yet ``drafts()`` no longer lists it. The drafts' part is Drafts' own
+        figures (on Gmail a draft is in All Mail too, so it moves the whole as well)."""
         return self._run("checking for changes", self._fingerprint)
 
-    def _fingerprint(self, c: IMAPClient, _attempt: int) -> str:
+    def _fingerprint(self, c: IMAPClient, _attempt: int) -> Fingerprint:
         drafts = self._folder(c, DRAFTS)
         roles = [*self._read_roles(c), (DRAFTS, drafts)]
         self._leave(c)
@@ -459,11 +460,12 @@ class ImapMailbox:
                 # the clock, at each STATUS of a folder that never held a message
                 st.pop(b"UIDVALIDITY", None)
             parts.append([role, name, sorted((k.decode(), v) for k, v in st.items())])
+        own = [self._account(), parts[-1]]
         if not self._condstore:
             c.select_folder(drafts, readonly=True)
-            parts.append(sorted(int(u) for u in c.search(["NOT", "DELETED"])))
+            own.append(sorted(int(u) for u in c.search(["NOT", "DELETED"])))
             self._leave(c)
-        return json.dumps(parts)
+        return Fingerprint(json.dumps([*parts, *own[2:]]), json.dumps(own))
 
     def fetch_by_message_id(self, message_ids: Collection[str]) -> list[RawMessage]:
         """Header blocks of the INBOX and Sent (Gmail: All Mail) messages with these Message-IDs."""

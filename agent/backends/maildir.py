@@ -64,7 +64,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from agent.backends.base import message_id_of
+from agent.backends.base import Fingerprint, message_id_of
 from agent.errors import MailboxError
 from agent.model import DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 from agent.window import NO_WINDOW, Window, in_window
@@ -257,20 +257,24 @@ class MaildirMailbox:
                     out[entry.id] = raw.data
         return out
 
-    def fingerprint(self) -> str:
+    def fingerprint(self) -> Fingerprint:
         """The file names of the folders read (a name carries the message and its flags, all a
         sync compares), and of each draft its name, size and modification time too: a Maildir
         client may rewrite a draft in place."""
-        digest = hashlib.sha256()
+        whole, own = hashlib.sha256(), hashlib.sha256()
         for role in (INBOX, SENT, DRAFTS):
-            digest.update(f"\0{role}={self._folders[role]}".encode())
+            digests = (whole, own) if role == DRAFTS else (whole,)
+            for d in digests:
+                d.update(f"\0{role}={self._folders[role]}".encode())
             for unique, entry in sorted(self._list(role).items()):
-                digest.update(f"\0{unique}:{entry.flags}".encode())
+                part = f"\0{unique}:{entry.flags}"
                 if role == DRAFTS:
                     with contextlib.suppress(OSError):  # gone meanwhile: its absence shows next time
                         st = os.stat(entry.path)
-                        digest.update(f":{st.st_size}:{st.st_mtime_ns}".encode())
-        return digest.hexdigest()
+                        part += f":{st.st_size}:{st.st_mtime_ns}"
+                for d in digests:
+                    d.update(part.encode())
+        return Fingerprint(whole.hexdigest(), own.hexdigest())
 
     def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
         """Every draft in the Drafts folder (``cur/`` and ``new/``), full bytes.

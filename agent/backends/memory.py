@@ -58,7 +58,7 @@ from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-from agent.backends.base import HEADER_FIELDS, keywords, message_id_of
+from agent.backends.base import HEADER_FIELDS, Fingerprint, keywords, message_id_of
 from agent.errors import MailboxError
 from agent.model import ALL, DRAFTS, INBOX, SENT, ChangeSet, DraftInfo, RawMessage
 from agent.window import NO_WINDOW, Window, in_window
@@ -336,8 +336,11 @@ class MemoryMailbox:
         found = (self.server.get(i) for i in dict.fromkeys(ids))
         return {m.id: m.data for m in found if m is not None}
 
-    def fingerprint(self) -> str:
-        return self.server.state()
+    def fingerprint(self) -> Fingerprint:
+        """The server's state, and its drafts: each draft's uid, flags and labels (an edit is
+        a new uid, as on IMAP)."""
+        drafts = [(d.id, sorted(d.flags), sorted(d.labels)) for d in self.server.messages(DRAFTS)]
+        return Fingerprint(self.server.state(), repr((self.server.token, drafts)))
 
     def drafts(self, seen: Collection[str] = ()) -> list[DraftInfo]:
         """Every draft; those named in ``seen`` without their bytes (a draft id names
