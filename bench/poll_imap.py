@@ -37,7 +37,11 @@ cold / warm / 5 new
     with an empty state database, then again with nothing new, then after 5
     new messages. With nothing new and nothing due the poll answers from the
     last poll's record without running the engine (agent/quick_poll.py); the
-    same poll with ``--full`` (the engine run whole) is shown too. Each poll's peak RSS is that process's own (``wait4``).
+    same poll with ``--full`` (the engine run whole) is shown too. The 5 new
+    messages are personal mail from five friends: they reach no candidate
+    conversation, so the poll keeps the last answer once it has read and
+    threaded them (``"quick": "kept"``), as it would for most new mail.
+    Each poll's peak RSS is that process's own (``wait4``).
     The password comes from ``$CREDENTIALS_DIRECTORY`` as in the shipped
     system unit; one more warm row takes it from ``password_command``
     instead, which first asks the keyring (the documented order) and so pays
@@ -401,8 +405,7 @@ def main() -> None:
         deliver_five(user, "floor")
         login_new_s = login_floor(server, user)[0]
         poll(cfg, env)
-        deliver_five(user, "new")
-        new_s, new_doc, new_rss = poll(cfg, env)
+        new_s, new_doc, new_rss = best(args.repeat, lambda: _after_five(user, cfg, env))
         service_s = in_service_warm(cfg, env, args.repeat)
         service_new_s = in_service_new(cfg, env, args.repeat, server, user)
         login_s = best(args.repeat, lambda: login_floor(server, user))[0]
@@ -435,7 +438,7 @@ def main() -> None:
             ("  the same, keyring left out of secret_sources", warm_nokr_s,
              "imap.secret_sources = [\"credentials\", \"command\"]", ""),
             ("poll after 5 new messages", new_s, f"engine {new_doc['stats']['seconds']} s, "
-             f"{new_doc['stats']['added']} added; {new_s / login_s:.1f}x the login floor; "
+             f"{new_doc['stats']['added']} added{_kept(new_doc)}; {new_s / login_s:.1f}x the login floor; "
              f"{new_s - warm_s:+.2f} s over the warm poll",
              _check(new_s <= TARGET_NEW * login_s, f"<= {TARGET_NEW}x login floor = {TARGET_NEW * login_s:.2f} s")),
             ("login floor (fresh imapclient: login, 3 STATUS)", login_s, "", ""),
@@ -475,6 +478,17 @@ def main() -> None:
         server.stop()
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _after_five(user: DovecotUser, cfg: Path, env: dict[str, str]) -> tuple[float, dict[str, Any], float]:
+    """5 new messages delivered (personal mail, as most new mail is), then one poll."""
+    deliver_five(user, "new")
+    return poll(cfg, env)
+
+
+def _kept(doc: dict[str, Any]) -> str:
+    """Whether the poll kept the last answer (its new mail reached no candidate)."""
+    return ", last answer kept" if doc["stats"].get("quick") == "kept" else ", engine run whole"
 
 
 def _plan(doc: dict[str, Any]) -> str:
