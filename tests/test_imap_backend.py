@@ -327,6 +327,42 @@ def test_changes_hand_over_keywords_as_labels_and_no_drafts(user: DovecotUser, m
     assert got[plain].labels == frozenset()
 
 
+def test_the_sync_after_the_fingerprint_reuses_its_status_once(
+    user: DovecotUser, mb: ImapMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after a delivery Dovecot rescans a Maildir folder at each open: the sync that
+    follows the fingerprint takes the STATUS the fingerprint just asked instead of asking it
+    again. Mail that comes in between is read by the next sync, not lost."""
+    from imapclient import IMAPClient
+
+    asked: list[str] = []
+    real = IMAPClient.folder_status
+
+    def spy(self: IMAPClient, folder: str, *a: Any, **k: Any) -> Any:
+        asked.append(folder)
+        return real(self, folder, *a, **k)
+
+    monkeypatch.setattr(IMAPClient, "folder_status", spy)
+    first, d1 = message("Interview")
+    user.deliver("INBOX", d1)
+    with mb:
+        cursor = mb.changes(None).cursor
+        second, d2 = message("Re: Interview")
+        user.deliver("INBOX", d2)
+        mb.fingerprint()
+        asked.clear()
+        got = mb.changes(cursor)
+        assert asked == [] and set(by_mid(got.added)) == {second}  # the fingerprint's STATUS, once
+        late, d3 = message("Re: Re: Interview")
+        mb.fingerprint()
+        user.deliver("INBOX", d3)  # after the fingerprint: this sync does not see it
+        assert mb.changes(got.cursor).added == () and asked == ["INBOX", "Sent", "Drafts"]
+        asked.clear()
+        later = mb.changes(got.cursor)  # the next one asks again, and reads it
+        assert set(by_mid(later.added)) == {late} and asked == ["INBOX", "Sent"]
+    assert first not in by_mid(got.added)
+
+
 @pytest.mark.parametrize("mode", ["qresync", "condstore", "plain"])
 def test_incremental_new_changed_removed(user: DovecotUser, mode: str) -> None:
     drop = {"qresync": (), "condstore": ("QRESYNC",), "plain": ("QRESYNC", "CONDSTORE")}[mode]
