@@ -143,7 +143,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
     stats: dict[str, Any] = {}
     synced = sync(mailbox, store, config, cleanup, stats, lap, now)
     candidates = select(synced, store, config, stats, lap)
-    candidates = with_bodies(candidates, mailbox, store, config, stats, lap)
+    candidates = with_bodies(candidates, mailbox, store, config, stats, lap, synced.prefetch)
 
     known_facts = facts_cache.load(store, config)
     controls = _by_conversation(store.get_controls())
