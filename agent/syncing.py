@@ -46,7 +46,7 @@ from agent.config import Config
 from agent.forked import Forked
 from agent.mail.thread import CompanyKeys
 from agent.model import ChangeSet, Conversation, Message, RawMessage
-from agent.prefetch import Prefetch, likely_candidates, parse_body
+from agent.prefetch import Prefetch, likely_candidates
 from agent.store import CachedConversation, Store
 from agent.user_controls import forced_recruiting
 from agent.warm_readers import warm_readers
@@ -316,8 +316,10 @@ def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message], p
     gone id is left out)."""
     out = prefetched.take(ids) if prefetched is not None else {}
     rest = [i for i in ids if i not in out]
-    if rest:
-        out.update((mid, parse_body(known[mid], data)) for mid, data in mailbox.fetch(rest).items())
+    for mid, data in (mailbox.fetch(rest) if rest else {}).items():
+        old = known[mid]  # parsed as agent.prefetch.parse_body does, through this module's parse_message
+        out[mid] = parse_message(
+            RawMessage(id=mid, folder=old.folder, data=data, thread_hint=old.thread_hint, labels=old.labels))
     return {i: out[i] for i in ids if i in out}
 
 
