@@ -9,11 +9,11 @@ that is gone is never written again).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from agent.actions import Action, Adopt, Create, Label, Record, Withdraw
-from agent.backends.base import Labeller, Mailbox
+from agent.backends.base import BatchDrafter, Labeller, Mailbox
 from agent.records import LedgerRow
 from agent.store import Store
 
@@ -43,18 +43,50 @@ def apply_plan(plan: Sequence[Action], mailbox: Mailbox, store: Store, now: date
     outcomes: list[Callable[[], None]] = []
     written: list[tuple[Create, str]] = []
     try:
-        for a in plan:
-            if isinstance(a, Create):
-                draft_id = mailbox.create_draft(a.draft.data, a.draft.thread_hint)
-                outcomes.append(functools.partial(_created, store, a, draft_id, now))
-                written.append((a, draft_id))
+        for run in _runs(plan, isinstance(mailbox, BatchDrafter)):
+            if isinstance(run, list):
+                for a, draft_id in _create(mailbox, run):  # each recorded as soon as it is saved
+                    outcomes.append(functools.partial(_created, store, a, draft_id, now))
+                    written.append((a, draft_id))
             else:
-                outcomes.append(_write(a, mailbox, store, now))
+                outcomes.append(_write(run, mailbox, store, now))
     finally:
         with store.transaction():
             for record in outcomes:
                 record()
     return written
+
+
+def _runs(plan: Sequence[Action], batched: bool) -> Iterator[list[Create] | Withdraw | Adopt | Record]:
+    """The plan's actions in order, each run of consecutive creations as one list (one draft a
+    list when the mailbox cannot save several at once): the writes keep the plan's order."""
+    run: list[Create] = []
+    for a in plan:
+        if isinstance(a, Create):
+            run.append(a)
+            if batched:
+                continue
+        if run:
+            yield run
+            run = []
+        if not isinstance(a, Create):
+            yield a
+    if run:
+        yield run
+
+
+def _create(mailbox: Mailbox, run: list[Create]) -> Iterator[tuple[Create, str]]:
+    """Save these drafts, yielding each with its id as it is saved. Several at once where the
+    mailbox can (all or none are saved: a crash before their outcomes are recorded is repaired
+    by the next poll, which adopts each by its Message-ID, as it does for one); else one by one,
+    so that a failure midway leaves those already saved to be recorded."""
+    if len(run) > 1 and isinstance(mailbox, BatchDrafter):
+        ids = mailbox.create_drafts([(a.draft.data, a.draft.thread_hint) for a in run])
+        if ids is not None:
+            yield from zip(run, ids, strict=True)
+            return
+    for a in run:
+        yield a, mailbox.create_draft(a.draft.data, a.draft.thread_hint)
 
 
 def _write(a: Withdraw | Adopt | Record, mailbox: Mailbox, store: Store, now: datetime) -> Callable[[], None]:

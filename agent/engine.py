@@ -150,7 +150,7 @@ def _poll(config: Config, mailbox: Mailbox, store: Store, now: datetime, *, dry_
         if kept is not None:
             kept.stats.update(seconds=lap.total(), phases=lap.phases)
             return kept
-    candidates = with_bodies(candidates, mailbox, store, config, stats, lap)
+    candidates = with_bodies(candidates, mailbox, store, config, stats, lap, synced.prefetch)
     # imported here: a poll that kept the last answer never needs the readers, the policy or the planner
     from agent.deciding import decide_plan_apply
 

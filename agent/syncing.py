@@ -6,11 +6,13 @@ and their bodies.
    fetches the earlier messages a conversation inside the window refers to and
    the store lacks, and writes it down with its thread links. A cold sync of a
    large mailbox starts threading it in a child process meanwhile
-   (agent/forked.py).
+   (agent/forked.py), and meanwhile the parent fetches the bodies of the
+   messages whose headers already make them candidates (agent/prefetch.py).
 2. :func:`select` finds the candidate conversations (agent/candidates.py):
    nothing changed, the last poll's stand; a few changes, only the messages
    linked to them are threaded again; else everything.
-3. :func:`with_bodies` fetches the bodies of the candidates' messages, once. A
+3. :func:`with_bodies` fetches the bodies of the candidates' messages, once
+   (those prefetched during the threading are taken from there). A
    body can add a thread link that the headers lacked (a remote server's bounce
    names the returned message only inside): then the conversations it reaches
    are threaded again and their bodies fetched too. Last, the company's answers
@@ -45,6 +47,7 @@ from agent.forked import Forked
 from agent.mail.thread import CompanyKeys
 from agent.marks import forced_recruiting
 from agent.model import ChangeSet, Conversation, Message, RawMessage
+from agent.prefetch import Prefetch, likely_candidates
 from agent.store import CachedConversation, Store
 from agent.warm_readers import warm_readers
 from agent.window import MAX_REFERENCED, NO_WINDOW, Window, missing_references, window_of
@@ -79,6 +82,8 @@ class Synced:
     threading: Forked[tuple[list[Conversation], int]] | None
     #: a streamed full sync: the candidate test's one-message parts of all of ``parsed``, made batch by batch
     tests: HeaderTests | None = None
+    #: a streamed full sync threaded in a child: the likely candidates' bodies, fetched in the wait
+    prefetch: Prefetch | None = None
 
 
 def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.ExitStack, stats: dict[str, Any],
@@ -115,7 +120,8 @@ def sync(mailbox: Mailbox, store: Store, config: Config, cleanup: contextlib.Exi
     touched = _store(store, cs, parsed, raws, found, streamed=loader.begun)
     stats.update(added=len(cs.added) + len(loader.parsed), removed=len(cs.removed), full_sync=cs.full)
     lap("store")
-    return Synced(cs, parsed, touched, keys, threading, tests)
+    prefetch = Prefetch(mailbox) if threading is not None and threading.forked and tests is not None else None
+    return Synced(cs, parsed, touched, keys, threading, tests, prefetch)
 
 
 def _store(store: Store, cs: ChangeSet, parsed: list[Message], raws: dict[str, RawMessage],
@@ -232,7 +238,8 @@ def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[st
     forked = synced.threading
     if forked is not None:
         stats["threaded_alongside"] = forked.forked
-        if forked.forked:  # the wait, put to use (agent/warm_readers.py)
+        if forked.forked:  # the wait, put to use (agent/prefetch.py, agent/warm_readers.py)
+            _prefetch(synced, stats)
             stats["warm_steps"] = warm_readers(forked.done, config)
         candidates, n_convs = forked.result()
         if forked.child_max_rss_kb is not None:  # bench/: the memory this took too
@@ -250,17 +257,26 @@ def _all_candidates(synced: Synced, store: Store, config: Config, stats: dict[st
     return candidates
 
 
+def _prefetch(synced: Synced, stats: dict[str, Any]) -> None:
+    """While the child threads: the bodies of the messages whose headers alone make them
+    candidates (agent/prefetch.py), before the parsed messages are let go."""
+    if synced.prefetch is not None and synced.tests is not None:
+        synced.prefetch.run(likely_candidates(synced.parsed, synced.tests))
+        stats["bodies_prefetched"] = len(synced.prefetch)
+
+
 def with_bodies(candidates: list[Conversation], mailbox: Mailbox, store: Store, config: Config,
-                stats: dict[str, Any], lap: Lap) -> list[Conversation]:
-    """Stage 3: the candidates' bodies, fetched once; the conversations a body's links reach threaded
-    again (at most three rounds); then the related threads joined."""
+                stats: dict[str, Any], lap: Lap, prefetched: Prefetch | None = None) -> list[Conversation]:
+    """Stage 3: the candidates' bodies, fetched once (``prefetched``: those fetched ahead are
+    taken from there, exactly as if fetched now); the conversations a body's links reach
+    threaded again (at most three rounds); then the related threads joined."""
     fetched = 0
     for _round in range(3):
         missing = [m.id for c in candidates for m in c.messages if not m.has_body]
         if not missing:
             break
         known = {m.id: m for c in candidates for m in c.messages}
-        full = _fetch_bodies(mailbox, missing, known)
+        full = _fetch_bodies(mailbox, missing, known, prefetched)
         fetched += len(missing)
         store.put_messages(full.values())
         candidates = [replace(c, messages=tuple(full.get(m.id, m) for m in c.messages)) for c in candidates]
@@ -273,6 +289,8 @@ def with_bodies(candidates: list[Conversation], mailbox: Mailbox, store: Store, 
             _candidates(store.get_messages(affected), store, config, None)
         _remember(store, candidates, config)
     stats["bodies_fetched"] = fetched
+    if prefetched is not None:  # what the headers promised and threading did not confirm
+        stats["bodies_prefetched_unused"] = prefetched.drop()
     candidates = related_threads(candidates, config)
     lap("bodies")
     return candidates
@@ -292,13 +310,17 @@ def _forced(store: Store) -> Collection[str]:
     return forced_recruiting(store.get_controls(kind="mark"))
 
 
-def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message]) -> dict[str, Message]:
-    out: dict[str, Message] = {}
-    for mid, data in mailbox.fetch(ids).items():
-        old = known[mid]
+def _fetch_bodies(mailbox: Mailbox, ids: list[str], known: dict[str, Message], prefetched: Prefetch | None
+                  ) -> dict[str, Message]:
+    """The full messages of ``ids``, in their order: those prefetched, the rest fetched now (a
+    gone id is left out)."""
+    out = prefetched.take(ids) if prefetched is not None else {}
+    rest = [i for i in ids if i not in out]
+    for mid, data in (mailbox.fetch(rest) if rest else {}).items():
+        old = known[mid]  # parsed as agent.prefetch.parse_body does, through this module's parse_message
         out[mid] = parse_message(
             RawMessage(id=mid, folder=old.folder, data=data, thread_hint=old.thread_hint, labels=old.labels))
-    return out
+    return {i: out[i] for i in ids if i in out}
 
 
 def _cached_candidates(store: Store, config: Config) -> list[Conversation] | None:

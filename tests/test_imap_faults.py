@@ -157,6 +157,13 @@ def expected(dovecot: DovecotServer, tmp_path_factory: pytest.TempPathFactory) -
         user.close()
 
 
+@pytest.fixture(autouse=True)
+def one_append_a_draft(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These faults cut one APPEND among the poll's: each draft is saved by its own APPEND here.
+    Several saved by one MULTIAPPEND have their own faults in tests/test_batch_drafts.py."""
+    monkeypatch.setattr(ImapMailbox, "_multiappends", lambda _self, _c: False)
+
+
 @pytest.fixture
 def env(dovecot: DovecotServer, dovecot_user: DovecotUser, tmp_path: Path) -> Iterator[Env]:
     e = Env(dovecot, dovecot_user, tmp_path)

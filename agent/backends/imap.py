@@ -162,6 +162,20 @@ _OVERRIDE_KEY = {SENT: "imap.sent_folder", DRAFTS: "imap.drafts_folder", ALL: "i
 _TRANSIENT: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib.IMAP4.abort)
 
 
+def _uid_list(uid_set: str) -> list[int]:
+    """The UIDs of an APPENDUID set ("7", "7:9", "4,7:9"), in its order (RFC 4315: the order
+    of the appended messages; a range runs upwards, as "9:7" is "7:9" in RFC 3501); [] when
+    it cannot be read."""
+    out: list[int] = []
+    for part in uid_set.split(","):
+        first, sep, last = part.partition(":")
+        if not first.isdigit() or (sep and not last.isdigit()):
+            return []
+        lo, hi = sorted((int(first), int(last if sep else first)))
+        out.extend(range(lo, hi + 1))
+    return out
+
+
 class _Fatal(Exception):
     """Raised inside an operation for a failure that retrying cannot fix."""
 
@@ -507,6 +521,54 @@ class ImapMailbox:
         return self._run(
             "saving a draft", lambda c, attempt: self._create_draft(c, data, message_id, attempt)
         )
+
+    def create_drafts(self, drafts: Sequence[tuple[bytes, str | None]]) -> list[str] | None:
+        """Several drafts saved by one MULTIAPPEND (RFC 3502: all are saved, or none), where the
+        server offers it and UIDPLUS, whose reply names each new UID in order; their ids, in
+        order. None (nothing sent) where it does not: then each is saved on its own.
+
+        A retry after a lost connection first looks for each draft's Message-ID, as
+        :meth:`create_draft` does, and saves only those not found.
+        """
+        if not self._run("saving drafts", lambda c, _a: self._multiappends(c)):
+            return None
+        datas = [_crlf(data) for data, _hint in drafts]
+        ids = [message_id_of(data) for data in datas]
+        return self._run("saving drafts", lambda c, attempt: self._create_drafts(c, datas, ids, attempt))
+
+    def _multiappends(self, c: IMAPClient) -> bool:
+        del c  # connected: the capabilities are known
+        return b"MULTIAPPEND" in self._caps and b"UIDPLUS" in self._caps
+
+    def _create_drafts(self, c: IMAPClient, datas: list[bytes], ids: list[str | None], attempt: int) -> list[str]:
+        name = self._folder(c, DRAFTS)
+        saved: dict[int, str] = {}
+        if attempt:  # the server may have stored them before the cut
+            for i, mid in enumerate(ids):
+                if mid and (existing := self._find_draft(c, name, mid)) is not None:
+                    saved[i] = existing
+        todo = [i for i in range(len(datas)) if i not in saved]
+        if todo:
+            self._leave(c)  # Courier refuses an APPEND to a folder selected read-only
+            typ, data = c.multiappend(name, [{"msg": datas[i], "flags": _DRAFT_FLAGS} for i in todo])
+            text = b" ".join(d if isinstance(d, bytes) else str(d).encode() for d in data)
+            if str(typ).upper() != "OK":
+                raise _Fatal(f"The IMAP server {self.where} refused to save the drafts in {name!r}: "
+                             f"{text.decode(errors='replace')[:200]}")
+            m = _APPENDUID.search(text)
+            uids = _uid_list(m[2].decode()) if m else []
+            if m is None or len(uids) != len(todo):  # no usable APPENDUID: each found by its Message-ID
+                return [saved.get(i) or self._found_again(c, name, datas[i], ids[i]) for i in range(len(datas))]
+            uv = int(m[1])
+            saved.update((i, self._id(DRAFTS, uv, uid)) for i, uid in zip(todo, uids, strict=True))
+        return [saved[i] for i in range(len(datas))]
+
+    def _found_again(self, c: IMAPClient, name: str, data: bytes, message_id: str | None) -> str:
+        found = (self._find_draft(c, name, message_id) if message_id else None) or \
+            self._find_appended(c, name, data, 1)
+        if found is None:
+            raise _Fatal(f"The draft saved in {name!r} on {self.where} could not be found again.")
+        return found
 
     def delete_draft(self, draft_id: str) -> None:
         """Remove one draft by id: UID STORE ``\\Deleted`` + UID EXPUNGE of that UID only."""
