@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from agent.cli import main
+from agent.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

