@@ -363,6 +363,34 @@ def test_the_sync_after_the_fingerprint_reuses_its_status_once(
     assert first not in by_mid(got.added)
 
 
+@pytest.mark.parametrize("first", ["fingerprint", "changes"])
+def test_inbox_status_is_asked_before_the_sessions_first_list(
+    user: DovecotUser, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """Once a session has listed its folders, Dovecot opens a Maildir INBOX far more slowly
+    (70-110 ms at 250,000 messages against 4 ms): INBOX, which needs no discovery, is asked
+    first, and its answer serves the sync."""
+    import imaplib
+
+    sent: list[str] = []
+    real = imaplib.IMAP4._command
+
+    def spy(self: imaplib.IMAP4, name: str, *args: Any) -> Any:
+        sent.append(f"{name} {args[0].decode() if args and isinstance(args[0], bytes) else ''}".strip())
+        return real(self, name, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "_command", spy)
+    user.deliver("INBOX", message("Interview")[1])
+    with user.mailbox() as mb:
+        if first == "fingerprint":
+            mb.fingerprint()
+        got = mb.changes(None)
+    assert len(got.added) == 1
+    lists = [i for i, c in enumerate(sent) if c.startswith(("LIST", "XLIST"))]
+    assert lists and sent.index('STATUS "INBOX"') < lists[0]
+    assert sent.count('STATUS "INBOX"') == 1  # asked once, before the LIST, for both
+
+
 @pytest.mark.parametrize("mode", ["qresync", "condstore", "plain"])
 def test_incremental_new_changed_removed(user: DovecotUser, mode: str) -> None:
     drop = {"qresync": (), "condstore": ("QRESYNC",), "plain": ("QRESYNC", "CONDSTORE")}[mode]

@@ -465,13 +465,14 @@ class ImapMailbox:
         return self._run("checking for changes", self._fingerprint)
 
     def _fingerprint(self, c: IMAPClient, _attempt: int) -> Fingerprint:
+        self._fresh_status = {}
+        self._inbox_status_first(c)
         drafts = self._folder(c, DRAFTS)
         roles = [*self._read_roles(c), (DRAFTS, drafts)]
         self._leave(c)
         parts: list[Any] = [self._account(), self.is_gmail, self._window.days]
-        self._fresh_status = {}
         for role, name in roles:
-            st = self._status(c, name, self._condstore)
+            st = dict(self._fresh_status.get(name) or self._status(c, name, self._condstore))
             self._fresh_status[name] = dict(st)
             if st.get(b"MESSAGES") == 0:
                 # nothing to read in it whatever its UIDVALIDITY, which Courier invents anew, from
@@ -865,6 +866,7 @@ class ImapMailbox:
         """What changed in the folders read: one STATUS each, and only a folder whose STATUS
         shows a change is opened (:meth:`_sync_folder`). A full sync with a ``sink`` hands its
         messages there, batch by batch, instead of into ``added``."""
+        self._inbox_status_first(c)
         roles = self._read_roles(c)
         self._leave(c)  # STATUS must see other clients' changes (see _leave)
         status = {role: self._status_once(c, name) for role, name in roles}
@@ -918,8 +920,21 @@ class ImapMailbox:
         raw = c.folder_status(name, items)
         return {k.upper(): int(v) for k, v in raw.items()}
 
+    def _inbox_status_first(self, c: IMAPClient) -> None:
+        """INBOX's STATUS, asked before the session's first LIST (folder discovery) and kept for
+        :meth:`_status_once`; nothing on Gmail (All Mail is read) or once the folders are known.
+
+        Why first: once a session has listed folders, Dovecot opens a Maildir INBOX more slowly
+        for the rest of it (measured at 250,000 messages: STATUS 4 ms before any LIST, 70-110 ms
+        after one, whatever the LIST asked). INBOX needs no discovery: RFC 3501 names it."""
+        if self.is_gmail or self._folders is not None or "INBOX" in self._fresh_status:
+            return
+        self._leave(c)
+        self._fresh_status["INBOX"] = self._status(c, "INBOX", self._condstore)
+
     def _status_once(self, c: IMAPClient, name: str) -> dict[bytes, int]:
-        """The folder's STATUS: the one the fingerprint took moments before, once, else asked.
+        """The folder's STATUS: the one the fingerprint (or :meth:`_inbox_status_first`) took
+        moments before, once, else asked.
 
         Why not ask again: right after a delivery Dovecot rescans a Maildir folder at each
         open for about a second (it moved the new files itself), 30-50 ms at 100,000 messages,
