@@ -364,12 +364,13 @@ def test_the_sync_after_the_fingerprint_reuses_its_status_once(
 
 
 @pytest.mark.parametrize("first", ["fingerprint", "changes"])
-def test_inbox_status_is_asked_before_the_sessions_first_list(
+def test_inbox_is_examined_before_the_sessions_first_list_and_read_in_place(
     user: DovecotUser, monkeypatch: pytest.MonkeyPatch, first: str
 ) -> None:
     """Once a session has listed its folders, Dovecot opens a Maildir INBOX far more slowly
-    (70-110 ms at 250,000 messages against 4 ms): INBOX, which needs no discovery, is asked
-    first, and its answer serves the sync."""
+    (70-110 ms at 250,000 messages against 4 ms), and right after a delivery every open
+    rescans it: INBOX, which needs no discovery, is examined first, its figures serve as its
+    STATUS, and the sync reads the new mail in place, opening INBOX once."""
     import imaplib
 
     sent: list[str] = []
@@ -380,15 +381,44 @@ def test_inbox_status_is_asked_before_the_sessions_first_list(
         return real(self, name, *args)
 
     monkeypatch.setattr(imaplib.IMAP4, "_command", spy)
-    user.deliver("INBOX", message("Interview")[1])
+    mid, data = message("Interview")
+    user.deliver("INBOX", data)
+    with user.mailbox() as mb:
+        cursor = mb.changes(None).cursor
+    sent.clear()
+    later, more = message("Re: Interview")
+    user.deliver("INBOX", more)
     with user.mailbox() as mb:
         if first == "fingerprint":
             mb.fingerprint()
-        got = mb.changes(None)
-    assert len(got.added) == 1
+        got = mb.changes(cursor)
+    assert set(by_mid(got.added)) == {later}
     lists = [i for i, c in enumerate(sent) if c.startswith(("LIST", "XLIST"))]
-    assert lists and sent.index('STATUS "INBOX"') < lists[0]
-    assert sent.count('STATUS "INBOX"') == 1  # asked once, before the LIST, for both
+    inbox = [i for i, c in enumerate(sent) if c in ('EXAMINE "INBOX"', 'SELECT "INBOX"', 'STATUS "INBOX"')]
+    assert lists and inbox and inbox[0] < lists[0]  # examined before the first LIST
+    assert [sent[i] for i in inbox] == ['EXAMINE "INBOX"']  # and only then: read in place
+    assert mid not in by_mid(got.added)
+
+
+def test_what_is_examined_first_is_never_read_as_another_folder(user: DovecotUser) -> None:
+    """INBOX's kept reply serves only while INBOX stays selected: anything selected between
+    the fingerprint and the sync (the drafts listed, a body fetched) and the sync opens
+    INBOX again, and a second sync asks INBOX afresh."""
+    _m1, d1 = message("Interview")
+    user.deliver("INBOX", d1)
+    with user.mailbox() as mb:
+        cursor = mb.changes(None).cursor
+    user.deliver("Drafts", draft()[1], flags=(b"\\Draft",))
+    late, d2 = message("Re: Interview")
+    user.deliver("INBOX", d2)
+    with user.mailbox() as mb:
+        mb.fingerprint()
+        assert len(mb.drafts()) == 1  # Drafts selected meanwhile
+        got = mb.changes(cursor)
+        assert set(by_mid(got.added)) == {late}
+        last, d3 = message("Re: Re: Interview")
+        user.deliver("INBOX", d3)
+        assert set(by_mid(mb.changes(got.cursor).added)) == {last}
 
 
 @pytest.mark.parametrize("mode", ["qresync", "condstore", "plain"])
