@@ -4,7 +4,7 @@ Why: most polls find nothing. Run as a fresh process (``poll --once`` from a
 timer or by hand), such a poll spent most of its time starting up: importing
 the engine and the pipeline behind it, loading the holiday tables, deciding
 every conversation again, all to reach the answer the last poll gave. Here it
-logs in, asks the mailbox for its fingerprint (IMAP: one STATUS per folder),
+logs in, asks the mailbox for its fingerprint (IMAP: INBOX examined, one STATUS per other folder),
 and when nothing can have changed it answers with the last poll's status
 without importing any of that.
 

@@ -154,7 +154,7 @@ class Fingerprinted(Protocol):
     (agent/quick_poll.py: a poll that finds nothing new and nothing due skips the engine)."""
 
     def fingerprint(self) -> Fingerprint:
-        """The mailbox's :class:`Fingerprint`, taken in one go (IMAP: one STATUS per folder)."""
+        """The mailbox's :class:`Fingerprint`, taken in one go (IMAP: INBOX examined, one STATUS per other folder)."""
         ...
 
 

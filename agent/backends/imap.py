@@ -460,7 +460,9 @@ class ImapMailbox:
 
     def fingerprint(self) -> Fingerprint:
         """One STATUS per folder read and of Drafts, as a warm sync asks (with CONDSTORE,
-        HIGHESTMODSEQ moves with every flag and keyword too). Without CONDSTORE also the
+        HIGHESTMODSEQ moves with every flag and keyword too); INBOX's figures from its EXAMINE,
+        before the folders are listed, and INBOX left selected for the sync
+        (:meth:`_inbox_status_first`). Without CONDSTORE also the
         undeleted drafts' UIDs: a draft flagged ``\\Deleted`` and left unexpunged changes no
         STATUS figure, yet ``drafts()`` no longer lists it. The drafts' part is Drafts' own
         figures (on Gmail a draft is in All Mail too, so it moves the whole as well)."""
