@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.backends.open import open_mailbox
+from agent.backends.open import HeadStart, open_mailbox
 from agent.config import Config
 from agent.errors import AgentError, StateLockedError
 from agent.logs import get_logger
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 
 def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | None = None,
-             notify: bool = True, quick: bool = False, leave_record: bool | None = None) -> PollResult:
+             notify: bool = True, quick: bool = False, leave_record: bool | None = None,
+             ahead: HeadStart | None = None) -> PollResult:
     """Lock, open state and mailbox, poll once, log the plan.
 
     ``lock``: a :class:`~agent.store.StateLock` the caller already holds (the
@@ -54,14 +55,24 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
     a quick answer). The service asks for neither: it needs its decisions to
     schedule the next due step, and the state lock keeps other polls out while
     it runs.
+
+    ``ahead``: the mailbox already opened, with its fingerprint taken, by a
+    :class:`~agent.backends.open.HeadStart` (a poll that is not a dry run); the
+    command line's poll starts one before it loads this module.
     """
     from agent.quick_poll import Near, answer, fingerprint_of, remember
 
+    warmed = None
+    if ahead is not None:
+        lock = ahead.lock if lock is None else lock
+        warmed = _meanwhile(ahead, config)
     with _state_lock(config, dry_run=dry_run, held=lock), \
             Store.open(config.state.path, readonly_dry_run=dry_run) as store, \
-            open_mailbox(config) as mailbox:
+            open_mailbox(config, ahead) as mailbox:
         leave = quick if leave_record is None else leave_record
-        fingerprint = fingerprint_of(mailbox) if (quick or leave) and not dry_run else None
+        fingerprint = None
+        if (quick or leave) and not dry_run:
+            fingerprint = ahead.fingerprint if ahead is not None else fingerprint_of(mailbox)
         quick_answer = answer(config, now, store, fingerprint) if quick and fingerprint is not None else None
         if isinstance(quick_answer, PollResult):
             result = quick_answer
@@ -72,8 +83,20 @@ def run_poll(config: Config, now: datetime, *, dry_run: bool, lock: StateLock | 
                 remember(config, store, result, fingerprint)
         if not dry_run:
             refresh_calendar(config, now, store)
+    if warmed is not None:
+        result.stats["warm_steps_at_login"] = warmed
     _log_poll(result, dry_run=dry_run)
     return result
+
+
+def _meanwhile(ahead: HeadStart, config: Config) -> int:
+    """While the head start logs in and takes the fingerprint, load what a poll after new mail
+    needs next (agent/warm_readers.py): the steps taken (``warm_steps_at_login`` in the stats).
+    0 when the server answered first, as it does when nothing changed; the steps taken
+    otherwise were taken in a wait, so a poll with nothing new loses nothing by them."""
+    from agent.warm_readers import warm_sync
+
+    return ahead.wait(lambda done: warm_sync(done, config))
 
 
 def _full_poll(config: Config, now: datetime, store: Store, mailbox: Mailbox, *, dry_run: bool,

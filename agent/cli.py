@@ -15,7 +15,8 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -28,6 +29,7 @@ from agent.errors import AgentError
 from agent.status_text import write_possible, write_table
 
 if TYPE_CHECKING:
+    from agent.backends.open import HeadStart
     from agent.poll_result import PollResult
 
 
@@ -185,15 +187,22 @@ def entry() -> int:
     """The ``followup-agent`` command (and ``python -m agent``): :func:`main`, in a process that
     ends when it returns.
 
+    Python's cyclic garbage collector is off for the whole command (but for the service, which
+    turns it back on: :func:`_run`). A command is one short process whose objects are freed by
+    reference counting; the collector would only walk, again and again, the objects every
+    import leaves behind (51 passes, 6 ms of a 0.18 s poll after new mail), and the engine
+    pauses it during a poll anyway (agent/engine.py).
+
     Why the freeze: the interpreter's last act is a garbage collection over every object still
     alive (a poll's modules, config and store: 25,000 objects, 8 ms after a poll with nothing
     new; more after a first poll), which a process about to exit does not need. Frozen, they
     are left to the exit as they are; nothing else changes (reference counting still runs
     every finaliser as the modules are cleared). Measured: a poll with nothing new 0.167 s ->
-    0.148 s, a cold poll at 20,000 messages about 0.05 s less. Never in :func:`main`, which
+    0.148 s, a cold poll at 20,000 messages about 0.05 s less. Neither in :func:`main`, which
     tests call in their own long-lived process."""
     import gc
 
+    gc.disable()
     code = main()
     gc.freeze()
     return code
@@ -206,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # the demo and doctor print their own story: logs only for problems
     quiet = args.command in ("demo", "doctor", "auth")
-    # the service's log is its output (stdout: journald keeps it); the other commands print
-    # results on stdout, so their logs go to stderr
-    logs.configure(level=10 if args.debug else (30 if quiet else 20),
-                   stream=sys.stdout if args.command == "run" else sys.stderr)
     try:
-        return _dispatch(args, sys.stdout)
+        config = None if args.command in _WITHOUT_CONFIG else load_config(args.config)
+        with _head_start(args, config) as ahead:
+            # the service's log is its output (stdout: journald keeps it); the other commands
+            # print results on stdout, so their logs go to stderr
+            logs.configure(level=10 if args.debug else (30 if quiet else 20),
+                           stream=sys.stdout if args.command == "run" else sys.stderr)
+            return _dispatch(args, config, sys.stdout, ahead)
     except AgentError as err:
         if args.debug:
             raise
@@ -221,12 +232,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
+@contextmanager
+def _head_start(args: argparse.Namespace, config: Config | None) -> Iterator[HeadStart | None]:
+    """For a poll that leaves a record (all but a dry run): the state lock taken, then the
+    mailbox opened and its fingerprint taken on a thread while logging and the poll's modules
+    load (agent/backends/open.py says why). The lock comes first, as in every poll: a poll
+    refused by it has not touched the mailbox. Anything else: nothing."""
+    if config is None or args.command != "poll" or args.dry_run:
+        yield None
+        return
+    from agent.backends.open import HeadStart
+    from agent.store_lock import StateLock
+
+    with StateLock(config.state.path) as lock, HeadStart(config, lock) as ahead:
+        yield ahead
+
+
+def _dispatch(args: argparse.Namespace, config: Config | None, out: TextIO, ahead: HeadStart | None) -> int:
     """Run the command ``args`` names; its exit status."""
-    without_config = _WITHOUT_CONFIG.get(args.command)
-    if without_config is not None:
-        return without_config(args, out)
-    config = load_config(args.config)
+    if config is None:
+        return _WITHOUT_CONFIG[args.command](args, out)
+    if args.command == "poll":
+        return _poll(args, config, out, ahead)
     return _WITH_CONFIG[args.command](args, config, out)
 
 
@@ -244,8 +271,11 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run(_args: argparse.Namespace, config: Config, _out: TextIO) -> int:
+    import gc
+
     from agent.service import run_service
 
+    gc.enable()  # a process that lives for weeks collects its cycles (entry() turned it off)
     return run_service(config)
 
 
@@ -275,10 +305,11 @@ def _now(args: argparse.Namespace) -> datetime:
     return args.now or datetime.now(UTC)
 
 
-def _poll(args: argparse.Namespace, config: Config, out: TextIO) -> int:
+def _poll(args: argparse.Namespace, config: Config, out: TextIO, ahead: HeadStart | None = None) -> int:
     from agent.app import run_poll
 
-    result = run_poll(config, _now(args), dry_run=args.dry_run, quick=not args.full, leave_record=True)
+    result = run_poll(config, _now(args), dry_run=args.dry_run, quick=not args.full, leave_record=True,
+                      ahead=ahead)
     _print_poll(result, config, args.json, out)
     return 0
 

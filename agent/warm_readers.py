@@ -29,18 +29,35 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from agent.config import Config
 
-__all__ = ["READERS", "warm_readers"]
+__all__ = ["READERS", "SYNC_READERS", "warm_readers", "warm_sync"]
 
 #: the modules the bodies, reading and deciding stages import on a cold poll, in the order they
 #: first need them (importing one imports the readers it uses)
 READERS = (
     "agent.mail.parse",
+    "agent.mail.html_text",
+    "agent.mail.quotes",
     "icalendar",
     "agent.signals.tracking",
     "agent.signals.events",
     "agent.signals.company",
     "agent.mail.related",
     "agent.policy",
+)
+
+#: the modules a poll after new mail imports to sync it and tell whether it reaches a candidate
+#: conversation (agent/quick_poll.py keeps the last answer when it does not), in that order
+SYNC_READERS = (
+    "agent.quick_poll",
+    "agent.engine",
+    "agent.syncing",
+    "agent.mail.parse",
+    "agent.candidates",
+    "agent.signals.recruiting_lang",
+    "agent.signals.autoreply",
+    "agent.signals.recruiting",
+    "agent.signals.candidacy",
+    "agent.notify",
 )
 
 #: the packages whose module-level patterns are compiled ahead
@@ -56,6 +73,46 @@ def warm_readers(stop: Callable[[], bool], config: Config) -> int:
         step()
         done += 1
     return done
+
+
+def warm_sync(stop: Callable[[], bool], config: Config) -> int:
+    """The same for a poll in a fresh process while its mailbox logs in and takes the
+    fingerprint (agent/backends/open.py's HeadStart): import :data:`SYNC_READERS`, then run
+    one header block through the parser and the candidate test, as the first new message
+    would; returns the steps done. On a poll that turns out to have nothing new, the steps
+    it did were done in a wait, and it stops when the wait ends."""
+    steps = [*(functools.partial(_import, name) for name in SYNC_READERS),
+             functools.partial(_test_header, PERSONAL, config),
+             functools.partial(_test_header, SAMPLE.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n", config)]
+    done = 0
+    for step in steps:
+        if stop():
+            break
+        step()
+        done += 1
+    return done
+
+
+#: a friend's mail, the commonest new message: the candidate test runs all its checks on it
+PERSONAL = b"""From: Alex Kim <alex.kim@example.net>\r
+To: Sam Doe <sam@example.org>\r
+Subject: Dinner on Friday?\r
+Date: Tue, 03 Nov 2026 18:00:00 +0000\r
+Message-ID: <warm-up.3@example.net>\r
+MIME-Version: 1.0\r
+Content-Type: text/plain; charset="utf-8"\r
+\r
+"""
+
+
+def _test_header(head: bytes, config: Config) -> None:
+    """A header block parsed and tested as a new message's is (the answer is not kept)."""
+    from agent.candidates import is_candidate
+    from agent.mail.parse import parse_message
+    from agent.model import Conversation, RawMessage
+
+    m = parse_message(RawMessage(id="warm-up", folder="inbox", data=head, headers_only=True))
+    is_candidate(Conversation("warm-up", (m,)), config)
 
 
 def _steps(config: Config) -> Iterator[Callable[[], None]]:

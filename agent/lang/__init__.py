@@ -81,6 +81,14 @@ def _detect(sample: str) -> str | None:
     return code if values[0].value >= sure else None
 
 
+@functools.lru_cache(maxsize=512)
+def language_of(text: str) -> str | None:
+    """The language of a message's text (cached: recruiting, scheduling and slots read the same
+    text). Here, not in agent.signals.slots_lang, so that telling a recruiter's mail apart does not
+    load the interview-slot grammar."""
+    return detect(text) if text.strip() else None
+
+
 def message_language(m: Message) -> str | None:
     """The language of a message's own words (its new text, else its subject), or None."""
     return detect(m.text) or detect(m.subject)

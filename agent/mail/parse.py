@@ -42,14 +42,12 @@ from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import NamedTuple
 
 from agent.lazy_pattern import lazy
 from agent.mail import dsn
 from agent.mail.calendar import parse_calendar
 from agent.mail.headers import split_header_block
-from agent.mail.quotes import split_reply
 from agent.model import Address, AutoMarkers, CalendarEvent, Message, RawMessage, build_message
 
 __all__ = [
@@ -100,35 +98,10 @@ _CONTROL = lazy(r"[\x00-\x08\x0b-\x1f\x7f]")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _WS = lazy(r"\s+")
 _SURROGATE = lazy("[\udc80-\udcff]")
-_LONE_LT = lazy(r"<(?![^<>]*>)")
 _MIME_HEADER_LINE = lazy(r"^(?:content-[\w-]+|mime-version)\s*:", re.IGNORECASE)
 _BLOB_LINE = lazy(r"^[A-Za-z0-9+/=]{60,}$")
 _ASCII_ONLY = ("us-ascii", "ascii", "ansi_x3.4-1968", "646")
 _UNKNOWN_CHARSETS = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "x-user-defined"})
-# Elements that start on a new line, and those that also leave a blank line around them.
-_LINE_TAGS = frozenset(
-    {"address", "article", "aside", "dd", "div", "dl", "dt", "footer", "form", "header", "hr"}
-    | {"li", "main", "nav", "section", "tr", "center"}
-)
-_PARAGRAPH_TAGS = frozenset(
-    {"p", "pre", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
-)
-_INVISIBLE_TAGS = frozenset({"script", "style", "title", "template"})
-_QUOTE_CLASSES = frozenset(
-    {
-        "gmail_quote",
-        "gmail_quote_container",
-        "gmail_extra",
-        "gmail_signature",
-        "yahoo_quoted",
-        "moz-cite-prefix",
-        "protonmail_quote",
-    }
-)
-# Outlook puts the quoted message after one of these, as siblings: stop there.
-_STOP_IDS = frozenset(
-    {"divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container", "stopspelling"}
-)
 
 
 def parse_message(raw: RawMessage, *, default_tz: str | None = None) -> Message:
@@ -1057,6 +1030,8 @@ class _Body:
             self._defects.append("body text capped")
             body = body[:MAX_TEXT]
         self.whole = body
+        from agent.mail.quotes import split_reply  # bodies only: a header block never loads it
+
         text, signature = split_reply(body)
         return text[:MAX_TEXT], signature
 
@@ -1169,149 +1144,12 @@ def _bytes(payload: str) -> bytes:
     return payload.encode("utf-8", "surrogateescape")
 
 
-# --- HTML ------------------------------------------------------------------------
-
-
-class _HTMLText(HTMLParser):
-    """Collects visible text; block elements become line breaks; quotes are dropped.
-
-    Line breaks follow what a browser shows: a block element starts a new
-    line (without piling up empty ones), ``<br>`` always breaks, paragraphs
-    and lists leave one blank line. Gmail's ``<div><br></div>`` is a blank line.
-    """
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.tail = ""  # the last two characters emitted
-        self.size = 0
-        self.limit = limit
-        self.skip_tag = ""
-        self.skip_depth = 0
-        self.invisible = 0
-        self.pre = 0
-        self.stopped = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.stopped:
-            return
-        if self.skip_depth:
-            if tag == self.skip_tag:
-                self.skip_depth += 1
-            return
-        attr = {k.lower(): (v or "") for k, v in attrs}
-        if attr.get("id", "").strip().lower() in _STOP_IDS:
-            self.stopped = True
-            return
-        classes = set(attr.get("class", "").lower().split())
-        if tag == "blockquote" or classes & _QUOTE_CLASSES:
-            self.skip_tag = tag
-            self.skip_depth = 1
-            return
-        if tag in _INVISIBLE_TAGS:
-            self.invisible += 1
-        elif tag == "body":
-            self.invisible = 0  # an unclosed <title> or <style> must not hide the body
-        elif tag == "pre":
-            self.pre += 1
-        self._boundary(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not (self.stopped or self.skip_depth):
-            self._boundary(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.stopped:
-            return
-        if self.skip_depth:
-            if tag == self.skip_tag:
-                self.skip_depth -= 1
-            return
-        if tag in _INVISIBLE_TAGS:
-            self.invisible = max(0, self.invisible - 1)
-        elif tag == "pre":
-            self.pre = max(0, self.pre - 1)
-        if tag not in ("br", "td", "th"):
-            self._boundary(tag)
-
-    def handle_data(self, data: str) -> None:
-        if self.stopped or self.skip_depth or self.invisible:
-            return
-        self._emit(data if self.pre else _WS.sub(" ", data))
-
-    def _boundary(self, tag: str) -> None:
-        if tag == "br":
-            self._emit("\n", force=True)
-        elif tag in _PARAGRAPH_TAGS:
-            self._ensure_breaks(2)
-        elif tag in _LINE_TAGS:
-            self._ensure_breaks(1)
-        elif tag in ("td", "th"):
-            self._emit(" ")
-
-    def _ensure_breaks(self, count: int) -> None:
-        if not self.parts:
-            return
-        have = len(self.tail) - len(self.tail.rstrip("\n"))
-        if have < count:
-            self._emit("\n" * (count - have), force=True)
-
-    def _emit(self, text: str, force: bool = False) -> None:
-        if self.size >= self.limit or not text:
-            return
-        if not force and (not self.parts or self.tail.endswith("\n")):
-            text = text.lstrip(" ")
-            if not text:
-                return
-        self.parts.append(text)
-        self.size += len(text)
-        self.tail = (self.tail + text)[-2:]
-
-
 def html_to_text(markup: str, limit: int = MAX_PART_TEXT) -> str:
-    """Visible text of an HTML body, without quoted blocks, scripts or styles.
+    """Visible text of an HTML body (:func:`agent.mail.html_text.html_to_text`, loaded at the
+    first HTML part a poll reads: header blocks alone never need it)."""
+    from agent.mail import html_text
 
-    Blockquotes and the quote containers of Gmail, Yahoo, Thunderbird and
-    Proton are dropped (they hold the earlier messages); at Outlook's reply
-    separator everything after is dropped. Never raises.
-    """
-    parser = _HTMLText(limit * 2)
-    try:
-        parser.feed(_defuse(markup))
-        parser.close()
-    except Exception:  # HTMLParser asserts on some malformed declarations
-        pass
-    text = "".join(parser.parts).replace("\xa0", " ")
-    lines = [line.strip() for line in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()[:limit]
-
-
-def _defuse(markup: str) -> str:
-    """Remove comments and escape every "<" that does not open a complete tag.
-
-    The stdlib HTMLParser of Python 3.11 is quadratic on unterminated
-    constructs ("<a <a <a ..." takes minutes for 500 KB). After this pass every
-    "<" it sees is closed by a ">" before the next "<", which keeps it linear.
-    Both steps are linear themselves: comments are cut with ``str.find`` and
-    the look-ahead stops at the next "<" or ">".
-    """
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = markup.find("<!--", pos)
-        if start < 0:
-            out.append(markup[pos:])
-            break
-        out.append(markup[pos:start])
-        end = markup.find("-->", start + 4)
-        if end < 0:  # an unterminated comment hides the rest, as in a browser
-            break
-        pos = end + 3
-    return _LONE_LT.sub("&lt;", "".join(out))
+    return html_text.html_to_text(markup, limit)
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:

@@ -25,11 +25,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.lang import DEFAULT, supported
+from agent.lang import DEFAULT, language_of, supported
 from agent.lang.tables import load
 from agent.model import Message
 from agent.signals.cues import Cue, Rule, rule, scan
-from agent.signals.slots_lang import language_of
 
 __all__ = ["Vocabulary", "acknowledges", "cues", "interview_words", "languages", "mentions_interview",
            "message_language",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from agent.lang import DEFAULT, detect, supported
+from agent.lang import DEFAULT, language_of, supported
 from agent.lang.tables import Words, alternation, load, words
 
 __all__ = ["Stated", "find", "language_of", "languages"]
@@ -74,12 +74,6 @@ class _Day:
 def languages() -> tuple[str, ...]:
     """The languages other than English whose data states dates (English has agent.signals.slots)."""
     return tuple(code for code in supported() if code != DEFAULT and grammar(code) is not None)
-
-
-@functools.lru_cache(maxsize=512)
-def language_of(text: str) -> str | None:
-    """The language of a message's text (cached: scheduling and slots read the same text)."""
-    return detect(text) if text.strip() else None
 
 
 def _compile(pattern: str | None, w: Words) -> re.Pattern[str] | None:
