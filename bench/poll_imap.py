@@ -31,7 +31,11 @@ start-up
     shown too.
 login floor
     A fresh imapclient process that logs in and asks STATUS of INBOX, Sent
-    and Drafts: the least any poll costs (issue 15's "login floor").
+    and Drafts: the least any poll costs (issue 15's "login floor"). Measured
+    twice: with nothing delivered since the last client, and right after 5
+    deliveries, where it pays what the poll after 5 new messages pays too:
+    Dovecot rescans a changed Maildir folder when the next client opens it.
+    The poll after 5 new messages is checked against both.
 cold / warm / 5 new
     ``followup-agent poll --once`` in a fresh process (start-up included),
     with an empty state database, then again with nothing new, then after 5
@@ -399,12 +403,10 @@ def main() -> None:
                                name="no-keyring")
         warm_nokr_s, _doc, _rss = best(args.repeat, lambda: poll(no_ring, None))
         # Dovecot rescans a Maildir folder after a delivery, and the first client to open it
-        # pays that (0.17 s at 100,000 messages): the fair floor for "5 new" is a login floor
-        # measured right after 5 deliveries. Its 5 messages are polled away untimed, then 5
-        # others are delivered for the timed poll.
-        deliver_five(user, "floor")
-        login_new_s = login_floor(server, user)[0]
-        poll(cfg, env)
+        # pays that (0.17 s at 100,000 messages): the like-for-like floor for "5 new" is a login
+        # floor measured right after 5 deliveries. Each try's 5 messages are polled away untimed
+        # before the next; then 5 others are delivered for each timed poll.
+        login_new_s = best(args.repeat, lambda: _floor_after_five(server, user, cfg, env))[0]
         new_s, new_doc, new_rss = best(args.repeat, lambda: _after_five(user, cfg, env))
         service_s = in_service_warm(cfg, env, args.repeat)
         service_new_s = in_service_new(cfg, env, args.repeat, server, user)
@@ -438,13 +440,15 @@ def main() -> None:
             ("  the same, keyring left out of secret_sources", warm_nokr_s,
              "imap.secret_sources = [\"credentials\", \"command\"]", ""),
             ("poll after 5 new messages", new_s, f"engine {new_doc['stats']['seconds']} s, "
-             f"{new_doc['stats']['added']} added{_kept(new_doc)}; {new_s / login_s:.1f}x the login floor; "
+             f"{new_doc['stats']['added']} added{_kept(new_doc)}, "
+             f"{new_doc['stats'].get('warm_steps_at_login', 0)} steps loaded at login; {new_s / login_s:.1f}x the login floor; "
              f"{new_s - warm_s:+.2f} s over the warm poll",
              _check(new_s <= TARGET_NEW * login_s, f"<= {TARGET_NEW}x login floor = {TARGET_NEW * login_s:.2f} s")),
             ("login floor (fresh imapclient: login, 3 STATUS)", login_s, "", ""),
-            ("  the same, right after 5 deliveries (one run)", login_new_s,
+            ("  the same, right after 5 deliveries", login_new_s,
              f"pays Dovecot's Maildir rescan as the 5-new poll does; 5 new = {new_s / login_new_s:.1f}x this",
-             ""),
+             _check(new_s <= TARGET_NEW * login_new_s,
+                    f"5 new <= {TARGET_NEW}x this = {TARGET_NEW * login_new_s:.2f} s")),
             ("warm poll inside the service (nothing new)", service_s,
              f"{service_s / login_s:.1f}x the login floor; no start-up, no imports", ""),
             ("5 new messages, inside the service", service_new_s,
@@ -469,7 +473,8 @@ def main() -> None:
               f"{_check(rss <= target_rss, f'<= {target_rss} MB')}")
         print(f"{'  the windowed cold poll':46} {win_rss:5.0f} MB")
         print(f"\ncold / floor = {cold_s / floor_s:.2f}x; warm / login floor = {warm_s / login_s:.2f}x "
-              f"(whole engine {full_s / login_s:.2f}x); 5 new / login floor = {new_s / login_s:.2f}x")
+              f"(whole engine {full_s / login_s:.2f}x); 5 new / login floor = {new_s / login_s:.2f}x "
+              f"(/ the login floor after 5 deliveries: {new_s / login_new_s:.2f}x)")
         for name, doc in (("cold", cold_doc), ("warm (--full)", full_doc), ("5 new", new_doc),
                           ("windowed cold", win_doc)):
             phases = ", ".join(f"{k} {v:.3f}" for k, v in doc["stats"].get("phases", {}).items())
@@ -484,6 +489,16 @@ def _after_five(user: DovecotUser, cfg: Path, env: dict[str, str]) -> tuple[floa
     """5 new messages delivered (personal mail, as most new mail is), then one poll."""
     deliver_five(user, "new")
     return poll(cfg, env)
+
+
+def _floor_after_five(server: DovecotServer, user: DovecotUser, cfg: Path, env: dict[str, str]
+                      ) -> tuple[float, dict[str, Any], float]:
+    """The login floor right after 5 deliveries; the 5 then polled away (untimed), so each try
+    meets the same mailbox."""
+    deliver_five(user, "floor")
+    measured = login_floor(server, user)
+    poll(cfg, env)
+    return measured
 
 
 def _kept(doc: dict[str, Any]) -> str:
