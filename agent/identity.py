@@ -35,10 +35,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agent.model import Address
-
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
+
+    from agent.model import Address
 
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 
@@ -76,7 +76,7 @@ class Identity:
         """Whether ``addr`` (an :class:`Address` or a bare address) is one of the user's."""
         if addr is None:
             return False
-        email = addr.email if isinstance(addr, Address) else addr
+        email = addr if isinstance(addr, str) else addr.email
         got = self._seen.get(email)
         if got is None:
             got = self._seen[email] = bool(email) and canonical(email) in self._canon
