@@ -197,3 +197,20 @@ def test_a_refused_imap_login_reads_as_it_did_without_a_head_start(dovecot_user,
     assert code == AuthError.exit_code and out == ""
     assert err == f"followup-agent: {direct.value}\n"
     assert "refused the login" in err and "Traceback" not in err
+
+
+def test_a_cold_poll_from_the_command_line_still_threads_in_a_child(tmp_path: Path) -> None:
+    """The threading child is forked only in a single-threaded process (agent/forked.py): the head
+    start's thread is gone by then, so a first poll from the command line still forks it."""
+    import json
+    import subprocess
+    import sys
+
+    path = build_sample(tmp_path)
+    code = ("import sys; import agent.syncing as s; s.FORK_AT = 1; from agent.cli import main; "
+            f"sys.exit(main(['--config', {str(path)!r}, 'poll', '--once', '--json', '--now', {NOW.isoformat()!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout)["stats"]
+    assert stats["full_sync"] is True and stats["threaded_alongside"] is True
+    assert "warm_steps_at_login" in stats
