@@ -214,3 +214,13 @@ def test_a_cold_poll_from_the_command_line_still_threads_in_a_child(tmp_path: Pa
     stats = json.loads(proc.stdout)["stats"]
     assert stats["full_sync"] is True and stats["threaded_alongside"] is True
     assert "warm_steps_at_login" in stats
+
+
+def test_ctrl_c_is_not_kept_waiting_for_the_server(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    mailbox = _Mailbox()
+    _stand_in(monkeypatch, mailbox)
+    with pytest.raises(KeyboardInterrupt), HeadStart(config) as ahead:
+        raise KeyboardInterrupt
+    assert ahead._thread.is_alive()  # left to end with the process, not joined
+    mailbox.go.set()
+    ahead._thread.join()

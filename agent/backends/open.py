@@ -105,7 +105,9 @@ class HeadStart:
     def __enter__(self) -> HeadStart:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            return  # Ctrl-C: not kept waiting for the server; the thread ends with the process
         if not self._taken:
             self._joined()
             with contextlib.suppress(Exception):
