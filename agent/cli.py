@@ -241,11 +241,14 @@ def _head_start(args: argparse.Namespace, config: Config | None) -> Iterator[Hea
     if config is None or args.command != "poll" or args.dry_run:
         yield None
         return
+    from agent import logs
     from agent.backends.open import HeadStart
     from agent.store_lock import StateLock
 
-    with StateLock(config.state.path) as lock, HeadStart(config, lock) as ahead:
-        yield ahead
+    with StateLock(config.state.path) as lock:
+        logs.hold()  # what the thread's libraries log before logging is configured waits for it
+        with HeadStart(config, lock) as ahead:
+            yield ahead
 
 
 def _dispatch(args: argparse.Namespace, config: Config | None, out: TextIO, ahead: HeadStart | None) -> int:

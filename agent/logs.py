@@ -34,6 +34,7 @@ Never a message body
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -132,6 +133,48 @@ def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
 
 
 _configured = False
+
+
+class _Held(logging.Handler):
+    """The standard library's records, kept until :func:`configure` (see :func:`hold`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_held: _Held | None = None
+
+
+def hold() -> None:
+    """Keep whatever the standard library's loggers say until :func:`configure`, which puts it
+    through the same processors (redaction included) as everything after.
+
+    Why: a ``poll --once`` logs in on a thread before it configures logging
+    (agent/backends/open.py's HeadStart), and a library on that thread (keyring, for one)
+    may warn meanwhile; without a handler Python would print that bare on stderr, unredacted.
+    Nothing to do once logging is configured."""
+    global _held
+    if _configured or _held is not None:
+        return
+    _held = _Held()
+    logging.getLogger().addHandler(_held)
+
+
+def _replay(handler: logging.Handler) -> None:
+    """The records :func:`hold` kept, through ``handler``, at the levels now set."""
+    global _held
+    held, _held = _held, None
+    if held is None:
+        return
+    with held.lock or contextlib.nullcontext():
+        records, held.records = held.records, []
+    for record in records:
+        if record.levelno >= logging.getLogger(record.name).getEffectiveLevel():
+            handler.handle(record)
 
 
 class _AsyncioOnDemand(ModuleType):
@@ -242,6 +285,7 @@ def configure(
     for name in ("imapclient", "imapclient.imaplib"):
         logging.getLogger(name).setLevel(imap_level)
     _configured = True
+    _replay(handler)
 
 
 def get_logger(name: str = "followup-agent") -> Any:

@@ -174,3 +174,36 @@ def test_cli_with_debug_and_a_refused_login_prints_no_secret(dovecot: DovecotSer
         assert proc.returncode != 0
         assert "refused the login" in proc.stdout + proc.stderr
         assert wrong not in proc.stdout + proc.stderr
+
+
+def test_what_is_logged_before_configure_is_held_then_redacted(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``poll --once`` logs in on a thread before it configures logging (HeadStart): what a
+    library warns meanwhile waits, then goes through the same pipeline, redacted; nothing is
+    printed bare by Python's last resort. A protocol trace held meanwhile stays out once the
+    levels are set."""
+    monkeypatch.setattr(logs, "_configured", False)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    logs.register_secret(SECRET)
+    logs.hold()
+    logging.getLogger("keyring.backend").warning("no backend: tried password=%s", SECRET)
+    trace = logging.getLogger("imapclient.imaplib")
+    monkeypatch.setattr(trace, "level", logging.DEBUG)  # as if a library had turned its trace on
+    trace.debug("> b'A001 LOGIN jordan %s'", SECRET)
+    assert capsys.readouterr().err == ""  # held, not printed bare
+    out = io.StringIO()
+    logs.configure(json=True, stream=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(d["logger_name"], d["level"]) for d in lines] == [("keyring.backend", "warning")]
+    assert SECRET not in out.getvalue() and "[redacted]" in lines[0]["event"]
+    assert logs._held is None  # let go: later records go straight to the handler
+
+
+def test_hold_does_nothing_once_logging_is_configured() -> None:
+    out = io.StringIO()
+    logs.configure(json=True, stream=out)
+    logs.hold()
+    assert logs._held is None
+    logging.getLogger("keyring.backend").warning("straight through")
+    assert "straight through" in out.getvalue()
