@@ -66,13 +66,7 @@ _PACKAGES = ("agent.signals.", "agent.mail.")
 
 def warm_readers(stop: Callable[[], bool], config: Config) -> int:
     """Import the readers and compile their patterns until ``stop()``; returns the steps done."""
-    done = 0
-    for step in _steps(config):
-        if stop():
-            break
-        step()
-        done += 1
-    return done
+    return _until(stop, _steps(config))
 
 
 def warm_sync(stop: Callable[[], bool], config: Config) -> int:
@@ -81,9 +75,14 @@ def warm_sync(stop: Callable[[], bool], config: Config) -> int:
     one header block through the parser and the candidate test, as the first new message
     would; returns the steps done. On a poll that turns out to have nothing new, the steps
     it did were done in a wait, and it stops when the wait ends."""
-    steps = [*(functools.partial(_import, name) for name in SYNC_READERS),
-             functools.partial(_test_header, PERSONAL, config),
-             functools.partial(_test_header, SAMPLE.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n", config)]
+    return _until(stop, [*(functools.partial(_import, name) for name in SYNC_READERS),
+                         functools.partial(_test_header, PERSONAL, config),
+                         functools.partial(_test_header, SAMPLE.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n",
+                                           config)])
+
+
+def _until(stop: Callable[[], bool], steps: Iterable[Callable[[], None]]) -> int:
+    """Run ``steps`` one by one until ``stop()`` says enough; returns how many ran."""
     done = 0
     for step in steps:
         if stop():
