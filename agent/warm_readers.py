@@ -12,8 +12,12 @@ in the wait instead, the same work costs the poll nothing.
 The warm-up is a list of small steps (one import, one module's patterns) and
 stops as soon as ``stop()`` says the child has answered, so it never delays
 the poll by more than one step. It changes no result: an import or a
-compiled pattern is the same whenever it happens. Nothing here runs on a
-warm poll or in the service (which threads in-process and has no wait).
+compiled pattern is the same whenever it happens. Nothing here runs in the
+service (which threads in-process and has no wait).
+
+:func:`warm_sync` does the same, on a smaller scale, for a command-line poll while its
+login and fingerprint wait for the server (agent/backends/open.py's ``HeadStart``): what a
+poll after new mail needs to sync it and tell whether it reaches a candidate.
 """
 
 from __future__ import annotations
