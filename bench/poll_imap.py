@@ -240,8 +240,9 @@ def settle(user: DovecotUser) -> None:
     up to date (untimed). A folder whose directory changed in the last second or so is rescanned
     at every open (its mtime cannot tell two changes in one second apart): 0.45 s an open at
     250,000 messages. And in this bench's runs, until a session had opened the folder after
-    that, every STATUS rescanned it again (a login floor of 0.51 s at 250,000 messages). A poll "with nothing new" meets a folder that nothing was delivered to in its last
-    seconds, and that some client has opened since."""
+    that, every STATUS rescanned it again (a login floor of 0.51 s at 250,000 messages). A
+    poll "with nothing new" meets a folder that nothing was delivered to in its last seconds,
+    and that some client has opened since."""
     time.sleep(2.5)
     c = user.connect()
     c.select_folder("INBOX", readonly=True)
