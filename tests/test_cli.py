@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -140,3 +141,26 @@ def test_help_and_an_unknown_command_get_every_command(capsys: pytest.CaptureFix
         cli.main(["frobnicate"])
     err = capsys.readouterr().err
     assert "invalid choice: 'frobnicate'" in err and "'pipeline'" in err and "'snooze'" in err
+
+
+def test_a_command_runs_without_the_cyclic_collector_and_the_service_with_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``entry()`` turns the collector off for a command's short process (README: Speed), and
+    the service, which lives for weeks, turns it back on."""
+    import gc
+
+    import agent.service
+    from agent import cli as command
+    from tests.helpers import make_config
+
+    during: list[bool] = []
+    monkeypatch.setattr(command, "main", lambda: during.append(gc.isenabled()) or 0)
+    monkeypatch.setattr(agent.service, "run_service", lambda config: 0 if gc.isenabled() else 1)
+    try:
+        assert command.entry() == 0 and during == [False]
+        assert not gc.isenabled()
+        assert command._run(argparse.Namespace(), make_config(), sys.stdout) == 0  # on again
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # entry() froze this test process's objects
+        gc.enable()

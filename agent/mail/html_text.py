@@ -11,9 +11,6 @@ from html.parser import HTMLParser
 
 from agent.lazy_pattern import lazy
 
-#: Characters of text kept by default (agent.mail.parse.MAX_PART_TEXT, one text part's share)
-DEFAULT_LIMIT = 64 * 1024
-
 _WS = lazy(r"\s+")
 _LONE_LT = lazy(r"<(?![^<>]*>)")
 # Elements that start on a new line, and those that also leave a blank line around them.
@@ -138,7 +135,7 @@ class _HTMLText(HTMLParser):
         self.tail = (self.tail + text)[-2:]
 
 
-def html_to_text(markup: str, limit: int = DEFAULT_LIMIT) -> str:
+def html_to_text(markup: str, limit: int) -> str:
     """Visible text of an HTML body, without quoted blocks, scripts or styles.
 
     Blockquotes and the quote containers of Gmail, Yahoo, Thunderbird and
